@@ -1,0 +1,265 @@
+// Package activities holds the contracts between the call engine and the
+// workers that do real work: activity names, their inputs and outputs, the
+// error types that cross the Temporal boundary, and the public API for
+// registering custom activities. It imports nothing heavy, so workflow code,
+// media workers and custom worker binaries can all depend on it.
+package activities
+
+import (
+	"errors"
+	"time"
+
+	"go.temporal.io/sdk/temporal"
+)
+
+// Task queues shared by every call. Media activities run on the call's own
+// queue, MediaQueue(workerID).
+const (
+	// EngineQueue is where CallWorkflow tasks run.
+	EngineQueue = "voxflow-engine"
+	// SharedQueue runs HTTP, store, routing and custom activities.
+	SharedQueue = "voxflow-activities"
+)
+
+// MediaQueue is the task queue of one media worker (or simulator channel).
+func MediaQueue(workerID string) string { return "media-" + workerID }
+
+// Workflow, signal, query and search attribute names of a call.
+const (
+	CallWorkflowName = "CallWorkflow"
+	// SignalHangup tells the workflow the caller hung up.
+	SignalHangup = "hangup"
+	// QueryState returns a CallState.
+	QueryState = "state"
+
+	// Search attributes set on every call (registered by `voxflow dev`).
+	AttrFlow      = "VoxflowFlow"      // Keyword: flow name
+	AttrVersion   = "VoxflowVersion"   // Int: published flow version
+	AttrNode      = "VoxflowNode"      // Keyword: current node ID
+	AttrNodeSince = "VoxflowNodeSince" // Datetime: when the current node was entered
+)
+
+// Activity names. Media activities are implemented by every channel (SIP
+// media worker, simulator text channel, web chat).
+const (
+	ActPlay     = "media.Play"
+	ActCollect  = "media.Collect"
+	ActRecord   = "media.Record"
+	ActTransfer = "media.Transfer"
+	ActHangup   = "media.Hangup"
+
+	ActHTTP      = "voxflow.HTTP"
+	ActSaveCDR   = "voxflow.SaveCDR"
+	ActEnqueue   = "routing.Enqueue"
+	ActLoadFlows = "voxflow.LoadFlows"
+)
+
+// Prompt is something to say to the caller: text rendered by TTS, or an audio file.
+type Prompt struct {
+	Text     string `json:"text,omitempty"`
+	Audio    string `json:"audio,omitempty"`
+	Language string `json:"language,omitempty"`
+	Voice    string `json:"voice,omitempty"`
+}
+
+// PlayInput plays prompts to the caller. With BargeIn, a key press stops
+// playback early (the digit is kept for the next collect).
+type PlayInput struct {
+	CallID  string   `json:"call_id"`
+	NodeID  string   `json:"node_id"`
+	Prompts []Prompt `json:"prompts"`
+	BargeIn bool     `json:"barge_in"`
+}
+
+// CollectInput is one caller turn: play prompts, then wait for DTMF or speech.
+// One activity per turn keeps a caller turn to one dispatch hop.
+type CollectInput struct {
+	CallID            string        `json:"call_id"`
+	NodeID            string        `json:"node_id"`
+	Prompts           []Prompt      `json:"prompts"`
+	BargeIn           bool          `json:"barge_in"`
+	MinDigits         int           `json:"min_digits"`
+	MaxDigits         int           `json:"max_digits"`
+	Terminator        string        `json:"terminator,omitempty"`
+	Timeout           time.Duration `json:"timeout"`
+	InterDigitTimeout time.Duration `json:"inter_digit_timeout"`
+	// Phrases are speech hints (menu options' phrases); empty means DTMF only.
+	Phrases []string `json:"phrases,omitempty"`
+}
+
+// Input kinds reported by a collect.
+const (
+	InputDTMF    = "dtmf"
+	InputSpeech  = "speech"
+	InputTimeout = "timeout"
+)
+
+// CollectResult is what the caller did.
+type CollectResult struct {
+	Kind string `json:"kind"`
+	// Digits pressed (terminator excluded) when Kind is dtmf.
+	Digits string `json:"digits,omitempty"`
+	// Utterance recognised when Kind is speech.
+	Utterance string `json:"utterance,omitempty"`
+}
+
+// RecordInput records the caller (voicemail and record nodes).
+type RecordInput struct {
+	CallID      string        `json:"call_id"`
+	NodeID      string        `json:"node_id"`
+	Prompts     []Prompt      `json:"prompts"`
+	Beep        bool          `json:"beep"`
+	MaxDuration time.Duration `json:"max_duration"`
+	Mailbox     string        `json:"mailbox,omitempty"`
+}
+
+// RecordResult references the stored recording.
+type RecordResult struct {
+	Ref      string        `json:"ref"`
+	Duration time.Duration `json:"duration"`
+}
+
+// TransferInput moves the caller to another party.
+type TransferInput struct {
+	CallID string `json:"call_id"`
+	NodeID string `json:"node_id"`
+	To     string `json:"to"`
+	// Mode is "blind" (REFER, the call leaves us) or "bridge" (second leg).
+	Mode    string        `json:"mode"`
+	Timeout time.Duration `json:"timeout"`
+}
+
+// TransferResult tells whether the caller is still with us.
+type TransferResult struct {
+	// Left is true when the call left the platform (blind transfer done).
+	Left    bool   `json:"left"`
+	Outcome string `json:"outcome"`
+}
+
+// HangupInput ends the call, optionally after a last prompt.
+type HangupInput struct {
+	CallID  string   `json:"call_id"`
+	Prompts []Prompt `json:"prompts,omitempty"`
+	Reason  string   `json:"reason,omitempty"`
+}
+
+// HTTPInput is a rendered request of an http node.
+type HTTPInput struct {
+	Method  string            `json:"method"`
+	URL     string            `json:"url"`
+	Headers map[string]string `json:"headers,omitempty"`
+	Body    string            `json:"body,omitempty"`
+	Timeout time.Duration     `json:"timeout"`
+}
+
+// HTTPResult is the response as expressions see it (`response.status`, ...).
+// Body is the decoded JSON when the response is JSON, else the text.
+type HTTPResult struct {
+	Status  int               `json:"status"`
+	Headers map[string]string `json:"headers,omitempty"`
+	Body    any               `json:"body,omitempty"`
+}
+
+// EnqueueInput hands the call to routing (the routing contract).
+type EnqueueInput struct {
+	CallID   string        `json:"call_id"`
+	Queue    string        `json:"queue"`
+	Priority int           `json:"priority"`
+	Skills   []string      `json:"skills,omitempty"`
+	Timeout  time.Duration `json:"timeout"`
+	// MediaQueue lets routing reach the caller's media worker to bridge.
+	MediaQueue string `json:"media_queue"`
+}
+
+// Enqueue outcomes.
+const (
+	EnqueueConnected = "connected" // an agent took the call and it ended
+	EnqueueTimeout   = "timeout"   // nobody answered in time
+)
+
+// EnqueueResult is how the queue hand-off ended.
+type EnqueueResult struct {
+	Outcome string `json:"outcome"`
+	Agent   string `json:"agent,omitempty"`
+}
+
+// LoadFlowsInput asks for the published sources of flows a call needs
+// (subflows), pinned once so a republish never changes a running call.
+type LoadFlowsInput struct {
+	Names []string `json:"names"`
+}
+
+// FlowSource is one pinned published flow version.
+type FlowSource struct {
+	Name    string `json:"name"`
+	Version int    `json:"version"`
+	Source  string `json:"source"`
+}
+
+// StepRecord is one node the call went through.
+type StepRecord struct {
+	Node      string    `json:"node"`
+	Flow      string    `json:"flow,omitempty"`
+	Type      string    `json:"type"`
+	EnteredAt time.Time `json:"entered_at"`
+	LeftAt    time.Time `json:"left_at,omitempty"`
+	// Outcome is the exit taken ("next", "option 1", "on_error", ...) or an error.
+	Outcome string `json:"outcome,omitempty"`
+	Input   string `json:"input,omitempty"`
+	Error   string `json:"error,omitempty"`
+}
+
+// CallRecord (CDR) is stored when a call ends.
+type CallRecord struct {
+	CallID      string         `json:"call_id"`
+	WorkflowID  string         `json:"workflow_id"`
+	RunID       string         `json:"run_id"`
+	Flow        string         `json:"flow"`
+	FlowVersion int            `json:"flow_version"`
+	From        string         `json:"from"`
+	To          string         `json:"to"`
+	Channel     string         `json:"channel"`
+	StartedAt   time.Time      `json:"started_at"`
+	EndedAt     time.Time      `json:"ended_at"`
+	Duration    time.Duration  `json:"duration"`
+	Outcome     string         `json:"outcome"`
+	Path        []StepRecord   `json:"path"`
+	Vars        map[string]any `json:"vars,omitempty"`
+	Recordings  []string       `json:"recordings,omitempty"`
+}
+
+// Call outcomes recorded in the CDR.
+const (
+	OutcomeCompleted   = "completed"    // the flow ran to its end
+	OutcomeHungUp      = "caller_hangup"
+	OutcomeTransferred = "transferred"
+	OutcomeMaxSteps    = "max_steps"
+	OutcomeFailed      = "failed"
+)
+
+// Error types that cross the activity boundary. Engine code matches them by
+// type name via temporal.ApplicationError.
+const (
+	// ErrTypeCallGone: the caller is no longer connected; do not retry.
+	ErrTypeCallGone = "CallGone"
+	// ErrTypeBadInput: the request itself is wrong; retrying will not help.
+	ErrTypeBadInput = "BadInput"
+	// ErrTypeHTTPStatus: an HTTP node got a non-2xx response.
+	ErrTypeHTTPStatus = "HTTPStatus"
+)
+
+// NewCallGone reports a call whose media session no longer exists.
+func NewCallGone(callID string) error {
+	return temporal.NewNonRetryableApplicationError("call "+callID+" is gone", ErrTypeCallGone, nil)
+}
+
+// NewBadInput wraps an error that retrying cannot fix.
+func NewBadInput(err error) error {
+	return temporal.NewNonRetryableApplicationError(err.Error(), ErrTypeBadInput, err)
+}
+
+// IsType reports whether err carries an application error of the given type.
+func IsType(err error, errType string) bool {
+	var appErr *temporal.ApplicationError
+	return errors.As(err, &appErr) && appErr.Type() == errType
+}
