@@ -1,0 +1,268 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/voxflow/voxflow/activities"
+)
+
+// CDRQuery filters SearchCDRs. Zero fields do not filter.
+type CDRQuery struct {
+	Flow    string
+	From    string // caller, exact match
+	Outcome string
+	// StartedAfter is inclusive, StartedBefore exclusive.
+	StartedAfter  time.Time
+	StartedBefore time.Time
+	// Limit is the page size: default 50, at most 1000 (larger is clamped).
+	Limit int
+	// PageToken continues a search: the token returned with the previous page
+	// (same filters). Empty starts at the newest record.
+	PageToken string
+}
+
+const (
+	defaultCDRLimit = 50
+	maxCDRLimit     = 1000
+)
+
+const cdrColumns = `call_id, run_id, workflow_id, flow, flow_version, from_number, to_number, channel,
+	started_at, ended_at, duration_ns, outcome, path, vars, recordings`
+
+// normCDR applies the store's time convention (UTC, microseconds) to every
+// time of a record, so what is read back equals what was written.
+func normCDR(r activities.CallRecord) activities.CallRecord {
+	r.StartedAt = normTime(r.StartedAt)
+	r.EndedAt = normTime(r.EndedAt)
+	if r.Path != nil {
+		path := make([]activities.StepRecord, len(r.Path))
+		for i, st := range r.Path {
+			st.EnteredAt = normTime(st.EnteredAt)
+			st.LeftAt = normTime(st.LeftAt)
+			path[i] = st
+		}
+		r.Path = path
+	}
+	return r
+}
+
+// SaveCDR stores a call record. It is idempotent on (CallID, RunID): saving
+// the same call run again (an activity retry) replaces the row instead of
+// adding one. Times are normalised to UTC microseconds, including the path's.
+func (s *Store) SaveCDR(ctx context.Context, rec activities.CallRecord) error {
+	if strings.TrimSpace(rec.CallID) == "" {
+		return fmt.Errorf("save CDR: %w: empty call_id", ErrInvalid)
+	}
+	rec = normCDR(rec)
+	path := rec.Path
+	if path == nil {
+		path = []activities.StepRecord{}
+	}
+	pathJSON, err := json.Marshal(path)
+	if err != nil {
+		return fmt.Errorf("save CDR %q: path: %w", rec.CallID, err)
+	}
+	varsJSON, err := jsonOrNil(rec.Vars, len(rec.Vars) == 0)
+	if err != nil {
+		return fmt.Errorf("save CDR %q: vars: %w", rec.CallID, err)
+	}
+	recJSON, err := jsonOrNil(rec.Recordings, len(rec.Recordings) == 0)
+	if err != nil {
+		return fmt.Errorf("save CDR %q: recordings: %w", rec.CallID, err)
+	}
+	_, err = s.db.ExecContext(ctx, s.rebind(`INSERT INTO cdrs (`+cdrColumns+`, saved_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (call_id, run_id) DO UPDATE SET
+			workflow_id = excluded.workflow_id, flow = excluded.flow, flow_version = excluded.flow_version,
+			from_number = excluded.from_number, to_number = excluded.to_number, channel = excluded.channel,
+			started_at = excluded.started_at, ended_at = excluded.ended_at, duration_ns = excluded.duration_ns,
+			outcome = excluded.outcome, path = excluded.path, vars = excluded.vars,
+			recordings = excluded.recordings, saved_at = excluded.saved_at`),
+		rec.CallID, rec.RunID, rec.WorkflowID, rec.Flow, rec.FlowVersion, rec.From, rec.To, rec.Channel,
+		s.ts(rec.StartedAt), s.ts(rec.EndedAt), int64(rec.Duration), rec.Outcome,
+		string(pathJSON), varsJSON, recJSON, s.ts(s.nowUTC()))
+	if err != nil {
+		return fmt.Errorf("save CDR %q run %q: %w", rec.CallID, rec.RunID, err)
+	}
+	return nil
+}
+
+func jsonOrNil(v any, empty bool) (any, error) {
+	if empty {
+		return nil, nil
+	}
+	b, err := json.Marshal(v)
+	if err != nil {
+		return nil, err
+	}
+	return string(b), nil
+}
+
+// jsonScan reads a JSON (SQLite TEXT / PostgreSQL JSONB) column; NULL is nil.
+type jsonScan struct{ b *[]byte }
+
+func (j jsonScan) Scan(src any) error {
+	switch v := src.(type) {
+	case nil:
+		*j.b = nil
+	case string:
+		*j.b = []byte(v)
+	case []byte:
+		*j.b = append([]byte(nil), v...)
+	default:
+		return fmt.Errorf("store: cannot scan %T as JSON", src)
+	}
+	return nil
+}
+
+func scanCDR(row interface{ Scan(...any) error }) (activities.CallRecord, error) {
+	var (
+		r                     activities.CallRecord
+		dur                   int64
+		path, vars, recording []byte
+	)
+	err := row.Scan(&r.CallID, &r.RunID, &r.WorkflowID, &r.Flow, &r.FlowVersion, &r.From, &r.To, &r.Channel,
+		timeScan{&r.StartedAt}, timeScan{&r.EndedAt}, &dur, &r.Outcome,
+		jsonScan{&path}, jsonScan{&vars}, jsonScan{&recording})
+	if err != nil {
+		return r, err
+	}
+	r.Duration = time.Duration(dur)
+	if len(path) > 0 {
+		if err := json.Unmarshal(path, &r.Path); err != nil {
+			return r, fmt.Errorf("CDR %q path: %w", r.CallID, err)
+		}
+		for i := range r.Path { // JSON keeps the zone as an offset; hand back UTC
+			r.Path[i].EnteredAt = r.Path[i].EnteredAt.UTC()
+			r.Path[i].LeftAt = r.Path[i].LeftAt.UTC()
+		}
+	}
+	if len(vars) > 0 {
+		if err := json.Unmarshal(vars, &r.Vars); err != nil {
+			return r, fmt.Errorf("CDR %q vars: %w", r.CallID, err)
+		}
+	}
+	if len(recording) > 0 {
+		if err := json.Unmarshal(recording, &r.Recordings); err != nil {
+			return r, fmt.Errorf("CDR %q recordings: %w", r.CallID, err)
+		}
+	}
+	return r, nil
+}
+
+// CDR returns the record of call callID; when the call has several runs
+// (reset or continue-as-new), the one saved last. ErrNotFound if none.
+func (s *Store) CDR(ctx context.Context, callID string) (activities.CallRecord, error) {
+	r, err := scanCDR(s.db.QueryRowContext(ctx, s.rebind(`SELECT `+cdrColumns+` FROM cdrs WHERE call_id = ?
+		ORDER BY saved_at DESC, started_at DESC, run_id DESC LIMIT 1`), callID))
+	if errors.Is(err, sql.ErrNoRows) {
+		err = ErrNotFound
+	}
+	if err != nil {
+		return activities.CallRecord{}, fmt.Errorf("CDR %q: %w", callID, err)
+	}
+	return r, nil
+}
+
+// pageToken is the keyset position after the last record of a page.
+type pageToken struct {
+	StartedAt time.Time `json:"t"`
+	CallID    string    `json:"c"`
+	RunID     string    `json:"r"`
+}
+
+func encodeToken(r activities.CallRecord) string {
+	b, _ := json.Marshal(pageToken{StartedAt: r.StartedAt, CallID: r.CallID, RunID: r.RunID})
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+func decodeToken(s string) (pageToken, error) {
+	var t pageToken
+	b, err := base64.RawURLEncoding.DecodeString(s)
+	if err == nil {
+		err = json.Unmarshal(b, &t)
+	}
+	if err != nil {
+		return t, fmt.Errorf("%w: bad page token", ErrInvalid)
+	}
+	return t, nil
+}
+
+// SearchCDRs returns records matching q, newest first (started_at desc, then
+// call_id and run_id desc), one page at a time. The returned token fetches
+// the next page; it is "" after the last page.
+func (s *Store) SearchCDRs(ctx context.Context, q CDRQuery) ([]activities.CallRecord, string, error) {
+	limit := q.Limit
+	if limit <= 0 {
+		limit = defaultCDRLimit
+	}
+	if limit > maxCDRLimit {
+		limit = maxCDRLimit
+	}
+	var (
+		where []string
+		args  []any
+	)
+	add := func(cond string, a ...any) {
+		where = append(where, cond)
+		args = append(args, a...)
+	}
+	if q.Flow != "" {
+		add("flow = ?", q.Flow)
+	}
+	if q.From != "" {
+		add("from_number = ?", q.From)
+	}
+	if q.Outcome != "" {
+		add("outcome = ?", q.Outcome)
+	}
+	if !q.StartedAfter.IsZero() {
+		add("started_at >= ?", s.ts(q.StartedAfter))
+	}
+	if !q.StartedBefore.IsZero() {
+		add("started_at < ?", s.ts(q.StartedBefore))
+	}
+	if q.PageToken != "" {
+		t, err := decodeToken(q.PageToken)
+		if err != nil {
+			return nil, "", fmt.Errorf("search CDRs: %w", err)
+		}
+		add("(started_at, call_id, run_id) < (?, ?, ?)", s.ts(t.StartedAt), t.CallID, t.RunID)
+	}
+	query := `SELECT ` + cdrColumns + ` FROM cdrs`
+	if len(where) > 0 {
+		query += ` WHERE ` + strings.Join(where, " AND ")
+	}
+	query += ` ORDER BY started_at DESC, call_id DESC, run_id DESC LIMIT ?`
+	args = append(args, limit+1)
+
+	rows, err := s.db.QueryContext(ctx, s.rebind(query), args...)
+	if err != nil {
+		return nil, "", fmt.Errorf("search CDRs: %w", err)
+	}
+	defer rows.Close()
+	out := make([]activities.CallRecord, 0, min(limit, 64))
+	for rows.Next() {
+		r, err := scanCDR(rows)
+		if err != nil {
+			return nil, "", fmt.Errorf("search CDRs: %w", err)
+		}
+		out = append(out, r)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, "", fmt.Errorf("search CDRs: %w", err)
+	}
+	next := ""
+	if len(out) > limit {
+		out = out[:limit]
+		next = encodeToken(out[limit-1])
+	}
+	return out, next, nil
+}
