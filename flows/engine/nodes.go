@@ -1,0 +1,711 @@
+package engine
+
+import (
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"strings"
+	"time"
+
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/voxflow/voxflow/activities"
+	"github.com/voxflow/voxflow/flows"
+)
+
+// step runs the current node of the top frame and moves it to the next.
+func (c *call) step() {
+	top := c.top()
+	f := c.flows[top.Flow]
+	n := f.Nodes[top.Node]
+	c.enter(n)
+	exit, next, err := c.run(f, n)
+	switch {
+	case errors.Is(err, errCallGone):
+		// Nothing more to do with the caller; the main loop runs on_hangup.
+		exit, next = "caller_hangup", ""
+	case err != nil && n.OnError != "":
+		exit, next = "on_error", n.OnError
+	case err != nil:
+		workflow.GetLogger(c.ctx).Error("node failed with no on_error", "flow", f.Name, "node", n.ID, "error", err)
+		if c.outcome == "" {
+			c.outcome = activities.OutcomeFailed
+		}
+		exit, next = "failed", ""
+	}
+	c.leave(exit, err)
+	// A subflow node pushes a frame; everything else moves this frame on.
+	if n.Type == flows.TypeSubflow && err == nil {
+		return
+	}
+	if top := c.top(); top != nil {
+		top.Node = next
+	}
+}
+
+// run executes one node and returns the exit label and the next node ID.
+func (c *call) run(f *flows.Flow, n *flows.Node) (string, string, error) {
+	switch n.Type {
+	case flows.TypePlay:
+		return c.runPlay(f, n)
+	case flows.TypeMenu:
+		return c.runMenu(f, n)
+	case flows.TypeGather:
+		return c.runGather(f, n)
+	case flows.TypeSet:
+		if err := c.assign(n.Assign, c.env()); err != nil {
+			return "", "", err
+		}
+		return "next", n.Next, nil
+	case flows.TypeBranch:
+		env := c.env()
+		for i, w := range n.When {
+			ok, err := w.If.EvalBool(env)
+			if err != nil {
+				return "", "", fmt.Errorf("when %d: %w", i, err)
+			}
+			if ok {
+				return fmt.Sprintf("when %d", i), w.Next, nil
+			}
+		}
+		return "default", n.Default, nil
+	case flows.TypeHTTP:
+		return c.runHTTP(n)
+	case flows.TypeHours:
+		return c.runHours(n)
+	case flows.TypeDistribute:
+		return c.runDistribute(n)
+	case flows.TypeSubflow:
+		return c.runSubflow(n)
+	case flows.TypeActivity:
+		return c.runActivity(n)
+	case flows.TypeWait:
+		return c.runWait(n)
+	case flows.TypeTransfer:
+		return c.runTransfer(n)
+	case flows.TypeQueue:
+		return c.runQueue(n)
+	case flows.TypeRecord, flows.TypeVoicemail:
+		return c.runRecord(f, n)
+	case flows.TypeHangup:
+		return c.runHangup(f, n)
+	}
+	return "", "", fmt.Errorf("node %q: unknown type %q", n.ID, n.Type)
+}
+
+// prompt renders a node's text/audio template pair.
+func (c *call) prompt(f *flows.Flow, text, audio flows.Template) ([]activities.Prompt, error) {
+	if text.IsZero() && audio.IsZero() {
+		return nil, nil
+	}
+	env := c.env()
+	p := activities.Prompt{Language: f.Settings.Language, Voice: f.Settings.Voice}
+	var err error
+	if p.Text, err = text.Render(env); err != nil {
+		return nil, fmt.Errorf("render prompt: %w", err)
+	}
+	if p.Audio, err = audio.Render(env); err != nil {
+		return nil, fmt.Errorf("render audio: %w", err)
+	}
+	return []activities.Prompt{p}, nil
+}
+
+func (c *call) runPlay(f *flows.Flow, n *flows.Node) (string, string, error) {
+	ps, err := c.prompt(f, n.Say, n.Audio)
+	if err != nil {
+		return "", "", err
+	}
+	if c.hungUp {
+		return "skipped", n.Next, nil
+	}
+	// Held back and sent with the next caller turn: one hop, not two.
+	c.pending = append(c.pending, ps...)
+	return "next", n.Next, nil
+}
+
+// takePrompts returns held-back prompts followed by ps.
+func (c *call) takePrompts(ps []activities.Prompt) []activities.Prompt {
+	out := append(c.pending, ps...)
+	c.pending = nil
+	return out
+}
+
+// flushPrompts plays held-back prompts before the call does something slow
+// or ends, so the caller hears them in order.
+func (c *call) flushPrompts() {
+	if len(c.pending) == 0 || c.hungUp {
+		c.pending = nil
+		return
+	}
+	in := activities.PlayInput{CallID: c.in.Call.ID, NodeID: c.top().Node, Prompts: c.takePrompts(nil), BargeIn: false}
+	if err := c.media(activities.ActPlay, in, nil); err != nil {
+		workflow.GetLogger(c.ctx).Warn("play held prompts", "error", err)
+	}
+}
+
+func (c *call) collect(in activities.CollectInput) (activities.CollectResult, error) {
+	var res activities.CollectResult
+	in.CallID = c.in.Call.ID
+	in.NodeID = c.top().Node
+	in.Prompts = c.takePrompts(in.Prompts)
+	err := c.media(activities.ActCollect, in, &res)
+	return res, err
+}
+
+func (c *call) runMenu(f *flows.Flow, n *flows.Node) (string, string, error) {
+	if c.hungUp {
+		return "", "", errCallGone
+	}
+	main, err := c.prompt(f, n.Prompt, n.Audio)
+	if err != nil {
+		return "", "", err
+	}
+	var phrases []string
+	keys := sortedKeys(n.Options)
+	for _, k := range keys {
+		phrases = append(phrases, n.Options[k].Phrases...)
+	}
+	retries := derefInt(n.Retries, flows.DefaultRetries)
+	var lead []activities.Prompt
+	for attempt := 0; attempt <= retries; attempt++ {
+		res, err := c.collect(activities.CollectInput{
+			Prompts: append(lead, main...), BargeIn: derefBool(n.BargeIn, true),
+			MinDigits: 1, MaxDigits: 1,
+			Timeout:           n.Timeout.Or(f.Settings.InputTimeout.D()),
+			InterDigitTimeout: f.Settings.InterDigitTimeout.D(),
+			Phrases:           phrases,
+		})
+		if err != nil {
+			return "", "", err
+		}
+		c.input = res.Digits + res.Utterance
+		c.markInput(c.input)
+		var retry flows.Template
+		switch res.Kind {
+		case activities.InputTimeout:
+			retry = n.NoInputPrompt
+		case activities.InputDTMF:
+			if opt, ok := n.Options[res.Digits]; ok {
+				return "option " + res.Digits, opt.Next, nil
+			}
+			retry = n.InvalidPrompt
+		case activities.InputSpeech:
+			if key, ok := matchPhrase(n, keys, res.Utterance); ok {
+				return "option " + key, n.Options[key].Next, nil
+			}
+			retry = n.InvalidPrompt
+		}
+		if lead, err = c.prompt(f, retry, flows.Template{}); err != nil {
+			return "", "", err
+		}
+	}
+	return "on_failure", n.OnFailure, nil
+}
+
+// matchPhrase finds the option whose phrase the utterance contains.
+func matchPhrase(n *flows.Node, keys []string, utterance string) (string, bool) {
+	u := " " + strings.ToLower(strings.TrimSpace(utterance)) + " "
+	for _, k := range keys {
+		if strings.TrimSpace(utterance) == k {
+			return k, true
+		}
+		for _, p := range n.Options[k].Phrases {
+			if strings.Contains(u, " "+strings.ToLower(p)+" ") {
+				return k, true
+			}
+		}
+	}
+	return "", false
+}
+
+func (c *call) markInput(in string) {
+	if len(c.path) > 0 {
+		c.path[len(c.path)-1].Input = in
+	}
+}
+
+func (c *call) runGather(f *flows.Flow, n *flows.Node) (string, string, error) {
+	if c.hungUp {
+		return "", "", errCallGone
+	}
+	main, err := c.prompt(f, n.Prompt, n.Audio)
+	if err != nil {
+		return "", "", err
+	}
+	retries := derefInt(n.Retries, flows.DefaultRetries)
+	minDigits, maxDigits := n.MinDigits, n.MaxDigits
+	if minDigits <= 0 {
+		minDigits = 1
+	}
+	var lead []activities.Prompt
+	for attempt := 0; attempt <= retries; attempt++ {
+		res, err := c.collect(activities.CollectInput{
+			Prompts: append(lead, main...), BargeIn: derefBool(n.BargeIn, true),
+			MinDigits: minDigits, MaxDigits: maxDigits, Terminator: n.Terminator,
+			Timeout:           n.Timeout.Or(f.Settings.InputTimeout.D()),
+			InterDigitTimeout: n.InterDigitTimeout.Or(f.Settings.InterDigitTimeout.D()),
+		})
+		if err != nil {
+			return "", "", err
+		}
+		digits := res.Digits
+		if res.Kind == activities.InputSpeech {
+			digits = spokenDigits(res.Utterance)
+		}
+		c.input = digits
+		c.markInput(maskedInput(n, digits))
+		retry := n.InvalidPrompt
+		if res.Kind == activities.InputTimeout || digits == "" {
+			retry = n.NoInputPrompt
+		} else if ok, err := c.gatherValid(n, digits, minDigits, maxDigits); err != nil {
+			return "", "", err
+		} else if ok {
+			c.top().Vars[n.Var] = digits
+			return "next", n.Next, nil
+		}
+		if lead, err = c.prompt(f, retry, flows.Template{}); err != nil {
+			return "", "", err
+		}
+	}
+	return "on_failure", n.OnFailure, nil
+}
+
+// maskedInput keeps secrets (PINs) out of the path shown to operators.
+func maskedInput(n *flows.Node, digits string) string {
+	if strings.Contains(strings.ToLower(n.Var), "pin") {
+		return strings.Repeat("*", len(digits))
+	}
+	return digits
+}
+
+func (c *call) gatherValid(n *flows.Node, digits string, minDigits, maxDigits int) (bool, error) {
+	if len(digits) < minDigits || (maxDigits > 0 && len(digits) > maxDigits) {
+		return false, nil
+	}
+	if n.Valid == nil {
+		return true, nil
+	}
+	env := c.env()
+	env.Input = digits
+	return n.Valid.EvalBool(env)
+}
+
+// spokenDigits turns "one two three" or "1 2 3" into "123".
+func spokenDigits(u string) string {
+	words := map[string]string{"zero": "0", "oh": "0", "one": "1", "two": "2", "three": "3", "four": "4",
+		"five": "5", "six": "6", "seven": "7", "eight": "8", "nine": "9"}
+	var b strings.Builder
+	for _, w := range strings.Fields(strings.ToLower(u)) {
+		if d, ok := words[w]; ok {
+			b.WriteString(d)
+			continue
+		}
+		for _, r := range w {
+			if r >= '0' && r <= '9' {
+				b.WriteRune(r)
+			}
+		}
+	}
+	return b.String()
+}
+
+func (c *call) runHTTP(n *flows.Node) (string, string, error) {
+	c.flushPrompts()
+	env := c.env()
+	in := activities.HTTPInput{Method: n.Method, Timeout: n.Timeout.Or(DefaultHTTPTimeout), Headers: map[string]string{}}
+	var err error
+	if in.URL, err = n.URL.Render(env); err != nil {
+		return "", "", fmt.Errorf("render url: %w", err)
+	}
+	if in.Body, err = n.Body.Render(env); err != nil {
+		return "", "", fmt.Errorf("render body: %w", err)
+	}
+	for _, k := range sortedKeys(n.Headers) {
+		if in.Headers[k], err = n.Headers[k].Render(env); err != nil {
+			return "", "", fmt.Errorf("render header %s: %w", k, err)
+		}
+	}
+	attempts := int32(1) // a POST is not idempotent: never resend it blindly
+	if in.Method == "GET" || in.Method == "HEAD" {
+		attempts = 3
+	}
+	ctx := workflow.WithActivityOptions(c.ctx, workflow.ActivityOptions{
+		TaskQueue:           activities.SharedQueue,
+		StartToCloseTimeout: in.Timeout + time.Second,
+		RetryPolicy: &temporal.RetryPolicy{MaximumAttempts: attempts, InitialInterval: 200 * time.Millisecond,
+			NonRetryableErrorTypes: []string{activities.ErrTypeBadInput, activities.ErrTypeHTTPStatus}},
+	})
+	c.publishNode()
+	var res activities.HTTPResult
+	if err := workflow.ExecuteActivity(ctx, activities.ActHTTP, in).Get(ctx, &res); err != nil {
+		return "", "", err
+	}
+	env = c.env()
+	env.Response = map[string]any{"status": float64(res.Status), "headers": stringMap(res.Headers), "body": res.Body}
+	if err := c.assign(n.Response, env); err != nil {
+		return "", "", err
+	}
+	return "next", n.Next, nil
+}
+
+func stringMap(m map[string]string) map[string]any {
+	out := make(map[string]any, len(m))
+	for k, v := range m {
+		out[k] = v
+	}
+	return out
+}
+
+func (c *call) runHours(n *flows.Node) (string, string, error) {
+	state, err := hoursState(n, workflow.Now(c.ctx))
+	if err != nil {
+		return "", "", err
+	}
+	switch state {
+	case hoursOpen:
+		return "open", n.Open, nil
+	case hoursHoliday:
+		if n.Holiday != "" {
+			return "holiday", n.Holiday, nil
+		}
+	}
+	return "closed", n.Closed, nil
+}
+
+// runDistribute picks a branch by a hash of the call and node: the same
+// call always takes the same branch, on replay and on reset.
+func (c *call) runDistribute(n *flows.Node) (string, string, error) {
+	h := fnv.New32a()
+	h.Write([]byte(c.in.Call.ID + "/" + n.ID))
+	bucket := int(h.Sum32() % 100)
+	acc := 0
+	for _, s := range n.Split {
+		acc += s.Percent
+		if bucket < acc {
+			return fmt.Sprintf("%d%%", s.Percent), s.Next, nil
+		}
+	}
+	if len(n.Split) == 0 {
+		return "", "", fmt.Errorf("distribute %q has no split", n.ID)
+	}
+	last := n.Split[len(n.Split)-1]
+	return fmt.Sprintf("%d%%", last.Percent), last.Next, nil
+}
+
+func (c *call) runSubflow(n *flows.Node) (string, string, error) {
+	sub, err := c.subflow(n.Flow)
+	if err != nil {
+		return "", "", err
+	}
+	// Input expressions run in the caller's scope; results seed the callee.
+	vars := initialVars(sub)
+	env := c.env()
+	for _, a := range n.Input {
+		v, err := a.Expr.Eval(env)
+		if err != nil {
+			return "", "", fmt.Errorf("subflow input %s: %w", a.Var, err)
+		}
+		vars[a.Var] = normalize(v)
+	}
+	c.stack = append(c.stack, Frame{Flow: sub.Name, Node: sub.Entry, Vars: vars, Caller: n.ID})
+	return "call " + sub.Name, "", nil
+}
+
+// subflow returns a pinned flow, loading it once if the starter did not pin it.
+func (c *call) subflow(name string) (*flows.Flow, error) {
+	if f, ok := c.flows[name]; ok {
+		return f, nil
+	}
+	ctx := workflow.WithActivityOptions(c.ctx, workflow.ActivityOptions{
+		TaskQueue: activities.SharedQueue, StartToCloseTimeout: 10 * time.Second,
+		RetryPolicy: &temporal.RetryPolicy{MaximumAttempts: 3, NonRetryableErrorTypes: []string{activities.ErrTypeBadInput}},
+	})
+	var srcs []activities.FlowSource
+	if err := workflow.ExecuteActivity(ctx, activities.ActLoadFlows, activities.LoadFlowsInput{Names: []string{name}}).Get(ctx, &srcs); err != nil {
+		return nil, fmt.Errorf("load subflow %q: %w", name, err)
+	}
+	for _, src := range srcs {
+		if _, err := c.parse(src); err != nil {
+			return nil, err
+		}
+		c.loaded = append(c.loaded, src)
+	}
+	f, ok := c.flows[name]
+	if !ok {
+		return nil, fmt.Errorf("subflow %q is not published", name)
+	}
+	return f, nil
+}
+
+func (c *call) runActivity(n *flows.Node) (string, string, error) {
+	c.flushPrompts()
+	env := c.env()
+	input := map[string]any{}
+	for _, a := range n.Input {
+		v, err := a.Expr.Eval(env)
+		if err != nil {
+			return "", "", fmt.Errorf("activity input %s: %w", a.Var, err)
+		}
+		input[a.Var] = normalize(v)
+	}
+	queue := n.Queue
+	if queue == "" {
+		queue = activities.SharedQueue
+	}
+	attempts := n.MaxAttempts
+	if attempts <= 0 {
+		attempts = 3
+	}
+	ctx := workflow.WithActivityOptions(c.ctx, workflow.ActivityOptions{
+		TaskQueue: queue, StartToCloseTimeout: n.Timeout.Or(DefaultActivityTimeout),
+		RetryPolicy: &temporal.RetryPolicy{MaximumAttempts: int32(attempts),
+			NonRetryableErrorTypes: []string{activities.ErrTypeBadInput}},
+	})
+	c.publishNode()
+	var out any
+	if err := workflow.ExecuteActivity(ctx, n.Name, input).Get(ctx, &out); err != nil {
+		return "", "", err
+	}
+	if n.Var != "" {
+		c.top().Vars[n.Var] = out
+	}
+	return "next", n.Next, nil
+}
+
+func (c *call) runWait(n *flows.Node) (string, string, error) {
+	c.flushPrompts()
+	c.publishNode()
+	tctx, cancel := workflow.WithCancel(c.ctx)
+	defer cancel()
+	timer := workflow.NewTimer(tctx, n.Duration.D())
+	sel := workflow.NewSelector(c.ctx)
+	sel.AddFuture(timer, func(workflow.Future) {})
+	sel.AddReceive(c.hangupCh, func(ch workflow.ReceiveChannel, _ bool) {
+		ch.Receive(c.ctx, nil)
+		c.markHungUp()
+	})
+	sel.Select(c.ctx)
+	if c.hungUp && !c.inHangup {
+		return "", "", errCallGone
+	}
+	return "next", n.Next, nil
+}
+
+func (c *call) runTransfer(n *flows.Node) (string, string, error) {
+	if c.hungUp {
+		return "", "", errCallGone
+	}
+	to, err := n.To.Render(c.env())
+	if err != nil {
+		return "", "", fmt.Errorf("render to: %w", err)
+	}
+	c.flushPrompts()
+	var res activities.TransferResult
+	in := activities.TransferInput{CallID: c.in.Call.ID, NodeID: n.ID, To: to, Mode: n.Mode, Timeout: n.Timeout.Or(DefaultTransferTimeout)}
+	if err := c.media(activities.ActTransfer, in, &res); err != nil {
+		return "", "", err
+	}
+	if res.Left {
+		c.outcome = activities.OutcomeTransferred
+		c.top().Node = ""
+		c.stack = c.stack[:1]
+		return "transferred", "", nil
+	}
+	return "next", n.Next, nil
+}
+
+func (c *call) runQueue(n *flows.Node) (string, string, error) {
+	if c.hungUp {
+		return "", "", errCallGone
+	}
+	c.flushPrompts()
+	env := c.env()
+	in := activities.EnqueueInput{CallID: c.in.Call.ID, Queue: n.Queue, Timeout: n.Timeout.Or(DefaultQueueTimeout), MediaQueue: c.in.MediaQueue}
+	if n.Priority != nil {
+		v, err := n.Priority.Eval(env)
+		if err != nil {
+			return "", "", fmt.Errorf("priority: %w", err)
+		}
+		p, ok := toInt(v)
+		if !ok {
+			return "", "", fmt.Errorf("priority: want a number, got %T", v)
+		}
+		in.Priority = p
+	}
+	if n.Skills != nil {
+		v, err := n.Skills.Eval(env)
+		if err != nil {
+			return "", "", fmt.Errorf("skills: %w", err)
+		}
+		if in.Skills, err = toStrings(v); err != nil {
+			return "", "", fmt.Errorf("skills: %w", err)
+		}
+	}
+	ctx := workflow.WithActivityOptions(c.ctx, workflow.ActivityOptions{
+		TaskQueue: activities.SharedQueue, StartToCloseTimeout: in.Timeout + time.Minute,
+		HeartbeatTimeout: time.Minute,
+		RetryPolicy:      &temporal.RetryPolicy{MaximumAttempts: 1},
+	})
+	c.publishNode()
+	var res activities.EnqueueResult
+	if err := c.interruptible(ctx, activities.ActEnqueue, in, &res); err != nil {
+		return "", "", err
+	}
+	if res.Outcome == activities.EnqueueTimeout && n.OnTimeout != "" {
+		return "on_timeout", n.OnTimeout, nil
+	}
+	return res.Outcome, n.Next, nil
+}
+
+func (c *call) runRecord(f *flows.Flow, n *flows.Node) (string, string, error) {
+	if c.hungUp {
+		return "", "", errCallGone
+	}
+	ps, err := c.prompt(f, n.Prompt, n.Audio)
+	if err != nil {
+		return "", "", err
+	}
+	mailbox, err := n.Mailbox.Render(c.env())
+	if err != nil {
+		return "", "", fmt.Errorf("render mailbox: %w", err)
+	}
+	in := activities.RecordInput{CallID: c.in.Call.ID, NodeID: n.ID, Prompts: c.takePrompts(ps),
+		Beep: derefBool(n.Beep, true), MaxDuration: n.MaxDuration.Or(DefaultRecordMax), Mailbox: mailbox}
+	var res activities.RecordResult
+	if err := c.media(activities.ActRecord, in, &res); err != nil {
+		return "", "", err
+	}
+	if res.Ref != "" {
+		c.recordings = append(c.recordings, res.Ref)
+	}
+	if n.Var != "" {
+		c.top().Vars[n.Var] = res.Ref
+	}
+	return "next", n.Next, nil
+}
+
+func (c *call) runHangup(f *flows.Flow, n *flows.Node) (string, string, error) {
+	if c.hungUp {
+		c.stack = c.stack[:1]
+		return "skipped", "", nil
+	}
+	ps, err := c.prompt(f, n.Say, n.Audio)
+	if err != nil {
+		return "", "", err
+	}
+	in := activities.HangupInput{CallID: c.in.Call.ID, Prompts: c.takePrompts(ps), Reason: n.Reason}
+	if err := c.media(activities.ActHangup, in, nil); err != nil && !errors.Is(err, errCallGone) {
+		return "", "", err
+	}
+	c.hungUp = true
+	c.stack = c.stack[:1]
+	return "hangup", "", nil
+}
+
+// media runs an activity on the call's media queue. A media activity is
+// never retried blindly (it would replay audio to the caller), a dead media
+// worker is noticed by the schedule-to-start and heartbeat timeouts, and a
+// hangup signal cancels it at once.
+func (c *call) media(name string, in, out any) error {
+	if c.hungUp {
+		return errCallGone
+	}
+	lim := c.in.Limits
+	ctx := workflow.WithActivityOptions(c.ctx, workflow.ActivityOptions{
+		TaskQueue:              c.in.MediaQueue,
+		ScheduleToStartTimeout: orDuration(lim.MediaStartTimeout, DefaultMediaStartTimeout),
+		StartToCloseTimeout:    30 * time.Minute,
+		HeartbeatTimeout:       orDuration(lim.MediaHeartbeat, DefaultMediaHeartbeat),
+		WaitForCancellation:    true,
+		RetryPolicy:            &temporal.RetryPolicy{MaximumAttempts: 1},
+	})
+	c.publishNode()
+	err := c.interruptible(ctx, name, in, out)
+	if activities.IsType(err, activities.ErrTypeCallGone) {
+		c.markHungUp()
+		return errCallGone
+	}
+	return err
+}
+
+// interruptible runs an activity that a hangup signal cancels.
+func (c *call) interruptible(ctx workflow.Context, name string, in, out any) error {
+	actCtx, cancel := workflow.WithCancel(ctx)
+	defer cancel()
+	fut := workflow.ExecuteActivity(actCtx, name, in)
+	var err error
+	done := false
+	sel := workflow.NewSelector(c.ctx)
+	sel.AddFuture(fut, func(f workflow.Future) {
+		done = true
+		err = f.Get(c.ctx, out)
+	})
+	sel.AddReceive(c.hangupCh, func(ch workflow.ReceiveChannel, _ bool) {
+		ch.Receive(c.ctx, nil)
+		c.markHungUp()
+		cancel()
+	})
+	for !done {
+		sel.Select(c.ctx)
+	}
+	if c.hungUp && !c.inHangup {
+		return errCallGone
+	}
+	return err
+}
+
+func derefInt(p *int, def int) int {
+	if p == nil {
+		return def
+	}
+	return *p
+}
+
+func derefBool(p *bool, def bool) bool {
+	if p == nil {
+		return def
+	}
+	return *p
+}
+
+func orDuration(d, def time.Duration) time.Duration {
+	if d <= 0 {
+		return def
+	}
+	return d
+}
+
+func toInt(v any) (int, bool) {
+	switch x := v.(type) {
+	case int:
+		return x, true
+	case int64:
+		return int(x), true
+	case float64:
+		return int(x), true
+	}
+	return 0, false
+}
+
+func toStrings(v any) ([]string, error) {
+	switch x := v.(type) {
+	case nil:
+		return nil, nil
+	case string:
+		return []string{x}, nil
+	case []string:
+		return x, nil
+	case []any:
+		out := make([]string, 0, len(x))
+		for _, e := range x {
+			s, ok := e.(string)
+			if !ok {
+				return nil, fmt.Errorf("want a list of strings, got %T in it", e)
+			}
+			out = append(out, s)
+		}
+		return out, nil
+	}
+	return nil, fmt.Errorf("want a list of strings, got %T", v)
+}

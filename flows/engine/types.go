@@ -1,0 +1,98 @@
+// Package engine is the durable call engine: CallWorkflow interprets a
+// validated flow inside a Temporal workflow. It is workflow code only: no
+// clock, randomness, map-order dependence, goroutines or I/O; everything
+// that touches the world is an activity from package activities.
+package engine
+
+import (
+	"time"
+
+	"github.com/voxflow/voxflow/activities"
+	"github.com/voxflow/voxflow/flows"
+)
+
+// CallInput starts (or continues) a call.
+type CallInput struct {
+	Call flows.CallInfo `json:"call"`
+	// Flow is the pinned published version the call runs; editing or
+	// republishing the flow never changes a call in progress.
+	Flow activities.FlowSource `json:"flow"`
+	// Subflows pinned by the starter; any missing one is loaded once by the
+	// LoadFlows activity and kept for the rest of the call.
+	Subflows []activities.FlowSource `json:"subflows,omitempty"`
+	// Vars override the flow's initial variable values (platform settings
+	// such as the CRM address, or facts the channel learned, e.g. SIP headers).
+	Vars map[string]any `json:"vars,omitempty"`
+	// MediaQueue is the task queue of the media worker (or channel) holding the call.
+	MediaQueue string `json:"media_queue"`
+	// Limits override engine limits (tests use small values).
+	Limits Limits `json:"limits,omitempty"`
+	// Resume carries state across continue-as-new.
+	Resume *ResumeState `json:"resume,omitempty"`
+}
+
+// Limits bound a call's resources.
+type Limits struct {
+	// MaxSteps overrides the flow's settings.max_steps when > 0.
+	MaxSteps int `json:"max_steps,omitempty"`
+	// HistoryEvents triggers continue-as-new when the history grows past it
+	// (default DefaultHistoryEvents; Temporal warns at 10k and stops at 50k).
+	HistoryEvents int `json:"history_events,omitempty"`
+	// MediaStartTimeout bounds how long a media activity may wait for its
+	// worker (a dead media worker is noticed within this).
+	MediaStartTimeout time.Duration `json:"media_start_timeout,omitempty"`
+	// MediaHeartbeat is the heartbeat timeout of media activities.
+	MediaHeartbeat time.Duration `json:"media_heartbeat,omitempty"`
+}
+
+// Engine defaults.
+const (
+	DefaultHistoryEvents     = 8000
+	DefaultMediaStartTimeout = 10 * time.Second
+	DefaultMediaHeartbeat    = 10 * time.Second
+	DefaultHTTPTimeout       = 10 * time.Second
+	DefaultActivityTimeout   = 30 * time.Second
+	DefaultQueueTimeout      = 10 * time.Minute
+	DefaultRecordMax         = 2 * time.Minute
+	DefaultTransferTimeout   = 30 * time.Second
+)
+
+// Frame is one level of the flow call stack (the main flow, then subflows).
+type Frame struct {
+	Flow string         `json:"flow"`
+	Node string         `json:"node"`
+	Vars map[string]any `json:"vars"`
+	// Caller is the subflow node in the frame below to return through.
+	Caller string `json:"caller,omitempty"`
+}
+
+// ResumeState is what continue-as-new carries to the next run.
+type ResumeState struct {
+	Stack        []Frame                 `json:"stack"`
+	Steps        int                     `json:"steps"`
+	Path         []activities.StepRecord `json:"path"`
+	HungUp       bool                    `json:"hung_up"`
+	InHangup     bool                    `json:"in_hangup"`
+	Outcome      string                  `json:"outcome,omitempty"`
+	Input        string                  `json:"input,omitempty"`
+	Recordings   []string                `json:"recordings,omitempty"`
+	LoadedFlows  []activities.FlowSource `json:"loaded_flows,omitempty"`
+	ContinuedRun int                     `json:"continued_runs"`
+}
+
+// CallState is what the `state` query returns: where the call is now.
+type CallState struct {
+	CallID      string `json:"call_id"`
+	Flow        string `json:"flow"`
+	FlowVersion int    `json:"flow_version"`
+	// Node is the node the call is in now ("" when it ended).
+	Node      string                  `json:"node"`
+	NodeFlow  string                  `json:"node_flow"`
+	NodeSince time.Time               `json:"node_since"`
+	Path      []activities.StepRecord `json:"path"`
+	Vars      map[string]any          `json:"vars"`
+	Steps     int                     `json:"steps"`
+	HungUp    bool                    `json:"hung_up"`
+	Ended     bool                    `json:"ended"`
+	Outcome   string                  `json:"outcome,omitempty"`
+}

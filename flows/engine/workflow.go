@@ -1,0 +1,379 @@
+package engine
+
+import (
+	"errors"
+	"fmt"
+	"sort"
+	"time"
+
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/voxflow/voxflow/activities"
+	"github.com/voxflow/voxflow/flows"
+)
+
+// Search attribute keys set on every call.
+var (
+	attrFlow      = temporal.NewSearchAttributeKeyKeyword(activities.AttrFlow)
+	attrVersion   = temporal.NewSearchAttributeKeyInt64(activities.AttrVersion)
+	attrNode      = temporal.NewSearchAttributeKeyKeyword(activities.AttrNode)
+	attrNodeSince = temporal.NewSearchAttributeKeyTime(activities.AttrNodeSince)
+)
+
+// errCallGone stops media work after the caller hung up.
+var errCallGone = errors.New("caller hung up")
+
+// call is the interpreter's state for one run of CallWorkflow. It is owned
+// by the workflow's single coroutine; the query handler only reads it.
+type call struct {
+	ctx    workflow.Context
+	in     CallInput
+	flows  map[string]*flows.Flow
+	loaded []activities.FlowSource // flows fetched by LoadFlows during the call
+
+	stack      []Frame
+	steps      int
+	maxSteps   int
+	path       []activities.StepRecord
+	hungUp     bool
+	inHangup   bool // running the flow's on_hangup path
+	outcome    string
+	input      string
+	recordings []string
+	continued  int
+
+	hangupCh workflow.ReceiveChannel
+	// pending holds prompts of play nodes not yet sent, so that a play
+	// followed by a menu costs the caller one activity (one dispatch hop).
+	pending   []activities.Prompt
+	sayingSA  string // node last published in search attributes
+	nodeSince time.Time
+}
+
+// CallWorkflow runs one call through its flow.
+func CallWorkflow(ctx workflow.Context, in CallInput) (activities.CallRecord, error) {
+	c := &call{ctx: ctx, in: in, flows: map[string]*flows.Flow{}}
+	logger := workflow.GetLogger(ctx)
+
+	main, err := c.parse(in.Flow)
+	if err != nil {
+		return activities.CallRecord{}, temporal.NewNonRetryableApplicationError(err.Error(), activities.ErrTypeBadInput, err)
+	}
+	for _, src := range in.Subflows {
+		if _, err := c.parse(src); err != nil {
+			return activities.CallRecord{}, temporal.NewNonRetryableApplicationError(err.Error(), activities.ErrTypeBadInput, err)
+		}
+	}
+	c.maxSteps = main.Settings.MaxSteps
+	if in.Limits.MaxSteps > 0 {
+		c.maxSteps = in.Limits.MaxSteps
+	}
+	if in.Resume != nil {
+		c.restore(in.Resume)
+	} else {
+		vars := initialVars(main)
+		for k, v := range in.Vars {
+			vars[k] = v
+		}
+		c.stack = []Frame{{Flow: main.Name, Node: main.Entry, Vars: vars}}
+	}
+	c.hangupCh = workflow.GetSignalChannel(ctx, activities.SignalHangup)
+	if err := workflow.SetQueryHandler(ctx, activities.QueryState, c.state); err != nil {
+		return activities.CallRecord{}, fmt.Errorf("register state query: %w", err)
+	}
+	if in.Resume == nil {
+		if err := workflow.UpsertTypedSearchAttributes(ctx,
+			attrFlow.ValueSet(in.Flow.Name), attrVersion.ValueSet(int64(in.Flow.Version))); err != nil {
+			return activities.CallRecord{}, fmt.Errorf("set search attributes: %w", err)
+		}
+	}
+
+	for {
+		c.pollHangup()
+		if c.hungUp && !c.inHangup {
+			c.startHangupPath()
+		}
+		top := c.top()
+		if top == nil || top.Node == "" {
+			if c.returnFromSubflow() {
+				continue
+			}
+			break
+		}
+		if c.steps >= c.maxSteps {
+			logger.Warn("call reached max steps", "max_steps", c.maxSteps)
+			c.outcome = activities.OutcomeMaxSteps
+			break
+		}
+		if c.shouldContinueAsNew() {
+			c.flushPrompts()
+			return activities.CallRecord{}, workflow.NewContinueAsNewError(ctx, CallWorkflow, c.continueInput())
+		}
+		c.steps++
+		c.step()
+	}
+
+	c.finish()
+	rec := c.record()
+	saveCtx := workflow.WithActivityOptions(disconnected(ctx), workflow.ActivityOptions{
+		TaskQueue:              activities.SharedQueue,
+		StartToCloseTimeout:    30 * time.Second,
+		ScheduleToCloseTimeout: 24 * time.Hour,
+		RetryPolicy:            &temporal.RetryPolicy{MaximumInterval: time.Minute},
+	})
+	if err := workflow.ExecuteActivity(saveCtx, activities.ActSaveCDR, rec).Get(saveCtx, nil); err != nil {
+		logger.Error("save call record", "error", err)
+	}
+	return rec, nil
+}
+
+// disconnected returns a context that is not cancelled with the workflow,
+// so wrap-up work (the CDR) still runs when an operator cancels the call.
+func disconnected(ctx workflow.Context) workflow.Context {
+	dctx, _ := workflow.NewDisconnectedContext(ctx)
+	return dctx
+}
+
+func (c *call) parse(src activities.FlowSource) (*flows.Flow, error) {
+	f, diags := flows.Parse(src.Name+".yaml", []byte(src.Source))
+	if err := diags.Err(); err != nil {
+		return nil, fmt.Errorf("flow %q version %d: %w", src.Name, src.Version, err)
+	}
+	c.flows[f.Name] = f
+	return f, nil
+}
+
+func initialVars(f *flows.Flow) map[string]any {
+	vars := make(map[string]any, len(f.Variables))
+	for k, v := range f.Variables {
+		vars[k] = v
+	}
+	return vars
+}
+
+func (c *call) restore(r *ResumeState) {
+	c.stack = r.Stack
+	c.steps = r.Steps
+	c.path = r.Path
+	c.hungUp = r.HungUp
+	c.inHangup = r.InHangup
+	c.outcome = r.Outcome
+	c.input = r.Input
+	c.recordings = r.Recordings
+	c.continued = r.ContinuedRun
+	for _, src := range r.LoadedFlows {
+		if _, err := c.parse(src); err == nil {
+			c.loaded = append(c.loaded, src)
+		}
+	}
+}
+
+func (c *call) shouldContinueAsNew() bool {
+	limit := c.in.Limits.HistoryEvents
+	if limit <= 0 {
+		limit = DefaultHistoryEvents
+	}
+	info := workflow.GetInfo(c.ctx)
+	return info.GetCurrentHistoryLength() >= limit || info.GetContinueAsNewSuggested()
+}
+
+func (c *call) continueInput() CallInput {
+	next := c.in
+	next.Resume = &ResumeState{
+		Stack: c.stack, Steps: c.steps, Path: c.path, HungUp: c.hungUp, InHangup: c.inHangup,
+		Outcome: c.outcome, Input: c.input, Recordings: c.recordings,
+		LoadedFlows: c.loaded, ContinuedRun: c.continued + 1,
+	}
+	return next
+}
+
+func (c *call) top() *Frame {
+	if len(c.stack) == 0 {
+		return nil
+	}
+	return &c.stack[len(c.stack)-1]
+}
+
+// pollHangup notes a hangup signal without blocking.
+func (c *call) pollHangup() {
+	for c.hangupCh.ReceiveAsync(nil) {
+		c.markHungUp()
+	}
+}
+
+func (c *call) markHungUp() {
+	if !c.hungUp {
+		c.hungUp = true
+		c.pending = nil
+		if c.outcome == "" {
+			c.outcome = activities.OutcomeHungUp
+		}
+	}
+}
+
+// startHangupPath jumps to the flow's on_hangup node once, after the caller hung up.
+func (c *call) startHangupPath() {
+	c.inHangup = true
+	main := c.flows[c.in.Flow.Name]
+	c.stack = c.stack[:1]
+	c.stack[0].Node = main.OnHangup
+}
+
+// returnFromSubflow pops a finished subflow frame and maps its output.
+func (c *call) returnFromSubflow() bool {
+	if len(c.stack) < 2 {
+		return false
+	}
+	done := c.stack[len(c.stack)-1]
+	c.stack = c.stack[:len(c.stack)-1]
+	caller := c.top()
+	node := c.flows[caller.Flow].Nodes[done.Caller]
+	env := c.env()
+	env.Result = done.Vars
+	if err := c.assign(node.Output, env); err != nil {
+		caller.Node = node.OnError
+		return true
+	}
+	caller.Node = node.Next
+	return true
+}
+
+// env builds the expression environment from workflow state.
+func (c *call) env() *flows.Env {
+	top := c.top()
+	return &flows.Env{Call: c.in.Call, Vars: top.Vars, Input: c.input, Now: workflow.Now(c.ctx)}
+}
+
+// assign evaluates ordered assignments into the current frame's variables.
+func (c *call) assign(as flows.Assignments, env *flows.Env) error {
+	vars := c.top().Vars
+	for _, a := range as {
+		v, err := a.Expr.Eval(env)
+		if err != nil {
+			return fmt.Errorf("assign %s: %w", a.Var, err)
+		}
+		vars[a.Var] = normalize(v)
+		env.Vars = vars
+	}
+	return nil
+}
+
+// normalize makes values survive a JSON round trip unchanged, so a value
+// read after continue-as-new or in a query equals the one assigned.
+func normalize(v any) any {
+	switch x := v.(type) {
+	case int:
+		return float64(x)
+	case int32:
+		return float64(x)
+	case int64:
+		return float64(x)
+	case float32:
+		return float64(x)
+	case []any:
+		out := make([]any, len(x))
+		for i := range x {
+			out[i] = normalize(x[i])
+		}
+		return out
+	case map[string]any:
+		out := make(map[string]any, len(x))
+		for k, e := range x {
+			out[k] = normalize(e)
+		}
+		return out
+	}
+	return v
+}
+
+// enter records that the call entered a node of the current frame.
+func (c *call) enter(n *flows.Node) {
+	now := workflow.Now(c.ctx)
+	info := workflow.GetInfo(c.ctx)
+	c.path = append(c.path, activities.StepRecord{
+		Node: n.ID, Flow: c.top().Flow, Type: string(n.Type), EnteredAt: now,
+		Event: int64(info.GetCurrentHistoryLength()), RunID: info.WorkflowExecution.RunID,
+	})
+	c.nodeSince = now
+}
+
+// leave closes the current path step with the exit taken.
+func (c *call) leave(outcome string, err error) {
+	if len(c.path) == 0 {
+		return
+	}
+	s := &c.path[len(c.path)-1]
+	s.LeftAt = workflow.Now(c.ctx)
+	s.Outcome = outcome
+	if err != nil {
+		s.Error = err.Error()
+	}
+}
+
+// publishNode updates the search attributes before the call blocks, so
+// operators can list calls by the node they sit in. Pure nodes between
+// blocking ones are not published: that would cost a command each.
+func (c *call) publishNode() {
+	top := c.top()
+	if top == nil || top.Node == c.sayingSA {
+		return
+	}
+	c.sayingSA = top.Node
+	if err := workflow.UpsertTypedSearchAttributes(c.ctx,
+		attrNode.ValueSet(top.Node), attrNodeSince.ValueSet(c.nodeSince)); err != nil {
+		workflow.GetLogger(c.ctx).Warn("upsert node search attribute", "error", err)
+	}
+}
+
+func (c *call) finish() {
+	c.flushPrompts()
+	if c.outcome == "" {
+		c.outcome = activities.OutcomeCompleted
+	}
+	if c.hungUp || c.outcome == activities.OutcomeTransferred {
+		return
+	}
+	// The flow ended without a hangup node: release the line.
+	_ = c.media(activities.ActHangup, activities.HangupInput{CallID: c.in.Call.ID, Reason: c.outcome}, nil)
+	c.hungUp = true
+}
+
+func (c *call) record() activities.CallRecord {
+	info := workflow.GetInfo(c.ctx)
+	end := workflow.Now(c.ctx)
+	main := c.stack[0]
+	return activities.CallRecord{
+		CallID: c.in.Call.ID, WorkflowID: info.WorkflowExecution.ID, RunID: info.WorkflowExecution.RunID,
+		Flow: c.in.Flow.Name, FlowVersion: c.in.Flow.Version,
+		From: c.in.Call.From, To: c.in.Call.To, Channel: c.in.Call.Channel,
+		StartedAt: c.in.Call.StartedAt, EndedAt: end, Duration: end.Sub(c.in.Call.StartedAt),
+		Outcome: c.outcome, Path: c.path, Vars: main.Vars, Recordings: c.recordings,
+	}
+}
+
+func (c *call) state() (CallState, error) {
+	st := CallState{
+		CallID: c.in.Call.ID, Flow: c.in.Flow.Name, FlowVersion: c.in.Flow.Version,
+		Path: c.path, Steps: c.steps, HungUp: c.hungUp, Outcome: c.outcome, NodeSince: c.nodeSince,
+	}
+	if top := c.top(); top != nil {
+		st.Node, st.NodeFlow, st.Vars = top.Node, top.Flow, top.Vars
+	}
+	if len(c.stack) > 0 {
+		st.Vars = c.stack[0].Vars
+	}
+	st.Ended = st.Node == ""
+	return st, nil
+}
+
+// sortedKeys gives map keys in a stable order (workflow code must not
+// depend on map iteration order).
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}

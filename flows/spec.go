@@ -1,0 +1,245 @@
+package flows
+
+// This file is the single table of what the flow language accepts: the
+// fields of a flow, of its settings and of each node type. Validation and
+// the JSON Schema are both derived from it.
+
+// fieldKind is the shape of a field's value.
+type fieldKind int
+
+const (
+	kindString      fieldKind = iota // free text
+	kindNodeRef                      // ID of another node
+	kindTemplate                     // text with {{ expression }} segments
+	kindExpr                         // expression
+	kindBoolExpr                     // expression that yields a boolean
+	kindDuration                     // "5s", "1m30s"
+	kindBool                         // true / false
+	kindInt                          // integer >= 0
+	kindVarName                      // a flow variable name
+	kindAssignments                  // mapping var: expression
+	kindInputs                       // mapping name: expression (names of another flow or activity)
+	kindOptions                      // menu options
+	kindWhen                         // branch conditions
+	kindSplit                        // distribute shares
+	kindSchedule                     // hours schedule
+	kindDates                        // list of YYYY-MM-DD
+	kindHeaders                      // mapping header: template
+	kindEnum                         // one of Enum
+	kindNodeType                     // the node type
+	kindPercent                      // integer 0..100
+	kindStrings                      // list of strings
+	kindMap                          // free-form mapping
+	kindDigit                        // one DTMF key
+)
+
+// fieldSpec describes one field of the flow language.
+type fieldSpec struct {
+	Name    string
+	Kind    fieldKind
+	Doc     string
+	Enum    []string
+	Default any
+}
+
+// typeSpec describes one node type: its fields, which are required, and
+// groups of which at least one field is required.
+type typeSpec struct {
+	Type     NodeType
+	Doc      string
+	Required []string
+	Optional []string
+	// AnyOf lists groups of fields of which at least one must be set.
+	AnyOf [][]string
+}
+
+// Valid values of enumerated fields.
+var (
+	httpMethods   = []string{"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"}
+	transferModes = []string{"blind", "bridge"}
+	weekDays      = []string{"mon", "tue", "wed", "thu", "fri", "sat", "sun"}
+	dtmfKeys      = "0123456789*#"
+)
+
+// flowFields are the top-level fields of a flow file.
+var flowFields = []fieldSpec{
+	{Name: "name", Kind: kindString, Doc: "Name of the flow (unique in a workspace)."},
+	{Name: "description", Kind: kindString, Doc: "What the flow is for."},
+	{Name: "entry", Kind: kindNodeRef, Doc: "ID of the first node."},
+	{Name: "settings", Kind: kindMap, Doc: "Flow-wide defaults."},
+	{Name: "variables", Kind: kindMap, Doc: "Variables of the flow with their initial values."},
+	{Name: "on_hangup", Kind: kindNodeRef, Doc: "Node run after the caller hangs up, for wrap-up work."},
+	{Name: "nodes", Kind: kindMap, Doc: "The nodes of the flow by ID."},
+	{Name: "metadata", Kind: kindMap, Doc: "Free-form data for tools (designer positions)."},
+}
+
+var flowRequired = []string{"name", "entry", "nodes"}
+
+// settingsFields are the fields of `settings`.
+var settingsFields = []fieldSpec{
+	{Name: "language", Kind: kindString, Doc: "Language of prompts and speech recognition.", Default: DefaultLanguage},
+	{Name: "voice", Kind: kindString, Doc: "Text-to-speech voice.", Default: DefaultVoice},
+	{Name: "input_timeout", Kind: kindDuration, Doc: "How long menus and gathers wait for the first key.", Default: Duration(DefaultInputTimeout).String()},
+	{Name: "inter_digit_timeout", Kind: kindDuration, Doc: "How long a gather waits between keys.", Default: Duration(DefaultInterDigitTimeout).String()},
+	{Name: "max_steps", Kind: kindInt, Doc: "Most nodes one call may run before it is ended.", Default: DefaultMaxSteps},
+}
+
+// nodeFields are all fields a node may have, in the order the schema and
+// the docs list them. Which type accepts which is in nodeTypes.
+var nodeFields = []fieldSpec{
+	{Name: "type", Kind: kindNodeType, Doc: "The node type."},
+	{Name: "label", Kind: kindString, Doc: "Human title shown in the designer."},
+	{Name: "say", Kind: kindTemplate, Doc: "Text to speak (template)."},
+	{Name: "prompt", Kind: kindTemplate, Doc: "Text spoken before waiting for input (template)."},
+	{Name: "audio", Kind: kindTemplate, Doc: "Audio file to play (template)."},
+	{Name: "barge_in", Kind: kindBool, Doc: "Whether a key press stops the prompt.", Default: true},
+	{Name: "options", Kind: kindOptions, Doc: "Menu keys: a node ID, or {next, phrases}."},
+	{Name: "retries", Kind: kindInt, Doc: "How many more times to ask after no or invalid input.", Default: DefaultRetries},
+	{Name: "no_input_prompt", Kind: kindTemplate, Doc: "Said when the caller pressed nothing."},
+	{Name: "invalid_prompt", Kind: kindTemplate, Doc: "Said when the input was not valid."},
+	{Name: "on_failure", Kind: kindNodeRef, Doc: "Node taken when retries are exhausted."},
+	{Name: "timeout", Kind: kindDuration, Doc: "How long to wait (input, request, queue or ring time)."},
+	{Name: "inter_digit_timeout", Kind: kindDuration, Doc: "How long to wait between keys."},
+	{Name: "min_digits", Kind: kindInt, Doc: "Fewest digits accepted."},
+	{Name: "max_digits", Kind: kindInt, Doc: "Most digits collected."},
+	{Name: "terminator", Kind: kindDigit, Doc: "Key that ends input early, like #."},
+	{Name: "valid", Kind: kindBoolExpr, Doc: "Condition over input that accepts the digits."},
+	{Name: "var", Kind: kindVarName, Doc: "Variable that receives the node's result."},
+	{Name: "assign", Kind: kindAssignments, Doc: "Ordered assignments variable: expression."},
+	{Name: "when", Kind: kindWhen, Doc: "Ordered conditions; the first true one is taken."},
+	{Name: "default", Kind: kindNodeRef, Doc: "Node taken when no condition is true."},
+	{Name: "method", Kind: kindEnum, Enum: httpMethods, Doc: "HTTP method.", Default: "GET"},
+	{Name: "url", Kind: kindTemplate, Doc: "URL to call (template)."},
+	{Name: "headers", Kind: kindHeaders, Doc: "Request headers (templates)."},
+	{Name: "body", Kind: kindTemplate, Doc: "Request body (template)."},
+	{Name: "response", Kind: kindAssignments, Doc: "Variables set from response (status, headers, body)."},
+	{Name: "timezone", Kind: kindString, Doc: "IANA time zone, like Europe/Paris."},
+	{Name: "schedule", Kind: kindSchedule, Doc: "Opening hours per day: mon..sun -> [\"09:00-17:00\"]."},
+	{Name: "holidays", Kind: kindDates, Doc: "Closed dates, YYYY-MM-DD."},
+	{Name: "open", Kind: kindNodeRef, Doc: "Node taken during opening hours."},
+	{Name: "closed", Kind: kindNodeRef, Doc: "Node taken outside opening hours."},
+	{Name: "holiday", Kind: kindNodeRef, Doc: "Node taken on holidays (default: closed)."},
+	{Name: "split", Kind: kindSplit, Doc: "Shares of calls: percent and next; percents sum to 100."},
+	{Name: "flow", Kind: kindString, Doc: "Name of the flow to run."},
+	{Name: "input", Kind: kindInputs, Doc: "Inputs by name: expression."},
+	{Name: "output", Kind: kindAssignments, Doc: "Our variables set from the subflow's variables (result)."},
+	{Name: "name", Kind: kindString, Doc: "Name of the registered activity."},
+	{Name: "queue", Kind: kindString, Doc: "Queue name (queue node) or task queue (activity node)."},
+	{Name: "max_attempts", Kind: kindInt, Doc: "Most attempts of the activity (0: the engine's default)."},
+	{Name: "duration", Kind: kindDuration, Doc: "How long to wait."},
+	{Name: "to", Kind: kindTemplate, Doc: "SIP URI or number to transfer to (template)."},
+	{Name: "mode", Kind: kindEnum, Enum: transferModes, Doc: "blind hands the call over; bridge stays on it.", Default: "blind"},
+	{Name: "priority", Kind: kindExpr, Doc: "Queue priority (expression, higher first)."},
+	{Name: "skills", Kind: kindExpr, Doc: "Skills an agent needs (expression yielding a list)."},
+	{Name: "on_timeout", Kind: kindNodeRef, Doc: "Node taken when nobody answers in time."},
+	{Name: "max_duration", Kind: kindDuration, Doc: "Longest recording."},
+	{Name: "beep", Kind: kindBool, Doc: "Whether to beep before recording.", Default: true},
+	{Name: "mailbox", Kind: kindTemplate, Doc: "Mailbox that receives the message (template)."},
+	{Name: "reason", Kind: kindString, Doc: "Why the call ends (kept in the call record)."},
+	{Name: "next", Kind: kindNodeRef, Doc: "Node taken next."},
+	{Name: "on_error", Kind: kindNodeRef, Doc: "Node taken when the node fails."},
+}
+
+// nodeTypes is the table of node types: allowed and required fields.
+// `type` and `label` are allowed on every node.
+var nodeTypes = []typeSpec{
+	{Type: TypePlay, Doc: "Speaks text or plays audio to the caller.",
+		AnyOf:    [][]string{{"say", "audio"}},
+		Optional: []string{"say", "audio", "barge_in", "next", "on_error"}},
+	{Type: TypeMenu, Doc: "Asks the caller to press a key (or say a phrase) and follows the chosen option.",
+		Required: []string{"prompt", "options"},
+		Optional: []string{"audio", "barge_in", "retries", "no_input_prompt", "invalid_prompt", "timeout", "on_failure", "on_error"}},
+	{Type: TypeGather, Doc: "Collects digits into a variable.",
+		Required: []string{"var"},
+		Optional: []string{"prompt", "audio", "barge_in", "retries", "no_input_prompt", "invalid_prompt", "timeout", "inter_digit_timeout", "min_digits", "max_digits", "terminator", "valid", "next", "on_failure", "on_error"}},
+	{Type: TypeSet, Doc: "Sets variables from expressions, in order.",
+		Required: []string{"assign"},
+		Optional: []string{"next", "on_error"}},
+	{Type: TypeBranch, Doc: "Takes the first `when` whose condition is true, else `default`.",
+		Required: []string{"when"},
+		Optional: []string{"default", "on_error"}},
+	{Type: TypeHTTP, Doc: "Calls an HTTP endpoint and maps its response to variables.",
+		Required: []string{"url"},
+		Optional: []string{"method", "headers", "body", "timeout", "response", "next", "on_error"}},
+	{Type: TypeHours, Doc: "Routes by opening hours and holidays.",
+		Required: []string{"timezone", "schedule", "open", "closed"},
+		Optional: []string{"holidays", "holiday"}},
+	{Type: TypeDistribute, Doc: "Splits calls between branches by percentage.",
+		Required: []string{"split"}},
+	{Type: TypeSubflow, Doc: "Runs another published flow and maps its result back.",
+		Required: []string{"flow"},
+		Optional: []string{"input", "output", "next", "on_error"}},
+	{Type: TypeActivity, Doc: "Runs a custom activity registered by a developer.",
+		Required: []string{"name"},
+		Optional: []string{"input", "var", "queue", "timeout", "max_attempts", "next", "on_error"}},
+	{Type: TypeWait, Doc: "Waits for a while.",
+		Required: []string{"duration"},
+		Optional: []string{"next"}},
+	{Type: TypeTransfer, Doc: "Transfers the call to a number or SIP URI.",
+		Required: []string{"to"},
+		Optional: []string{"mode", "say", "audio", "timeout", "next", "on_error"}},
+	{Type: TypeQueue, Doc: "Puts the caller in a queue until an agent answers.",
+		Required: []string{"queue"},
+		Optional: []string{"say", "audio", "priority", "skills", "timeout", "on_timeout", "next", "on_error"}},
+	{Type: TypeRecord, Doc: "Records the caller into a variable (a recording reference).",
+		Optional: []string{"say", "audio", "var", "max_duration", "beep", "terminator", "timeout", "next", "on_error"}},
+	{Type: TypeVoicemail, Doc: "Takes a voicemail message for a mailbox.",
+		Optional: []string{"say", "audio", "mailbox", "var", "max_duration", "beep", "next", "on_error"}},
+	{Type: TypeHangup, Doc: "Ends the call, optionally saying goodbye first.",
+		Optional: []string{"say", "audio", "reason"}},
+}
+
+// commonNodeFields are allowed on every node type.
+var commonNodeFields = []string{"type", "label"}
+
+var (
+	fieldByName = map[string]*fieldSpec{}
+	typeByName  = map[NodeType]*typeSpec{}
+	// allowed[type][field] is true when the type accepts the field.
+	allowed = map[NodeType]map[string]bool{}
+)
+
+func init() {
+	for i := range nodeFields {
+		fieldByName[nodeFields[i].Name] = &nodeFields[i]
+	}
+	for i := range nodeTypes {
+		ts := &nodeTypes[i]
+		typeByName[ts.Type] = ts
+		a := map[string]bool{}
+		for _, list := range [][]string{commonNodeFields, ts.Required, ts.Optional} {
+			for _, f := range list {
+				a[f] = true
+			}
+		}
+		allowed[ts.Type] = a
+	}
+}
+
+// fields returns the allowed fields of a type in table order.
+func (ts *typeSpec) fields() []*fieldSpec {
+	var out []*fieldSpec
+	for i := range nodeFields {
+		if allowed[ts.Type][nodeFields[i].Name] {
+			out = append(out, &nodeFields[i])
+		}
+	}
+	return out
+}
+
+func isRequired(ts *typeSpec, name string) bool {
+	for _, r := range ts.Required {
+		if r == name {
+			return true
+		}
+	}
+	return false
+}
+
+func typeNames() []string {
+	out := make([]string, len(nodeTypes))
+	for i, t := range nodeTypes {
+		out[i] = string(t.Type)
+	}
+	return out
+}
