@@ -4,12 +4,14 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"reflect"
 	"strconv"
 	"strings"
 
 	"github.com/goccy/go-yaml"
 	"github.com/goccy/go-yaml/ast"
 	"github.com/goccy/go-yaml/parser"
+	"github.com/goccy/go-yaml/token"
 )
 
 // decoder turns YAML source into a Flow and collects diagnostics with the
@@ -129,42 +131,53 @@ func splitField(field string) []string {
 	return out
 }
 
-// lookup walks the AST along segs and returns the deepest node found: the
-// value when the whole path exists (or the key of a mapping value when
-// wantKey), else the key of the deepest mapping entry found.
+// lookup walks the AST along segs and returns the node to point at: the
+// value when the whole path exists (the key instead when wantKey or when the
+// value is a mapping or list); else the deepest scalar value found, or the
+// key of the deepest entry found, or the first key of the document.
 func (d *decoder) lookup(segs []string, wantKey bool) ast.Node {
 	cur := d.root
-	var last ast.Node = d.root
-	for i, s := range segs {
+	var lastKey ast.Node
+	if pairs, ok := mappingValues(d.root); ok && len(pairs) > 0 {
+		lastKey = pairs[0].Key
+	}
+	all := true
+	for _, s := range segs {
 		cur = unwrap(cur)
 		found := false
 		if strings.HasPrefix(s, "[") {
 			idx, err := strconv.Atoi(strings.Trim(s, "[]"))
 			if seq, ok := cur.(*ast.SequenceNode); ok && err == nil && idx >= 0 && idx < len(seq.Values) {
 				cur, found = seq.Values[idx], true
-				last = cur
+				lastKey = cur
 			}
 		} else if pairs, ok := mappingValues(cur); ok {
 			for _, p := range pairs {
 				if keyText(p.Key) == s {
 					cur, found = p.Value, true
-					last = p.Key
-					if i == len(segs)-1 && !wantKey {
-						if _, isMap := mappingValues(p.Value); !isMap {
-							if _, isSeq := unwrap(p.Value).(*ast.SequenceNode); !isSeq {
-								last = p.Value
-							}
-						}
-					}
+					lastKey = p.Key
 					break
 				}
 			}
 		}
 		if !found {
+			all = false
 			break
 		}
 	}
-	return last
+	isScalar := func(n ast.Node) bool {
+		if _, ok := mappingValues(n); ok {
+			return false
+		}
+		if _, ok := unwrap(n).(*ast.SequenceNode); ok {
+			return false
+		}
+		return n != nil
+	}
+	if len(segs) > 0 && isScalar(cur) && (!all || !wantKey) && cur != d.root {
+		return cur
+	}
+	return lastKey
 }
 
 // errPath reports an error at the YAML path segs (at the value, or at the
@@ -190,6 +203,11 @@ func (d *decoder) decodeErr(err error, fallback ast.Node, path []string) {
 	var pe *posError
 	if errors.As(err, &pe) && pe.Line > 0 {
 		d.add(SeverityError, pe.Line, pe.Col, pathString(path), "%s", pe.Message)
+		return
+	}
+	var te *yaml.TypeError
+	if errors.As(err, &te) && te.Token != nil && te.Token.Position != nil {
+		d.add(SeverityError, te.Token.Position.Line, te.Token.Position.Column, pathString(path), "%s", typeErrorMessage(te))
 		return
 	}
 	var ye yaml.Error
@@ -449,6 +467,7 @@ func (d *decoder) decodeNode(id string, p *ast.MappingValueNode) *Node {
 			d.broken[id] = true
 		}
 	}
+	var disallowed []string
 	for _, kv := range pairs {
 		k := keyText(kv.Key)
 		fpath := append(append([]string(nil), path...), k)
@@ -457,11 +476,12 @@ func (d *decoder) decodeNode(id string, p *ast.MappingValueNode) *Node {
 		}
 		fs := fieldByName[k]
 		if fs == nil {
-			d.errNodeAt(kv.Key, pathString(fpath), "unknown field %s on node %s", k, id)
+			d.errNodeAt(kv.Key, pathString(fpath), "unknown field %s on node %s%s", k, id, suggestField(k, ts))
 			continue
 		}
 		if ts != nil && !allowed[ts.Type][k] {
 			d.errNodeAt(kv.Key, pathString(fpath), "field %s is not allowed on a %s node", k, ts.Type)
+			disallowed = append(disallowed, k)
 			continue
 		}
 		d.checkNested(fs, kv.Value, fpath)
@@ -469,6 +489,12 @@ func (d *decoder) decodeNode(id string, p *ast.MappingValueNode) *Node {
 	if err := yaml.NodeToValue(p.Value, n); err != nil {
 		d.decodeErr(err, p.Key, path)
 		d.broken[id] = true
+	}
+	// Forget fields the type does not have, so they do not cause more
+	// errors (a play node's options are no edges).
+	for _, k := range disallowed {
+		f := reflect.ValueOf(n).Elem().Field(nodeFieldIndex[k])
+		f.Set(reflect.Zero(f.Type()))
 	}
 	n.ID = id
 	if ts == nil && typeNode != nil {
@@ -512,4 +538,54 @@ func (d *decoder) checkNested(fs *fieldSpec, value ast.Node, path []string) {
 			d.checkKeys(v, append(append([]string(nil), path...), "["+itoa(i)+"]"), fields, what)
 		}
 	}
+}
+
+// typeErrorMessage explains a value of the wrong type in flow terms.
+func typeErrorMessage(te *yaml.TypeError) string {
+	want := "a value of another type"
+	if te.DstType != nil {
+		switch te.DstType.Kind() {
+		case reflect.Int, reflect.Int64, reflect.Int32, reflect.Uint, reflect.Uint64:
+			want = "an integer"
+		case reflect.Bool:
+			want = "true or false"
+		case reflect.String:
+			want = "a string"
+		case reflect.Slice, reflect.Array:
+			want = "a list"
+		case reflect.Map, reflect.Struct:
+			want = "a mapping"
+		case reflect.Pointer:
+			switch te.DstType.Elem().Kind() {
+			case reflect.Int:
+				want = "an integer"
+			case reflect.Bool:
+				want = "true or false"
+			case reflect.Struct, reflect.Map:
+				want = "a mapping"
+			}
+		}
+	}
+	field := ""
+	if p := te.Token.Prev; p != nil && p.Type == token.MappingValueType && p.Prev != nil {
+		field = p.Prev.Value + " "
+	}
+	return fmt.Sprintf("invalid value %q: %smust be %s", te.Token.Value, field, want)
+}
+
+// suggestField proposes a known field close to an unknown one.
+func suggestField(k string, ts *typeSpec) string {
+	best, bestD := "", 3
+	for _, f := range nodeFields {
+		if ts != nil && !allowed[ts.Type][f.Name] {
+			continue
+		}
+		if dist := editDistance(k, f.Name); dist < bestD {
+			best, bestD = f.Name, dist
+		}
+	}
+	if best == "" {
+		return ""
+	}
+	return fmt.Sprintf(" (did you mean %s?)", best)
 }
