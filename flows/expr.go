@@ -70,8 +70,9 @@ func (o origin) at(value string, off int, lines []string) (int, int) {
 	switch o.Style {
 	case styleBlock:
 		indent := 0
-		if l := o.Line + 1 + line; l-1 < len(lines) {
-			text := lines[l-1]
+		// The block's indentation is that of its first content line.
+		if o.Line < len(lines) {
+			text := lines[o.Line]
 			indent = len(text) - len(strings.TrimLeft(text, " "))
 		}
 		return o.Line + 1 + line, indent + 1 + col
