@@ -57,6 +57,14 @@ func normCDR(r activities.CallRecord) activities.CallRecord {
 // the same call run again (an activity retry) replaces the row instead of
 // adding one. Times are normalised to UTC microseconds, including the path's.
 func (s *Store) SaveCDR(ctx context.Context, rec activities.CallRecord) error {
+	return s.saveCDR(ctx, s.db, rec)
+}
+
+type execer interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+}
+
+func (s *Store) saveCDR(ctx context.Context, db execer, rec activities.CallRecord) error {
 	if strings.TrimSpace(rec.CallID) == "" {
 		return fmt.Errorf("save CDR: %w: empty call_id", ErrInvalid)
 	}
@@ -77,7 +85,7 @@ func (s *Store) SaveCDR(ctx context.Context, rec activities.CallRecord) error {
 	if err != nil {
 		return fmt.Errorf("save CDR %q: recordings: %w", rec.CallID, err)
 	}
-	_, err = s.db.ExecContext(ctx, s.rebind(`INSERT INTO cdrs (`+cdrColumns+`, saved_at)
+	_, err = db.ExecContext(ctx, s.rebind(`INSERT INTO cdrs (`+cdrColumns+`, saved_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (call_id, run_id) DO UPDATE SET
 			workflow_id = excluded.workflow_id, flow = excluded.flow, flow_version = excluded.flow_version,

@@ -1,0 +1,91 @@
+package store
+
+import (
+	"database/sql"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/voxflow/voxflow/activities"
+)
+
+// go test ./store/ -run '^$' -bench . -benchtime 2s
+// (with VOXFLOW_TEST_POSTGRES_DSN set, PostgreSQL too)
+
+func eachBackendB(b *testing.B, fn func(b *testing.B, s *Store)) {
+	for _, be := range backends {
+		b.Run(be.name, func(b *testing.B) { fn(b, openStore(b, be.newDSN(b))) })
+	}
+}
+
+func BenchmarkSaveCDR(b *testing.B) {
+	eachBackendB(b, func(b *testing.B, s *Store) {
+		base := time.Now()
+		b.ReportAllocs()
+		b.ResetTimer()
+		for i := 0; i < b.N; i++ {
+			r := cdr(fmt.Sprintf("call-%d", i), "run", "main", "+4930", activities.OutcomeCompleted, base.Add(time.Duration(i)*time.Millisecond))
+			if err := s.SaveCDR(ctx, r); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
+
+func BenchmarkSearchCDRs(b *testing.B) {
+	const rows = 100_000
+	eachBackendB(b, func(b *testing.B, s *Store) {
+		base := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+		start := time.Now()
+		err := s.inTx(ctx, func(tx *sql.Tx) error {
+			for i := 0; i < rows; i++ {
+				r := cdr(fmt.Sprintf("call-%06d", i), "run", fmt.Sprintf("flow-%d", i%20), fmt.Sprintf("+49%d", i%5000),
+					[]string{activities.OutcomeCompleted, activities.OutcomeHungUp, activities.OutcomeFailed}[i%3],
+					base.Add(time.Duration(i)*10*time.Second))
+				if err := s.saveCDR(ctx, tx, r); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Logf("seeded %d CDRs in %v", rows, time.Since(start))
+		if s.dialect == dialectPostgres {
+			if _, err := s.db.Exec(`ANALYZE cdrs`); err != nil {
+				b.Fatal(err)
+			}
+		}
+		// a token deep in the table
+		_, deep, err := s.SearchCDRs(ctx, CDRQuery{Limit: 1000})
+		if err != nil {
+			b.Fatal(err)
+		}
+		for _, q := range []struct {
+			name string
+			q    CDRQuery
+		}{
+			{"first-page", CDRQuery{}},
+			{"next-page", CDRQuery{PageToken: deep}},
+			{"by-flow", CDRQuery{Flow: "flow-7"}},
+			{"by-caller", CDRQuery{From: "+491234"}},
+			{"by-outcome-window", CDRQuery{Outcome: activities.OutcomeFailed,
+				StartedAfter: base.Add(100 * time.Hour), StartedBefore: base.Add(200 * time.Hour)}},
+			{"page-1000", CDRQuery{Limit: 1000}},
+		} {
+			b.Run(q.name, func(b *testing.B) {
+				b.ReportAllocs()
+				for i := 0; i < b.N; i++ {
+					page, _, err := s.SearchCDRs(ctx, q.q)
+					if err != nil {
+						b.Fatal(err)
+					}
+					if len(page) == 0 {
+						b.Fatal("empty page")
+					}
+				}
+			})
+		}
+	})
+}
