@@ -9,8 +9,15 @@ import (
 	"errors"
 	"time"
 
+	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/temporal"
 )
+
+// Registrar is where activities are registered: a worker, or a test
+// environment.
+type Registrar interface {
+	RegisterActivityWithOptions(a interface{}, options activity.RegisterOptions)
+}
 
 // Task queues shared by every call. Media activities run on the call's own
 // queue, MediaQueue(workerID).
@@ -207,6 +214,11 @@ type StepRecord struct {
 	Outcome string `json:"outcome,omitempty"`
 	Input   string `json:"input,omitempty"`
 	Error   string `json:"error,omitempty"`
+	// Event is the history length when the node was entered: the workflow
+	// task that entered it, which `calls reset --to-node` resets to.
+	Event int64 `json:"event,omitempty"`
+	// RunID is the workflow run the node ran in (runs change on continue-as-new).
+	RunID string `json:"run_id,omitempty"`
 }
 
 // CallRecord (CDR) is stored when a call ends.
@@ -230,7 +242,7 @@ type CallRecord struct {
 
 // Call outcomes recorded in the CDR.
 const (
-	OutcomeCompleted   = "completed"    // the flow ran to its end
+	OutcomeCompleted   = "completed" // the flow ran to its end
 	OutcomeHungUp      = "caller_hangup"
 	OutcomeTransferred = "transferred"
 	OutcomeMaxSteps    = "max_steps"

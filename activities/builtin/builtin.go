@@ -1,0 +1,80 @@
+// Package builtin implements the non-media activities every voxflow
+// deployment runs on the shared queue: HTTP requests of http nodes, call
+// records, pinned subflow loading and the routing hand-off contract.
+package builtin
+
+import (
+	"context"
+	"fmt"
+
+	"go.temporal.io/sdk/activity"
+
+	"github.com/voxflow/voxflow/activities"
+)
+
+// FlowLoader returns the latest published version of a flow.
+type FlowLoader interface {
+	LoadPublished(ctx context.Context, name string) (activities.FlowSource, error)
+}
+
+// CDRSink stores call records. SaveCDR must be idempotent per call and run:
+// Temporal may deliver an activity more than once.
+type CDRSink interface {
+	SaveCDR(ctx context.Context, rec activities.CallRecord) error
+}
+
+// Router hands a call to an agent queue. Until the routing layer lands,
+// NoAgents is the implementation: every queue reports a timeout.
+type Router interface {
+	Enqueue(ctx context.Context, in activities.EnqueueInput) (activities.EnqueueResult, error)
+}
+
+// Activities bundles the shared activities with their dependencies.
+type Activities struct {
+	HTTP   *HTTPCaller
+	Flows  FlowLoader
+	CDRs   CDRSink
+	Router Router
+}
+
+// Register adds the shared activities to a worker on activities.SharedQueue.
+func (a *Activities) Register(w activities.Registrar) {
+	w.RegisterActivityWithOptions(a.HTTP.Do, activity.RegisterOptions{Name: activities.ActHTTP})
+	w.RegisterActivityWithOptions(a.saveCDR, activity.RegisterOptions{Name: activities.ActSaveCDR})
+	w.RegisterActivityWithOptions(a.loadFlows, activity.RegisterOptions{Name: activities.ActLoadFlows})
+	w.RegisterActivityWithOptions(a.enqueue, activity.RegisterOptions{Name: activities.ActEnqueue})
+}
+
+func (a *Activities) saveCDR(ctx context.Context, rec activities.CallRecord) error {
+	if err := a.CDRs.SaveCDR(ctx, rec); err != nil {
+		return fmt.Errorf("save call record %s: %w", rec.CallID, err)
+	}
+	return nil
+}
+
+func (a *Activities) loadFlows(ctx context.Context, in activities.LoadFlowsInput) ([]activities.FlowSource, error) {
+	out := make([]activities.FlowSource, 0, len(in.Names))
+	for _, name := range in.Names {
+		src, err := a.Flows.LoadPublished(ctx, name)
+		if err != nil {
+			return nil, activities.NewBadInput(fmt.Errorf("load flow %q: %w", name, err))
+		}
+		out = append(out, src)
+	}
+	return out, nil
+}
+
+func (a *Activities) enqueue(ctx context.Context, in activities.EnqueueInput) (activities.EnqueueResult, error) {
+	return a.Router.Enqueue(ctx, in)
+}
+
+// NoAgents is the routing stand-in used until the routing layer exists:
+// there are no agents, so every queue hand-off ends in a timeout at once
+// and the flow takes its on_timeout path.
+type NoAgents struct{}
+
+// Enqueue reports that no agent is available.
+func (NoAgents) Enqueue(ctx context.Context, in activities.EnqueueInput) (activities.EnqueueResult, error) {
+	activity.GetLogger(ctx).Info("no routing layer: queue has no agents", "queue", in.Queue, "call", in.CallID)
+	return activities.EnqueueResult{Outcome: activities.EnqueueTimeout}, nil
+}

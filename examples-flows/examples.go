@@ -1,0 +1,48 @@
+// Package examples ships voxflow's example flows. `voxflow dev` publishes
+// them at start; tests validate and simulate every one.
+package examples
+
+import (
+	"embed"
+	"fmt"
+	"io/fs"
+	"sort"
+	"strings"
+)
+
+//go:embed *.yaml
+var files embed.FS
+
+// File is one example flow file.
+type File struct {
+	Name   string // file name, e.g. support-line.yaml
+	Source []byte
+}
+
+// Files returns the example flow files in name order.
+func Files() ([]File, error) {
+	entries, err := fs.ReadDir(files, ".")
+	if err != nil {
+		return nil, fmt.Errorf("list example flows: %w", err)
+	}
+	var out []File
+	for _, e := range entries {
+		if !strings.HasSuffix(e.Name(), ".yaml") {
+			continue
+		}
+		src, err := files.ReadFile(e.Name())
+		if err != nil {
+			return nil, fmt.Errorf("read example flow %s: %w", e.Name(), err)
+		}
+		out = append(out, File{Name: e.Name(), Source: src})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out, nil
+}
+
+// Numbers are the demo numbers `voxflow dev` binds to the examples.
+var Numbers = map[string]string{
+	"1000": "support-line",
+	"2000": "bank-ivr",
+	"3000": "appointment-reminder",
+}

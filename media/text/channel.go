@@ -1,0 +1,317 @@
+// Package text is a media channel that talks to the caller in text instead
+// of audio: prompts are written out, input is digits or phrases typed in.
+// It implements every media activity, so the flow engine cannot tell it
+// from a phone call. The simulator uses it; so will web chat.
+package text
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+
+	"go.temporal.io/sdk/activity"
+
+	"github.com/voxflow/voxflow/activities"
+)
+
+// Event kinds a session emits.
+const (
+	EventPrompt   = "prompt"   // something said to the caller
+	EventListen   = "listen"   // the flow waits for caller input
+	EventInput    = "input"    // what the caller did
+	EventRecord   = "record"   // a recording was taken
+	EventTransfer = "transfer" // the caller was transferred
+	EventHangup   = "hangup"   // the call ended
+)
+
+// Event is one thing that happened on the channel.
+type Event struct {
+	Kind string `json:"kind"`
+	Node string `json:"node,omitempty"`
+	Text string `json:"text,omitempty"`
+}
+
+// Input kinds a caller sends.
+const (
+	InputDTMF    = "dtmf"
+	InputSpeech  = "speech"
+	InputHangup  = "hangup"
+	InputTimeout = "timeout"
+)
+
+// Input is one caller action.
+type Input struct {
+	Kind  string `json:"kind"`
+	Value string `json:"value,omitempty"`
+}
+
+// ParseInput reads a typed line: "1", "123#" are DTMF; "say:billing" or any
+// other words are speech; "hangup" hangs up; "" or "timeout" is silence.
+func ParseInput(line string) Input {
+	s := strings.TrimSpace(line)
+	switch {
+	case s == "" || s == "timeout":
+		return Input{Kind: InputTimeout}
+	case s == "hangup":
+		return Input{Kind: InputHangup}
+	case strings.HasPrefix(s, "dtmf:"):
+		return Input{Kind: InputDTMF, Value: strings.TrimPrefix(s, "dtmf:")}
+	case strings.HasPrefix(s, "say:"):
+		return Input{Kind: InputSpeech, Value: strings.TrimSpace(strings.TrimPrefix(s, "say:"))}
+	case isDTMF(s):
+		return Input{Kind: InputDTMF, Value: s}
+	}
+	return Input{Kind: InputSpeech, Value: s}
+}
+
+func isDTMF(s string) bool {
+	for _, r := range s {
+		if !strings.ContainsRune("0123456789*#ABCD", r) {
+			return false
+		}
+	}
+	return s != ""
+}
+
+// HangupSignaler tells a call's workflow that the caller hung up.
+type HangupSignaler func(ctx context.Context, callID string) error
+
+// Channel holds text sessions by call ID and serves their media activities.
+type Channel struct {
+	id     string
+	hangup HangupSignaler
+
+	mu       sync.Mutex
+	sessions map[string]*Session
+}
+
+// NewChannel returns a channel whose activities run on activities.MediaQueue(id).
+func NewChannel(id string, hangup HangupSignaler) *Channel {
+	return &Channel{id: id, hangup: hangup, sessions: map[string]*Session{}}
+}
+
+// Queue is the channel's media task queue.
+func (c *Channel) Queue() string { return activities.MediaQueue(c.id) }
+
+// Register adds the media activities to w (a worker on c.Queue()).
+func (c *Channel) Register(w activities.Registrar) {
+	w.RegisterActivityWithOptions(c.play, activity.RegisterOptions{Name: activities.ActPlay})
+	w.RegisterActivityWithOptions(c.collect, activity.RegisterOptions{Name: activities.ActCollect})
+	w.RegisterActivityWithOptions(c.record, activity.RegisterOptions{Name: activities.ActRecord})
+	w.RegisterActivityWithOptions(c.transfer, activity.RegisterOptions{Name: activities.ActTransfer})
+	w.RegisterActivityWithOptions(c.hangupCall, activity.RegisterOptions{Name: activities.ActHangup})
+}
+
+// Session is one text conversation.
+type Session struct {
+	CallID string
+	// Script, when set, supplies inputs in order; when it runs out every
+	// further turn is silence. Without a script inputs come from Send.
+	script    []Input
+	scripted  bool
+	inputs    chan Input
+	events    chan Event
+	closeOnce sync.Once
+	done      chan struct{}
+}
+
+// Open starts a session. With script != nil inputs are taken from it.
+func (c *Channel) Open(callID string, script []Input) *Session {
+	s := &Session{CallID: callID, script: script, scripted: script != nil,
+		inputs: make(chan Input, 16), events: make(chan Event, 256), done: make(chan struct{})}
+	c.mu.Lock()
+	c.sessions[callID] = s
+	c.mu.Unlock()
+	return s
+}
+
+// Close forgets a session.
+func (c *Channel) Close(callID string) {
+	c.mu.Lock()
+	s := c.sessions[callID]
+	delete(c.sessions, callID)
+	c.mu.Unlock()
+	if s != nil {
+		s.end()
+	}
+}
+
+// Live returns the number of open sessions.
+func (c *Channel) Live() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return len(c.sessions)
+}
+
+// Events streams what happens on the session. It is never closed: read it
+// until Done is closed, then drain what is left without blocking.
+func (s *Session) Events() <-chan Event { return s.events }
+
+// Done is closed when the call has ended on the channel.
+func (s *Session) Done() <-chan struct{} { return s.done }
+
+// Send delivers a caller action to an interactive session.
+func (s *Session) Send(in Input) error {
+	select {
+	case s.inputs <- in:
+		return nil
+	case <-s.done:
+		return errors.New("call has ended")
+	}
+}
+
+func (s *Session) emit(e Event) {
+	select {
+	case <-s.done:
+	case s.events <- e:
+	}
+}
+
+func (s *Session) end() {
+	s.closeOnce.Do(func() {
+		close(s.done)
+	})
+}
+
+func (c *Channel) session(callID string) (*Session, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	s, ok := c.sessions[callID]
+	if !ok {
+		return nil, activities.NewCallGone(callID)
+	}
+	return s, nil
+}
+
+func (s *Session) say(node string, ps []activities.Prompt) {
+	for _, p := range ps {
+		text := p.Text
+		if text == "" {
+			text = "[audio " + p.Audio + "]"
+		}
+		s.emit(Event{Kind: EventPrompt, Node: node, Text: text})
+	}
+}
+
+func (c *Channel) play(ctx context.Context, in activities.PlayInput) error {
+	s, err := c.session(in.CallID)
+	if err != nil {
+		return err
+	}
+	s.say(in.NodeID, in.Prompts)
+	return nil
+}
+
+// next returns the caller's next action: from the script, or typed in.
+func (c *Channel) next(ctx context.Context, s *Session) (Input, error) {
+	if s.scripted {
+		if len(s.script) == 0 {
+			return Input{Kind: InputTimeout}, nil
+		}
+		in := s.script[0]
+		s.script = s.script[1:]
+		return in, nil
+	}
+	beat := time.NewTicker(2 * time.Second)
+	defer beat.Stop()
+	for {
+		select {
+		case in := <-s.inputs:
+			return in, nil
+		case <-beat.C:
+			activity.RecordHeartbeat(ctx)
+		case <-s.done:
+			return Input{}, activities.NewCallGone(s.CallID)
+		case <-ctx.Done():
+			return Input{}, ctx.Err()
+		}
+	}
+}
+
+func (c *Channel) collect(ctx context.Context, in activities.CollectInput) (activities.CollectResult, error) {
+	s, err := c.session(in.CallID)
+	if err != nil {
+		return activities.CollectResult{}, err
+	}
+	s.say(in.NodeID, in.Prompts)
+	s.emit(Event{Kind: EventListen, Node: in.NodeID})
+	inp, err := c.next(ctx, s)
+	if err != nil {
+		return activities.CollectResult{}, err
+	}
+	s.emit(Event{Kind: EventInput, Node: in.NodeID, Text: describe(inp)})
+	switch inp.Kind {
+	case InputHangup:
+		return activities.CollectResult{}, c.callerHungUp(ctx, s)
+	case InputDTMF:
+		digits := inp.Value
+		if in.Terminator != "" {
+			if i := strings.Index(digits, in.Terminator); i >= 0 {
+				digits = digits[:i]
+			}
+		}
+		if in.MaxDigits > 0 && len(digits) > in.MaxDigits {
+			digits = digits[:in.MaxDigits]
+		}
+		return activities.CollectResult{Kind: activities.InputDTMF, Digits: digits}, nil
+	case InputSpeech:
+		return activities.CollectResult{Kind: activities.InputSpeech, Utterance: inp.Value}, nil
+	}
+	return activities.CollectResult{Kind: activities.InputTimeout}, nil
+}
+
+func describe(in Input) string {
+	if in.Value == "" {
+		return in.Kind
+	}
+	return in.Kind + ":" + in.Value
+}
+
+// callerHungUp ends the session and tells the workflow, as a phone would.
+func (c *Channel) callerHungUp(ctx context.Context, s *Session) error {
+	c.Close(s.CallID)
+	if c.hangup != nil {
+		if err := c.hangup(ctx, s.CallID); err != nil {
+			activity.GetLogger(ctx).Warn("signal hangup", "call", s.CallID, "error", err)
+		}
+	}
+	return activities.NewCallGone(s.CallID)
+}
+
+func (c *Channel) record(ctx context.Context, in activities.RecordInput) (activities.RecordResult, error) {
+	s, err := c.session(in.CallID)
+	if err != nil {
+		return activities.RecordResult{}, err
+	}
+	s.say(in.NodeID, in.Prompts)
+	ref := fmt.Sprintf("text://%s/%s", in.CallID, in.NodeID)
+	s.emit(Event{Kind: EventRecord, Node: in.NodeID, Text: ref})
+	return activities.RecordResult{Ref: ref}, nil
+}
+
+func (c *Channel) transfer(ctx context.Context, in activities.TransferInput) (activities.TransferResult, error) {
+	s, err := c.session(in.CallID)
+	if err != nil {
+		return activities.TransferResult{}, err
+	}
+	s.emit(Event{Kind: EventTransfer, Node: in.NodeID, Text: in.To})
+	if in.Mode == "bridge" {
+		return activities.TransferResult{Outcome: "bridged"}, nil
+	}
+	c.Close(in.CallID)
+	return activities.TransferResult{Left: true, Outcome: "transferred"}, nil
+}
+
+func (c *Channel) hangupCall(ctx context.Context, in activities.HangupInput) error {
+	s, err := c.session(in.CallID)
+	if err != nil {
+		return nil // already gone: hanging up twice is fine
+	}
+	s.say("", in.Prompts)
+	s.emit(Event{Kind: EventHangup, Text: in.Reason})
+	c.Close(in.CallID)
+	return nil
+}

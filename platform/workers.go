@@ -1,0 +1,98 @@
+// Package platform wires voxflow's parts into running processes: the
+// engine worker, the shared activity worker, channel workers and the call
+// launcher. `voxflow dev`, `voxflow engine` and the simulator share it.
+package platform
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/google/uuid"
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/worker"
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/voxflow/voxflow/activities"
+	"github.com/voxflow/voxflow/activities/builtin"
+	"github.com/voxflow/voxflow/flows/engine"
+	"github.com/voxflow/voxflow/media/text"
+)
+
+// Workers is a set of started Temporal workers stopped together.
+type Workers []worker.Worker
+
+// Stop stops every worker.
+func (ws Workers) Stop() {
+	for _, w := range ws {
+		w.Stop()
+	}
+}
+
+// StartEngine runs CallWorkflow on activities.EngineQueue.
+func StartEngine(c client.Client) (worker.Worker, error) {
+	w := worker.New(c, activities.EngineQueue, worker.Options{})
+	RegisterEngine(w)
+	if err := w.Start(); err != nil {
+		return nil, fmt.Errorf("start engine worker: %w", err)
+	}
+	return w, nil
+}
+
+// RegisterEngine registers the call workflow under its contract name.
+func RegisterEngine(r worker.WorkflowRegistry) {
+	r.RegisterWorkflowWithOptions(engine.CallWorkflow, workflow.RegisterOptions{Name: activities.CallWorkflowName})
+}
+
+// StartShared runs the shared (non-media) activities.
+func StartShared(c client.Client, acts *builtin.Activities) (worker.Worker, error) {
+	w := worker.New(c, activities.SharedQueue, worker.Options{})
+	acts.Register(w)
+	if err := w.Start(); err != nil {
+		return nil, fmt.Errorf("start shared activity worker: %w", err)
+	}
+	return w, nil
+}
+
+// StartTextChannel runs a text channel's media activities on its queue.
+func StartTextChannel(c client.Client, ch *text.Channel) (worker.Worker, error) {
+	w := worker.New(c, ch.Queue(), worker.Options{})
+	ch.Register(w)
+	if err := w.Start(); err != nil {
+		return nil, fmt.Errorf("start text channel worker: %w", err)
+	}
+	return w, nil
+}
+
+// HangupSignaler signals CallWorkflow that the caller hung up.
+func HangupSignaler(c client.Client) text.HangupSignaler {
+	return func(ctx context.Context, callID string) error {
+		return c.SignalWorkflow(ctx, WorkflowID(callID), "", activities.SignalHangup, nil)
+	}
+}
+
+// WorkflowID is the ID of a call's workflow.
+func WorkflowID(callID string) string { return "call-" + callID }
+
+// NewCallID returns a fresh call ID.
+func NewCallID() string { return uuid.NewString() }
+
+// StartCall starts CallWorkflow for a call. The workflow ID is derived from
+// the call ID, so a retried start never runs the same call twice.
+func StartCall(ctx context.Context, c client.Client, in engine.CallInput) (client.WorkflowRun, error) {
+	if in.Call.ID == "" {
+		in.Call.ID = NewCallID()
+	}
+	if in.Call.StartedAt.IsZero() {
+		in.Call.StartedAt = time.Now().UTC()
+	}
+	run, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
+		ID:                       WorkflowID(in.Call.ID),
+		TaskQueue:                activities.EngineQueue,
+		WorkflowExecutionTimeout: 24 * time.Hour,
+	}, activities.CallWorkflowName, in)
+	if err != nil {
+		return nil, fmt.Errorf("start call %s on flow %q: %w", in.Call.ID, in.Flow.Name, err)
+	}
+	return run, nil
+}
