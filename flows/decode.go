@@ -490,6 +490,28 @@ func (d *decoder) decodeNode(id string, p *ast.MappingValueNode) *Node {
 		d.decodeErr(err, p.Key, path)
 		d.broken[id] = true
 	}
+	// Empty entries (`"1":` or `- ` with no value) decode as nil; make them
+	// empty values so the validator reports what they lack.
+	for k, o := range n.Options {
+		if o == nil {
+			n.Options[k] = &MenuOption{}
+		}
+	}
+	for i, w := range n.When {
+		if w == nil {
+			n.When[i] = &WhenClause{}
+		}
+	}
+	for i, sp := range n.Split {
+		if sp == nil {
+			n.Split[i] = &SplitBranch{}
+		}
+	}
+	for i, a := range n.Assign {
+		if a.Expr == nil {
+			n.Assign[i].Expr = &Expr{}
+		}
+	}
 	// Forget fields the type does not have, so they do not cause more
 	// errors (a play node's options are no edges).
 	for _, k := range disallowed {

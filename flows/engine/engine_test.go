@@ -2,9 +2,9 @@ package engine_test
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"os"
-	"errors"
 	"strings"
 	"testing"
 	"time"
