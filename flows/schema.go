@@ -220,7 +220,7 @@ func schemaDoc() object {
 		}}}},
 		{"whenClause", objectSchema(whenFields, []string{"if", "next"}, nil)},
 		{"splitShare", objectSchema(splitFields, []string{"percent", "next"}, nil)},
-		{"schedule", object{{"description", "Opening hours per day."}, {"type", "object"}, {"propertyNames", object{{"enum", weekDays}}},
+		{"schedule", object{{"description", "Opening hours per day."}, {"type", "object"}, {"propertyNames", object{{"pattern", schedulePattern}}},
 			{"additionalProperties", object{{"type", "array"}, {"items", object{{"type", "string"}, {"pattern", `^[0-2][0-9]:[0-5][0-9]-[0-2][0-9]:[0-5][0-9]$`}}}}}}},
 	}
 	defs = append(common, defs...)

@@ -59,6 +59,8 @@ var (
 	transferModes = []string{"blind", "bridge"}
 	weekDays      = []string{"mon", "tue", "wed", "thu", "fri", "sat", "sun"}
 	dtmfKeys      = "0123456789*#"
+	// schedulePattern matches schedule keys for editors: days, ranges, lists, daily.
+	schedulePattern = `^(daily|(mon|tue|wed|thu|fri|sat|sun)(-(mon|tue|wed|thu|fri|sat|sun))?(, ?(mon|tue|wed|thu|fri|sat|sun)(-(mon|tue|wed|thu|fri|sat|sun))?)*)$`
 )
 
 // flowFields are the top-level fields of a flow file.

@@ -342,8 +342,8 @@ func (v *validator) checkHours(n *Node) {
 		}
 	}
 	for _, day := range sortedKeys(n.Schedule) {
-		if !contains(weekDays, day) {
-			d.errKey(v.nodePath(id, "schedule", day), "invalid day %q in schedule; days are: %s", day, strings.Join(weekDays, ", "))
+		if _, err := ParseDays(day); err != nil {
+			d.errKey(v.nodePath(id, "schedule", day), "invalid days %q in schedule: %v; write a day (%s), a range (mon-fri), a list (sat,sun) or daily", day, err, strings.Join(weekDays, ", "))
 		}
 		for i, r := range n.Schedule[day] {
 			if err := checkRange(r); err != nil {

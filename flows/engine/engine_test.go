@@ -586,7 +586,7 @@ nodes:
     on_timeout: vm
   vm:
     type: voicemail
-    prompt: "Leave a message"
+    say: "Leave a message"
     var: message
     next: xfer
   xfer:

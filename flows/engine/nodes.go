@@ -83,9 +83,9 @@ func (c *call) run(f *flows.Flow, n *flows.Node) (string, string, error) {
 	case flows.TypeWait:
 		return c.runWait(n)
 	case flows.TypeTransfer:
-		return c.runTransfer(n)
+		return c.runTransfer(f, n)
 	case flows.TypeQueue:
-		return c.runQueue(n)
+		return c.runQueue(f, n)
 	case flows.TypeRecord, flows.TypeVoicemail:
 		return c.runRecord(f, n)
 	case flows.TypeHangup:
@@ -122,6 +122,13 @@ func (c *call) runPlay(f *flows.Flow, n *flows.Node) (string, string, error) {
 	// Held back and sent with the next caller turn: one hop, not two.
 	c.pending = append(c.pending, ps...)
 	return "next", n.Next, nil
+}
+
+// announce queues a node's say/audio to be played before it acts.
+func (c *call) announce(f *flows.Flow, n *flows.Node) error {
+	ps, err := c.prompt(f, n.Say, n.Audio)
+	c.pending = append(c.pending, ps...)
+	return err
 }
 
 // takePrompts returns held-back prompts followed by ps.
@@ -358,14 +365,14 @@ func stringMap(m map[string]string) map[string]any {
 }
 
 func (c *call) runHours(n *flows.Node) (string, string, error) {
-	state, err := hoursState(n, workflow.Now(c.ctx))
+	state, err := n.HoursAt(workflow.Now(c.ctx))
 	if err != nil {
 		return "", "", err
 	}
 	switch state {
-	case hoursOpen:
+	case flows.HoursOpen:
 		return "open", n.Open, nil
-	case hoursHoliday:
+	case flows.HoursHoliday:
 		if n.Holiday != "" {
 			return "holiday", n.Holiday, nil
 		}
@@ -492,13 +499,16 @@ func (c *call) runWait(n *flows.Node) (string, string, error) {
 	return "next", n.Next, nil
 }
 
-func (c *call) runTransfer(n *flows.Node) (string, string, error) {
+func (c *call) runTransfer(f *flows.Flow, n *flows.Node) (string, string, error) {
 	if c.hungUp {
 		return "", "", errCallGone
 	}
 	to, err := n.To.Render(c.env())
 	if err != nil {
 		return "", "", fmt.Errorf("render to: %w", err)
+	}
+	if err := c.announce(f, n); err != nil {
+		return "", "", err
 	}
 	c.flushPrompts()
 	var res activities.TransferResult
@@ -515,9 +525,12 @@ func (c *call) runTransfer(n *flows.Node) (string, string, error) {
 	return "next", n.Next, nil
 }
 
-func (c *call) runQueue(n *flows.Node) (string, string, error) {
+func (c *call) runQueue(f *flows.Flow, n *flows.Node) (string, string, error) {
 	if c.hungUp {
 		return "", "", errCallGone
+	}
+	if err := c.announce(f, n); err != nil {
+		return "", "", err
 	}
 	c.flushPrompts()
 	env := c.env()
@@ -562,7 +575,7 @@ func (c *call) runRecord(f *flows.Flow, n *flows.Node) (string, string, error) {
 	if c.hungUp {
 		return "", "", errCallGone
 	}
-	ps, err := c.prompt(f, n.Prompt, n.Audio)
+	ps, err := c.prompt(f, n.Say, n.Audio)
 	if err != nil {
 		return "", "", err
 	}

@@ -1,20 +1,20 @@
-package engine
+package flows
 
 import (
 	"fmt"
 	"strings"
 	"time"
 	_ "time/tzdata" // time zones resolve the same on every worker, with or without system tzdata
-
-	"github.com/voxflow/voxflow/flows"
 )
 
-type hoursResult int
+// HoursState is what an hours node decides.
+type HoursState int
 
+// Hours states.
 const (
-	hoursClosed hoursResult = iota
-	hoursOpen
-	hoursHoliday
+	HoursClosed HoursState = iota
+	HoursOpen
+	HoursHoliday
 )
 
 var weekdays = map[string]time.Weekday{
@@ -22,26 +22,27 @@ var weekdays = map[string]time.Weekday{
 	"thu": time.Thursday, "fri": time.Friday, "sat": time.Saturday,
 }
 
-// hoursState evaluates an hours node at t (workflow time) in the node's
-// time zone. Schedule keys are days ("mon"), ranges ("mon-fri") or lists
-// ("sat,sun"); values are "HH:MM-HH:MM" ranges, end exclusive, "24:00" allowed.
-func hoursState(n *flows.Node, t time.Time) (hoursResult, error) {
+// HoursAt evaluates an hours node at t (the engine passes workflow time) in
+// the node's time zone. Schedule keys are days ("mon"), ranges ("mon-fri"),
+// lists ("sat,sun") or "daily"; values are "HH:MM-HH:MM" ranges, end
+// exclusive, "24:00" allowed.
+func (n *Node) HoursAt(t time.Time) (HoursState, error) {
 	loc, err := time.LoadLocation(n.Timezone)
 	if err != nil {
-		return hoursClosed, fmt.Errorf("hours %q: time zone %q: %w", n.ID, n.Timezone, err)
+		return HoursClosed, fmt.Errorf("hours %q: time zone %q: %w", n.ID, n.Timezone, err)
 	}
 	local := t.In(loc)
 	today := local.Format("2006-01-02")
 	for _, h := range n.Holidays {
 		if h == today {
-			return hoursHoliday, nil
+			return HoursHoliday, nil
 		}
 	}
 	minute := local.Hour()*60 + local.Minute()
 	for _, key := range sortedKeys(n.Schedule) {
-		days, err := parseDays(key)
+		days, err := ParseDays(key)
 		if err != nil {
-			return hoursClosed, fmt.Errorf("hours %q: %w", n.ID, err)
+			return HoursClosed, fmt.Errorf("hours %q: %w", n.ID, err)
 		}
 		if !days[local.Weekday()] {
 			continue
@@ -49,17 +50,18 @@ func hoursState(n *flows.Node, t time.Time) (hoursResult, error) {
 		for _, r := range n.Schedule[key] {
 			from, to, err := parseRange(r)
 			if err != nil {
-				return hoursClosed, fmt.Errorf("hours %q: %w", n.ID, err)
+				return HoursClosed, fmt.Errorf("hours %q: %w", n.ID, err)
 			}
 			if minute >= from && minute < to {
-				return hoursOpen, nil
+				return HoursOpen, nil
 			}
 		}
 	}
-	return hoursClosed, nil
+	return HoursClosed, nil
 }
 
-func parseDays(key string) (map[time.Weekday]bool, error) {
+// ParseDays reads a schedule key into the weekdays it covers.
+func ParseDays(key string) (map[time.Weekday]bool, error) {
 	out := map[time.Weekday]bool{}
 	for _, part := range strings.Split(key, ",") {
 		part = strings.ToLower(strings.TrimSpace(part))
@@ -72,12 +74,12 @@ func parseDays(key string) (map[time.Weekday]bool, error) {
 		from, to, isRange := strings.Cut(part, "-")
 		a, ok := weekdays[strings.TrimSpace(from)]
 		if !ok {
-			return nil, fmt.Errorf("unknown day %q in %q", from, key)
+			return nil, fmt.Errorf("unknown day %q", strings.TrimSpace(from))
 		}
 		b := a
 		if isRange {
 			if b, ok = weekdays[strings.TrimSpace(to)]; !ok {
-				return nil, fmt.Errorf("unknown day %q in %q", to, key)
+				return nil, fmt.Errorf("unknown day %q", strings.TrimSpace(to))
 			}
 		}
 		for d := a; ; d = (d + 1) % 7 {

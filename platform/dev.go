@@ -1,0 +1,276 @@
+package platform
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"sort"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"go.temporal.io/sdk/client"
+	sdklog "go.temporal.io/sdk/log"
+
+	"github.com/voxflow/voxflow/activities"
+	"github.com/voxflow/voxflow/activities/builtin"
+	examples "github.com/voxflow/voxflow/examples-flows"
+	"github.com/voxflow/voxflow/examples-flows/democrm"
+	"github.com/voxflow/voxflow/flows"
+	"github.com/voxflow/voxflow/internal/devtemporal"
+	"github.com/voxflow/voxflow/media/text"
+	"github.com/voxflow/voxflow/store"
+)
+
+// DevConfig configures `voxflow dev`: everything in one process.
+type DevConfig struct {
+	DataDir      string // default ./voxflow-data
+	TemporalPort int    // default 7233
+	HTTPAddr     string // default :8080
+	SIPAddr      string // default :5060 (served once the media worker lands)
+	Namespace    string // default "default"
+	Logger       *slog.Logger
+	Out          io.Writer // where the "what is served where" banner goes
+}
+
+// Dev is a running all-in-one platform.
+type Dev struct {
+	cfg      DevConfig
+	Temporal *devtemporal.Server
+	Client   client.Client
+	Store    *store.Store
+	Channel  *text.Channel
+	// DemoCRMURL is where the demo CRM is served; calls get it as the
+	// crm_url variable of the example flows.
+	DemoCRMURL string
+	http       *http.Server
+	httpLn     net.Listener
+	workers    Workers
+}
+
+// ErrHTTPPortInUse is returned when the HTTP address is taken.
+var ErrHTTPPortInUse = errors.New("http address is already in use")
+
+// StartDev starts the embedded Temporal server, the store, the workers, the
+// HTTP API and publishes the example flows.
+func StartDev(ctx context.Context, cfg DevConfig) (*Dev, error) {
+	if cfg.DataDir == "" {
+		cfg.DataDir = "voxflow-data"
+	}
+	if cfg.TemporalPort == 0 {
+		cfg.TemporalPort = 7233
+	}
+	if cfg.HTTPAddr == "" {
+		cfg.HTTPAddr = ":8080"
+	}
+	if cfg.Namespace == "" {
+		cfg.Namespace = "default"
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	}
+	if cfg.Out == nil {
+		cfg.Out = io.Discard
+	}
+	d := &Dev{cfg: cfg}
+	ok := false
+	defer func() {
+		if !ok {
+			d.Stop()
+		}
+	}()
+	if err := os.MkdirAll(cfg.DataDir, 0o755); err != nil {
+		return nil, fmt.Errorf("create data dir %s: %w", cfg.DataDir, err)
+	}
+	// Take the HTTP port first: failing fast on it beats starting Temporal.
+	ln, err := net.Listen("tcp", cfg.HTTPAddr)
+	if err != nil {
+		return nil, fmt.Errorf("listen on %s: %w (%w): choose another with --http", cfg.HTTPAddr, ErrHTTPPortInUse, err)
+	}
+	d.httpLn = ln
+
+	if d.Store, err = store.Open(ctx, "sqlite://"+filepath.Join(cfg.DataDir, "voxflow.db")); err != nil {
+		return nil, err
+	}
+	d.Temporal, err = devtemporal.Start(ctx, devtemporal.Config{
+		DataDir: cfg.DataDir, Port: cfg.TemporalPort, Namespace: cfg.Namespace,
+		Logger: cfg.Logger.With("component", "temporal"),
+	})
+	if err != nil {
+		return nil, err
+	}
+	d.Client, err = client.Dial(client.Options{
+		HostPort: d.Temporal.FrontendHostPort(), Namespace: cfg.Namespace,
+		Logger: sdklog.NewStructuredLogger(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("connect to embedded temporal: %w", err)
+	}
+	if err := devtemporal.RegisterSearchAttributes(ctx, d.Client, cfg.Namespace); err != nil {
+		return nil, err
+	}
+	if err := PublishExamples(ctx, d.Store); err != nil {
+		return nil, err
+	}
+	d.DemoCRMURL = "http://" + advertised(ln.Addr()) + "/demo/crm"
+	if err := d.startWorkers(); err != nil {
+		return nil, err
+	}
+	d.http = &http.Server{Handler: d.routes(), ReadHeaderTimeout: 10 * time.Second}
+	go func() {
+		if err := d.http.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			cfg.Logger.Error("http server", "error", err)
+		}
+	}()
+	ok = true
+	d.banner()
+	return d, nil
+}
+
+func (d *Dev) startWorkers() error {
+	d.Channel = text.NewChannel("dev-text", HangupSignaler(d.Client))
+	acts := &builtin.Activities{
+		HTTP: builtin.NewHTTPCaller(), Flows: StoreFlows{d.Store}, CDRs: d.Store, Router: builtin.NoAgents{},
+	}
+	engineW, err := StartEngine(d.Client)
+	if err != nil {
+		return err
+	}
+	d.workers = append(d.workers, engineW)
+	sharedW, err := StartShared(d.Client, acts)
+	if err != nil {
+		return err
+	}
+	d.workers = append(d.workers, sharedW)
+	textW, err := StartTextChannel(d.Client, d.Channel)
+	if err != nil {
+		return err
+	}
+	d.workers = append(d.workers, textW)
+	return nil
+}
+
+func (d *Dev) routes() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+		defer cancel()
+		if _, err := d.Client.CheckHealth(ctx, &client.CheckHealthRequest{}); err != nil {
+			http.Error(w, "temporal: "+err.Error(), http.StatusServiceUnavailable)
+			return
+		}
+		if _, err := d.Store.ListFlows(ctx); err != nil {
+			http.Error(w, "store: "+err.Error(), http.StatusServiceUnavailable)
+			return
+		}
+		fmt.Fprintln(w, "ok")
+	})
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(prometheus.NewGoCollector(), prometheus.NewProcessCollector(prometheus.ProcessCollectorOpts{}))
+	reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "voxflow_text_sessions", Help: "Live text-channel (simulator/chat) sessions.",
+	}, func() float64 { return float64(d.Channel.Live()) }))
+	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+	mux.Handle("/demo/crm/", http.StripPrefix("/demo/crm", democrm.New().Handler()))
+	return mux
+}
+
+func (d *Dev) banner() {
+	w := d.cfg.Out
+	fmt.Fprintf(w, "voxflow dev is running (data in %s)\n", d.cfg.DataDir)
+	fmt.Fprintf(w, "  Temporal frontend  %s  (namespace %s)\n", d.Temporal.FrontendHostPort(), d.cfg.Namespace)
+	fmt.Fprintf(w, "  HTTP               http://%s  (/healthz, /metrics)\n", advertised(d.httpLn.Addr()))
+	fmt.Fprintf(w, "  Demo CRM           %s\n", d.DemoCRMURL)
+	fmt.Fprintf(w, "  Store              %s\n", filepath.Join(d.cfg.DataDir, "voxflow.db"))
+	nums := make([]string, 0, len(examples.Numbers))
+	for n := range examples.Numbers {
+		nums = append(nums, n)
+	}
+	sort.Strings(nums)
+	for _, n := range nums {
+		fmt.Fprintf(w, "  Number %-11s -> flow %s\n", n, examples.Numbers[n])
+	}
+	fmt.Fprintf(w, "Try: voxflow flows simulate examples-flows/support-line.yaml --temporal %s --input 2\n", d.Temporal.FrontendHostPort())
+	fmt.Fprintln(w, "     voxflow calls list")
+}
+
+// advertised turns a listen address into one a local client can dial.
+func advertised(a net.Addr) string {
+	host, port, err := net.SplitHostPort(a.String())
+	if err != nil {
+		return a.String()
+	}
+	if ip := net.ParseIP(host); host == "" || (ip != nil && ip.IsUnspecified()) {
+		host = "127.0.0.1"
+	}
+	return net.JoinHostPort(host, port)
+}
+
+// Stop shuts everything down: workers first so no call is mid-task, then
+// the HTTP server, Temporal and the store.
+func (d *Dev) Stop() {
+	d.workers.Stop()
+	if d.http != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		_ = d.http.Shutdown(ctx)
+		cancel()
+	} else if d.httpLn != nil {
+		_ = d.httpLn.Close()
+	}
+	if d.Client != nil {
+		d.Client.Close()
+	}
+	if d.Temporal != nil {
+		if err := d.Temporal.Stop(); err != nil {
+			d.cfg.Logger.Warn("stop temporal", "error", err)
+		}
+	}
+	if d.Store != nil {
+		_ = d.Store.Close()
+	}
+}
+
+// PublishExamples publishes the example flows (a no-op for unchanged ones)
+// and binds their demo numbers, keeping any binding an operator changed.
+func PublishExamples(ctx context.Context, s *store.Store) error {
+	files, err := examples.Files()
+	if err != nil {
+		return err
+	}
+	for _, f := range files {
+		flow, diags := flows.Parse(f.Name, f.Source)
+		if err := diags.Err(); err != nil {
+			return fmt.Errorf("example flow %s: %w", f.Name, err)
+		}
+		if _, err := s.PublishSource(ctx, flow.Name, string(f.Source), "voxflow dev", "example flow"); err != nil {
+			return fmt.Errorf("publish example %s: %w", flow.Name, err)
+		}
+	}
+	for number, flow := range examples.Numbers {
+		if _, err := s.FlowForNumber(ctx, number); err == nil {
+			continue
+		}
+		if err := s.BindNumber(ctx, number, flow); err != nil {
+			return fmt.Errorf("bind %s to %s: %w", number, flow, err)
+		}
+	}
+	return nil
+}
+
+// StoreFlows serves published flows from the store to the engine.
+type StoreFlows struct{ Store *store.Store }
+
+// LoadPublished returns the latest published version of a flow.
+func (s StoreFlows) LoadPublished(ctx context.Context, name string) (activities.FlowSource, error) {
+	v, err := s.Store.Published(ctx, name)
+	if err != nil {
+		return activities.FlowSource{}, err
+	}
+	return activities.FlowSource{Name: v.Flow, Version: v.Version, Source: v.Source}, nil
+}
