@@ -63,6 +63,9 @@ const (
 
 // Prompt is something to say to the caller: text rendered by TTS, or an audio file.
 type Prompt struct {
+	// Node is the flow node the prompt comes from (held-back play prompts
+	// are sent with a later node's activity).
+	Node     string `json:"node,omitempty"`
 	Text     string `json:"text,omitempty"`
 	Audio    string `json:"audio,omitempty"`
 	Language string `json:"language,omitempty"`

@@ -100,7 +100,7 @@ func (c *call) prompt(f *flows.Flow, text, audio flows.Template) ([]activities.P
 		return nil, nil
 	}
 	env := c.env()
-	p := activities.Prompt{Language: f.Settings.Language, Voice: f.Settings.Voice}
+	p := activities.Prompt{Node: c.top().Node, Language: f.Settings.Language, Voice: f.Settings.Voice}
 	var err error
 	if p.Text, err = text.Render(env); err != nil {
 		return nil, fmt.Errorf("render prompt: %w", err)

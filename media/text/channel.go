@@ -110,10 +110,14 @@ type Session struct {
 	CallID string
 	// Script, when set, supplies inputs in order; when it runs out every
 	// further turn is silence. Without a script inputs come from Send.
-	script    []Input
-	scripted  bool
-	inputs    chan Input
-	events    chan Event
+	script   []Input
+	scripted bool
+	// turn receives caller input for the collect in progress. Each collect
+	// gets a fresh one, so after a reset an abandoned collect of the old
+	// run can never steal the caller's next key press.
+	mu     sync.Mutex
+	turn   chan Input
+	events chan Event
 	closeOnce sync.Once
 	done      chan struct{}
 }
@@ -121,7 +125,7 @@ type Session struct {
 // Open starts a session. With script != nil inputs are taken from it.
 func (c *Channel) Open(callID string, script []Input) *Session {
 	s := &Session{CallID: callID, script: script, scripted: script != nil,
-		inputs: make(chan Input, 16), events: make(chan Event, 256), done: make(chan struct{})}
+		turn: make(chan Input, 16), events: make(chan Event, 256), done: make(chan struct{})}
 	c.mu.Lock()
 	c.sessions[callID] = s
 	c.mu.Unlock()
@@ -153,14 +157,35 @@ func (s *Session) Events() <-chan Event { return s.events }
 // Done is closed when the call has ended on the channel.
 func (s *Session) Done() <-chan struct{} { return s.done }
 
-// Send delivers a caller action to an interactive session.
+// Send delivers a caller action to an interactive session's current turn.
 func (s *Session) Send(in Input) error {
+	s.mu.Lock()
+	turn := s.turn
+	s.mu.Unlock()
 	select {
-	case s.inputs <- in:
+	case turn <- in:
 		return nil
 	case <-s.done:
 		return errors.New("call has ended")
 	}
+}
+
+// newTurn starts a caller turn; input sent before it (type-ahead) carries over.
+func (s *Session) newTurn() chan Input {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	next := make(chan Input, 16)
+	for {
+		select {
+		case in := <-s.turn:
+			next <- in
+			continue
+		default:
+		}
+		break
+	}
+	s.turn = next
+	return next
 }
 
 func (s *Session) emit(e Event) {
@@ -192,7 +217,11 @@ func (s *Session) say(node string, ps []activities.Prompt) {
 		if text == "" {
 			text = "[audio " + p.Audio + "]"
 		}
-		s.emit(Event{Kind: EventPrompt, Node: node, Text: text})
+		from := p.Node
+		if from == "" {
+			from = node
+		}
+		s.emit(Event{Kind: EventPrompt, Node: from, Text: text})
 	}
 }
 
@@ -206,7 +235,7 @@ func (c *Channel) play(ctx context.Context, in activities.PlayInput) error {
 }
 
 // next returns the caller's next action: from the script, or typed in.
-func (c *Channel) next(ctx context.Context, s *Session) (Input, error) {
+func (c *Channel) next(ctx context.Context, s *Session, turn chan Input) (Input, error) {
 	if s.scripted {
 		if len(s.script) == 0 {
 			return Input{Kind: InputTimeout}, nil
@@ -219,7 +248,7 @@ func (c *Channel) next(ctx context.Context, s *Session) (Input, error) {
 	defer beat.Stop()
 	for {
 		select {
-		case in := <-s.inputs:
+		case in := <-turn:
 			return in, nil
 		case <-beat.C:
 			activity.RecordHeartbeat(ctx)
@@ -237,8 +266,9 @@ func (c *Channel) collect(ctx context.Context, in activities.CollectInput) (acti
 		return activities.CollectResult{}, err
 	}
 	s.say(in.NodeID, in.Prompts)
+	turn := s.newTurn()
 	s.emit(Event{Kind: EventListen, Node: in.NodeID})
-	inp, err := c.next(ctx, s)
+	inp, err := c.next(ctx, s, turn)
 	if err != nil {
 		return activities.CollectResult{}, err
 	}
