@@ -171,11 +171,11 @@ func nodeTypeSchema(ts *typeSpec) object {
 	if len(ts.AnyOf) > 0 {
 		var all []any
 		for _, group := range ts.AnyOf {
-			var any []any
+			var alts []any
 			for _, f := range group {
-				any = append(any, object{{"required", []string{f}}})
+				alts = append(alts, object{{"required", []string{f}}})
 			}
-			all = append(all, object{{"anyOf", any}})
+			all = append(all, object{{"anyOf", alts}})
 		}
 		if len(all) == 1 {
 			out = append(out, all[0].(object)...)
