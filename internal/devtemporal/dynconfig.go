@@ -1,0 +1,99 @@
+package devtemporal
+
+import (
+	"maps"
+	"time"
+
+	"go.temporal.io/server/common/dynamicconfig"
+)
+
+// TunedDynamicConfig returns the dynamic config voxflow runs its single-node
+// embedded Temporal server with (Start applies it, and tests use it on
+// temporaltest via devtemporaltest). Keys are the server's own names
+// (go.temporal.io/server/common/dynamicconfig/constants.go at v1.31.2); a test
+// checks that each one is registered and reads back as the intended value.
+//
+// Why: on defaults every dispatch hop (workflow task or activity task) costs
+// ~50 ms once more than ~20 hops/s are in flight, so a caller turn takes
+// ~100 ms. The history queue readers are rate limited to 20 reads/s per shard
+// and task queues are split in 4 partitions with forwarding between them
+// capped at 10/s. These settings are for one node with one shard; a production
+// cluster tunes its own.
+//
+// Durations are time.Duration values: the server reads a bare number as seconds.
+// The returned map is a fresh copy; callers may modify it.
+func TunedDynamicConfig() map[string]any {
+	return map[string]any{
+		// History queue readers: 20 polls/s per shard by default is the
+		// ~50 ms-per-hop floor once a few calls are active.
+		"history.transferProcessorMaxPollRPS":   1000,
+		"history.timerProcessorMaxPollRPS":      1000,
+		"history.visibilityProcessorMaxPollRPS": 1000,
+		"history.outboundProcessorMaxPollRPS":   1000,
+
+		// Timers (input timeouts, inter-digit timeouts) fire within 10 ms of
+		// their deadline instead of up to 1 s late.
+		"history.timerProcessorMaxTimeShift": 10 * time.Millisecond,
+
+		// One partition per task queue: no forwarding between partitions
+		// (capped at matching.forwarderMaxRatePerSecond = 10/s), so a task
+		// always meets the poller waiting for it.
+		"matching.numTaskqueueReadPartitions":  1,
+		"matching.numTaskqueueWritePartitions": 1,
+
+		// A waiting WorkflowRun.Get (GetWorkflowExecutionHistory long poll)
+		// can miss a notification in the server and would then stall for the
+		// whole interval (20 s default). 3 s bounds that stall; the SDK simply
+		// polls again.
+		"history.longPollExpirationInterval": 3 * time.Second,
+
+		// Search attributes registered through the operator service are
+		// visible at once (temporaltest sets this too; voxflow sets
+		// VoxflowFlow/VoxflowNode on every call). The cache being bypassed
+		// costs extra persistence reads, so raise the persistence QPS limits
+		// as the Temporal CLI dev server does (defaults 2000 / 9000).
+		"system.forceSearchAttributesCacheRefreshOnRead": true,
+		"frontend.persistenceMaxQPS":                     10000,
+		"history.persistenceMaxQPS":                      45000,
+
+		// Eager activity execution is off by default: with it, an activity
+		// scheduled on the workflow's own task queue is handed back in the
+		// workflow task completion response (no matching round trip).
+		// Eager workflow start and update are on by default; pinned here so a
+		// server default change does not silently slow voxflow down.
+		"system.enableActivityEagerExecution":    true,
+		"system.enableEagerWorkflowStart":        true,
+		"frontend.enableUpdateWorkflowExecution": true,
+
+		// Visibility API rate limit per namespace is 10/s by default: too low
+		// for the supervisor dashboard polling calls plus `voxflow calls list`.
+		"frontend.namespaceRPS.visibility": 100,
+	}
+}
+
+// staticDynamicConfig merges TunedDynamicConfig with overrides (overrides win)
+// into a client the server can use.
+func staticDynamicConfig(overrides map[string]any) dynamicconfig.StaticClient {
+	values := TunedDynamicConfig()
+	maps.Copy(values, overrides)
+	sc := make(dynamicconfig.StaticClient, len(values))
+	for k, v := range values {
+		sc[dynamicconfig.MakeKey(k)] = v
+	}
+	return sc
+}
+
+// unknownDynamicConfigKeys returns the keys the server does not know (a typo
+// would otherwise be silently ignored).
+func unknownDynamicConfigKeys(values map[string]any) []string {
+	var unknown []string
+	for k := range values {
+		var lr dynamicconfig.YamlLoader
+		// An empty value list only looks the key up in the registry.
+		lr.LoadValue(dynamicconfig.MakeKey(k), []byte("[]"))
+		if len(lr.Warnings) > 0 || len(lr.Errors) > 0 {
+			unknown = append(unknown, k)
+		}
+	}
+	return unknown
+}
