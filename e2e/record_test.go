@@ -1,0 +1,76 @@
+package e2e
+
+import (
+	"context"
+	"flag"
+	"os"
+	"path/filepath"
+	"testing"
+
+	enumspb "go.temporal.io/api/enums/v1"
+	historypb "go.temporal.io/api/history/v1"
+	"google.golang.org/protobuf/encoding/protojson"
+	"google.golang.org/protobuf/proto"
+
+	"github.com/voxflow/voxflow/activities"
+	"github.com/voxflow/voxflow/ops"
+	"github.com/voxflow/voxflow/simulator"
+)
+
+var record = flag.Bool("record", false, "re-record the engine's replay histories in flows/engine/testdata/histories")
+
+// TestRecordHistories records real call histories for the engine's replay
+// tests. Regenerate them after an intended change to workflow behaviour:
+//
+//	go test ./e2e -run TestRecordHistories -record
+//
+// It also writes a deliberately non-deterministic copy (a media activity
+// renamed), which the replay test must reject.
+func TestRecordHistories(t *testing.T) {
+	if !*record {
+		t.Skip("recording only with -record; the replay tests in flows/engine use the recorded files")
+	}
+	s := newStack(t)
+	dir := filepath.Join("..", "flows", "engine", "testdata", "histories")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	calls := []struct {
+		name string
+		req  simulator.Request
+	}{
+		{"support-line-billing", simulator.Request{Flow: example(t, "support-line", alwaysOpen...), From: "+15550102", Inputs: []string{"", "2"}}},
+		{"support-line-closed", simulator.Request{Flow: example(t, "support-line", alwaysClosed...), From: "+15550102", Inputs: []string{}}},
+		{"bank-ivr-pin", simulator.Request{Flow: example(t, "bank-ivr"), Subflows: []activities.FlowSource{example(t, "verify-pin")}, From: "+15550100", Inputs: []string{"1111#", "1234#", "1", "9"}}},
+		{"appointment-hangup", simulator.Request{Flow: example(t, "appointment-reminder"), To: "+15550100", Inputs: []string{"hangup"}}},
+	}
+	for _, c := range calls {
+		res := s.simulate(c.req)
+		h, err := ops.History(context.Background(), s.c, res.CallID, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		writeHistory(t, filepath.Join(dir, c.name+".json"), h)
+		if c.name == "support-line-billing" {
+			bad := proto.Clone(h).(*historypb.History)
+			for _, e := range bad.Events {
+				if a := e.GetActivityTaskScheduledEventAttributes(); e.EventType == enumspb.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED && a.ActivityType.Name == activities.ActCollect {
+					a.ActivityType.Name = activities.ActPlay
+					break
+				}
+			}
+			writeHistory(t, filepath.Join(dir, "nondeterministic-"+c.name+".json"), bad)
+		}
+	}
+}
+
+func writeHistory(t *testing.T, path string, h *historypb.History) {
+	t.Helper()
+	b, err := protojson.MarshalOptions{Multiline: true, Indent: "  "}.Marshal(h)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}

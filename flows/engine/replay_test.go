@@ -1,0 +1,48 @@
+package engine_test
+
+import (
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"go.temporal.io/sdk/worker"
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/voxflow/voxflow/activities"
+	"github.com/voxflow/voxflow/flows/engine"
+)
+
+// TestReplayRecordedHistories replays real call histories (recorded with
+// `go test ./e2e -run TestRecordHistories -record`) against the current
+// engine code. A failure means a change to workflow code would break calls
+// in flight: version it with workflow.GetVersion, or re-record on purpose.
+func TestReplayRecordedHistories(t *testing.T) {
+	files, err := filepath.Glob(filepath.Join("testdata", "histories", "*.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(files) < 4 {
+		t.Fatalf("found %d recorded histories, want at least 4", len(files))
+	}
+	sawBad := false
+	for _, file := range files {
+		t.Run(filepath.Base(file), func(t *testing.T) {
+			r := worker.NewWorkflowReplayer()
+			r.RegisterWorkflowWithOptions(engine.CallWorkflow, workflow.RegisterOptions{Name: activities.CallWorkflowName})
+			err := r.ReplayWorkflowHistoryFromJSONFile(nil, file)
+			if strings.HasPrefix(filepath.Base(file), "nondeterministic-") {
+				sawBad = true
+				if err == nil || !strings.Contains(strings.ToLower(err.Error()), "nondetermin") {
+					t.Fatalf("replay of a deliberately non-deterministic history: got %v, want a nondeterminism error", err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("replay: %v", err)
+			}
+		})
+	}
+	if !sawBad {
+		t.Error("no nondeterministic-*.json history: the replayer's ability to detect divergence is untested")
+	}
+}
