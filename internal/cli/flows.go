@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"context"
@@ -56,7 +56,7 @@ func newValidateCmd() *cobra.Command {
 				fmt.Fprintf(cmd.OutOrStdout(), "%s: ok (flow %s, %d nodes)\n", file, f.Name, len(f.Nodes))
 			}
 			if failed > 0 {
-				return exitError{code: 1}
+				return ExitError{Code: 1}
 			}
 			return nil
 		},

@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"encoding/json"
@@ -183,7 +183,7 @@ func newCallsReplayCmd() *cobra.Command {
 			}
 			if err := ops.Replay(h); err != nil {
 				fmt.Fprintf(cmd.OutOrStdout(), "call %s: NOT deterministic with this code (%d events)\n%v\n", args[0], len(h.Events), err)
-				return exitError{code: 2}
+				return ExitError{Code: 2}
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "call %s: deterministic (%d events replayed)\n", args[0], len(h.Events))
 			return nil
