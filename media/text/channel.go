@@ -115,9 +115,9 @@ type Session struct {
 	// turn receives caller input for the collect in progress. Each collect
 	// gets a fresh one, so after a reset an abandoned collect of the old
 	// run can never steal the caller's next key press.
-	mu     sync.Mutex
-	turn   chan Input
-	events chan Event
+	mu        sync.Mutex
+	turn      chan Input
+	events    chan Event
 	closeOnce sync.Once
 	done      chan struct{}
 }
