@@ -121,6 +121,10 @@ type RecordInput struct {
 	Beep        bool          `json:"beep"`
 	MaxDuration time.Duration `json:"max_duration"`
 	Mailbox     string        `json:"mailbox,omitempty"`
+	// Terminator is a key that ends the recording; Silence ends it after
+	// that much silence (0: only MaxDuration or hangup ends it).
+	Terminator string        `json:"terminator,omitempty"`
+	Silence    time.Duration `json:"silence,omitempty"`
 }
 
 // RecordResult references the stored recording.

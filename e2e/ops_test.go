@@ -112,7 +112,7 @@ func (lc *liveCall) result(t *testing.T, s *stack) activities.CallRecord {
 	defer cancel()
 	// Follow the latest run: a reset starts a new one.
 	var rec activities.CallRecord
-	if err := s.c.GetWorkflow(ctx, platform.WorkflowID(lc.id), "").Get(ctx, &rec); err != nil {
+	if err := platform.AwaitCall(ctx, s.c, lc.id, &rec); err != nil {
 		t.Fatal(err)
 	}
 	return rec
@@ -255,5 +255,34 @@ func TestContinueAsNewKeepsState(t *testing.T) {
 	}
 	if rec.Outcome != activities.OutcomeMaxSteps || rec.Vars["n"] != float64(20) || len(rec.Path) != 40 || len(runs) < 3 {
 		t.Errorf("outcome %s n %v steps %d runs %d", rec.Outcome, rec.Vars["n"], len(rec.Path), len(runs))
+	}
+}
+
+const failingActivity = `
+name: failing
+entry: lookup
+nodes:
+  lookup:
+    type: activity
+    name: NotRegisteredAnywhere
+    max_attempts: 10
+`
+
+// An activity that keeps failing makes the call stuck, with the reason.
+func TestStuckReportsFailingActivity(t *testing.T) {
+	s := newStack(t)
+	ctx := context.Background()
+	lc := s.startLive(t, failingActivity)
+	var stuck []ops.StuckCall
+	waitFor(t, "the failing call reported stuck", func() bool {
+		var err error
+		stuck, err = ops.Stuck(ctx, s.c, time.Hour, time.Now())
+		return err == nil && len(stuck) == 1
+	})
+	if stuck[0].CallID != lc.id || !strings.Contains(stuck[0].Reason, "activity NotRegisteredAnywhere failing (attempt ") || !strings.Contains(stuck[0].Reason, "NotRegisteredAnywhere") {
+		t.Errorf("stuck = %+v", stuck[0])
+	}
+	if err := s.c.TerminateWorkflow(ctx, platform.WorkflowID(lc.id), "", "test over"); err != nil {
+		t.Fatal(err)
 	}
 }

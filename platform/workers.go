@@ -5,6 +5,7 @@ package platform
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -95,4 +96,21 @@ func StartCall(ctx context.Context, c client.Client, in engine.CallInput) (clien
 		return nil, fmt.Errorf("start call %s on flow %q: %w", in.Call.ID, in.Flow.Name, err)
 	}
 	return run, nil
+}
+
+// AwaitCall waits for a call's workflow to finish and decodes its record.
+// It re-polls every half second instead of holding one long poll: on the
+// tuned single-node server a dropped completion notification can leave a
+// long poll waiting until it expires (seconds), while a fresh poll sees the
+// closed workflow at once.
+func AwaitCall(ctx context.Context, c client.Client, callID string, out any) error {
+	for {
+		pollCtx, cancel := context.WithTimeout(ctx, 500*time.Millisecond)
+		err := c.GetWorkflow(pollCtx, WorkflowID(callID), "").Get(pollCtx, out)
+		expired := errors.Is(pollCtx.Err(), context.DeadlineExceeded)
+		cancel()
+		if err == nil || ctx.Err() != nil || !expired {
+			return err
+		}
+	}
 }

@@ -66,7 +66,7 @@ func Run(ctx context.Context, c client.Client, ch *text.Channel, req Request) (*
 	if to == "" {
 		to = "simulator"
 	}
-	run, err := platform.StartCall(ctx, c, engine.CallInput{
+	_, err := platform.StartCall(ctx, c, engine.CallInput{
 		Call:       flows.CallInfo{ID: callID, From: from, To: to, Channel: "text", StartedAt: time.Now().UTC()},
 		Flow:       req.Flow,
 		Subflows:   req.Subflows,
@@ -85,7 +85,7 @@ func Run(ctx context.Context, c client.Client, ch *text.Channel, req Request) (*
 		consume(sess, req, res, stop)
 	}()
 	var rec activities.CallRecord
-	err = run.Get(ctx, &rec)
+	err = platform.AwaitCall(ctx, c, callID, &rec)
 	close(stop)
 	wg.Wait()
 	if err != nil {
@@ -137,7 +137,11 @@ func consume(sess *text.Session, req Request, res *Result, stop <-chan struct{})
 		case text.EventRecord:
 			printf(req.Out, "[%s] recorded %s\n", e.Node, e.Text)
 		case text.EventHangup:
-			printf(req.Out, "-- voxflow hung up (%s)\n", e.Text)
+			if e.Text != "" {
+				printf(req.Out, "-- voxflow hung up (%s)\n", e.Text)
+			} else {
+				printf(req.Out, "-- voxflow hung up\n")
+			}
 		}
 	}
 	for {

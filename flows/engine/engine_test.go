@@ -775,3 +775,46 @@ nodes:
 		t.Errorf("path = %+v vars = %v", rec.Path, rec.Vars)
 	}
 }
+
+const errorPathsFlow = `
+name: error-paths
+entry: sub
+variables:
+  name_rec: ""
+nodes:
+  sub:
+    type: subflow
+    flow: not-published
+    next: bye
+    on_error: record_name
+  record_name:
+    type: record
+    say: "Say your name after the beep"
+    var: name_rec
+    max_duration: 5s
+    next: bridge
+  bridge:
+    type: transfer
+    to: "sip:desk@example.com"
+    mode: bridge
+    next: bye
+  bye:
+    type: hangup
+    say: "bye {{ vars.name_rec }}"
+`
+
+// A subflow that is not published takes on_error; record stores its
+// reference; a bridged transfer comes back to the flow.
+func TestSubflowErrorRecordBridge(t *testing.T) {
+	h := newHarness(t)
+	rec := h.run(errorPathsFlow)
+	if got := path(rec); got != "sub>record_name>bridge>bye" {
+		t.Errorf("path = %s", got)
+	}
+	if rec.Path[0].Outcome != "on_error" || !strings.Contains(rec.Path[0].Error, "not-published") {
+		t.Errorf("subflow step = %+v", rec.Path[0])
+	}
+	if rec.Vars["name_rec"] != "text://"+callID+"/record_name" || rec.Outcome != activities.OutcomeCompleted {
+		t.Errorf("vars = %v outcome = %s", rec.Vars, rec.Outcome)
+	}
+}

@@ -584,7 +584,8 @@ func (c *call) runRecord(f *flows.Flow, n *flows.Node) (string, string, error) {
 		return "", "", fmt.Errorf("render mailbox: %w", err)
 	}
 	in := activities.RecordInput{CallID: c.in.Call.ID, NodeID: n.ID, Prompts: c.takePrompts(ps),
-		Beep: derefBool(n.Beep, true), MaxDuration: n.MaxDuration.Or(DefaultRecordMax), Mailbox: mailbox}
+		Beep: derefBool(n.Beep, true), MaxDuration: n.MaxDuration.Or(DefaultRecordMax), Mailbox: mailbox,
+		Terminator: n.Terminator, Silence: n.Timeout.D()}
 	var res activities.RecordResult
 	if err := c.media(activities.ActRecord, in, &res); err != nil {
 		return "", "", err
