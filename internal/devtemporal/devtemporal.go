@@ -45,7 +45,8 @@ var ErrPortInUse = errors.New("temporal port is already in use")
 
 // Config configures Start. Zero values take the documented defaults.
 type Config struct {
-	// DataDir holds temporal.db; created if missing. Required.
+	// DataDir holds temporal.db; created if missing. Required. One server at
+	// a time per data dir (Start returns ErrDataDirInUse otherwise).
 	DataDir string
 	// IP the services bind to; default 127.0.0.1.
 	IP string
@@ -67,6 +68,7 @@ type Server struct {
 	httpPort int
 	dbPath   string
 	logLevel *slog.LevelVar
+	unlock   func()
 
 	stopOnce sync.Once
 	stopErr  error
@@ -117,6 +119,16 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 		return nil, fmt.Errorf("devtemporal: create data dir: %w", err)
 	}
 	dbPath := filepath.Join(dataDir, DBFileName)
+	unlock, err := lockDataDir(dataDir)
+	if err != nil {
+		return nil, err
+	}
+	started := false
+	defer func() {
+		if !started {
+			unlock()
+		}
+	}()
 
 	sqlCfg, err := prepareDatabase(dbPath, cfg.Namespace)
 	if err != nil {
@@ -170,7 +182,8 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 		return nil, fmt.Errorf("devtemporal: start server: %w", err)
 	}
 
-	s := &Server{srv: srv, hostPort: hostPort, httpPort: ports["frontend-http"], dbPath: dbPath, logLevel: logLevel}
+	s := &Server{srv: srv, hostPort: hostPort, httpPort: ports["frontend-http"], dbPath: dbPath, logLevel: logLevel, unlock: unlock}
+	started = true
 	if err := waitReady(ctx, hostPort, cfg.Namespace); err != nil {
 		_ = s.Stop()
 		return nil, err
@@ -198,6 +211,7 @@ func (s *Server) Stop() error {
 		if err := s.srv.Stop(); err != nil {
 			s.stopErr = fmt.Errorf("devtemporal: stop server: %w", err)
 		}
+		s.unlock()
 	})
 	return s.stopErr
 }

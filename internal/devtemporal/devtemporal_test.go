@@ -174,6 +174,12 @@ func TestFileBackedServer(t *testing.T) {
 	}
 	t.Logf("port in use: %v", err)
 
+	// So is the data dir.
+	_, err = devtemporal.Start(ctx, devtemporal.Config{DataDir: dir, Port: freePort(t)})
+	if !errors.Is(err, devtemporal.ErrDataDirInUse) {
+		t.Fatalf("second server on the same data dir: got %v, want ErrDataDirInUse", err)
+	}
+
 	begin := time.Now()
 	r.stop()
 	t.Logf("stopped in %v", time.Since(begin).Round(time.Millisecond))
