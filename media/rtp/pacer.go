@@ -1,0 +1,264 @@
+package rtp
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"sync"
+	"time"
+
+	prtp "github.com/pion/rtp"
+)
+
+// FrameSource supplies the payload of one frame per tick. ok=false means
+// silence: nothing is sent for that frame, the timestamp still advances (so
+// the receiver sees the real gap), and the next frame carries the marker bit.
+// The returned slice is copied before NextFrame is called again.
+type FrameSource interface {
+	NextFrame() (payload []byte, ok bool)
+}
+
+// FrameSourceFunc adapts a function to FrameSource.
+type FrameSourceFunc func() ([]byte, bool)
+
+// NextFrame calls f.
+func (f FrameSourceFunc) NextFrame() ([]byte, bool) { return f() }
+
+// PacerConfig describes the outgoing stream.
+type PacerConfig struct {
+	PayloadType   uint8         // audio payload type, e.g. 0 PCMU, 8 PCMA
+	ClockRate     int           // RTP clock of the audio codec; 8000 if zero
+	FrameDuration time.Duration // ptime; 20 ms if zero
+	// EventPayloadType is the negotiated telephone-event payload type; zero
+	// disables SendDigit (zero is PCMU, never a dynamic type).
+	EventPayloadType uint8
+}
+
+// SenderStats are the counters an RTCP sender report needs.
+type SenderStats struct {
+	SSRC        uint32
+	Packets     uint32 // RTP packets sent (wraps, as in RTCP)
+	Octets      uint32 // payload octets sent, headers excluded (RFC 3550 6.4.1)
+	Skipped     uint64 // frame slots not sent because the loop stalled
+	WriteErrors uint64
+	LastError   error
+}
+
+// Pacer sends one frame per FrameDuration on a time.Ticker.
+//
+// The timestamp of every packet is derived from its frame slot since Run
+// started (initial timestamp + slot*samples per frame), not from a counter of
+// packets sent, so silence and stalls leave the gap a receiver needs to play
+// out in real time. After a stall (GC, CPU starvation) the loop does not burst
+// the missed frames: the ticker keeps at most one pending tick, so at most one
+// late frame goes out, stamped with the slot it is sent in; the missed slots
+// are skipped (counted in Stats) and the next packet carries the marker bit
+// like the start of a talkspurt. The source is not pulled for skipped slots,
+// so a prompt is delayed by a stall, never cut.
+//
+// Sequence number, timestamp and SSRC start random (RFC 3550 5.1). Write
+// errors are counted, not fatal: on a connected UDP socket an ICMP
+// port-unreachable surfaces as ECONNREFUSED while the peer is not yet
+// listening, and the stream must survive that.
+type Pacer struct {
+	cfg   PacerConfig
+	write func(pkt []byte) error
+	spf   uint32 // samples per frame
+	ts0   uint32
+
+	mu       sync.Mutex
+	src      FrameSource
+	digits   []queuedDigit
+	event    []*prtp.Packet // packets of the event being sent
+	seq      uint16
+	start    time.Time
+	lastSlot int64
+	marker   bool
+	stats    SenderStats
+	buf      []byte
+	running  bool
+}
+
+type queuedDigit struct {
+	code uint8
+	d    time.Duration
+}
+
+// NewPacer returns a pacer that hands each marshalled packet to write. write
+// must not keep the slice (net.Conn.Write does not).
+func NewPacer(cfg PacerConfig, write func(pkt []byte) error) (*Pacer, error) {
+	if cfg.ClockRate == 0 {
+		cfg.ClockRate = 8000
+	}
+	if cfg.FrameDuration == 0 {
+		cfg.FrameDuration = 20 * time.Millisecond
+	}
+	if write == nil {
+		return nil, errors.New("pacer: nil write func")
+	}
+	spf := samples(cfg.FrameDuration, cfg.ClockRate)
+	if spf <= 0 || cfg.FrameDuration < time.Millisecond {
+		return nil, fmt.Errorf("pacer: frame duration %v at %d Hz", cfg.FrameDuration, cfg.ClockRate)
+	}
+	return &Pacer{
+		cfg:      cfg,
+		write:    write,
+		spf:      uint32(spf),
+		ts0:      rand.Uint32(),
+		seq:      uint16(rand.Uint32()),
+		stats:    SenderStats{SSRC: rand.Uint32()},
+		lastSlot: -1,
+		marker:   true,
+		buf:      make([]byte, 1500),
+	}, nil
+}
+
+// SSRC of the stream.
+func (p *Pacer) SSRC() uint32 { return p.stats.SSRC }
+
+// SetSource replaces what is played from the next tick on; nil is silence.
+func (p *Pacer) SetSource(src FrameSource) {
+	p.mu.Lock()
+	p.src = src
+	p.mu.Unlock()
+}
+
+// SendDigit queues an RFC 4733 key press of duration d (typically 100 ms).
+// While it is sent (one packet per frame: updates, then the end packet three
+// times) the audio source is paused; audio resumes with the marker bit.
+func (p *Pacer) SendDigit(key rune, d time.Duration) error {
+	code, ok := CodeForKey(key)
+	if !ok {
+		return fmt.Errorf("pacer: %q is not a DTMF key", key)
+	}
+	if p.cfg.EventPayloadType == 0 {
+		return errors.New("pacer: no telephone-event payload type negotiated")
+	}
+	if samples(d, p.cfg.ClockRate) <= 0 || samples(d, p.cfg.ClockRate) > 0xffff {
+		return fmt.Errorf("pacer: digit duration %v out of range", d)
+	}
+	p.mu.Lock()
+	p.digits = append(p.digits, queuedDigit{code, d})
+	p.mu.Unlock()
+	return nil
+}
+
+// Stats returns the counters so far.
+func (p *Pacer) Stats() SenderStats {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.stats
+}
+
+// RTPTimeAt is the stream's RTP timestamp for wall-clock time t, for the
+// RTPTime field of a sender report. Zero before Run.
+func (p *Pacer) RTPTimeAt(t time.Time) uint32 {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.start.IsZero() {
+		return 0
+	}
+	return p.ts0 + uint32(samples(t.Sub(p.start), p.cfg.ClockRate))
+}
+
+// Run sends until ctx is done and returns ctx.Err(). It may be called once.
+func (p *Pacer) Run(ctx context.Context) error {
+	p.mu.Lock()
+	if p.running {
+		p.mu.Unlock()
+		return errors.New("pacer: Run called twice")
+	}
+	p.running = true
+	p.mu.Unlock()
+
+	t := time.NewTicker(p.cfg.FrameDuration)
+	defer t.Stop()
+	p.tick(time.Now()) // slot 0 goes out now, not one frame late
+	for {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-t.C:
+			// time.Now, not the tick's time: a tick buffered during a stall
+			// carries the stale time and would stamp the frame in the past.
+			p.tick(time.Now())
+		}
+	}
+}
+
+// tick sends the frame for the slot that now falls in.
+func (p *Pacer) tick(now time.Time) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.start.IsZero() {
+		p.start = now
+	}
+	slot := int64(now.Sub(p.start) / p.cfg.FrameDuration)
+	if slot <= p.lastSlot {
+		slot = p.lastSlot + 1 // an early tick never reuses a timestamp
+	}
+	if gap := slot - p.lastSlot - 1; gap > 0 && p.lastSlot >= 0 {
+		p.stats.Skipped += uint64(gap)
+		p.marker = true
+	}
+	p.lastSlot = slot
+	ts := p.ts0 + uint32(slot)*p.spf
+
+	if len(p.event) == 0 && len(p.digits) > 0 {
+		d := p.digits[0]
+		p.digits = p.digits[1:]
+		s := EventSender{PayloadType: p.cfg.EventPayloadType, ClockRate: p.cfg.ClockRate, Interval: p.cfg.FrameDuration}
+		// Validated in SendDigit, so this cannot fail.
+		p.event, _ = s.Packets(d.code, d.d, prtp.Header{SSRC: p.stats.SSRC, Timestamp: ts})
+	}
+	if len(p.event) > 0 {
+		pkt := p.event[0]
+		p.event = p.event[1:]
+		pkt.SequenceNumber = p.seq
+		p.send(pkt)
+		p.marker = true // audio after an event starts a new talkspurt
+		return
+	}
+
+	if p.src == nil {
+		p.marker = true
+		return
+	}
+	payload, ok := p.src.NextFrame()
+	if !ok {
+		p.marker = true
+		return
+	}
+	pkt := &prtp.Packet{
+		Header: prtp.Header{
+			Version:        2,
+			Marker:         p.marker,
+			PayloadType:    p.cfg.PayloadType,
+			SequenceNumber: p.seq,
+			Timestamp:      ts,
+			SSRC:           p.stats.SSRC,
+		},
+		Payload: payload,
+	}
+	p.marker = false
+	p.send(pkt)
+}
+
+func (p *Pacer) send(pkt *prtp.Packet) {
+	p.seq++
+	if n := pkt.MarshalSize(); n > len(p.buf) {
+		p.buf = make([]byte, n)
+	}
+	n, err := pkt.MarshalTo(p.buf)
+	if err == nil {
+		err = p.write(p.buf[:n])
+	}
+	if err != nil {
+		p.stats.WriteErrors++
+		p.stats.LastError = fmt.Errorf("pacer: send seq %d: %w", pkt.SequenceNumber, err)
+		return
+	}
+	p.stats.Packets++
+	p.stats.Octets += uint32(len(pkt.Payload))
+}
