@@ -1,0 +1,293 @@
+package rtp
+
+import (
+	"fmt"
+	"sync"
+	"time"
+
+	prtp "github.com/pion/rtp"
+)
+
+// jitterSlots bounds how far ahead of the playout point a packet may be
+// (2.56 s of 20 ms frames); anything further is a stream jump, not jitter.
+const jitterSlots = 128
+
+// Conceal says what the jitter buffer plays for a missing frame.
+type Conceal uint8
+
+const (
+	// ConcealRepeat repeats the last frame (up to MaxRepeat times in a row,
+	// then silence): for G.711 one repeated 20 ms frame is far less audible
+	// than a hole, but a repeated frame held for long is a buzz.
+	ConcealRepeat Conceal = iota
+	// ConcealSilence plays silence.
+	ConcealSilence
+)
+
+// JitterConfig configures a JitterBuffer.
+type JitterConfig struct {
+	FrameDuration time.Duration // 20 ms if zero
+	Depth         time.Duration // playout delay; 60 ms if zero
+	Conceal       Conceal
+	MaxRepeat     int // consecutive repeats before silence; 2 if zero
+}
+
+// FrameKind says where a frame from Pop came from.
+type FrameKind uint8
+
+const (
+	FrameSilence  FrameKind = iota // nothing to play: before the first packet, prefill, or concealment
+	FramePlayed                    // a received packet
+	FrameRepeated                  // concealment: the last played payload again
+)
+
+// Frame is one playout interval's worth of media.
+type Frame struct {
+	Kind FrameKind
+	// Payload is nil for FrameSilence: the caller knows the codec and its
+	// silence (0xFF for PCMU, 0xD5 for PCMA). Do not modify it; it may be
+	// handed out again as a repeat.
+	Payload        []byte
+	SequenceNumber uint16 // of the played packet; of the missing one when concealed
+	Timestamp      uint32 // of the played packet
+	Marker         bool
+}
+
+// JitterStats counts what the buffer did.
+type JitterStats struct {
+	Received   uint64 // packets accepted
+	Duplicates uint64 // packets dropped because that sequence number was buffered
+	Late       uint64 // packets dropped because their frame was already played or concealed
+	Lost       uint64 // sequence numbers never received in time
+	Played     uint64 // frames played from packets
+	Repeated   uint64 // frames concealed by repetition
+	Silent     uint64 // silence frames (prefill, concealment, no stream)
+	Underflows uint64 // times the buffer ran dry while playing
+	Resyncs    uint64 // restarts on an SSRC change or a sequence jump
+}
+
+// JitterBuffer reorders one RTP stream by sequence number and releases one
+// frame per Pop; the caller calls Pop on its own playout clock (a 20 ms
+// ticker, or a mixer's). It has a fixed depth: playout of a talkspurt starts
+// Depth after its first packet, and a frame whose packet has not arrived by
+// the time it is due is concealed and its packet, if it arrives later,
+// dropped as late. When the buffer runs dry (the sender stopped: silence
+// suppression, hold, a DTMF event on another payload type) it waits for the
+// next packet and prefills again, rather than conceal its way past sequence
+// numbers that are merely not sent yet. Sequence numbers are compared with
+// serial arithmetic, so the 16-bit wrap is transparent.
+//
+// Push and Pop may be called from different goroutines. Push keeps pkt: do
+// not reuse it or its payload buffer.
+type JitterBuffer struct {
+	mu       sync.Mutex
+	cfg      JitterConfig
+	depth    int
+	slots    [jitterSlots]*prtp.Packet
+	count    int
+	hi       int // offset of the furthest buffered packet from next
+	state    jbState
+	next     uint16
+	floor    uint16 // first sequence number not yet played or given up
+	hasFloor bool   // false on a fresh stream: nothing played yet
+	lateRun  int    // consecutive late packets
+	waited   int
+	last     []byte
+	repeats  int
+	ssrc     uint32
+	haveSSRC bool
+	stats    JitterStats
+}
+
+type jbState uint8
+
+const (
+	jbIdle     jbState = iota // no packet yet
+	jbPrefill                 // first packet in, waiting Depth before playing
+	jbPlaying                 // releasing frames
+	jbRebuffer                // ran dry; waiting for the next packet
+)
+
+// NewJitterBuffer returns an empty buffer.
+func NewJitterBuffer(cfg JitterConfig) (*JitterBuffer, error) {
+	if cfg.FrameDuration == 0 {
+		cfg.FrameDuration = 20 * time.Millisecond
+	}
+	if cfg.Depth == 0 {
+		cfg.Depth = 60 * time.Millisecond
+	}
+	if cfg.MaxRepeat == 0 {
+		cfg.MaxRepeat = 2
+	}
+	depth := int((cfg.Depth + cfg.FrameDuration - 1) / cfg.FrameDuration)
+	if cfg.FrameDuration < 0 || depth < 1 || depth > jitterSlots/2 {
+		return nil, fmt.Errorf("jitter buffer: depth %v in %v frames is outside 1..%d frames", cfg.Depth, cfg.FrameDuration, jitterSlots/2)
+	}
+	return &JitterBuffer{cfg: cfg, depth: depth, hi: -1}, nil
+}
+
+// Push adds a received packet. It reports whether the packet was kept.
+func (j *JitterBuffer) Push(pkt *prtp.Packet) bool {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	if j.haveSSRC && pkt.SSRC != j.ssrc {
+		j.resync(pkt, true)
+		return true
+	}
+	j.ssrc, j.haveSSRC = pkt.SSRC, true
+	diff := int(int16(pkt.SequenceNumber - j.next))
+	switch j.state {
+	case jbIdle:
+		j.resync(pkt, false)
+		return true
+	case jbRebuffer:
+		if diff >= jitterSlots || diff <= -jitterSlots {
+			j.resync(pkt, true)
+			return true
+		}
+		if diff < 0 {
+			return j.late(pkt)
+		}
+		// Frames between the last played and this one were not sent or were
+		// lost; prefill counts which when it ends.
+		j.state, j.waited, j.next, j.hi = jbPrefill, 0, pkt.SequenceNumber, -1
+		return j.store(pkt, 0)
+	}
+	if diff >= jitterSlots || diff <= -jitterSlots {
+		j.resync(pkt, true)
+		return true
+	}
+	if diff < 0 {
+		// Before the playout point. During prefill nothing has been played,
+		// so an earlier packet that arrived out of order moves the start back,
+		// unless it is before what was already played or given up.
+		back := -diff
+		if j.state == jbPrefill && j.hi+back < jitterSlots && (!j.hasFloor || int16(pkt.SequenceNumber-j.floor) >= 0) {
+			j.next -= uint16(back)
+			j.hi += back
+			return j.store(pkt, 0)
+		}
+		return j.late(pkt)
+	}
+	return j.store(pkt, diff)
+}
+
+// maxLateRun late packets in a row mean the sender restarted its sequence a
+// little behind where it was (same SSRC); follow it rather than drop it all.
+const maxLateRun = 8
+
+func (j *JitterBuffer) late(pkt *prtp.Packet) bool {
+	j.lateRun++
+	if j.lateRun >= maxLateRun {
+		j.resync(pkt, true)
+		return true
+	}
+	j.stats.Late++
+	return false
+}
+
+func (j *JitterBuffer) store(pkt *prtp.Packet, off int) bool {
+	i := pkt.SequenceNumber % jitterSlots
+	if j.slots[i] != nil {
+		j.stats.Duplicates++
+		return false
+	}
+	j.slots[i] = pkt
+	j.lateRun = 0
+	j.count++
+	j.hi = max(j.hi, off)
+	j.stats.Received++
+	return true
+}
+
+// resync drops everything and starts a new stream at pkt.
+func (j *JitterBuffer) resync(pkt *prtp.Packet, counted bool) {
+	j.slots = [jitterSlots]*prtp.Packet{}
+	j.count, j.hi, j.lateRun = 0, -1, 0
+	j.state, j.waited = jbPrefill, 0
+	j.next, j.hasFloor = pkt.SequenceNumber, false
+	j.ssrc, j.haveSSRC = pkt.SSRC, true
+	j.last = nil
+	if counted {
+		j.stats.Resyncs++
+	}
+	j.store(pkt, 0)
+}
+
+// Pop returns the frame for this playout interval.
+func (j *JitterBuffer) Pop() Frame {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	switch j.state {
+	case jbIdle:
+		j.stats.Silent++
+		return Frame{Kind: FrameSilence}
+	case jbRebuffer:
+		return j.conceal()
+	case jbPrefill:
+		j.waited++
+		if j.waited < j.depth {
+			return j.conceal() // silence on a fresh stream: nothing to repeat
+		}
+		// Sequence numbers skipped while the stream was dry never arrived.
+		if gap := int16(j.next - j.floor); j.hasFloor && gap > 0 {
+			j.stats.Lost += uint64(gap)
+		}
+		j.state, j.hasFloor = jbPlaying, true
+	}
+	i := j.next % jitterSlots
+	if pkt := j.slots[i]; pkt != nil {
+		j.slots[i] = nil
+		j.count--
+		j.advance()
+		j.last, j.repeats = pkt.Payload, 0
+		j.stats.Played++
+		return Frame{Kind: FramePlayed, Payload: pkt.Payload, SequenceNumber: pkt.SequenceNumber, Timestamp: pkt.Timestamp, Marker: pkt.Marker}
+	}
+	if j.count == 0 {
+		// Dry: the sender may just have paused. Wait for its next packet
+		// instead of declaring the sequence numbers it has not sent lost.
+		j.stats.Underflows++
+		j.state = jbRebuffer
+		return j.conceal()
+	}
+	// A later packet is here and this one is due: it is lost.
+	j.stats.Lost++
+	f := j.conceal()
+	f.SequenceNumber = j.next
+	j.advance()
+	return f
+}
+
+func (j *JitterBuffer) advance() {
+	j.next++
+	j.floor = j.next
+	j.hi--
+	if j.count == 0 {
+		j.hi = -1
+	}
+}
+
+func (j *JitterBuffer) conceal() Frame {
+	if j.cfg.Conceal == ConcealRepeat && j.last != nil && j.repeats < j.cfg.MaxRepeat {
+		j.repeats++
+		j.stats.Repeated++
+		return Frame{Kind: FrameRepeated, Payload: j.last}
+	}
+	j.stats.Silent++
+	return Frame{Kind: FrameSilence}
+}
+
+// Stats returns the counters so far.
+func (j *JitterBuffer) Stats() JitterStats {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	return j.stats
+}
+
+// Buffered is the number of packets waiting to be played.
+func (j *JitterBuffer) Buffered() int {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	return j.count
+}
