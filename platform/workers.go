@@ -11,6 +11,7 @@ import (
 
 	"github.com/google/uuid"
 	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/worker"
 	"go.temporal.io/sdk/workflow"
 
@@ -101,15 +102,15 @@ func StartCall(ctx context.Context, c client.Client, in engine.CallInput) (clien
 // AwaitCall waits for a call's workflow to finish and decodes its record.
 // It re-polls every half second instead of holding one long poll: on the
 // tuned single-node server a dropped completion notification can leave a
-// long poll waiting until it expires (seconds), while a fresh poll sees the
-// closed workflow at once.
+// long poll waiting until it expires, while a fresh poll sees the closed
+// workflow at once. Only the call's own failure, or ctx, ends the wait.
 func AwaitCall(ctx context.Context, c client.Client, callID string, out any) error {
 	for {
 		pollCtx, cancel := context.WithTimeout(ctx, 500*time.Millisecond)
 		err := c.GetWorkflow(pollCtx, WorkflowID(callID), "").Get(pollCtx, out)
-		expired := errors.Is(pollCtx.Err(), context.DeadlineExceeded)
 		cancel()
-		if err == nil || ctx.Err() != nil || !expired {
+		var failed *temporal.WorkflowExecutionError
+		if err == nil || ctx.Err() != nil || errors.As(err, &failed) {
 			return err
 		}
 	}
