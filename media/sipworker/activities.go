@@ -1,0 +1,191 @@
+package sipworker
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"go.temporal.io/sdk/activity"
+
+	"github.com/voxflow/voxflow/activities"
+)
+
+// Defaults for collect when the request leaves them out.
+const (
+	defaultInputTimeout = 5 * time.Second
+	defaultInterDigit   = 3 * time.Second
+)
+
+// heartbeat records an activity heartbeat now and every second until the
+// returned stop is called. Outside an activity (tests) it does nothing.
+func heartbeat(ctx context.Context) (stop func()) {
+	if !activity.IsActivity(ctx) {
+		return func() {}
+	}
+	activity.RecordHeartbeat(ctx)
+	done := make(chan struct{})
+	finished := make(chan struct{})
+	go func() {
+		defer close(finished)
+		t := time.NewTicker(time.Second)
+		defer t.Stop()
+		for {
+			select {
+			case <-t.C:
+				activity.RecordHeartbeat(ctx)
+			case <-done:
+				return
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	return func() {
+		close(done)
+		<-finished
+	}
+}
+
+// result maps an activity's error once the call is gone to CallGone.
+func (s *session) result(err error) error {
+	if s.gone() {
+		return activities.NewCallGone(s.id)
+	}
+	return err
+}
+
+// say plays prompts in order. With bargeIn a queued key press stops them
+// (the key stays queued for the next collect).
+func (w *Worker) say(ctx context.Context, s *session, prompts []activities.Prompt, bargeIn bool) (interrupted bool, err error) {
+	var stop func() bool
+	if bargeIn {
+		stop = s.hasDigit
+	}
+	for _, p := range prompts {
+		if bargeIn && s.hasDigit() {
+			return true, nil
+		}
+		pcm, err := w.prompts.render(ctx, p)
+		if err != nil {
+			if ctx.Err() != nil {
+				return false, ctx.Err()
+			}
+			return false, fmt.Errorf("prompt of node %s: %w", p.Node, err)
+		}
+		interrupted, err := s.playPCM(ctx, pcm, stop)
+		if err != nil || interrupted {
+			return interrupted, err
+		}
+	}
+	return false, nil
+}
+
+func (w *Worker) play(ctx context.Context, in activities.PlayInput) error {
+	s, err := w.session(in.CallID)
+	if err != nil {
+		return err
+	}
+	defer heartbeat(ctx)()
+	ctx, cancel := s.bind(ctx)
+	defer cancel()
+	_, err = w.say(ctx, s, in.Prompts, in.BargeIn)
+	return s.result(err)
+}
+
+func (w *Worker) collect(ctx context.Context, in activities.CollectInput) (activities.CollectResult, error) {
+	s, err := w.session(in.CallID)
+	if err != nil {
+		return activities.CollectResult{}, err
+	}
+	if len(in.Terminator) > 1 {
+		return activities.CollectResult{}, activities.NewBadInput(fmt.Errorf("collect: terminator %q is not one key", in.Terminator))
+	}
+	defer heartbeat(ctx)()
+	ctx, cancel := s.bind(ctx)
+	defer cancel()
+	if _, err := w.say(ctx, s, in.Prompts, in.BargeIn); err != nil {
+		return activities.CollectResult{}, s.result(err)
+	}
+	res, err := s.gather(ctx, in)
+	return res, s.result(err)
+}
+
+// gather waits for key presses: up to MaxDigits (0: no limit), ended early
+// by the terminator (not included) or by the inter-digit timeout once a key
+// was pressed; with no key at all before Timeout the result is a timeout.
+func (s *session) gather(ctx context.Context, in activities.CollectInput) (activities.CollectResult, error) {
+	first, inter := in.Timeout, in.InterDigitTimeout
+	if first <= 0 {
+		first = defaultInputTimeout
+	}
+	if inter <= 0 {
+		inter = defaultInterDigit
+	}
+	var digits []rune
+	done := func() activities.CollectResult {
+		return activities.CollectResult{Kind: activities.InputDTMF, Digits: string(digits)}
+	}
+	timer := time.NewTimer(first)
+	defer timer.Stop()
+	for {
+		got := false
+		for {
+			d, ok := s.popDigit()
+			if !ok {
+				break
+			}
+			if in.Terminator != "" && string(d) == in.Terminator {
+				return done(), nil
+			}
+			digits = append(digits, d)
+			got = true
+			if in.MaxDigits > 0 && len(digits) >= in.MaxDigits {
+				return done(), nil
+			}
+		}
+		if got {
+			timer.Reset(inter)
+		}
+		select {
+		case <-s.digitSig:
+		case <-timer.C:
+			if len(digits) == 0 {
+				return activities.CollectResult{Kind: activities.InputTimeout}, nil
+			}
+			return done(), nil
+		case <-ctx.Done():
+			return activities.CollectResult{}, ctx.Err()
+		}
+	}
+}
+
+func (w *Worker) hangupCall(ctx context.Context, in activities.HangupInput) error {
+	s, err := w.session(in.CallID)
+	if err != nil {
+		return nil // already gone: hanging up twice is fine
+	}
+	defer heartbeat(ctx)()
+	pctx, cancel := s.bind(ctx)
+	if _, err := w.say(pctx, s, in.Prompts, false); err != nil && !s.gone() {
+		s.log.Warn("hangup prompts", "error", err)
+	}
+	cancel()
+	s.stop(endLocal)
+	select {
+	case <-s.done:
+	case <-ctx.Done():
+	case <-time.After(10 * time.Second):
+	}
+	return nil
+}
+
+// errText is the message of an error without Temporal's decoration.
+func errText(err error) string {
+	var ae interface{ Message() string }
+	if errors.As(err, &ae) {
+		return ae.Message()
+	}
+	return strings.TrimSpace(err.Error())
+}

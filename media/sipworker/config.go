@@ -1,0 +1,137 @@
+// Package sipworker is the SIP media worker: it answers phone calls over
+// SIP/RTP (sipgo and diago), starts a CallWorkflow for each inbound call and
+// serves the media activities (play, collect, record, transfer, hangup) of
+// those calls on its own task queue, activities.MediaQueue(ID).
+//
+// Like the text channel, it holds live sessions by call ID; every media
+// activity is bound to its call's session and fails with CallGone once the
+// caller is no longer there.
+package sipworker
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"strconv"
+	"time"
+
+	"go.temporal.io/sdk/client"
+
+	"github.com/voxflow/voxflow/activities"
+	"github.com/voxflow/voxflow/flows"
+)
+
+// NumberResolver finds the flow bound to a dialled number. The store's
+// FlowForNumber fits; an error wrapping store.ErrNotFound means "unbound"
+// and is answered 404.
+type NumberResolver interface {
+	FlowForNumber(ctx context.Context, number string) (string, error)
+}
+
+// FlowLoader returns the published version of a flow (platform.StoreFlows fits).
+type FlowLoader interface {
+	LoadPublished(ctx context.Context, name string) (activities.FlowSource, error)
+}
+
+// Synthesizer renders text to 8 kHz mono 16-bit PCM (media/tts fits).
+type Synthesizer interface {
+	Synthesize(ctx context.Context, text, voice, language string) ([]int16, error)
+}
+
+// CallStart is what the worker knows of a new inbound call when it asks for
+// its workflow to be started. The launcher maps it onto engine.CallInput
+// (this package must not import flows/engine).
+type CallStart struct {
+	Call       flows.CallInfo
+	Flow       activities.FlowSource
+	Vars       map[string]any
+	MediaQueue string
+}
+
+// Config configures a SIP media worker.
+type Config struct {
+	// ID names the worker; its task queue is activities.MediaQueue(ID).
+	ID string
+	// SIPAddr is where SIP is served on both UDP and TCP (default ":5060").
+	SIPAddr string
+	// ExternalHost is the host put in Contact and SDP when it differs from
+	// the bind address (NAT, containers).
+	ExternalHost string
+	// RTPPortStart and RTPPortEnd bound the RTP ports (RTCP takes port+1).
+	// The range is process-wide (diago keeps it in package variables); zero
+	// leaves ephemeral ports.
+	RTPPortStart, RTPPortEnd int
+
+	// Temporal, when set, runs the media activities on Queue(). Without it
+	// call Register on a worker of your own.
+	Temporal client.Client
+	// Numbers maps the dialled number to a flow; Flows loads its published version.
+	Numbers NumberResolver
+	Flows   FlowLoader
+	// StartCall starts CallWorkflow for an answered call (required). With
+	// platform: platform.StartCall(ctx, c, engine.CallInput{Call: s.Call,
+	// Flow: s.Flow, Vars: s.Vars, MediaQueue: s.MediaQueue}).
+	StartCall func(ctx context.Context, call CallStart) error
+	// SignalHangup tells a call's workflow that the caller hung up
+	// (platform.HangupSignaler(c) fits).
+	SignalHangup func(ctx context.Context, callID string) error
+	// CallVars are variable overrides given to every call (e.g. crm_url).
+	CallVars map[string]any
+	// TTS renders text prompts (required to play text).
+	TTS Synthesizer
+	// RecordDir is where recordings are written (default: os.TempDir()/voxflow-recordings).
+	RecordDir string
+	// PromptDir resolves relative audio prompt paths (default: current directory).
+	PromptDir string
+	// Logger defaults to slog.Default().
+	Logger *slog.Logger
+	// TemporalTimeout bounds each Temporal call the worker makes itself
+	// (start workflow, hangup signal); default 10s.
+	TemporalTimeout time.Duration
+}
+
+func (c *Config) defaults() error {
+	if c.ID == "" {
+		return errors.New("sipworker: Config.ID is required")
+	}
+	if c.SIPAddr == "" {
+		c.SIPAddr = ":5060"
+	}
+	if c.Numbers == nil || c.Flows == nil {
+		return errors.New("sipworker: Config.Numbers and Config.Flows are required")
+	}
+	if c.StartCall == nil {
+		return errors.New("sipworker: Config.StartCall is required")
+	}
+	if c.Logger == nil {
+		c.Logger = slog.Default()
+	}
+	if c.TemporalTimeout <= 0 {
+		c.TemporalTimeout = 10 * time.Second
+	}
+	if (c.RTPPortStart == 0) != (c.RTPPortEnd == 0) || c.RTPPortEnd < c.RTPPortStart {
+		return fmt.Errorf("sipworker: bad RTP port range %d-%d", c.RTPPortStart, c.RTPPortEnd)
+	}
+	if _, _, err := splitHostPort(c.SIPAddr); err != nil {
+		return err
+	}
+	return nil
+}
+
+// splitHostPort splits a listen address; an empty host means all interfaces.
+func splitHostPort(addr string) (string, int, error) {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return "", 0, fmt.Errorf("sipworker: SIP address %q: %w", addr, err)
+	}
+	p, err := strconv.Atoi(port)
+	if err != nil || p < 0 || p > 65535 {
+		return "", 0, fmt.Errorf("sipworker: SIP address %q: bad port", addr)
+	}
+	if host == "" {
+		host = "0.0.0.0"
+	}
+	return host, p, nil
+}

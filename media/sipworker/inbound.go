@@ -1,0 +1,311 @@
+package sipworker
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/emiago/diago"
+	"github.com/emiago/sipgo"
+	"github.com/emiago/sipgo/sip"
+	"github.com/google/uuid"
+
+	"github.com/voxflow/voxflow/activities"
+	"github.com/voxflow/voxflow/flows"
+	"github.com/voxflow/voxflow/store"
+)
+
+// lookupTimeout bounds the store look-ups made while the caller waits.
+const lookupTimeout = 5 * time.Second
+
+// screen runs before diago sees a request: it rejects initial INVITEs that
+// are malformed (400), arrive while draining (503) or carry an SDP offer we
+// cannot answer (488), before any dialog or media is set up for them.
+func (w *Worker) screen(next sipgo.RequestHandler) sipgo.RequestHandler {
+	return func(req *sip.Request, tx sip.ServerTransaction) {
+		if req.IsInvite() && !hasToTag(req) {
+			if missing := missingHeaders(req); missing != "" {
+				w.log.Info("rejected INVITE", "code", 400, "reason", "missing "+missing, "source", req.Source())
+				w.respond(req, tx, sip.StatusBadRequest, "Bad Request (missing "+missing+")")
+				return
+			}
+			if w.draining.Load() {
+				w.respond(req, tx, sip.StatusServiceUnavailable, "Service Unavailable", sip.NewHeader("Retry-After", "30"))
+				return
+			}
+			if ct := req.ContentType(); len(req.Body()) > 0 && (ct == nil || !strings.EqualFold(strings.TrimSpace(strings.Split(ct.Value(), ";")[0]), "application/sdp")) {
+				w.respond(req, tx, sip.StatusUnsupportedMediaType, "Unsupported Media Type", sip.NewHeader("Accept", "application/sdp"))
+				return
+			}
+			if err := checkOffer(req.Body()); err != nil {
+				w.log.Info("rejected INVITE", "code", 488, "reason", err.Error(), "source", req.Source())
+				w.respond(req, tx, sip.StatusNotAcceptableHere, "Not Acceptable Here")
+				return
+			}
+		}
+		next(req, tx)
+	}
+}
+
+func hasToTag(req *sip.Request) bool {
+	to := req.To()
+	if to == nil || to.Params == nil {
+		return false
+	}
+	tag, ok := to.Params.Get("tag")
+	return ok && tag != ""
+}
+
+// missingHeaders names the mandatory INVITE headers that are absent.
+func missingHeaders(req *sip.Request) string {
+	var miss []string
+	if req.From() == nil {
+		miss = append(miss, "From")
+	}
+	if req.To() == nil {
+		miss = append(miss, "To")
+	}
+	if req.CallID() == nil || req.CallID().Value() == "" {
+		miss = append(miss, "Call-ID")
+	}
+	if req.CSeq() == nil {
+		miss = append(miss, "CSeq")
+	}
+	if req.Via() == nil {
+		miss = append(miss, "Via")
+	}
+	if req.Contact() == nil {
+		miss = append(miss, "Contact")
+	}
+	return strings.Join(miss, ", ")
+}
+
+// dialledNumber is the Request-URI user, else the To user.
+func dialledNumber(req *sip.Request) string {
+	if req.Recipient.User != "" {
+		return req.Recipient.User
+	}
+	if to := req.To(); to != nil {
+		return to.Address.User
+	}
+	return ""
+}
+
+// serveDialog handles one inbound call from INVITE to the end. It runs on
+// the goroutine sipgo gave the INVITE; Temporal calls happen elsewhere.
+func (w *Worker) serveDialog(d *diago.DialogServerSession) {
+	w.inflight.Add(1)
+	defer w.inflight.Add(-1)
+	req := d.InviteRequest
+	log := w.log.With("sip_call_id", req.CallID().Value())
+	dctx := d.Context()
+	if err := d.Trying(); err != nil {
+		log.Debug("send 100", "error", err)
+		return
+	}
+	number := dialledNumber(req)
+	src, code, err := w.findFlow(dctx, number)
+	if err != nil {
+		log.Info("rejected INVITE", "number", number, "code", code, "error", err)
+		reason := "Not Found"
+		if code != sip.StatusNotFound {
+			reason = "Server Internal Error"
+		}
+		if err := d.Respond(code, reason, nil); err != nil {
+			log.Debug("respond", "code", code, "error", err)
+		}
+		return
+	}
+	if w.draining.Load() {
+		_ = d.Respond(sip.StatusServiceUnavailable, "Service Unavailable", nil, sip.NewHeader("Retry-After", "30"))
+		return
+	}
+	if err := d.Ringing(); err != nil {
+		log.Debug("send 180", "error", err) // cancelled while we looked up
+		return
+	}
+	med, err := d.Answer(diago.AnswerOptions{})
+	if err != nil {
+		if dctx.Err() == nil {
+			log.Warn("answer failed", "error", err)
+		}
+		return
+	}
+	callID := uuid.NewString()
+	s := newSession(w, callID, d, med)
+	w.addSession(s)
+	defer w.removeSession(s)
+	go s.readLoop()
+
+	start := CallStart{
+		Call: flows.CallInfo{
+			ID: callID, From: callerNumber(req), To: number, Channel: "sip",
+			StartedAt: time.Now().UTC(), Headers: callHeaders(req),
+		},
+		Flow: src, Vars: w.cfg.CallVars, MediaQueue: w.Queue(),
+	}
+	s.log.Info("call answered", "from", start.Call.From, "to", number, "flow", src.Name, "version", src.Version)
+	w.goBackground(func() { w.launch(s, start) })
+
+	select {
+	case <-dctx.Done():
+		s.stop(endCaller)
+	case <-s.ctx.Done():
+	}
+	cause := s.cause.Load()
+	if cause == endCaller {
+		w.goBackground(func() { w.signalHangup(s) })
+	} else {
+		if cause == endShutdown {
+			w.goBackground(func() { w.signalHangup(s) })
+		}
+		byeCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		if err := d.Hangup(byeCtx); err != nil && dctx.Err() == nil {
+			s.log.Debug("bye", "error", err)
+		}
+		cancel()
+	}
+	_ = med.Close()
+	<-s.readerDone
+	s.log.Info("call ended", "cause", causeName(cause))
+	close(s.done)
+}
+
+func causeName(c int32) string {
+	switch c {
+	case endCaller:
+		return "caller hangup"
+	case endLocal:
+		return "hangup"
+	case endTransfer:
+		return "transferred"
+	case endShutdown:
+		return "worker shutdown"
+	case endFailed:
+		return "workflow start failed"
+	}
+	return "unknown"
+}
+
+// findFlow resolves the dialled number to its published flow; the code is
+// the SIP response for a failure.
+func (w *Worker) findFlow(ctx context.Context, number string) (_ activities.FlowSource, code int, _ error) {
+	ctx, cancel := context.WithTimeout(ctx, lookupTimeout)
+	defer cancel()
+	name, err := w.cfg.Numbers.FlowForNumber(ctx, number)
+	if err != nil {
+		if errors.Is(err, store.ErrNotFound) {
+			return activities.FlowSource{}, sip.StatusNotFound, fmt.Errorf("number %q is not bound to a flow: %w", number, err)
+		}
+		return activities.FlowSource{}, sip.StatusInternalServerError, fmt.Errorf("look up number %q: %w", number, err)
+	}
+	src, err := w.cfg.Flows.LoadPublished(ctx, name)
+	if err != nil {
+		if errors.Is(err, store.ErrNotFound) {
+			return activities.FlowSource{}, sip.StatusNotFound, fmt.Errorf("flow %q has no published version: %w", name, err)
+		}
+		return activities.FlowSource{}, sip.StatusInternalServerError, fmt.Errorf("load flow %q: %w", name, err)
+	}
+	return src, 0, nil
+}
+
+// launch starts the call's workflow. If that fails the caller is hung up.
+func (w *Worker) launch(s *session, start CallStart) {
+	defer close(s.launched)
+	ctx, cancel := context.WithTimeout(context.Background(), w.cfg.TemporalTimeout)
+	defer cancel()
+	if err := w.cfg.StartCall(ctx, start); err != nil {
+		s.startErr = err
+		s.log.Error("start call workflow", "error", err)
+		s.stop(endFailed)
+	}
+}
+
+// signalHangup tells the workflow the caller is gone, once it has started.
+func (w *Worker) signalHangup(s *session) {
+	<-s.launched
+	if s.startErr != nil || w.cfg.SignalHangup == nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), w.cfg.TemporalTimeout)
+	defer cancel()
+	if err := w.cfg.SignalHangup(ctx, s.id); err != nil {
+		s.log.Warn("signal hangup", "error", err)
+	}
+}
+
+// callerNumber is the From user (the caller's number), else the From URI.
+func callerNumber(req *sip.Request) string {
+	from := req.From()
+	if from == nil {
+		return ""
+	}
+	if from.Address.User != "" {
+		return from.Address.User
+	}
+	return from.Address.String()
+}
+
+// callHeaders are the INVITE headers a flow may look at: X- headers and a
+// few identity ones.
+func callHeaders(req *sip.Request) map[string]string {
+	out := map[string]string{"Call-ID": req.CallID().Value()}
+	for _, h := range req.Headers() {
+		name := h.Name()
+		switch {
+		case len(name) > 2 && strings.EqualFold(name[:2], "x-"),
+			strings.EqualFold(name, "User-Agent"),
+			strings.EqualFold(name, "P-Asserted-Identity"),
+			strings.EqualFold(name, "Diversion"):
+			if _, dup := out[name]; !dup {
+				out[name] = h.Value()
+			}
+		}
+	}
+	if from := req.From(); from != nil {
+		out["From"] = from.Value()
+	}
+	if to := req.To(); to != nil {
+		out["To"] = to.Value()
+	}
+	return out
+}
+
+// onInfo takes DTMF sent as SIP INFO.
+func (w *Worker) onInfo(req *sip.Request, tx sip.ServerTransaction) {
+	s := w.sessionBySIP(req.CallID().Value())
+	if s == nil || s.gone() {
+		w.respond(req, tx, sip.StatusCallTransactionDoesNotExists, "Call/Transaction Does Not Exist")
+		return
+	}
+	ct := ""
+	if h := req.ContentType(); h != nil {
+		ct = h.Value()
+	}
+	if len(req.Body()) == 0 {
+		w.respond(req, tx, sip.StatusOK, "OK") // keep-alive INFO
+		return
+	}
+	d, ok := parseDTMFInfo(ct, req.Body())
+	if !ok {
+		w.respond(req, tx, sip.StatusUnsupportedMediaType, "Unsupported Media Type",
+			sip.NewHeader("Accept", "application/dtmf-relay, application/dtmf"))
+		return
+	}
+	w.respond(req, tx, sip.StatusOK, "OK")
+	s.pushDigit(d)
+}
+
+// onOptions answers probes: 200 while serving, 503 once draining so a load
+// balancer stops sending calls.
+func (w *Worker) onOptions(req *sip.Request, tx sip.ServerTransaction) {
+	if w.draining.Load() {
+		w.respond(req, tx, sip.StatusServiceUnavailable, "Service Unavailable")
+		return
+	}
+	w.respond(req, tx, sip.StatusOK, "OK",
+		sip.NewHeader("Allow", "INVITE, ACK, CANCEL, BYE, OPTIONS, INFO, REFER, NOTIFY"),
+		sip.NewHeader("Accept", "application/sdp"))
+}

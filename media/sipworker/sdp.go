@@ -1,0 +1,65 @@
+package sipworker
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/emiago/diago/media"
+	"github.com/emiago/diago/media/sdp"
+)
+
+// offeredCodecs are the codecs the worker answers with, in preference order.
+var offeredCodecs = []media.Codec{media.CodecAudioUlaw, media.CodecAudioAlaw, media.CodecTelephoneEvent8000}
+
+// errNotAcceptable marks an SDP offer the worker cannot answer (488).
+var errNotAcceptable = errors.New("not acceptable")
+
+// checkOffer validates an INVITE's SDP offer before anything is allocated
+// for the call: it must parse, carry an RTP/AVP audio stream with a
+// connection address, and offer PCMU or PCMA. The error wraps
+// errNotAcceptable and says why.
+func checkOffer(body []byte) error {
+	if len(body) == 0 {
+		// Late offer (SDP in the ACK) is not supported yet.
+		return fmt.Errorf("%w: no SDP offer", errNotAcceptable)
+	}
+	sd := sdp.SessionDescription{}
+	if err := sdp.Unmarshal(body, &sd); err != nil {
+		return fmt.Errorf("%w: malformed SDP: %v", errNotAcceptable, err)
+	}
+	if sd.Value("v") != "0" {
+		return fmt.Errorf("%w: SDP has no v=0 line", errNotAcceptable)
+	}
+	if _, err := sd.SessionInformation(); err != nil {
+		return fmt.Errorf("%w: bad origin line: %v", errNotAcceptable, err)
+	}
+	md, err := sd.MediaDescription("audio")
+	if err != nil {
+		return fmt.Errorf("%w: no audio stream: %v", errNotAcceptable, err)
+	}
+	if md.Proto != "RTP/AVP" {
+		return fmt.Errorf("%w: unsupported media profile %q", errNotAcceptable, md.Proto)
+	}
+	if md.Port <= 0 || md.Port > 65535 {
+		return fmt.Errorf("%w: bad media port %d", errNotAcceptable, md.Port)
+	}
+	for _, c := range sd.Values("c") {
+		// diago's parser indexes the fields without checking their number.
+		if len(strings.Fields(c)) < 3 {
+			return fmt.Errorf("%w: malformed connection line %q", errNotAcceptable, c)
+		}
+	}
+	ci, err := sd.ConnectionInformation()
+	if err != nil || ci.IP == nil {
+		return fmt.Errorf("%w: no usable connection address", errNotAcceptable)
+	}
+	codecs := make([]media.Codec, len(md.Formats))
+	n, _ := media.CodecsFromSDPRead(md.Formats, sd.Values("a"), codecs)
+	for _, c := range codecs[:n] {
+		if c.Matches(media.CodecAudioUlaw) || c.Matches(media.CodecAudioAlaw) {
+			return nil
+		}
+	}
+	return fmt.Errorf("%w: no common audio codec in %s (want PCMU or PCMA)", errNotAcceptable, strings.Join(md.Formats, " "))
+}

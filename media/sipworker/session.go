@@ -1,0 +1,181 @@
+package sipworker
+
+import (
+	"context"
+	"log/slog"
+	"net"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/emiago/diago"
+	"github.com/emiago/diago/media"
+)
+
+// Why a call ended.
+const (
+	endCaller   int32 = iota + 1 // BYE or CANCEL from the caller
+	endLocal                     // the flow hung up
+	endTransfer                  // blind transfer accepted
+	endShutdown                  // the worker closed
+	endFailed                    // the call's workflow could not be started
+)
+
+// session is one answered call: its dialog, its media and the caller's
+// key presses. Media activities find it by call ID.
+type session struct {
+	id        string // voxflow call ID (workflow call-<id>)
+	sipCallID string
+	w         *Worker
+	d         *diago.DialogServerSession
+	med       *diago.DialogMedia
+	log       *slog.Logger
+
+	// ctx is cancelled when the call ends, whoever ends it; every media
+	// activity of the call runs under it.
+	ctx    context.Context
+	cancel context.CancelFunc
+	cause  atomic.Int32
+	// done is closed once the call is fully torn down (BYE exchanged,
+	// media closed).
+	done chan struct{}
+	// launched is closed when the workflow start returned; startErr tells how.
+	launched chan struct{}
+	startErr error
+
+	// Negotiated media.
+	audioPT uint8
+	alaw    bool
+	dtmfPT  int // -1 when telephone-event was not negotiated
+	// trusted are the source IPs RTP is accepted from.
+	trusted []net.IP
+
+	// Caller key presses not yet consumed (type-ahead is kept).
+	dmu      sync.Mutex
+	digits   []rune
+	digitSig chan struct{}
+
+	// Taps receive the caller's decoded audio, 20 ms at a time.
+	tmu    sync.Mutex
+	taps   map[int]func([]int16)
+	nextTp int
+
+	// Outbound audio: one prompt at a time.
+	playMu   sync.Mutex
+	lastSent time.Time
+
+	readerDone chan struct{}
+}
+
+func newSession(w *Worker, id string, d *diago.DialogServerSession, med *diago.DialogMedia) *session {
+	ctx, cancel := context.WithCancel(context.Background())
+	s := &session{
+		id: id, sipCallID: d.InviteRequest.CallID().Value(), w: w, d: d, med: med,
+		ctx: ctx, cancel: cancel, done: make(chan struct{}), launched: make(chan struct{}),
+		digitSig: make(chan struct{}, 1), taps: map[int]func([]int16){}, dtmfPT: -1,
+		readerDone: make(chan struct{}),
+	}
+	s.log = w.log.With("call", id, "sip_call_id", s.sipCallID)
+	ms := med.MediaSession()
+	codec := media.CodecAudioFromSession(ms)
+	s.audioPT = codec.PayloadType
+	s.alaw = codec.Matches(media.CodecAudioAlaw)
+	for _, c := range ms.CommonCodecs() {
+		if c.Matches(media.CodecTelephoneEvent8000) {
+			s.dtmfPT = int(c.PayloadTypeRecv())
+		}
+	}
+	s.trusted = append(s.trusted, ms.Raddr.IP)
+	if host, _, err := net.SplitHostPort(d.InviteRequest.Source()); err == nil {
+		if ip := net.ParseIP(host); ip != nil {
+			s.trusted = append(s.trusted, ip)
+		}
+	}
+	return s
+}
+
+// stop ends the call for the given cause (the first cause wins).
+func (s *session) stop(cause int32) {
+	s.cause.CompareAndSwap(0, cause)
+	s.cancel()
+}
+
+// shutdown ends the call because the worker is closing.
+func (s *session) shutdown() { s.stop(endShutdown) }
+
+// bind returns a context that ends with ctx or with the call.
+func (s *session) bind(ctx context.Context) (context.Context, context.CancelFunc) {
+	ctx, cancel := context.WithCancel(ctx)
+	stop := context.AfterFunc(s.ctx, cancel)
+	return ctx, func() {
+		stop()
+		cancel()
+	}
+}
+
+// gone reports whether the call has ended.
+func (s *session) gone() bool { return s.ctx.Err() != nil }
+
+// pushDigit queues a caller key press.
+func (s *session) pushDigit(d rune) {
+	s.dmu.Lock()
+	if len(s.digits) < 64 {
+		s.digits = append(s.digits, d)
+	}
+	s.dmu.Unlock()
+	select {
+	case s.digitSig <- struct{}{}:
+	default:
+	}
+	s.log.Debug("dtmf", "digit", string(d))
+}
+
+// popDigit takes the oldest queued key press.
+func (s *session) popDigit() (rune, bool) {
+	s.dmu.Lock()
+	defer s.dmu.Unlock()
+	if len(s.digits) == 0 {
+		return 0, false
+	}
+	d := s.digits[0]
+	s.digits = s.digits[1:]
+	return d, true
+}
+
+// hasDigit reports whether a key press is queued (barge-in peeks, the next
+// collect takes it).
+func (s *session) hasDigit() bool {
+	s.dmu.Lock()
+	defer s.dmu.Unlock()
+	return len(s.digits) > 0
+}
+
+// clearDigits drops queued key presses.
+func (s *session) clearDigits() {
+	s.dmu.Lock()
+	s.digits = nil
+	s.dmu.Unlock()
+}
+
+// tap calls f with each 20 ms of the caller's audio until the returned
+// function is called. f runs on the media reader and must not block.
+func (s *session) tap(f func([]int16)) (untap func()) {
+	s.tmu.Lock()
+	id := s.nextTp
+	s.nextTp++
+	s.taps[id] = f
+	s.tmu.Unlock()
+	return func() {
+		s.tmu.Lock()
+		delete(s.taps, id)
+		s.tmu.Unlock()
+	}
+}
+
+func (s *session) deliver(pcm []int16) {
+	s.tmu.Lock()
+	defer s.tmu.Unlock()
+	for _, f := range s.taps {
+		f(pcm)
+	}
+}

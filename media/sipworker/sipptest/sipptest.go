@@ -1,0 +1,159 @@
+// Package sipptest runs SIPp (Debian package sip-tester) scenarios against
+// a SIP endpoint on loopback, for tests.
+package sipptest
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"testing"
+	"time"
+)
+
+// Need skips the test when SIPp is not installed (outside scripts/test,
+// which installs it).
+func Need(t testing.TB) string {
+	t.Helper()
+	path, err := exec.LookPath("sipp")
+	if err != nil {
+		t.Skip("sipp not installed (apt-get install sip-tester)")
+	}
+	return path
+}
+
+// Scenario returns the path of a scenario under bench/sipp of the module.
+func Scenario(t testing.TB, name string) string {
+	t.Helper()
+	_, file, _, _ := runtime.Caller(0)
+	p := filepath.Join(filepath.Dir(file), "..", "..", "..", "bench", "sipp", name)
+	if _, err := os.Stat(p); err != nil {
+		t.Fatalf("scenario %s: %v", name, err)
+	}
+	return p
+}
+
+// FreePort returns a port free on 127.0.0.1 for both UDP and TCP.
+func FreePort(t testing.TB) int {
+	t.Helper()
+	for range 50 {
+		u, err := net.ListenPacket("udp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		port := u.LocalAddr().(*net.UDPAddr).Port
+		l, err := net.Listen("tcp", "127.0.0.1:"+strconv.Itoa(port))
+		u.Close()
+		if err != nil {
+			continue
+		}
+		l.Close()
+		return port
+	}
+	t.Fatal("no free port")
+	return 0
+}
+
+// FreeUDPPair returns an even UDP port whose successor is free too (RTP and RTCP).
+func FreeUDPPair(t testing.TB) int {
+	t.Helper()
+	for range 100 {
+		u, err := net.ListenPacket("udp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		port := u.LocalAddr().(*net.UDPAddr).Port &^ 1
+		u.Close()
+		a, err1 := net.ListenPacket("udp", "127.0.0.1:"+strconv.Itoa(port))
+		b, err2 := net.ListenPacket("udp", "127.0.0.1:"+strconv.Itoa(port+1))
+		if a != nil {
+			a.Close()
+		}
+		if b != nil {
+			b.Close()
+		}
+		if err1 == nil && err2 == nil {
+			return port
+		}
+	}
+	t.Fatal("no free UDP port pair")
+	return 0
+}
+
+// Call is one SIPp run.
+type Call struct {
+	Scenario string // path of the XML
+	Target   string // host:port of the SIP endpoint
+	Service  string // [service]: the dialled number
+	TCP      bool
+	Timeout  time.Duration // whole run (default 30s)
+}
+
+// Result is how SIPp ended.
+type Result struct {
+	Err    error  // nil when the scenario passed
+	Output string // SIPp's output and its error and message traces
+}
+
+// Run runs the scenario once (one call) and returns when SIPp exits.
+func Run(t testing.TB, c Call) Result {
+	t.Helper()
+	return Start(t, c)()
+}
+
+// Start starts the scenario in the background; wait returns its result.
+func Start(t testing.TB, c Call) (wait func() Result) {
+	t.Helper()
+	bin := Need(t)
+	if c.Timeout == 0 {
+		c.Timeout = 30 * time.Second
+	}
+	dir := t.TempDir()
+	port := FreePort(t)
+	media := FreeUDPPair(t)
+	args := []string{c.Target, "-sf", c.Scenario, "-m", "1", "-l", "1",
+		"-i", "127.0.0.1", "-p", strconv.Itoa(port), "-mp", strconv.Itoa(media),
+		"-timeout", strconv.Itoa(int(c.Timeout.Seconds())) + "s", "-timeout_error",
+		"-trace_err", "-error_file", filepath.Join(dir, "err.log"),
+		"-trace_msg", "-message_file", filepath.Join(dir, "msg.log"),
+		"-nostdin"}
+	if c.Service != "" {
+		args = append(args, "-s", c.Service)
+	}
+	if c.TCP {
+		args = append(args, "-t", "t1")
+	}
+	ch := make(chan Result, 1)
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), c.Timeout+10*time.Second)
+		defer cancel()
+		cmd := exec.CommandContext(ctx, bin, args...)
+		cmd.Dir = dir
+		var out bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &out, &out
+		cmd.Env = append(os.Environ(), "TERM=dumb")
+		err := cmd.Run()
+		for _, f := range []string{"err.log", "msg.log"} {
+			if b, rerr := os.ReadFile(filepath.Join(dir, f)); rerr == nil && len(b) > 0 {
+				fmt.Fprintf(&out, "\n--- %s ---\n%s", f, b)
+			}
+		}
+		if err != nil {
+			err = fmt.Errorf("sipp %s: %w", filepath.Base(c.Scenario), err)
+		}
+		ch <- Result{Err: err, Output: out.String()}
+	}()
+	var res *Result
+	return func() Result {
+		if res == nil {
+			r := <-ch
+			res = &r
+		}
+		return *res
+	}
+}

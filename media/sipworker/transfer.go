@@ -1,0 +1,126 @@
+package sipworker
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"strings"
+	"time"
+
+	"github.com/emiago/diago"
+	"github.com/emiago/sipgo"
+	"github.com/emiago/sipgo/sip"
+	"go.temporal.io/sdk/temporal"
+
+	"github.com/voxflow/voxflow/activities"
+)
+
+// Error types of the transfer activity (non-retryable).
+const (
+	// ErrTypeTransferFailed: the caller's side refused or never answered the REFER.
+	ErrTypeTransferFailed = "TransferFailed"
+	// ErrTypeNotSupported: the requested mode is not implemented.
+	ErrTypeNotSupported = "NotSupported"
+)
+
+const (
+	defaultTransferTimeout = 30 * time.Second
+	// referSettle is how long the call is kept after the REFER was accepted,
+	// waiting for the final NOTIFY (or the transferee's BYE) before our BYE.
+	referSettle = 5 * time.Second
+)
+
+func (w *Worker) transfer(ctx context.Context, in activities.TransferInput) (activities.TransferResult, error) {
+	s, err := w.session(in.CallID)
+	if err != nil {
+		return activities.TransferResult{}, err
+	}
+	switch in.Mode {
+	case "", "blind":
+	case "bridge":
+		return activities.TransferResult{}, temporal.NewNonRetryableApplicationError(
+			"bridge transfer not supported yet", ErrTypeNotSupported, nil)
+	default:
+		return activities.TransferResult{}, activities.NewBadInput(fmt.Errorf("transfer: unknown mode %q", in.Mode))
+	}
+	target, err := s.referTarget(in.To)
+	if err != nil {
+		return activities.TransferResult{}, activities.NewBadInput(err)
+	}
+	defer heartbeat(ctx)()
+	ctx, cancel := s.bind(ctx)
+	defer cancel()
+	timeout := in.Timeout
+	if timeout <= 0 {
+		timeout = defaultTransferTimeout
+	}
+	rctx, rcancel := context.WithTimeout(ctx, timeout)
+	defer rcancel()
+	final := make(chan int, 1)
+	err = s.d.ReferOptions(rctx, target, diago.ReferServerOptions{OnNotify: func(code int) {
+		if code >= 200 {
+			select {
+			case final <- code:
+			default:
+			}
+		}
+	}})
+	if err != nil {
+		if s.gone() {
+			return activities.TransferResult{}, activities.NewCallGone(s.id)
+		}
+		var rerr sipgo.ErrDialogResponse
+		if errors.As(err, &rerr) {
+			return activities.TransferResult{}, temporal.NewNonRetryableApplicationError(
+				fmt.Sprintf("transfer to %s refused: %d %s", target.String(), rerr.Res.StatusCode, rerr.Res.Reason), ErrTypeTransferFailed, nil)
+		}
+		return activities.TransferResult{}, temporal.NewNonRetryableApplicationError(
+			fmt.Sprintf("transfer to %s: %v", target.String(), err), ErrTypeTransferFailed, err)
+	}
+	// Accepted: the call leaves us. The caller's BYE is no hangup of the flow.
+	s.cause.CompareAndSwap(0, endTransfer)
+	s.log.Info("transfer accepted", "to", target.String())
+	w.goBackground(func() {
+		t := time.NewTimer(referSettle)
+		defer t.Stop()
+		select {
+		case code := <-final:
+			s.log.Info("transfer finished", "to", target.String(), "code", code)
+		case <-t.C:
+		case <-s.ctx.Done():
+		}
+		s.stop(endTransfer)
+	})
+	return activities.TransferResult{Left: true, Outcome: activities.OutcomeTransferred}, nil
+}
+
+// referTarget turns a transfer destination into a URI: a sip:/sips: URI is
+// used as is; a bare number or user goes to the peer that sent us the call
+// (the trunk or proxy routes it).
+func (s *session) referTarget(to string) (sip.Uri, error) {
+	to = strings.TrimSpace(to)
+	if to == "" {
+		return sip.Uri{}, errors.New("transfer: empty destination")
+	}
+	raw := to
+	if !strings.Contains(to, ":") || strings.HasPrefix(to, "+") {
+		host := s.d.InviteRequest.Source()
+		if h, p, err := net.SplitHostPort(host); err == nil {
+			host = net.JoinHostPort(h, p)
+		}
+		raw = "sip:" + to + "@" + host
+	}
+	lower := strings.ToLower(raw)
+	if !strings.HasPrefix(lower, "sip:") && !strings.HasPrefix(lower, "sips:") {
+		return sip.Uri{}, fmt.Errorf("transfer: destination %q is not a SIP URI or number", to)
+	}
+	var u sip.Uri
+	if err := sip.ParseUri(raw, &u); err != nil {
+		return sip.Uri{}, fmt.Errorf("transfer: destination %q: %w", to, err)
+	}
+	if u.Host == "" {
+		return sip.Uri{}, fmt.Errorf("transfer: destination %q has no host", to)
+	}
+	return u, nil
+}

@@ -1,0 +1,259 @@
+package sipworker
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/emiago/diago"
+	"github.com/emiago/diago/media"
+	"github.com/emiago/sipgo"
+	"github.com/emiago/sipgo/sip"
+	"go.temporal.io/sdk/activity"
+	"go.temporal.io/sdk/worker"
+
+	"github.com/voxflow/voxflow/activities"
+)
+
+// Worker is a running SIP media worker.
+type Worker struct {
+	cfg Config
+	log *slog.Logger
+
+	ua      *sipgo.UserAgent
+	srv     *sipgo.Server
+	dg      *diago.Diago
+	tw      worker.Worker
+	cancel  context.CancelFunc
+	prompts *promptCache
+
+	draining atomic.Bool
+	closed   atomic.Bool
+
+	mu       sync.Mutex
+	sessions map[string]*session // by call ID
+	bySIP    map[string]*session // by SIP Call-ID
+	// inflight counts INVITEs being handled (ringing or live); Drain waits
+	// for it to reach zero.
+	inflight  atomic.Int64
+	liveCalls atomic.Int64
+	// bg tracks goroutines the worker starts besides the SIP stack's own.
+	bg sync.WaitGroup
+}
+
+// Start listens for SIP on cfg.SIPAddr (UDP and TCP) and, when cfg.Temporal
+// is set, runs the media activities on Queue().
+func Start(ctx context.Context, cfg Config) (*Worker, error) {
+	if err := cfg.defaults(); err != nil {
+		return nil, err
+	}
+	if cfg.RecordDir == "" {
+		cfg.RecordDir = filepath.Join(os.TempDir(), "voxflow-recordings")
+	}
+	if cfg.RTPPortStart != 0 {
+		// Process-wide in diago: every worker in this process shares it.
+		media.RTPPortStart, media.RTPPortEnd = cfg.RTPPortStart, cfg.RTPPortEnd
+	}
+	w := &Worker{
+		cfg: cfg, log: cfg.Logger.With("component", "sip", "worker", cfg.ID),
+		sessions: map[string]*session{}, bySIP: map[string]*session{},
+		prompts: newPromptCache(cfg.TTS, cfg.PromptDir),
+	}
+	ok := false
+	defer func() {
+		if !ok {
+			w.Close()
+		}
+	}()
+	host, port, _ := splitHostPort(cfg.SIPAddr)
+	ua, err := sipgo.NewUA(sipgo.WithUserAgent("voxflow"))
+	if err != nil {
+		return nil, fmt.Errorf("sipworker: new user agent: %w", err)
+	}
+	w.ua = ua
+	w.srv, err = sipgo.NewServer(ua, sipgo.WithServerLogger(w.log))
+	if err != nil {
+		return nil, fmt.Errorf("sipworker: new SIP server: %w", err)
+	}
+	opts := []diago.DiagoOption{
+		diago.WithServer(w.srv),
+		diago.WithLogger(w.log),
+		diago.WithMediaConfig(diago.MediaConfig{Codecs: offeredCodecs}),
+		diago.WithServerRequestMiddleware(w.screen),
+	}
+	for _, proto := range []string{"udp", "tcp"} {
+		opts = append(opts, diago.WithTransport(diago.Transport{
+			ID: proto, Transport: proto, BindHost: host, BindPort: port, ExternalHost: cfg.ExternalHost,
+		}))
+	}
+	w.dg = diago.NewDiago(ua, opts...)
+	// Replace diago's handlers where the worker does more: INFO carries
+	// DTMF (diago answers 406 on inbound dialogs), OPTIONS reports drain.
+	w.srv.OnInfo(w.onInfo)
+	w.srv.OnOptions(w.onOptions)
+
+	serveCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	w.cancel = cancel
+	if err := w.dg.ServeBackground(serveCtx, w.serveDialog); err != nil {
+		return nil, fmt.Errorf("sipworker: listen on %s: %w", cfg.SIPAddr, err)
+	}
+	if cfg.Temporal != nil {
+		w.tw = worker.New(cfg.Temporal, w.Queue(), worker.Options{
+			// Cancellation reaches an activity with a heartbeat response:
+			// keep that within a second or two.
+			MaxHeartbeatThrottleInterval: time.Second,
+		})
+		w.Register(w.tw)
+		if err := w.tw.Start(); err != nil {
+			w.tw = nil
+			return nil, fmt.Errorf("sipworker: start media activity worker on %s: %w", w.Queue(), err)
+		}
+	}
+	ok = true
+	w.log.Info("SIP media worker listening", "addr", cfg.SIPAddr, "queue", w.Queue())
+	return w, nil
+}
+
+// Queue is the worker's media task queue.
+func (w *Worker) Queue() string { return activities.MediaQueue(w.cfg.ID) }
+
+// LiveCalls is the number of answered calls in progress.
+func (w *Worker) LiveCalls() int { return int(w.liveCalls.Load()) }
+
+// Register adds the media activities to r (a worker on Queue()).
+func (w *Worker) Register(r activities.Registrar) {
+	r.RegisterActivityWithOptions(w.play, activity.RegisterOptions{Name: activities.ActPlay})
+	r.RegisterActivityWithOptions(w.collect, activity.RegisterOptions{Name: activities.ActCollect})
+	r.RegisterActivityWithOptions(w.record, activity.RegisterOptions{Name: activities.ActRecord})
+	r.RegisterActivityWithOptions(w.transfer, activity.RegisterOptions{Name: activities.ActTransfer})
+	r.RegisterActivityWithOptions(w.hangupCall, activity.RegisterOptions{Name: activities.ActHangup})
+}
+
+// Drain stops accepting calls (new INVITEs get 503, OPTIONS too so a load
+// balancer takes the worker out) and waits for the calls in progress to end,
+// or for ctx.
+func (w *Worker) Drain(ctx context.Context) error {
+	w.draining.Store(true)
+	tick := time.NewTicker(20 * time.Millisecond)
+	defer tick.Stop()
+	for w.inflight.Load() > 0 {
+		select {
+		case <-tick.C:
+		case <-ctx.Done():
+			return fmt.Errorf("sipworker: drain: %d calls still live: %w", w.LiveCalls(), ctx.Err())
+		}
+	}
+	return nil
+}
+
+// Close hangs up the calls still live (their workflows are told the caller
+// hung up), stops the activity worker and the SIP listeners.
+func (w *Worker) Close() error {
+	if !w.closed.CompareAndSwap(false, true) {
+		return nil
+	}
+	w.draining.Store(true)
+	w.mu.Lock()
+	live := make([]*session, 0, len(w.sessions))
+	for _, s := range w.sessions {
+		live = append(live, s)
+	}
+	w.mu.Unlock()
+	for _, s := range live {
+		s.shutdown()
+	}
+	drainCtx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	if err := w.Drain(drainCtx); err != nil {
+		w.log.Warn("close", "error", err)
+	}
+	cancel()
+	if w.tw != nil {
+		w.tw.Stop()
+	}
+	if w.cancel != nil {
+		w.cancel()
+	}
+	waitTimeout(&w.bg, 15*time.Second)
+	var err error
+	if w.ua != nil {
+		err = w.ua.Close()
+	}
+	if err != nil && !errors.Is(err, context.Canceled) {
+		return fmt.Errorf("sipworker: close: %w", err)
+	}
+	return nil
+}
+
+func waitTimeout(wg *sync.WaitGroup, d time.Duration) bool {
+	done := make(chan struct{})
+	go func() {
+		wg.Wait()
+		close(done)
+	}()
+	select {
+	case <-done:
+		return true
+	case <-time.After(d):
+		return false
+	}
+}
+
+// go runs f in a goroutine the worker waits for on Close.
+func (w *Worker) goBackground(f func()) {
+	w.bg.Add(1)
+	go func() {
+		defer w.bg.Done()
+		f()
+	}()
+}
+
+func (w *Worker) session(callID string) (*session, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	s, ok := w.sessions[callID]
+	if !ok || s.ctx.Err() != nil {
+		return nil, activities.NewCallGone(callID)
+	}
+	return s, nil
+}
+
+func (w *Worker) sessionBySIP(sipCallID string) *session {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.bySIP[sipCallID]
+}
+
+func (w *Worker) addSession(s *session) {
+	w.mu.Lock()
+	w.sessions[s.id] = s
+	w.bySIP[s.sipCallID] = s
+	w.mu.Unlock()
+	w.liveCalls.Add(1)
+}
+
+func (w *Worker) removeSession(s *session) {
+	w.mu.Lock()
+	if w.sessions[s.id] == s {
+		delete(w.sessions, s.id)
+		delete(w.bySIP, s.sipCallID)
+		w.liveCalls.Add(-1)
+	}
+	w.mu.Unlock()
+}
+
+// respond answers a request outside any dialog, logging a failure.
+func (w *Worker) respond(req *sip.Request, tx sip.ServerTransaction, code int, reason string, hdrs ...sip.Header) {
+	res := sip.NewResponseFromRequest(req, code, reason, nil)
+	for _, h := range hdrs {
+		res.AppendHeader(h)
+	}
+	if err := tx.Respond(res); err != nil {
+		w.log.Debug("respond", "code", code, "method", req.Method.String(), "error", err)
+	}
+}

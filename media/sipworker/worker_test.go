@@ -1,0 +1,405 @@
+package sipworker
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"math"
+	"net"
+	"os"
+	"runtime"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/voxflow/voxflow/activities"
+	"github.com/voxflow/voxflow/media/sipworker/sipptest"
+	"github.com/voxflow/voxflow/store"
+)
+
+// toneTTS "speaks" a 400 Hz tone, 60 ms a character: prompts have a
+// realistic length without espeak-ng.
+type toneTTS struct{}
+
+func (toneTTS) Synthesize(ctx context.Context, text, voice, language string) ([]int16, error) {
+	n := len(text) * sampleRate * 60 / 1000
+	out := make([]int16, n)
+	for i := range out {
+		out[i] = int16(8000 * math.Sin(2*math.Pi*400*float64(i)/sampleRate))
+	}
+	return out, nil
+}
+
+type fakeNumbers struct {
+	flows map[string]string
+	delay map[string]time.Duration
+}
+
+func (f fakeNumbers) FlowForNumber(ctx context.Context, number string) (string, error) {
+	if d := f.delay[number]; d > 0 {
+		select {
+		case <-time.After(d):
+		case <-ctx.Done():
+			return "", ctx.Err()
+		}
+	}
+	flow, ok := f.flows[number]
+	if !ok {
+		return "", fmt.Errorf("flow for number %q: %w", number, store.ErrNotFound)
+	}
+	return flow, nil
+}
+
+type fakeFlows struct{}
+
+func (fakeFlows) LoadPublished(ctx context.Context, name string) (activities.FlowSource, error) {
+	return activities.FlowSource{Name: name, Version: 1, Source: "name: " + name}, nil
+}
+
+// rig is a worker whose calls run a Go script instead of a workflow.
+type rig struct {
+	t      *testing.T
+	w      *Worker
+	addr   string
+	script func(ctx context.Context, w *Worker, call CallStart)
+
+	mu      sync.Mutex
+	started []CallStart
+	hangups []string
+	scripts sync.WaitGroup
+}
+
+func newRig(t *testing.T, script func(ctx context.Context, w *Worker, call CallStart)) *rig {
+	t.Helper()
+	port := sipptest.FreePort(t)
+	r := &rig{t: t, addr: "127.0.0.1:" + strconv.Itoa(port), script: script}
+	level := slog.LevelWarn
+	if os.Getenv("SIPWORKER_DEBUG") != "" {
+		level = slog.LevelDebug
+	}
+	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
+	w, err := Start(context.Background(), Config{
+		ID: "test", SIPAddr: r.addr,
+		Numbers: fakeNumbers{
+			flows: map[string]string{"1000": "menu", "5000": "slow"},
+			delay: map[string]time.Duration{"5000": 1500 * time.Millisecond},
+		},
+		Flows: fakeFlows{}, TTS: toneTTS{}, RecordDir: t.TempDir(), Logger: log,
+		StartCall: func(ctx context.Context, call CallStart) error {
+			r.mu.Lock()
+			r.started = append(r.started, call)
+			r.mu.Unlock()
+			r.scripts.Add(1)
+			go func() {
+				defer r.scripts.Done()
+				ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+				defer cancel()
+				r.mu.Lock()
+				w := r.w
+				r.mu.Unlock()
+				r.script(ctx, w, call)
+			}()
+			return nil
+		},
+		SignalHangup: func(ctx context.Context, callID string) error {
+			r.mu.Lock()
+			r.hangups = append(r.hangups, callID)
+			r.mu.Unlock()
+			return nil
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.mu.Lock()
+	r.w = w
+	r.mu.Unlock()
+	t.Cleanup(func() {
+		r.scripts.Wait()
+		w.Close()
+	})
+	return r
+}
+
+func (r *rig) sipp(scenario, service string) sipptest.Result {
+	r.t.Helper()
+	return sipptest.Run(r.t, sipptest.Call{Scenario: sipptest.Scenario(r.t, scenario), Target: r.addr, Service: service, Timeout: 20 * time.Second})
+}
+
+func (r *rig) waitIdle() {
+	r.t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for r.w.LiveCalls() > 0 || r.w.inflight.Load() > 0 {
+		if time.Now().After(deadline) {
+			r.t.Fatalf("calls still live: %d (in flight %d)", r.w.LiveCalls(), r.w.inflight.Load())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	r.scripts.Wait()
+}
+
+func mustPass(t *testing.T, res sipptest.Result) {
+	t.Helper()
+	if res.Err != nil {
+		t.Fatalf("%v\n%s", res.Err, res.Output)
+	}
+}
+
+func TestInboundMenuDTMF2833(t *testing.T) {
+	got := make(chan string, 4)
+	r := newRig(t, func(ctx context.Context, w *Worker, call CallStart) {
+		for _, node := range []string{"main_menu", "sub_menu"} {
+			res, err := w.collect(ctx, activities.CollectInput{CallID: call.Call.ID, NodeID: node,
+				Prompts: []activities.Prompt{{Text: "For sales press 1. For support press 2. For anything else stay on the line."}},
+				BargeIn: true, MinDigits: 1, MaxDigits: 1, Timeout: 6 * time.Second})
+			if err != nil {
+				got <- "error: " + err.Error()
+				return
+			}
+			got <- res.Kind + ":" + res.Digits
+		}
+		if err := w.hangupCall(ctx, activities.HangupInput{CallID: call.Call.ID, Prompts: []activities.Prompt{{Text: "Goodbye."}}}); err != nil {
+			got <- "hangup error: " + err.Error()
+		}
+	})
+	mustPass(t, r.sipp("uac_dtmf_2833.xml", "1000"))
+	for _, want := range []string{"dtmf:1", "dtmf:2"} {
+		select {
+		case g := <-got:
+			if g != want {
+				t.Fatalf("collect = %s, want %s", g, want)
+			}
+		case <-time.After(5 * time.Second):
+			t.Fatalf("no collect result, want %s", want)
+		}
+	}
+	r.waitIdle()
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if len(r.started) != 1 {
+		t.Fatalf("started %d calls", len(r.started))
+	}
+	c := r.started[0]
+	if c.Call.From != "+15550100" || c.Call.To != "1000" || c.Call.Channel != "sip" || c.Flow.Name != "menu" || c.MediaQueue != "media-test" {
+		t.Errorf("call start = %+v", c)
+	}
+	if c.Call.Headers["X-Campaign"] != "sipp-test" {
+		t.Errorf("headers = %v", c.Call.Headers)
+	}
+	if len(r.hangups) != 0 {
+		t.Errorf("flow hung up, yet hangup signalled: %v", r.hangups)
+	}
+}
+
+func TestCallerHangupMidPrompt(t *testing.T) {
+	result := make(chan error, 1)
+	r := newRig(t, func(ctx context.Context, w *Worker, call CallStart) {
+		long := strings.Repeat("This prompt goes on and on. ", 10)
+		start := time.Now()
+		err := w.play(ctx, activities.PlayInput{CallID: call.Call.ID, Prompts: []activities.Prompt{{Text: long}}})
+		if err == nil {
+			err = fmt.Errorf("play finished after %v", time.Since(start))
+		}
+		result <- err
+	})
+	mustPass(t, r.sipp("uac_hangup_midprompt.xml", "1000"))
+	select {
+	case err := <-result:
+		if !activities.IsType(err, activities.ErrTypeCallGone) {
+			t.Fatalf("play = %v, want CallGone", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("play did not stop on hangup")
+	}
+	r.waitIdle()
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if len(r.started) != 1 || len(r.hangups) != 1 || r.hangups[0] != r.started[0].Call.ID {
+		t.Fatalf("started %v, hangups %v", r.started, r.hangups)
+	}
+}
+
+func TestCancelBeforeAnswer(t *testing.T) {
+	r := newRig(t, func(ctx context.Context, w *Worker, call CallStart) {})
+	mustPass(t, r.sipp("uac_cancel.xml", "5000"))
+	r.waitIdle()
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if len(r.started) != 0 || len(r.hangups) != 0 {
+		t.Fatalf("cancelled call started %v, hangups %v", r.started, r.hangups)
+	}
+}
+
+func TestRejects(t *testing.T) {
+	r := newRig(t, func(ctx context.Context, w *Worker, call CallStart) {
+		_ = w.hangupCall(ctx, activities.HangupInput{CallID: call.Call.ID})
+	})
+	for _, tc := range []struct{ scenario, service string }{
+		{"uac_no_contact.xml", "1000"},
+		{"uac_bad_sdp.xml", "1000"},
+		{"uac_unknown_codecs.xml", "1000"},
+		{"uac_unbound_number.xml", "4040"},
+	} {
+		t.Run(tc.scenario, func(t *testing.T) {
+			mustPass(t, r.sipp(tc.scenario, tc.service))
+		})
+	}
+	// Raw requests SIPp cannot send: headers it needs itself are missing.
+	for _, tc := range []struct {
+		name, drop string
+		want       int
+	}{
+		{"no From", "From", 400},
+		{"no To", "To", 400},
+		{"no Call-ID", "Call-ID", 400},
+		{"no CSeq", "CSeq", 400},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			code := rawInvite(t, r.addr, tc.drop)
+			if code != tc.want {
+				t.Fatalf("INVITE without %s answered %d, want %d", tc.drop, code, tc.want)
+			}
+		})
+	}
+	r.waitIdle()
+	if len(r.started) != 0 {
+		t.Fatalf("rejected INVITEs started calls: %v", r.started)
+	}
+	// Still serving: OPTIONS and a real call.
+	if code := rawRequest(t, r.addr, optionsRequest(r.addr)); code != 200 {
+		t.Fatalf("OPTIONS = %d", code)
+	}
+}
+
+// rawInvite sends an INVITE lacking one header over UDP and returns the
+// response code (0: no response).
+func rawInvite(t *testing.T, addr, drop string) int {
+	t.Helper()
+	lines := []string{
+		"INVITE sip:1000@" + addr + " SIP/2.0",
+		"Via: SIP/2.0/UDP 127.0.0.1:%PORT%;branch=z9hG4bK-" + strconv.FormatInt(time.Now().UnixNano(), 36),
+		"From: <sip:raw@127.0.0.1>;tag=raw1",
+		"To: <sip:1000@" + addr + ">",
+		"Call-ID: raw-" + strconv.FormatInt(time.Now().UnixNano(), 36),
+		"CSeq: 1 INVITE",
+		"Contact: <sip:raw@127.0.0.1:%PORT%>",
+		"Max-Forwards: 70",
+		"Content-Length: 0",
+	}
+	var kept []string
+	for _, l := range lines {
+		if strings.HasPrefix(l, drop+":") {
+			continue
+		}
+		kept = append(kept, l)
+	}
+	return rawRequest(t, addr, strings.Join(kept, "\r\n")+"\r\n\r\n")
+}
+
+func optionsRequest(addr string) string {
+	return strings.Join([]string{
+		"OPTIONS sip:" + addr + " SIP/2.0",
+		"Via: SIP/2.0/UDP 127.0.0.1:%PORT%;branch=z9hG4bK-opt" + strconv.FormatInt(time.Now().UnixNano(), 36),
+		"From: <sip:probe@127.0.0.1>;tag=probe",
+		"To: <sip:" + addr + ">",
+		"Call-ID: probe-" + strconv.FormatInt(time.Now().UnixNano(), 36),
+		"CSeq: 1 OPTIONS",
+		"Max-Forwards: 70",
+		"Content-Length: 0",
+	}, "\r\n") + "\r\n\r\n"
+}
+
+func rawRequest(t *testing.T, addr, msg string) int {
+	t.Helper()
+	conn, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	port := strconv.Itoa(conn.LocalAddr().(*net.UDPAddr).Port)
+	msg = strings.ReplaceAll(msg, "%PORT%", port)
+	dst, err := net.ResolveUDPAddr("udp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	buf := make([]byte, 4096)
+	for range 3 {
+		if _, err := conn.WriteTo([]byte(msg), dst); err != nil {
+			t.Fatal(err)
+		}
+		_ = conn.SetReadDeadline(time.Now().Add(time.Second))
+		for {
+			n, _, err := conn.ReadFrom(buf)
+			if err != nil {
+				break
+			}
+			var code int
+			if _, err := fmt.Sscanf(string(buf[:n]), "SIP/2.0 %d", &code); err == nil && code >= 200 {
+				return code
+			}
+		}
+	}
+	return 0
+}
+
+func TestDrainAndLeaks(t *testing.T) {
+	r := newRig(t, func(ctx context.Context, w *Worker, call CallStart) {
+		_, _ = w.collect(ctx, activities.CollectInput{CallID: call.Call.ID, MaxDigits: 1, Timeout: 5 * time.Second})
+		_, _ = w.collect(ctx, activities.CollectInput{CallID: call.Call.ID, MaxDigits: 1, Timeout: 5 * time.Second})
+		_ = w.hangupCall(ctx, activities.HangupInput{CallID: call.Call.ID})
+	})
+	// Warm up once so lazily started goroutines do not count as leaks.
+	mustPass(t, r.sipp("uac_dtmf_2833.xml", "1000"))
+	r.waitIdle()
+	time.Sleep(200 * time.Millisecond)
+	before := runtime.NumGoroutine()
+	for range 3 {
+		mustPass(t, r.sipp("uac_dtmf_2833.xml", "1000"))
+	}
+	r.waitIdle()
+	deadline := time.Now().Add(10 * time.Second)
+	for runtime.NumGoroutine() > before+2 {
+		if time.Now().After(deadline) {
+			buf := make([]byte, 1<<20)
+			n := runtime.Stack(buf, true)
+			t.Fatalf("goroutines %d after calls, %d before\n%s", runtime.NumGoroutine(), before, buf[:n])
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+
+	// Drain: a live call holds it; new calls and probes get 503.
+	wait := sipptest.Start(t, sipptest.Call{Scenario: sipptest.Scenario(t, "uac_dtmf_2833.xml"), Target: r.addr, Service: "1000", Timeout: 20 * time.Second})
+	deadline = time.Now().Add(10 * time.Second)
+	for r.w.LiveCalls() == 0 && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	drained := make(chan error, 1)
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+		defer cancel()
+		drained <- r.w.Drain(ctx)
+	}()
+	time.Sleep(100 * time.Millisecond)
+	if code := rawRequest(t, r.addr, optionsRequest(r.addr)); code != 503 {
+		t.Errorf("OPTIONS while draining = %d, want 503", code)
+	}
+	if code := rawInvite(t, r.addr, "X-None"); code != 503 {
+		t.Errorf("INVITE while draining = %d, want 503", code)
+	}
+	select {
+	case err := <-drained:
+		t.Fatalf("drain returned %v with a call live", err)
+	default:
+	}
+	mustPass(t, wait())
+	if err := <-drained; err != nil {
+		t.Fatal(err)
+	}
+}
+
+var _ = errors.New
+var _ = io.EOF
