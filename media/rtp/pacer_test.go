@@ -9,6 +9,7 @@ import (
 	"runtime"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -209,6 +210,7 @@ func TestPacerOverUDP(t *testing.T) {
 	}
 	var arrive []time.Time
 	var seqs []uint16
+	var nArrived atomic.Int64
 	recvDone := make(chan struct{})
 	go func() {
 		defer close(recvDone)
@@ -222,6 +224,7 @@ func TestPacerOverUDP(t *testing.T) {
 			if pk.Unmarshal(buf[:n]) == nil {
 				arrive = append(arrive, time.Now())
 				seqs = append(seqs, pk.SequenceNumber)
+				nArrived.Add(1)
 			}
 		}
 	}()
@@ -232,7 +235,11 @@ func TestPacerOverUDP(t *testing.T) {
 		t.Fatalf("Run = %v", err)
 	}
 	cancel()
-	time.Sleep(20 * time.Millisecond) // let the last datagrams land
+	// Let the last datagrams land before closing (bounded: loopback UDP
+	// could in theory drop, and the check below reports it).
+	for wait := time.Now().Add(2 * time.Second); nArrived.Load() < int64(p.Stats().Packets) && time.Now().Before(wait); {
+		time.Sleep(5 * time.Millisecond)
+	}
 	conn.Close()
 	ln.Close()
 	<-recvDone
@@ -241,8 +248,11 @@ func TestPacerOverUDP(t *testing.T) {
 		t.Error("second Run succeeded")
 	}
 	st := p.Stats()
-	if st.WriteErrors != 0 || len(arrive) < frames*9/10 {
-		t.Fatalf("sent %d (%d errors), received %d, want about %d", st.Packets, st.WriteErrors, len(arrive), frames)
+	// No timing assertions (the CPUs are shared): every slot is either sent
+	// or counted as skipped, and loopback delivers what was sent.
+	slots := int(st.Packets) + int(st.Skipped)
+	if st.WriteErrors != 0 || len(arrive) != int(st.Packets) || slots > frames+1 || slots < frames/2 {
+		t.Fatalf("sent %d + skipped %d (%d errors), received %d, over %d slots", st.Packets, st.Skipped, st.WriteErrors, len(arrive), frames+1)
 	}
 	for i := 1; i < len(seqs); i++ {
 		if seqs[i] != seqs[i-1]+1 {
