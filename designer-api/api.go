@@ -1,0 +1,319 @@
+// Package designerapi is voxflow's HTTP API (huma, OpenAPI 3.1) for the
+// visual designer, the operations console and flows-as-code: flows with
+// drafts, ETags, validation, graph view, diffs, versions, publish and
+// rollback; number bindings; live calls (list, timeline, stuck, reset,
+// terminate, replay check); CDR search and export; simulated calls streamed
+// as Server-Sent Events; a metrics summary. Every operation declares the
+// least role that may call it; callers authenticate with an API key
+// (Authorization: Bearer vfk_...) or a browser session cookie.
+//
+// The package talks to Temporal only through the CallOps and Simulator
+// interfaces; package temporalops (designer-api/temporalops) implements them
+// over a Temporal client, so this package and its tests need no server.
+package designerapi
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strings"
+	"sync"
+
+	"github.com/danielgtaylor/huma/v2"
+	"github.com/danielgtaylor/huma/v2/adapters/humago"
+
+	"github.com/voxflow/voxflow/store"
+)
+
+// Prefix is where every operation lives.
+const Prefix = "/api/v1"
+
+// APIVersion is the version in the OpenAPI document.
+const APIVersion = "1.0.0"
+
+// Config wires the API to the platform. Store and Auth are needed to serve
+// requests (without them operations answer 503, which is enough to print the
+// OpenAPI document); Calls and Sim are optional (503 without them).
+type Config struct {
+	Store *store.Store
+	// Calls operates on live calls (temporalops.NewCallOps in production).
+	Calls CallOps
+	// Sim runs simulated calls on a text channel (temporalops.NewSimulator).
+	Sim  Simulator
+	Auth *Auth
+	// Logger receives server-side failures (default slog.Default()).
+	Logger *slog.Logger
+	// SecureCookie marks the session cookie Secure; set it when served over HTTPS.
+	SecureCookie bool
+}
+
+// RoleAnyone marks operations that need no credentials (signing in).
+const RoleAnyone Role = "anyone"
+
+// metaRole is the operation metadata key holding the least Role.
+const metaRole = "voxflow.minRole"
+
+// ExtMinRole is the OpenAPI extension naming each operation's least role.
+const ExtMinRole = "x-min-role"
+
+type server struct {
+	cfg   Config
+	api   huma.API
+	log   *slog.Logger
+	sims  *simHub
+	locks keyedMutex
+}
+
+// New builds the API. The handler serves /api/v1/..., /openapi.json,
+// /openapi.yaml, /docs and /schemas/...; the huma.API gives the OpenAPI
+// document and lets tests iterate the operations.
+func New(cfg Config) (http.Handler, huma.API) {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	mux := http.NewServeMux()
+	hc := huma.DefaultConfig("voxflow API", APIVersion)
+	hc.Info.Description = "Contact flows, versions, numbers, live calls, CDRs and simulation for the voxflow designer and operations console. " +
+		"Authenticate with `Authorization: Bearer vfk_...` (an API key) or a session cookie from `POST /api/v1/session`. " +
+		"Each operation names the least role that may call it in `" + ExtMinRole + "` (viewer < designer < publisher < operator < admin). " +
+		"Errors are RFC 9457 problem details; flow errors list line, column and YAML path."
+	hc.Components.SecuritySchemes = map[string]*huma.SecurityScheme{
+		"bearer":  {Type: "http", Scheme: "bearer", BearerFormat: "vfk_<43 characters>", Description: "An API key made by an admin (POST /api/v1/keys)."},
+		"session": {Type: "apiKey", In: "cookie", Name: SessionCookie, Description: "A browser session from POST /api/v1/session."},
+	}
+	hc.OpenAPIPath = "/openapi"
+	hc.DocsPath = "/docs"
+	api := humago.New(mux, hc)
+	s := &server{cfg: cfg, api: api, log: cfg.Logger, sims: newSimHub(cfg.Sim)}
+	api.UseMiddleware(s.authenticate)
+	s.registerSession(api)
+	s.registerAdmin(api)
+	s.registerFlows(api)
+	s.registerNumbers(api)
+	s.registerCalls(api)
+	s.registerCDRs(api)
+	s.registerSimulate(api)
+	s.registerMetrics(api)
+	documentFlowProblems(api)
+	return securityHeaders(mux), api
+}
+
+// OpenAPI returns the API's OpenAPI 3.1 document as JSON (what `voxflow
+// openapi` prints).
+func OpenAPI() ([]byte, error) {
+	_, api := New(Config{})
+	b, err := json.MarshalIndent(api.OpenAPI(), "", "  ")
+	if err != nil {
+		return nil, fmt.Errorf("render OpenAPI document: %w", err)
+	}
+	return append(b, '\n'), nil
+}
+
+func securityHeaders(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("X-Content-Type-Options", "nosniff")
+		if strings.HasPrefix(r.URL.Path, Prefix+"/") {
+			w.Header().Set("Cache-Control", "no-store")
+		}
+		h.ServeHTTP(w, r)
+	})
+}
+
+// op describes an operation with its least role.
+func op(id, method, path string, min Role, tag, summary string) huma.Operation {
+	o := huma.Operation{
+		OperationID: id, Method: method, Path: Prefix + path,
+		Summary: summary, Tags: []string{tag},
+		Metadata:   map[string]any{metaRole: min},
+		Extensions: map[string]any{ExtMinRole: string(min)},
+	}
+	if min != RoleAnyone {
+		o.Description = "Least role: " + string(min) + "."
+		o.Security = []map[string][]string{{"bearer": {}}, {"session": {}}}
+		o.Errors = []int{http.StatusUnauthorized, http.StatusForbidden}
+	}
+	return o
+}
+
+// MinRole returns the least role an operation declared (false if none).
+func MinRole(o *huma.Operation) (Role, bool) {
+	r, ok := o.Metadata[metaRole].(Role)
+	return r, ok
+}
+
+type principalKey struct{}
+
+// PrincipalFrom returns who made the request, if authenticated.
+func PrincipalFrom(ctx context.Context) (Principal, bool) {
+	p, ok := ctx.Value(principalKey{}).(Principal)
+	return p, ok
+}
+
+func (s *server) authenticate(ctx huma.Context, next func(huma.Context)) {
+	min, ok := MinRole(ctx.Operation())
+	if !ok {
+		_ = huma.WriteErr(s.api, ctx, http.StatusInternalServerError, "operation "+ctx.Operation().OperationID+" declares no role")
+		return
+	}
+	p, err := s.principal(ctx)
+	if err == nil {
+		ctx = huma.WithValue(ctx, principalKey{}, p)
+	}
+	if min == RoleAnyone {
+		next(ctx)
+		return
+	}
+	switch {
+	case errors.Is(err, errNoAuth):
+		_ = huma.WriteErr(s.api, ctx, http.StatusServiceUnavailable, "authentication is not configured")
+		return
+	case errors.Is(err, ErrUnauthenticated):
+		ctx.SetHeader("WWW-Authenticate", `Bearer realm="voxflow"`)
+		_ = huma.WriteErr(s.api, ctx, http.StatusUnauthorized, ErrUnauthenticated.Error())
+		return
+	case err != nil:
+		s.log.Error("authenticate", "error", err)
+		_ = huma.WriteErr(s.api, ctx, http.StatusInternalServerError, "could not check credentials")
+		return
+	}
+	if !p.Role.Allows(min) {
+		_ = huma.WriteErr(s.api, ctx, http.StatusForbidden,
+			fmt.Sprintf("%s has role %s; %s needs %s or above", p.Name, p.Role, ctx.Operation().OperationID, min))
+		return
+	}
+	next(ctx)
+}
+
+var errNoAuth = errors.New("no auth configured")
+
+func (s *server) principal(ctx huma.Context) (Principal, error) {
+	if s.cfg.Auth == nil {
+		return Principal{}, errNoAuth
+	}
+	if h := ctx.Header("Authorization"); h != "" {
+		scheme, key, _ := strings.Cut(h, " ")
+		if !strings.EqualFold(scheme, "Bearer") {
+			return Principal{}, ErrUnauthenticated
+		}
+		return s.cfg.Auth.Key(ctx.Context(), strings.TrimSpace(key))
+	}
+	c, err := huma.ReadCookie(ctx, SessionCookie)
+	if err != nil || c.Value == "" {
+		return Principal{}, ErrUnauthenticated
+	}
+	return s.cfg.Auth.Session(ctx.Context(), c.Value)
+}
+
+// who names the caller for audit fields (published_by, created_by).
+func who(ctx context.Context) string {
+	if p, ok := PrincipalFrom(ctx); ok {
+		return p.Name
+	}
+	return "unknown"
+}
+
+// fail maps an error to a problem-details response. Client errors carry the
+// error text; server errors are logged and answered without internals.
+func (s *server) fail(what string, err error) error {
+	var se huma.StatusError
+	if errors.As(err, &se) {
+		return se
+	}
+	msg := err.Error()
+	switch {
+	case errors.Is(err, store.ErrConflict):
+		return huma.Error412PreconditionFailed(msg)
+	case errors.Is(err, store.ErrNotFound), errors.Is(err, ErrCallNotFound), errors.Is(err, ErrUserNotFound),
+		errors.Is(err, ErrKeyNotFound), errors.Is(err, errSimNotFound):
+		return huma.Error404NotFound(msg)
+	case errors.Is(err, store.ErrInvalid), errors.Is(err, ErrInvalidRole), errors.Is(err, ErrWeakPassword),
+		errors.Is(err, ErrInvalidUsername), errors.Is(err, ErrNoSuchNode):
+		return huma.Error422UnprocessableEntity(msg)
+	case errors.Is(err, ErrUserExists), errors.Is(err, ErrLastAdmin), errors.Is(err, ErrCallNotRunning),
+		errors.Is(err, errSimEnded):
+		return huma.Error409Conflict(msg)
+	case errors.Is(err, ErrBadCredentials):
+		return huma.Error401Unauthorized(ErrBadCredentials.Error())
+	case errors.Is(err, errSimLimit):
+		return huma.Error429TooManyRequests(msg)
+	case errors.Is(err, context.DeadlineExceeded):
+		return huma.Error504GatewayTimeout(what + ": timed out")
+	}
+	s.log.Error(what, "error", err)
+	return huma.Error500InternalServerError(what + " failed; see the server log")
+}
+
+func (s *server) needStore() error {
+	if s.cfg.Store == nil {
+		return huma.Error503ServiceUnavailable("the store is not configured")
+	}
+	return nil
+}
+
+// keyedMutex serialises work on one key (a flow name) within this process.
+type keyedMutex struct {
+	mu sync.Mutex
+	m  map[string]*keyedEntry
+}
+
+type keyedEntry struct {
+	mu   sync.Mutex
+	refs int
+}
+
+func (k *keyedMutex) lock(key string) func() {
+	k.mu.Lock()
+	if k.m == nil {
+		k.m = map[string]*keyedEntry{}
+	}
+	e := k.m[key]
+	if e == nil {
+		e = &keyedEntry{}
+		k.m[key] = e
+	}
+	e.refs++
+	k.mu.Unlock()
+	e.mu.Lock()
+	return func() {
+		e.mu.Unlock()
+		k.mu.Lock()
+		if e.refs--; e.refs == 0 {
+			delete(k.m, key)
+		}
+		k.mu.Unlock()
+	}
+}
+
+// Cursors are opaque to clients: base64url of a small JSON position.
+type cursor struct {
+	After string `json:"a,omitempty"`
+	N     int    `json:"n,omitempty"`
+}
+
+func encodeCursor(c cursor) string {
+	b, _ := json.Marshal(c)
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+func decodeCursor(s string) (cursor, error) {
+	var c cursor
+	if s == "" {
+		return c, nil
+	}
+	b, err := base64.RawURLEncoding.DecodeString(s)
+	if err == nil {
+		err = json.Unmarshal(b, &c)
+	}
+	if err != nil {
+		return c, &huma.ErrorDetail{Message: "bad cursor: pass next_cursor from the previous page", Location: "query.cursor", Value: s}
+	}
+	return c, nil
+}
+
+func badCursor(err error) error {
+	return huma.Error422UnprocessableEntity("invalid cursor", err)
+}

@@ -1,0 +1,188 @@
+package designerapi
+
+import (
+	"context"
+	"encoding/csv"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"reflect"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/danielgtaylor/huma/v2"
+
+	"github.com/voxflow/voxflow/activities"
+	"github.com/voxflow/voxflow/store"
+)
+
+var reflectCallRecord = reflect.TypeFor[activities.CallRecord]()
+
+// cdrQuery is the store query of the filter fields both CDR inputs share.
+func cdrQuery(flow, from, outcome string, after, before time.Time) store.CDRQuery {
+	return store.CDRQuery{Flow: flow, From: from, Outcome: outcome, StartedAfter: after, StartedBefore: before}
+}
+
+type searchCDRsInput struct {
+	Flow          string    `query:"flow"`
+	From          string    `query:"from" doc:"Caller number, exact"`
+	Outcome       string    `query:"outcome" doc:"completed, caller_hangup, transferred, max_steps, failed"`
+	StartedAfter  time.Time `query:"started_after" doc:"Inclusive, RFC 3339"`
+	StartedBefore time.Time `query:"started_before" doc:"Exclusive, RFC 3339"`
+	Limit         int       `query:"limit" minimum:"1" maximum:"1000" default:"50"`
+	Cursor        string    `query:"cursor" doc:"next_cursor of the previous page (same filters)"`
+}
+
+type cdrsOutput struct {
+	Body struct {
+		CDRs       []activities.CallRecord `json:"cdrs" doc:"Newest first"`
+		NextCursor string                  `json:"next_cursor,omitempty"`
+	}
+}
+
+type cdrInput struct {
+	CallID string `path:"id" pattern:"^[A-Za-z0-9_.:-]{1,128}$"`
+}
+
+type cdrOutput struct {
+	Body activities.CallRecord
+}
+
+type exportInput struct {
+	Flow          string    `query:"flow"`
+	From          string    `query:"from" doc:"Caller number, exact"`
+	Outcome       string    `query:"outcome" doc:"completed, caller_hangup, transferred, max_steps, failed"`
+	StartedAfter  time.Time `query:"started_after" doc:"Inclusive, RFC 3339"`
+	StartedBefore time.Time `query:"started_before" doc:"Exclusive, RFC 3339"`
+	Format        string    `query:"format" enum:"csv,json" default:"csv"`
+	Max           int       `query:"max" minimum:"1" maximum:"100000" default:"100000" doc:"Most records exported"`
+}
+
+// CSVColumns are the columns of a CSV export, in order.
+var CSVColumns = []string{"call_id", "run_id", "workflow_id", "flow", "flow_version", "from", "to", "channel",
+	"started_at", "ended_at", "duration_ms", "outcome", "path", "recordings"}
+
+func csvRow(r activities.CallRecord) []string {
+	nodes := make([]string, len(r.Path))
+	for i, p := range r.Path {
+		nodes[i] = p.Node
+	}
+	return []string{r.CallID, r.RunID, r.WorkflowID, r.Flow, strconv.Itoa(r.FlowVersion), r.From, r.To, r.Channel,
+		r.StartedAt.Format(time.RFC3339Nano), r.EndedAt.Format(time.RFC3339Nano), strconv.FormatInt(r.Duration.Milliseconds(), 10),
+		r.Outcome, strings.Join(nodes, ">"), strings.Join(r.Recordings, ";")}
+}
+
+func (s *server) registerCDRs(api huma.API) {
+	huma.Register(api, op("search-cdrs", http.MethodGet, "/cdrs", RoleViewer, "CDRs", "Search call records, newest first, one page at a time"),
+		func(ctx context.Context, in *searchCDRsInput) (*cdrsOutput, error) {
+			if err := s.needStore(); err != nil {
+				return nil, err
+			}
+			q := cdrQuery(in.Flow, in.From, in.Outcome, in.StartedAfter, in.StartedBefore)
+			q.Limit, q.PageToken = in.Limit, in.Cursor
+			recs, next, err := s.cfg.Store.SearchCDRs(ctx, q)
+			if err != nil {
+				return nil, s.fail("search CDRs", err)
+			}
+			out := &cdrsOutput{}
+			out.Body.CDRs, out.Body.NextCursor = recs, next
+			return out, nil
+		})
+
+	huma.Register(api, op("get-cdr", http.MethodGet, "/cdrs/{id}", RoleViewer, "CDRs", "One call record (the last saved run of the call)"),
+		func(ctx context.Context, in *cdrInput) (*cdrOutput, error) {
+			if err := s.needStore(); err != nil {
+				return nil, err
+			}
+			r, err := s.cfg.Store.CDR(ctx, in.CallID)
+			if err != nil {
+				return nil, s.fail("get CDR", err)
+			}
+			return &cdrOutput{Body: r}, nil
+		})
+
+	o := op("export-cdrs", http.MethodGet, "/cdrs/export", RoleViewer, "CDRs",
+		"Export matching call records as CSV (columns: "+strings.Join(CSVColumns, ", ")+") or as a JSON array, newest first")
+	o.Responses = map[string]*huma.Response{"200": {
+		Description: "The records",
+		Content: map[string]*huma.MediaType{
+			"text/csv":         {Schema: &huma.Schema{Type: huma.TypeString}},
+			"application/json": {Schema: &huma.Schema{Type: huma.TypeArray, Items: s.api.OpenAPI().Components.Schemas.Schema(reflectCallRecord, true, "")}},
+		},
+	}}
+	huma.Register(api, o, func(ctx context.Context, in *exportInput) (*huma.StreamResponse, error) {
+		if err := s.needStore(); err != nil {
+			return nil, err
+		}
+		q := cdrQuery(in.Flow, in.From, in.Outcome, in.StartedAfter, in.StartedBefore)
+		q.Limit = min(in.Max, 1000)
+		first, next, err := s.cfg.Store.SearchCDRs(ctx, q)
+		if err != nil {
+			return nil, s.fail("export CDRs", err)
+		}
+		return &huma.StreamResponse{Body: func(hctx huma.Context) {
+			s.writeExport(hctx, in, q, first, next)
+		}}, nil
+	})
+}
+
+// writeExport streams pages of records. Errors after the first page can
+// only end the stream early; they are logged.
+func (s *server) writeExport(hctx huma.Context, in *exportInput, q store.CDRQuery, page []activities.CallRecord, next string) {
+	ctx := hctx.Context()
+	w := hctx.BodyWriter()
+	name := "cdrs-" + time.Now().UTC().Format("20060102T150405Z")
+	var (
+		cw      *csv.Writer
+		written int
+	)
+	if in.Format == "json" {
+		hctx.SetHeader("Content-Type", "application/json")
+		hctx.SetHeader("Content-Disposition", `attachment; filename="`+name+`.json"`)
+		hctx.SetStatus(http.StatusOK)
+		fmt.Fprint(w, "[")
+	} else {
+		hctx.SetHeader("Content-Type", "text/csv; charset=utf-8")
+		hctx.SetHeader("Content-Disposition", `attachment; filename="`+name+`.csv"`)
+		hctx.SetStatus(http.StatusOK)
+		cw = csv.NewWriter(w)
+		_ = cw.Write(CSVColumns)
+	}
+	for {
+		for _, r := range page {
+			if written == in.Max {
+				break
+			}
+			if cw != nil {
+				_ = cw.Write(csvRow(r))
+			} else {
+				b, err := json.Marshal(r)
+				if err != nil {
+					s.log.Error("export CDRs", "call", r.CallID, "error", err)
+					continue
+				}
+				if written > 0 {
+					fmt.Fprint(w, ",")
+				}
+				fmt.Fprint(w, "\n")
+				_, _ = w.Write(b)
+			}
+			written++
+		}
+		if next == "" || written >= in.Max || ctx.Err() != nil {
+			break
+		}
+		q.PageToken = next
+		var err error
+		if page, next, err = s.cfg.Store.SearchCDRs(ctx, q); err != nil {
+			s.log.Error("export CDRs: stream cut short", "written", written, "error", err)
+			break
+		}
+	}
+	if cw != nil {
+		cw.Flush()
+	} else {
+		fmt.Fprint(w, "\n]\n")
+	}
+}

@@ -1,0 +1,624 @@
+package designerapi
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"reflect"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/danielgtaylor/huma/v2"
+
+	"github.com/voxflow/voxflow/store"
+)
+
+// MaxSourceBytes bounds a flow source in a request (1 MiB).
+const MaxSourceBytes = 1 << 20
+
+// maxFlowBody is the request body limit of operations carrying a source:
+// the source (JSON-escaped, so up to 2x) plus the envelope.
+const maxFlowBody = 2*MaxSourceBytes + 64<<10
+
+// flowNamePattern is what a flow name may look like in a path.
+const flowNamePattern = `^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$`
+
+// DraftInfo is a flow's draft with its validation result.
+type DraftInfo struct {
+	Flow        string       `json:"flow"`
+	ETag        string       `json:"etag" doc:"Send as If-Match to update, publish or delete this exact draft"`
+	Revision    int          `json:"revision"`
+	UpdatedAt   time.Time    `json:"updated_at"`
+	Source      string       `json:"source"`
+	Valid       bool         `json:"valid"`
+	Diagnostics []Diagnostic `json:"diagnostics"`
+}
+
+// VersionInfo is a published version without its source.
+type VersionInfo struct {
+	Flow        string    `json:"flow"`
+	Version     int       `json:"version"`
+	Checksum    string    `json:"checksum"`
+	PublishedAt time.Time `json:"published_at"`
+	PublishedBy string    `json:"published_by"`
+	Note        string    `json:"note,omitempty"`
+	RollbackOf  int       `json:"rollback_of,omitempty"`
+}
+
+func versionInfo(v store.FlowVersion) VersionInfo {
+	return VersionInfo{Flow: v.Flow, Version: v.Version, Checksum: v.Checksum, PublishedAt: v.PublishedAt,
+		PublishedBy: v.PublishedBy, Note: v.Note, RollbackOf: v.RollbackOf}
+}
+
+// FlowDetail is one flow: its draft (if any) and latest published version.
+type FlowDetail struct {
+	Name          string             `json:"name"`
+	LatestVersion int                `json:"latest_version"`
+	Draft         *DraftInfo         `json:"draft,omitempty"`
+	Published     *store.FlowVersion `json:"published,omitempty"`
+}
+
+// quoteETag renders a store ETag as an HTTP entity tag.
+func quoteETag(etag string) string {
+	if etag == "" {
+		return ""
+	}
+	return `"` + etag + `"`
+}
+
+func draftInfo(d store.Draft) *DraftInfo {
+	_, ds := checkSource(d.Flow, d.Source, "draft")
+	return &DraftInfo{Flow: d.Flow, ETag: d.ETag, Revision: d.Revision, UpdatedAt: d.UpdatedAt, Source: d.Source,
+		Valid: !hasErrors(ds), Diagnostics: ds}
+}
+
+type flowNameInput struct {
+	Name string `path:"name" pattern:"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$" doc:"Flow name"`
+}
+
+type listFlowsInput struct {
+	Limit  int    `query:"limit" minimum:"1" maximum:"1000" default:"100"`
+	Cursor string `query:"cursor" doc:"next_cursor of the previous page"`
+}
+
+type listFlowsOutput struct {
+	Body struct {
+		Flows      []store.FlowSummary `json:"flows"`
+		NextCursor string              `json:"next_cursor,omitempty"`
+	}
+}
+
+type flowOutput struct {
+	ETag string `header:"ETag" doc:"The draft's entity tag, when the flow has a draft"`
+	Body FlowDetail
+}
+
+type sourceBody struct {
+	Source string `json:"source" minLength:"1" maxLength:"1048576" doc:"The flow's YAML, stored byte for byte"`
+}
+
+type createFlowInput struct {
+	Body struct {
+		Name   string `json:"name,omitempty" pattern:"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$" doc:"Flow name; default: the name in the source"`
+		Source string `json:"source" minLength:"1" maxLength:"1048576"`
+	}
+}
+
+type draftOutput struct {
+	ETag     string `header:"ETag"`
+	Location string `header:"Location"`
+	Body     DraftInfo
+}
+
+type saveDraftInput struct {
+	Name    string `path:"name" pattern:"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$" doc:"Flow name"`
+	IfMatch string `header:"If-Match" doc:"ETag of the draft being replaced. Required when the flow has a draft; a stale one answers 412 and nothing is written"`
+	Body    sourceBody
+}
+
+type ifMatchInput struct {
+	Name    string `path:"name" pattern:"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$" doc:"Flow name"`
+	IfMatch string `header:"If-Match" doc:"ETag of the draft; a stale one answers 412"`
+}
+
+type validateInput struct {
+	Body struct {
+		Source string `json:"source" minLength:"1" maxLength:"1048576"`
+		Name   string `json:"name,omitempty" doc:"When set, the flow's name must equal it"`
+	}
+}
+
+// ValidateResult is the outcome of validating a source.
+type ValidateResult struct {
+	Valid       bool         `json:"valid"`
+	Flow        string       `json:"flow,omitempty"`
+	Nodes       int          `json:"nodes"`
+	Diagnostics []Diagnostic `json:"diagnostics"`
+}
+
+type validateOutput struct {
+	Body ValidateResult
+}
+
+type graphInput struct {
+	Name    string `path:"name" pattern:"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$" doc:"Flow name"`
+	Version string `query:"version" doc:"draft, latest or a version number; default: the draft if any, else latest"`
+}
+
+type graphSourceInput struct {
+	Body struct {
+		Source string `json:"source" minLength:"1" maxLength:"1048576"`
+	}
+}
+
+type graphOutput struct {
+	Body Graph
+}
+
+type diffInput struct {
+	Name    string `path:"name" pattern:"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$" doc:"Flow name"`
+	From    string `query:"from" default:"latest" doc:"draft, latest or a version number"`
+	To      string `query:"to" default:"draft" doc:"draft, latest or a version number"`
+	Context int    `query:"context" minimum:"0" maximum:"100" default:"3" doc:"Lines of context around each change"`
+}
+
+// Diff is a unified line diff of two sources of a flow.
+type Diff struct {
+	Flow      string `json:"flow"`
+	From      string `json:"from"`
+	To        string `json:"to"`
+	Identical bool   `json:"identical"`
+	Unified   string `json:"unified" doc:"Unified diff (empty when identical)"`
+}
+
+type diffOutput struct {
+	Body Diff
+}
+
+type publishInput struct {
+	Name    string `path:"name" pattern:"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$" doc:"Flow name"`
+	IfMatch string `header:"If-Match" doc:"Publish only if the draft still has this ETag (412 otherwise)"`
+	Body    *struct {
+		Note string `json:"note,omitempty" maxLength:"1000"`
+	}
+}
+
+// PublishResult is a published (or already current) version.
+type PublishResult struct {
+	Version VersionInfo `json:"version"`
+	// Unchanged: the source equals the latest version, so none was created.
+	Unchanged bool `json:"unchanged"`
+	// DraftKept: the draft changed while this publish ran; the version holds
+	// what was validated and the newer draft was left in place.
+	DraftKept bool `json:"draft_kept,omitempty"`
+}
+
+type publishOutput struct {
+	Body PublishResult
+}
+
+type listVersionsInput struct {
+	Name   string `path:"name" pattern:"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$" doc:"Flow name"`
+	Limit  int    `query:"limit" minimum:"1" maximum:"1000" default:"100"`
+	Cursor string `query:"cursor"`
+}
+
+type listVersionsOutput struct {
+	Body struct {
+		Versions   []VersionInfo `json:"versions" doc:"Newest first"`
+		NextCursor string        `json:"next_cursor,omitempty"`
+	}
+}
+
+type versionInput struct {
+	Name    string `path:"name" pattern:"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$" doc:"Flow name"`
+	Version int    `path:"version" minimum:"1"`
+}
+
+type versionOutput struct {
+	Body store.FlowVersion
+}
+
+type rollbackInput struct {
+	Name string `path:"name" pattern:"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$" doc:"Flow name"`
+	Body struct {
+		Version int  `json:"version" minimum:"1" doc:"The version whose source is published again"`
+		Force   bool `json:"force,omitempty" doc:"Publish even if that source no longer validates"`
+	}
+}
+
+func flowOp(id, method, path string, min Role, summary string) huma.Operation {
+	return op(id, method, path, min, "Flows", summary)
+}
+
+// metaFlowProblem marks operations that answer FlowProblem on 422.
+const metaFlowProblem = "voxflow.flowProblem"
+
+// withFlowProblem marks an operation whose 422 is a FlowProblem;
+// documentFlowProblems writes that into the OpenAPI document once huma has
+// defined the operation's default error responses.
+func (s *server) withFlowProblem(o huma.Operation) huma.Operation {
+	o.Metadata[metaFlowProblem] = true
+	return o
+}
+
+func documentFlowProblems(api huma.API) {
+	oapi := api.OpenAPI()
+	schema := oapi.Components.Schemas.Schema(reflect.TypeFor[FlowProblem](), true, "")
+	for _, item := range oapi.Paths {
+		for _, o := range []*huma.Operation{item.Get, item.Put, item.Post, item.Delete, item.Patch} {
+			if o == nil || o.Metadata[metaFlowProblem] != true {
+				continue
+			}
+			o.Responses["422"] = &huma.Response{
+				Description: "Invalid input, or an invalid flow: a FlowProblem whose errors carry field, line and column",
+				Content:     map[string]*huma.MediaType{"application/problem+json": {Schema: schema}},
+			}
+		}
+	}
+}
+
+func (s *server) registerFlows(api huma.API) {
+	huma.Register(api, flowOp("list-flows", http.MethodGet, "/flows", RoleViewer, "List flows by name"),
+		func(ctx context.Context, in *listFlowsInput) (*listFlowsOutput, error) {
+			if err := s.needStore(); err != nil {
+				return nil, err
+			}
+			c, err := decodeCursor(in.Cursor)
+			if err != nil {
+				return nil, badCursor(err)
+			}
+			all, err := s.cfg.Store.ListFlows(ctx)
+			if err != nil {
+				return nil, s.fail("list flows", err)
+			}
+			out := &listFlowsOutput{}
+			out.Body.Flows = []store.FlowSummary{}
+			for _, f := range all {
+				if c.After != "" && f.Name <= c.After {
+					continue
+				}
+				if len(out.Body.Flows) == in.Limit {
+					out.Body.NextCursor = encodeCursor(cursor{After: out.Body.Flows[in.Limit-1].Name})
+					break
+				}
+				out.Body.Flows = append(out.Body.Flows, f)
+			}
+			return out, nil
+		})
+
+	huma.Register(api, flowOp("get-flow", http.MethodGet, "/flows/{name}", RoleViewer,
+		"Get a flow: its draft (with ETag header and diagnostics) and latest published version"),
+		func(ctx context.Context, in *flowNameInput) (*flowOutput, error) {
+			if err := s.needStore(); err != nil {
+				return nil, err
+			}
+			d, err := s.flowDetail(ctx, in.Name)
+			if err != nil {
+				return nil, err
+			}
+			out := &flowOutput{Body: d}
+			if d.Draft != nil {
+				out.ETag = quoteETag(d.Draft.ETag)
+			}
+			return out, nil
+		})
+
+	o := flowOp("create-flow", http.MethodPost, "/flows", RoleDesigner,
+		"Create a flow with a draft (409 if the flow exists); the draft may be invalid, its diagnostics are returned")
+	o.DefaultStatus = http.StatusCreated
+	o.MaxBodyBytes = maxFlowBody
+	huma.Register(api, o, func(ctx context.Context, in *createFlowInput) (*draftOutput, error) {
+		if err := s.needStore(); err != nil {
+			return nil, err
+		}
+		name := in.Body.Name
+		if name == "" {
+			f, _ := checkSource("", in.Body.Source, "body.source")
+			if f == nil || f.Name == "" {
+				return nil, huma.Error422UnprocessableEntity("no flow name: set name, or name: in the source",
+					&huma.ErrorDetail{Message: "required when the source has no name", Location: "body.name"})
+			}
+			name = f.Name
+		}
+		unlock := s.locks.lock(name)
+		defer unlock()
+		if _, err := s.cfg.Store.Versions(ctx, name); err == nil {
+			return nil, huma.Error409Conflict(fmt.Sprintf("flow %q already exists: update its draft with PUT %s/flows/%s/draft", name, Prefix, name))
+		} else if !errors.Is(err, store.ErrNotFound) {
+			return nil, s.fail("create flow", err)
+		}
+		d, err := s.cfg.Store.SaveDraft(ctx, name, in.Body.Source, "")
+		if err != nil {
+			return nil, s.fail("create flow", err)
+		}
+		return &draftOutput{ETag: quoteETag(d.ETag), Location: Prefix + "/flows/" + name, Body: *draftInfo(d)}, nil
+	})
+
+	o = flowOp("save-draft", http.MethodPut, "/flows/{name}/draft", RoleDesigner,
+		"Create or replace a flow's draft. With a draft present, If-Match must carry its ETag: a stale one answers 412 and nothing is overwritten")
+	o.MaxBodyBytes = maxFlowBody
+	o.Errors = append(o.Errors, http.StatusPreconditionFailed, http.StatusPreconditionRequired)
+	huma.Register(api, o, func(ctx context.Context, in *saveDraftInput) (*draftOutput, error) {
+		if err := s.needStore(); err != nil {
+			return nil, err
+		}
+		var (
+			d   store.Draft
+			err error
+		)
+		if in.IfMatch != "" {
+			d, err = s.cfg.Store.SaveDraft(ctx, in.Name, in.Body.Source, in.IfMatch)
+		} else {
+			// Without If-Match only a flow without a draft may be written.
+			unlock := s.locks.lock(in.Name)
+			cur, derr := s.cfg.Store.Draft(ctx, in.Name)
+			switch {
+			case derr == nil:
+				unlock()
+				return nil, huma.Error428PreconditionRequired(fmt.Sprintf(
+					"flow %q has a draft: send If-Match: %s (from GET %s/flows/%s) to replace it", in.Name, quoteETag(cur.ETag), Prefix, in.Name))
+			case !errors.Is(derr, store.ErrNotFound):
+				unlock()
+				return nil, s.fail("save draft", derr)
+			}
+			d, err = s.cfg.Store.SaveDraft(ctx, in.Name, in.Body.Source, "")
+			unlock()
+		}
+		if err != nil {
+			return nil, s.fail("save draft", err)
+		}
+		return &draftOutput{ETag: quoteETag(d.ETag), Body: *draftInfo(d)}, nil
+	})
+
+	o = flowOp("delete-draft", http.MethodDelete, "/flows/{name}/draft", RoleDesigner,
+		"Discard a flow's draft (published versions stay); If-Match optional")
+	o.DefaultStatus = http.StatusNoContent
+	o.Errors = append(o.Errors, http.StatusPreconditionFailed)
+	huma.Register(api, o, func(ctx context.Context, in *ifMatchInput) (*struct{}, error) {
+		if err := s.needStore(); err != nil {
+			return nil, err
+		}
+		if err := s.cfg.Store.DeleteDraft(ctx, in.Name, in.IfMatch); err != nil {
+			return nil, s.fail("delete draft", err)
+		}
+		return nil, nil
+	})
+
+	o = flowOp("validate-flow", http.MethodPost, "/flows/validate", RoleViewer,
+		"Validate a flow source; diagnostics carry line, column and YAML path (always 200)")
+	o.MaxBodyBytes = maxFlowBody
+	huma.Register(api, o, func(ctx context.Context, in *validateInput) (*validateOutput, error) {
+		f, ds := checkSource(in.Body.Name, in.Body.Source, "body.source")
+		res := ValidateResult{Valid: f != nil && !hasErrors(ds), Diagnostics: ds}
+		if f != nil {
+			res.Flow, res.Nodes = f.Name, len(f.Nodes)
+		}
+		return &validateOutput{Body: res}, nil
+	})
+
+	huma.Register(api, s.withFlowProblem(flowOp("get-flow-graph", http.MethodGet, "/flows/{name}/graph", RoleViewer,
+		"The flow as nodes and edges (every exit) with positions from metadata.positions or an automatic layered layout")),
+		func(ctx context.Context, in *graphInput) (*graphOutput, error) {
+			if err := s.needStore(); err != nil {
+				return nil, err
+			}
+			ref := in.Version
+			if ref == "" {
+				ref = "current"
+			}
+			label, src, err := s.sourceOf(ctx, in.Name, ref)
+			if err != nil {
+				return nil, err
+			}
+			return s.graphOf(in.Name, label, src)
+		})
+
+	o = s.withFlowProblem(flowOp("graph-source", http.MethodPost, "/flows/graph", RoleViewer,
+		"Draw an unsaved source as a graph, with its diagnostics (for validation as you type)"))
+	o.MaxBodyBytes = maxFlowBody
+	huma.Register(api, o, func(ctx context.Context, in *graphSourceInput) (*graphOutput, error) {
+		return s.graphOf("", "body.source", in.Body.Source)
+	})
+
+	huma.Register(api, flowOp("diff-flow", http.MethodGet, "/flows/{name}/diff", RoleViewer,
+		"Unified line diff between two sources of a flow (versions, latest, draft)"),
+		func(ctx context.Context, in *diffInput) (*diffOutput, error) {
+			if err := s.needStore(); err != nil {
+				return nil, err
+			}
+			fromLabel, from, err := s.sourceOf(ctx, in.Name, in.From)
+			if err != nil {
+				return nil, err
+			}
+			toLabel, to, err := s.sourceOf(ctx, in.Name, in.To)
+			if err != nil {
+				return nil, err
+			}
+			u := unifiedDiff(in.Name+"@"+fromLabel, in.Name+"@"+toLabel, from, to, in.Context)
+			return &diffOutput{Body: Diff{Flow: in.Name, From: fromLabel, To: toLabel, Identical: from == to, Unified: u}}, nil
+		})
+
+	o = s.withFlowProblem(flowOp("publish-flow", http.MethodPost, "/flows/{name}/publish", RolePublisher,
+		"Validate the draft and publish it as the next version; an invalid draft answers 422 with line, column and field of each error"))
+	o.Errors = append(o.Errors, http.StatusPreconditionFailed)
+	huma.Register(api, o, func(ctx context.Context, in *publishInput) (*publishOutput, error) {
+		if err := s.needStore(); err != nil {
+			return nil, err
+		}
+		note := ""
+		if in.Body != nil {
+			note = in.Body.Note
+		}
+		return s.publish(ctx, in.Name, in.IfMatch, note)
+	})
+
+	huma.Register(api, flowOp("list-versions", http.MethodGet, "/flows/{name}/versions", RoleViewer,
+		"Published versions, newest first (without sources)"),
+		func(ctx context.Context, in *listVersionsInput) (*listVersionsOutput, error) {
+			if err := s.needStore(); err != nil {
+				return nil, err
+			}
+			c, err := decodeCursor(in.Cursor)
+			if err != nil {
+				return nil, badCursor(err)
+			}
+			vs, err := s.cfg.Store.Versions(ctx, in.Name)
+			if err != nil {
+				return nil, s.fail("list versions", err)
+			}
+			out := &listVersionsOutput{}
+			out.Body.Versions = []VersionInfo{}
+			for i := len(vs) - 1; i >= 0; i-- {
+				if c.N > 0 && vs[i].Version >= c.N {
+					continue
+				}
+				if len(out.Body.Versions) == in.Limit {
+					out.Body.NextCursor = encodeCursor(cursor{N: out.Body.Versions[in.Limit-1].Version})
+					break
+				}
+				out.Body.Versions = append(out.Body.Versions, versionInfo(vs[i]))
+			}
+			return out, nil
+		})
+
+	huma.Register(api, flowOp("get-version", http.MethodGet, "/flows/{name}/versions/{version}", RoleViewer,
+		"One published version with its source"),
+		func(ctx context.Context, in *versionInput) (*versionOutput, error) {
+			if err := s.needStore(); err != nil {
+				return nil, err
+			}
+			v, err := s.cfg.Store.Version(ctx, in.Name, in.Version)
+			if err != nil {
+				return nil, s.fail("get version", err)
+			}
+			return &versionOutput{Body: v}, nil
+		})
+
+	huma.Register(api, s.withFlowProblem(flowOp("rollback-flow", http.MethodPost, "/flows/{name}/rollback", RolePublisher,
+		"Publish an earlier version's source again as the next version (history is kept); the draft is left alone")),
+		func(ctx context.Context, in *rollbackInput) (*publishOutput, error) {
+			if err := s.needStore(); err != nil {
+				return nil, err
+			}
+			old, err := s.cfg.Store.Version(ctx, in.Name, in.Body.Version)
+			if err != nil {
+				return nil, s.fail("rollback", err)
+			}
+			if !in.Body.Force {
+				label := "version " + strconv.Itoa(old.Version)
+				if _, ds := checkSource(in.Name, old.Source, label); hasErrors(ds) {
+					return nil, invalidFlow("rollback to "+label+" (pass force to publish it anyway)", ds)
+				}
+			}
+			v, err := s.cfg.Store.Rollback(ctx, in.Name, in.Body.Version, who(ctx))
+			unchanged := errors.Is(err, store.ErrUnchanged)
+			if err != nil && !unchanged {
+				return nil, s.fail("rollback", err)
+			}
+			return &publishOutput{Body: PublishResult{Version: versionInfo(v), Unchanged: unchanged}}, nil
+		})
+}
+
+func (s *server) flowDetail(ctx context.Context, name string) (FlowDetail, error) {
+	fd := FlowDetail{Name: name}
+	d, derr := s.cfg.Store.Draft(ctx, name)
+	if derr == nil {
+		fd.Draft = draftInfo(d)
+	} else if !errors.Is(derr, store.ErrNotFound) {
+		return fd, s.fail("get flow", derr)
+	}
+	v, perr := s.cfg.Store.Published(ctx, name)
+	if perr == nil {
+		fd.Published, fd.LatestVersion = &v, v.Version
+	} else if !errors.Is(perr, store.ErrNotFound) {
+		return fd, s.fail("get flow", perr)
+	}
+	if fd.Draft == nil && fd.Published == nil {
+		return fd, huma.Error404NotFound(fmt.Sprintf("flow %q not found", name))
+	}
+	return fd, nil
+}
+
+// sourceOf resolves a source reference of a flow: "draft", "latest" (or
+// "published"), a version number, or "current" (the draft if any, else
+// latest). It returns a label for it.
+func (s *server) sourceOf(ctx context.Context, name, ref string) (string, string, error) {
+	switch ref = strings.TrimSpace(ref); ref {
+	case "draft":
+		d, err := s.cfg.Store.Draft(ctx, name)
+		if err != nil {
+			return "", "", s.fail("read draft", err)
+		}
+		return "draft", d.Source, nil
+	case "latest", "published":
+		v, err := s.cfg.Store.Published(ctx, name)
+		if err != nil {
+			return "", "", s.fail("read latest version", err)
+		}
+		return "v" + strconv.Itoa(v.Version), v.Source, nil
+	case "current":
+		d, err := s.cfg.Store.Draft(ctx, name)
+		if err == nil {
+			return "draft", d.Source, nil
+		}
+		if !errors.Is(err, store.ErrNotFound) {
+			return "", "", s.fail("read draft", err)
+		}
+		return s.sourceOf(ctx, name, "latest")
+	}
+	n, err := strconv.Atoi(strings.TrimPrefix(ref, "v"))
+	if err != nil || n < 1 {
+		return "", "", huma.Error422UnprocessableEntity(fmt.Sprintf("bad source reference %q: want draft, latest or a version number", ref))
+	}
+	v, err := s.cfg.Store.Version(ctx, name, n)
+	if err != nil {
+		return "", "", s.fail("read version", err)
+	}
+	return "v" + strconv.Itoa(v.Version), v.Source, nil
+}
+
+func (s *server) graphOf(name, label, src string) (*graphOutput, error) {
+	f, ds := checkSource(name, src, label)
+	if f == nil {
+		return nil, invalidFlow("cannot draw "+label, ds)
+	}
+	return &graphOutput{Body: buildGraph(f, label, ds)}, nil
+}
+
+// publish validates the draft and publishes exactly the validated source:
+// PublishSource (not Publish, which takes whatever the draft is by then),
+// then the draft is removed only if it still has the validated ETag, so a
+// concurrent edit is neither published unvalidated nor lost.
+func (s *server) publish(ctx context.Context, name, ifMatch, note string) (*publishOutput, error) {
+	d, err := s.cfg.Store.Draft(ctx, name)
+	if err != nil {
+		return nil, s.fail("publish", err)
+	}
+	if ifMatch != "" && strings.Trim(strings.TrimPrefix(strings.TrimSpace(ifMatch), "W/"), `"`) != d.ETag {
+		return nil, huma.Error412PreconditionFailed(fmt.Sprintf("the draft of %q changed: its ETag is now %s", name, quoteETag(d.ETag)))
+	}
+	if _, ds := checkSource(name, d.Source, "draft"); hasErrors(ds) {
+		return nil, invalidFlow("cannot publish "+name, ds)
+	}
+	prev := 0
+	if v, err := s.cfg.Store.Published(ctx, name); err == nil {
+		prev = v.Version
+	} else if !errors.Is(err, store.ErrNotFound) {
+		return nil, s.fail("publish", err)
+	}
+	v, err := s.cfg.Store.PublishSource(ctx, name, d.Source, who(ctx), note)
+	if err != nil {
+		return nil, s.fail("publish", err)
+	}
+	res := PublishResult{Version: versionInfo(v), Unchanged: v.Version <= prev}
+	if err := s.cfg.Store.DeleteDraft(ctx, name, d.ETag); err != nil {
+		if !errors.Is(err, store.ErrConflict) && !errors.Is(err, store.ErrNotFound) {
+			return nil, s.fail("publish: remove draft", err)
+		}
+		res.DraftKept = errors.Is(err, store.ErrConflict)
+	}
+	return &publishOutput{Body: res}, nil
+}

@@ -1,0 +1,196 @@
+package designerapi
+
+import (
+	"context"
+	"net/http"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/danielgtaylor/huma/v2"
+)
+
+// roleCase is a request that exercises one operation.
+type roleCase struct {
+	params map[string]string // path parameters
+	query  string
+	body   any
+}
+
+// roleCases has one entry per operation ID. A new operation without an
+// entry fails TestEveryOperationAgainstEveryRole.
+func roleCases(e *testEnv, fx roleFixtures) map[string]roleCase {
+	flow := map[string]string{"name": "f1"}
+	return map[string]roleCase{
+		"sign-in":         {body: map[string]any{"username": "bob", "password": "bob-password-1"}},
+		"sign-out":        {},
+		"get-session":     {},
+		"change-password": {body: map[string]any{"current": "x", "new": "0123456789ab"}},
+
+		"list-users":  {},
+		"create-user": {body: map[string]any{"username": "new-user", "password": "new-password-1", "role": "viewer"}},
+		"update-user": {params: map[string]string{"username": "bob"}, body: map[string]any{"role": "designer"}},
+		"delete-user": {params: map[string]string{"username": "carol"}},
+		"list-keys":   {},
+		"create-key":  {body: map[string]any{"name": "ci", "role": "publisher"}},
+		"delete-key":  {params: map[string]string{"id": fx.keyID}},
+
+		"list-flows":      {},
+		"get-flow":        {params: flow},
+		"create-flow":     {body: map[string]any{"source": flowSrc("created")}},
+		"save-draft":      {params: map[string]string{"name": "drafty"}, body: map[string]any{"source": flowSrc("drafty")}},
+		"delete-draft":    {params: flow},
+		"validate-flow":   {body: map[string]any{"source": flowSrc("x")}},
+		"get-flow-graph":  {params: flow},
+		"graph-source":    {body: map[string]any{"source": flowSrc("x")}},
+		"diff-flow":       {params: flow, query: "from=1&to=latest"},
+		"publish-flow":    {params: flow},
+		"list-versions":   {params: flow},
+		"get-version":     {params: map[string]string{"name": "f1", "version": "1"}},
+		"rollback-flow":   {params: flow, body: map[string]any{"version": 1}},
+		"list-numbers":    {},
+		"bind-number":     {params: map[string]string{"number": "1000"}, body: map[string]any{"flow": "f1"}},
+		"unbind-number":   {params: map[string]string{"number": "2000"}},
+		"list-calls":      {query: "running=true"},
+		"stuck-calls":     {},
+		"get-call":        {params: map[string]string{"id": "c1"}},
+		"reset-call":      {params: map[string]string{"id": "c1"}, body: map[string]any{"node": "hello"}},
+		"terminate-call":  {params: map[string]string{"id": "c1"}},
+		"replay-call":     {params: map[string]string{"id": "c1"}},
+		"search-cdrs":     {},
+		"get-cdr":         {params: map[string]string{"id": "cdr1"}},
+		"export-cdrs":     {query: "format=csv"},
+		"metrics-summary": {},
+
+		"start-simulation":         {body: map[string]any{"flow": "f1"}},
+		"send-simulation-input":    {params: map[string]string{"id": fx.simID}, body: map[string]any{"input": "hangup"}},
+		"get-simulation":           {params: map[string]string{"id": fx.simID}},
+		"stream-simulation-events": {params: map[string]string{"id": fx.doneSimID}},
+	}
+}
+
+type roleFixtures struct {
+	keyID, simID, doneSimID string
+}
+
+func setupRoleFixtures(t *testing.T, e *testEnv) roleFixtures {
+	ctx := context.Background()
+	e.publishFlow("f1")
+	if _, err := e.store.SaveDraft(ctx, "f1", flowSrc("f1")+"# edited\n", ""); err != nil {
+		t.Fatal(err)
+	}
+	e.publishFlow("f2")
+	if err := e.store.BindNumber(ctx, "2000", "f2"); err != nil {
+		t.Fatal(err)
+	}
+	e.saveCDR("cdr1", "f1", "completed", time.Now().UTC().Add(-time.Minute))
+	for _, u := range []string{"bob", "carol"} {
+		if _, err := e.auth.CreateUser(ctx, u, u+"-password-1", RoleViewer); err != nil {
+			t.Fatal(err)
+		}
+	}
+	_, k, err := e.auth.CreateKey(ctx, "doomed", RoleViewer, "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	fx := roleFixtures{keyID: k.ID}
+	start := func() string {
+		w := e.do(RoleAdmin, http.MethodPost, Prefix+"/simulate", map[string]any{"flow": "f1"})
+		e.expect(w, http.StatusCreated)
+		return decode[SimStarted](t, w).CallID
+	}
+	fx.simID = start()
+	fx.doneSimID = start()
+	e.expect(e.do(RoleAdmin, http.MethodPost, Prefix+"/simulate/"+fx.doneSimID+"/input", map[string]any{"input": "1"}), http.StatusNoContent)
+	return fx
+}
+
+func operations(api huma.API) []*huma.Operation {
+	var out []*huma.Operation
+	for _, item := range api.OpenAPI().Paths {
+		for _, o := range []*huma.Operation{item.Get, item.Put, item.Post, item.Delete, item.Patch, item.Head, item.Options} {
+			if o != nil {
+				out = append(out, o)
+			}
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].OperationID < out[j].OperationID })
+	return out
+}
+
+// TestEveryOperationAgainstEveryRole calls every registered operation as
+// an anonymous caller and as each role: below the operation's least role
+// the answer is 401 (anonymous) or 403; at or above it, neither.
+func TestEveryOperationAgainstEveryRole(t *testing.T) {
+	e := newEnv(t)
+	fx := setupRoleFixtures(t, e)
+	cases := roleCases(e, fx)
+	ops := operations(e.api)
+	if len(ops) < 40 {
+		t.Fatalf("only %d operations registered", len(ops))
+	}
+	seen := map[string]bool{}
+	callers := append([]Role{""}, Roles...)
+	for _, o := range ops {
+		seen[o.OperationID] = true
+		min, ok := MinRole(o)
+		if !ok || o.Extensions[ExtMinRole] != string(min) {
+			t.Errorf("%s declares no least role", o.OperationID)
+			continue
+		}
+		c, ok := cases[o.OperationID]
+		if !ok {
+			t.Errorf("%s has no case in roleCases: add one", o.OperationID)
+			continue
+		}
+		path := o.Path
+		for k, v := range c.params {
+			path = strings.ReplaceAll(path, "{"+k+"}", v)
+		}
+		if strings.Contains(path, "{") {
+			t.Errorf("%s: path %s has unfilled parameters", o.OperationID, path)
+			continue
+		}
+		if c.query != "" {
+			path += "?" + c.query
+		}
+		for _, caller := range callers {
+			var args []any
+			if c.body != nil {
+				args = append(args, c.body)
+			}
+			w := e.do(caller, o.Method, path, args...)
+			allowed := min == RoleAnyone || (caller != "" && caller.Allows(min))
+			switch {
+			case allowed && (w.Code == http.StatusUnauthorized || w.Code == http.StatusForbidden):
+				t.Errorf("%s %s as %q: %d, want allowed: %s", o.Method, path, caller, w.Code, w.Body.String())
+			case !allowed && caller == "" && w.Code != http.StatusUnauthorized:
+				t.Errorf("%s %s anonymous: %d, want 401", o.Method, path, w.Code)
+			case !allowed && caller != "" && w.Code != http.StatusForbidden:
+				t.Errorf("%s %s as %s: %d, want 403", o.Method, path, caller, w.Code)
+			case allowed && w.Code >= 500:
+				t.Errorf("%s %s as %s: %d: %s", o.Method, path, caller, w.Code, w.Body.String())
+			}
+		}
+	}
+	for id := range cases {
+		if !seen[id] {
+			t.Errorf("roleCases has %s, which is not a registered operation", id)
+		}
+	}
+}
+
+// TestRoleOrder pins the role ladder.
+func TestRoleOrder(t *testing.T) {
+	for i, r := range Roles {
+		for j, min := range Roles {
+			if got, want := r.Allows(min), i >= j; got != want {
+				t.Errorf("%s.Allows(%s) = %v, want %v", r, min, got, want)
+			}
+		}
+	}
+	if Role("root").Allows(RoleViewer) || Role("").Allows(RoleViewer) {
+		t.Error("unknown roles must allow nothing")
+	}
+}
