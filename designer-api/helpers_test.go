@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/danielgtaylor/huma/v2"
 	"github.com/danielgtaylor/huma/v2/humatest"
 	"golang.org/x/crypto/bcrypt"
 
@@ -88,6 +89,8 @@ func newEnv(t *testing.T) *testEnv {
 	}
 	return e
 }
+
+func wrapQuiet(t *testing.T, api huma.API) humatest.TestAPI { return humatest.Wrap(quietTB{t}, api) }
 
 // quietTB keeps humatest's request dumps out of test logs.
 type quietTB struct{ t *testing.T }
