@@ -135,9 +135,13 @@ func (w *Worker) serveDialog(d *diago.DialogServerSession) {
 	}
 	callID := uuid.NewString()
 	s := newSession(w, callID, d, med)
+	if err := s.startMedia(); err != nil {
+		s.log.Error("start media", "error", err)
+		_ = med.Close()
+		return // diago hangs up when the handler returns
+	}
 	w.addSession(s)
 	defer w.removeSession(s)
-	go s.readLoop()
 
 	start := CallStart{
 		Call: flows.CallInfo{
@@ -168,7 +172,7 @@ func (w *Worker) serveDialog(d *diago.DialogServerSession) {
 		cancel()
 	}
 	_ = med.Close()
-	<-s.readerDone
+	s.media.Wait()
 	s.log.Info("call ended", "cause", causeName(cause))
 	close(s.done)
 }
@@ -225,6 +229,7 @@ func (w *Worker) launch(s *session, start CallStart) {
 
 // signalHangup tells the workflow the caller is gone, once it has started.
 func (w *Worker) signalHangup(s *session) {
+	defer close(s.signalled)
 	<-s.launched
 	if s.startErr != nil || w.cfg.SignalHangup == nil {
 		return

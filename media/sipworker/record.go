@@ -3,7 +3,6 @@ package sipworker
 import (
 	"context"
 	"fmt"
-	"math"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -11,15 +10,11 @@ import (
 	"time"
 
 	"github.com/voxflow/voxflow/activities"
+	"github.com/voxflow/voxflow/media/audio"
 	"github.com/voxflow/voxflow/media/wav"
 )
 
-const (
-	defaultRecordMax = 2 * time.Minute
-	// silenceRMS is the frame RMS below which the caller counts as silent
-	// (about -44 dBFS).
-	silenceRMS = 200
-)
+const defaultRecordMax = 2 * time.Minute
 
 var unsafeName = regexp.MustCompile(`[^A-Za-z0-9._-]+`)
 
@@ -41,7 +36,7 @@ func (w *Worker) record(ctx context.Context, in activities.RecordInput) (activit
 	// Keys pressed during the prompt must not end the recording at once.
 	s.clearDigits()
 	if in.Beep {
-		if _, err := s.playPCM(ctx, beep(), nil); err != nil {
+		if _, err := s.playPCM(ctx, audio.Beep(), nil); err != nil {
 			return activities.RecordResult{}, s.result(err)
 		}
 	}
@@ -61,7 +56,15 @@ func (w *Worker) record(ctx context.Context, in activities.RecordInput) (activit
 		// The workflow cancelled the recording: keep the file, report the cancel.
 		return activities.RecordResult{}, actx.Err()
 	}
-	// A caller hanging up ends a voicemail: the recording is still returned.
+	// A caller hanging up ends a voicemail: the recording is still returned,
+	// after the hangup signal, so the workflow always learns of the hangup
+	// first and ends the call the same way whichever message is quicker.
+	if c := s.cause.Load(); c == endCaller || c == endShutdown {
+		select {
+		case <-s.signalled:
+		case <-time.After(w.cfg.TemporalTimeout):
+		}
+	}
 	return activities.RecordResult{Ref: "file://" + path, Duration: time.Duration(samples) * time.Second / sampleRate}, nil
 }
 
@@ -91,25 +94,33 @@ func (s *session) capture(ctx context.Context, path string, in activities.Record
 	}
 	limit := time.NewTimer(maxDur)
 	defer limit.Stop()
-	silenceLimit := int(in.Silence.Seconds() * sampleRate)
-	silent := 0
+	// Silence ends the recording once the caller spoke and went quiet for
+	// in.Silence, or never spoke for max(in.Silence, 5s).
+	var vad *audio.SilenceDetector
+	if in.Silence > 0 {
+		ms := int(in.Silence / time.Millisecond)
+		vad = audio.NewSilenceDetector(audio.SilenceConfig{SilenceMs: ms, NoInputMs: max(ms, 5000)})
+	}
 	var werr error
-	write := func(p []int16) {
+	write := func(p []int16) (quiet bool) {
 		if werr == nil {
 			werr = ww.WriteSamples(p)
 		}
-		if rms(p) < silenceRMS {
-			silent += len(p)
-		} else {
-			silent = 0
+		if vad == nil {
+			return false
 		}
+		for _, ev := range vad.Process(p) {
+			if ev.Type == audio.SpeechEnd || ev.Type == audio.NoInput {
+				quiet = true
+			}
+		}
+		return quiet
 	}
 loop:
 	for {
 		select {
 		case p := <-frames:
-			write(p)
-			if silenceLimit > 0 && silent >= silenceLimit {
+			if write(p) {
 				break loop
 			}
 		case <-s.digitSig:
@@ -148,26 +159,4 @@ loop:
 		return 0, fmt.Errorf("record %s: %w", path, werr)
 	}
 	return ww.Frames(), nil
-}
-
-func rms(p []int16) float64 {
-	if len(p) == 0 {
-		return 0
-	}
-	var sum float64
-	for _, v := range p {
-		sum += float64(v) * float64(v)
-	}
-	return math.Sqrt(sum / float64(len(p)))
-}
-
-// beep is the tone before a recording: 1 kHz for 250 ms at -10 dBFS.
-func beep() []int16 {
-	const n = sampleRate / 4
-	out := make([]int16, n)
-	amp := 32767 * math.Pow(10, -10.0/20)
-	for i := range out {
-		out[i] = int16(amp * math.Sin(2*math.Pi*1000*float64(i)/sampleRate))
-	}
-	return out
 }

@@ -5,11 +5,16 @@ import (
 	"errors"
 	"io"
 	"net"
+	"slices"
+	"sync"
 	"time"
 
 	"github.com/emiago/diago/media"
+	prtp "github.com/pion/rtp"
 
+	"github.com/voxflow/voxflow/media/dtmf"
 	"github.com/voxflow/voxflow/media/g711"
+	vrtp "github.com/voxflow/voxflow/media/rtp"
 )
 
 // Frame geometry: G.711 at 8 kHz, 20 ms packets.
@@ -17,16 +22,72 @@ const (
 	sampleRate   = 8000
 	frameSamples = 160
 	frameDur     = 20 * time.Millisecond
+	// jitterDepth is the receive playout delay.
+	jitterDepth = 60 * time.Millisecond
 )
 
+// startMedia starts the call's media goroutines: the RTP reader, the
+// receive playout clock and the paced sender. They stop when the session
+// ends and the media closes; wait for them with mediaDone.
+func (s *session) startMedia() error {
+	jb, err := vrtp.NewJitterBuffer(vrtp.JitterConfig{FrameDuration: frameDur, Depth: jitterDepth})
+	if err != nil {
+		return err
+	}
+	s.jb = jb
+	var evPT uint8
+	if s.dtmfSendPT >= 0 {
+		evPT = uint8(s.dtmfSendPT)
+	}
+	s.pacer, err = vrtp.NewPacer(vrtp.PacerConfig{PayloadType: s.audioSendPT, EventPayloadType: evPT}, s.writeRTP)
+	if err != nil {
+		return err
+	}
+	if s.dtmfPT < 0 {
+		// No telephone-event negotiated: listen for tones in the audio.
+		if s.inband, err = dtmf.NewDetector(sampleRate); err != nil {
+			return err
+		}
+	}
+	s.media.Add(3)
+	go func() {
+		defer s.media.Done()
+		s.readLoop()
+	}()
+	go func() {
+		defer s.media.Done()
+		s.playout()
+	}()
+	go func() {
+		defer s.media.Done()
+		_ = s.pacer.Run(s.ctx)
+	}()
+	return nil
+}
+
+// writeRTP sends one packet the pacer built through diago's RTP session
+// (which keeps the RTCP sender statistics and does SRTP when negotiated).
+func (s *session) writeRTP(b []byte) error {
+	var pkt prtp.Packet
+	if err := pkt.Unmarshal(b); err != nil {
+		return err
+	}
+	w := s.med.RTPPacketWriter.Writer()
+	if w == nil {
+		return errors.New("no RTP session")
+	}
+	return w.WriteRTP(&pkt)
+}
+
 // readLoop reads the caller's RTP until the media closes: telephone-events
-// become key presses, audio is decoded and handed to the taps.
+// become key presses, audio goes to the jitter buffer.
 func (s *session) readLoop() {
-	defer close(s.readerDone)
 	r := s.med.RTPPacketReader
 	buf := make([]byte, media.RTPBufSize)
-	pcm := make([]int16, 0, 4*frameSamples)
-	var events eventReceiver
+	var events *vrtp.EventReceiver
+	if s.dtmfPT >= 0 {
+		events = vrtp.NewEventReceiver(uint8(s.dtmfPT))
+	}
 	for {
 		n, err := r.Read(buf)
 		if err != nil {
@@ -42,21 +103,62 @@ func (s *session) readLoop() {
 		if n == 0 || !s.trustedSource() {
 			continue
 		}
-		h := r.PacketHeader
+		pkt := &prtp.Packet{Header: r.PacketHeader, Payload: buf[:n]}
 		switch {
-		case s.dtmfPT >= 0 && int(h.PayloadType) == s.dtmfPT:
-			if d, ok := events.receive(h.Timestamp, buf[:n]); ok {
-				s.pushDigit(d)
+		case events != nil && int(pkt.PayloadType) == s.dtmfPT:
+			if d, ok, err := events.Push(pkt); err != nil {
+				s.log.Debug("telephone-event", "error", err)
+			} else if ok {
+				s.pushDigit(d.Key)
 			}
-		case h.PayloadType == s.audioPT:
-			pcm = pcm[:n]
-			if s.alaw {
-				g711.DecodeALaw(pcm, buf[:n])
-			} else {
-				g711.DecodeULaw(pcm, buf[:n])
-			}
-			s.deliver(pcm)
+		case pkt.PayloadType == s.audioPT:
+			pkt.Payload = slices.Clone(pkt.Payload) // the jitter buffer keeps it
+			s.jb.Push(pkt)
 		}
+	}
+}
+
+// playout releases the caller's audio from the jitter buffer in real time,
+// decodes it, runs in-band DTMF detection when needed and feeds the taps.
+// The next frame is due when this one's audio would have played out, so
+// packets of any ptime (SIPp's g711a.pcap has 30 ms) keep wall-clock time.
+func (s *session) playout() {
+	t := time.NewTimer(frameDur)
+	defer t.Stop()
+	next := time.Now().Add(frameDur)
+	pcm := make([]int16, frameSamples)
+	for {
+		select {
+		case <-s.ctx.Done():
+			return
+		case <-t.C:
+		}
+		f := s.jb.Pop()
+		if f.Kind == vrtp.FrameSilence || len(f.Payload) == 0 {
+			pcm = pcm[:frameSamples]
+			clear(pcm)
+		} else {
+			if len(f.Payload) > cap(pcm) {
+				pcm = make([]int16, len(f.Payload))
+			}
+			pcm = pcm[:len(f.Payload)]
+			if s.alaw {
+				g711.DecodeALaw(pcm, f.Payload)
+			} else {
+				g711.DecodeULaw(pcm, f.Payload)
+			}
+		}
+		if s.inband != nil {
+			for _, d := range s.inband.Process(pcm) {
+				s.pushDigit(d.Key)
+			}
+		}
+		s.deliver(pcm)
+		next = next.Add(time.Duration(len(pcm)) * time.Second / sampleRate)
+		if late := time.Since(next); late > 10*frameDur {
+			next = time.Now() // a stall: do not burst to catch up
+		}
+		t.Reset(time.Until(next))
 	}
 }
 
@@ -81,49 +183,64 @@ func (s *session) trustedSource() bool {
 	return false
 }
 
-// playPCM sends audio to the caller paced at 20 ms a packet. It returns
-// early (interrupted) when bargeIn reports true, and ctx.Err() when ctx ends.
+// pcmSource feeds one prompt to the pacer, a G.711 frame a tick.
+type pcmSource struct {
+	pcm     []int16
+	pos     int
+	alaw    bool
+	frame   [frameSamples]int16
+	payload [frameSamples]byte
+	once    sync.Once
+	done    chan struct{}
+}
+
+func (p *pcmSource) NextFrame() ([]byte, bool) {
+	if p.pos >= len(p.pcm) {
+		p.once.Do(func() { close(p.done) })
+		return nil, false
+	}
+	n := copy(p.frame[:], p.pcm[p.pos:])
+	clear(p.frame[n:])
+	p.pos += frameSamples
+	if p.alaw {
+		g711.EncodeALaw(p.payload[:], p.frame[:])
+	} else {
+		g711.EncodeULaw(p.payload[:], p.frame[:])
+	}
+	return p.payload[:], true
+}
+
+// playPCM sends audio to the caller through the pacer. It returns early
+// (interrupted) when bargeIn reports true after a key press, and ctx.Err()
+// when ctx ends.
 func (s *session) playPCM(ctx context.Context, pcm []int16, bargeIn func() bool) (interrupted bool, err error) {
 	if len(pcm) == 0 {
 		return false, nil
 	}
 	s.playMu.Lock()
 	defer s.playMu.Unlock()
-	wr := s.med.RTPPacketWriter
-	payload := make([]byte, frameSamples)
-	frame := make([]int16, frameSamples)
-	// Timestamps keep running over the silence since the last packet; the
-	// first packet of the talkspurt has the marker bit.
-	if !s.lastSent.IsZero() {
-		if gap := time.Since(s.lastSent) - frameDur; gap > 0 {
-			wr.DelayTimestamp(uint32(gap.Seconds() * sampleRate))
-		}
+	if bargeIn != nil && bargeIn() {
+		return true, nil
 	}
-	tick := time.NewTicker(frameDur)
-	defer tick.Stop()
-	for i := 0; i < len(pcm); i += frameSamples {
-		if bargeIn != nil && bargeIn() {
-			return true, nil
-		}
-		n := copy(frame, pcm[i:])
-		clear(frame[n:])
-		if s.alaw {
-			g711.EncodeALaw(payload, frame)
-		} else {
-			g711.EncodeULaw(payload, frame)
-		}
-		if _, err := wr.WriteSamples(payload, frameSamples, i == 0, s.audioPT); err != nil {
-			if s.gone() {
-				return false, context.Canceled
-			}
-			return false, err
-		}
-		s.lastSent = time.Now()
+	src := &pcmSource{pcm: pcm, alaw: s.alaw, done: make(chan struct{})}
+	s.pacer.SetSource(src)
+	defer s.pacer.SetSource(nil)
+	var keys <-chan struct{}
+	if bargeIn != nil {
+		keys = s.digitSig
+	}
+	for {
 		select {
-		case <-tick.C:
+		case <-src.done:
+			return false, nil
+		case <-keys:
+			// Consumers pop the queue before they wait, so taking the
+			// signal here loses no key press.
+			if bargeIn != nil && bargeIn() {
+				return true, nil
+			}
 		case <-ctx.Done():
 			return false, ctx.Err()
 		}
 	}
-	return false, nil
 }

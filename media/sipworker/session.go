@@ -6,10 +6,12 @@ import (
 	"net"
 	"sync"
 	"sync/atomic"
-	"time"
 
 	"github.com/emiago/diago"
 	"github.com/emiago/diago/media"
+
+	"github.com/voxflow/voxflow/media/dtmf"
+	vrtp "github.com/voxflow/voxflow/media/rtp"
 )
 
 // Why a call ended.
@@ -42,11 +44,13 @@ type session struct {
 	// launched is closed when the workflow start returned; startErr tells how.
 	launched chan struct{}
 	startErr error
+	// signalled is closed once the hangup signal went out (or will not).
+	signalled chan struct{}
 
-	// Negotiated media.
-	audioPT uint8
-	alaw    bool
-	dtmfPT  int // -1 when telephone-event was not negotiated
+	// Negotiated media: payload types we receive and send.
+	audioPT, audioSendPT uint8
+	alaw                 bool
+	dtmfPT, dtmfSendPT   int // -1 when telephone-event was not negotiated
 	// trusted are the source IPs RTP is accepted from.
 	trusted []net.IP
 
@@ -60,29 +64,30 @@ type session struct {
 	taps   map[int]func([]int16)
 	nextTp int
 
+	// Media goroutines (reader, playout, pacer) and their state.
+	media  sync.WaitGroup
+	jb     *vrtp.JitterBuffer
+	pacer  *vrtp.Pacer
+	inband *dtmf.Detector // nil when telephone-event was negotiated
 	// Outbound audio: one prompt at a time.
-	playMu   sync.Mutex
-	lastSent time.Time
-
-	readerDone chan struct{}
+	playMu sync.Mutex
 }
 
 func newSession(w *Worker, id string, d *diago.DialogServerSession, med *diago.DialogMedia) *session {
 	ctx, cancel := context.WithCancel(context.Background())
 	s := &session{
 		id: id, sipCallID: d.InviteRequest.CallID().Value(), w: w, d: d, med: med,
-		ctx: ctx, cancel: cancel, done: make(chan struct{}), launched: make(chan struct{}),
-		digitSig: make(chan struct{}, 1), taps: map[int]func([]int16){}, dtmfPT: -1,
-		readerDone: make(chan struct{}),
+		ctx: ctx, cancel: cancel, done: make(chan struct{}), launched: make(chan struct{}), signalled: make(chan struct{}),
+		digitSig: make(chan struct{}, 1), taps: map[int]func([]int16){}, dtmfPT: -1, dtmfSendPT: -1,
 	}
 	s.log = w.log.With("call", id, "sip_call_id", s.sipCallID)
 	ms := med.MediaSession()
 	codec := media.CodecAudioFromSession(ms)
-	s.audioPT = codec.PayloadType
+	s.audioPT, s.audioSendPT = codec.PayloadTypeRecv(), codec.PayloadType
 	s.alaw = codec.Matches(media.CodecAudioAlaw)
 	for _, c := range ms.CommonCodecs() {
 		if c.Matches(media.CodecTelephoneEvent8000) {
-			s.dtmfPT = int(c.PayloadTypeRecv())
+			s.dtmfPT, s.dtmfSendPT = int(c.PayloadTypeRecv()), int(c.PayloadType)
 		}
 	}
 	s.trusted = append(s.trusted, ms.Raddr.IP)

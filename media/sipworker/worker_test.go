@@ -2,9 +2,7 @@ package sipworker
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"math"
 	"net"
@@ -17,7 +15,9 @@ import (
 	"time"
 
 	"github.com/voxflow/voxflow/activities"
+	"github.com/voxflow/voxflow/media/audio"
 	"github.com/voxflow/voxflow/media/sipworker/sipptest"
+	"github.com/voxflow/voxflow/media/wav"
 	"github.com/voxflow/voxflow/store"
 )
 
@@ -401,5 +401,119 @@ func TestDrainAndLeaks(t *testing.T) {
 	}
 }
 
-var _ = errors.New
-var _ = io.EOF
+func TestInboundMenuSIPInfo(t *testing.T) {
+	got := make(chan string, 4)
+	r := newRig(t, func(ctx context.Context, w *Worker, call CallStart) {
+		for range 2 {
+			res, err := w.collect(ctx, activities.CollectInput{CallID: call.Call.ID,
+				Prompts: []activities.Prompt{{Text: "Press a key."}}, BargeIn: true, MaxDigits: 1, Timeout: 6 * time.Second})
+			if err != nil {
+				got <- "error: " + err.Error()
+				return
+			}
+			got <- res.Kind + ":" + res.Digits
+		}
+		_ = w.hangupCall(ctx, activities.HangupInput{CallID: call.Call.ID})
+	})
+	mustPass(t, r.sipp("uac_dtmf_info.xml", "1000"))
+	for _, want := range []string{"dtmf:1", "dtmf:2"} {
+		if g := <-got; g != want {
+			t.Fatalf("collect = %s, want %s", g, want)
+		}
+	}
+	r.waitIdle()
+}
+
+func TestRecordCallerAudio(t *testing.T) {
+	result := make(chan activities.RecordResult, 1)
+	r := newRig(t, func(ctx context.Context, w *Worker, call CallStart) {
+		res, err := w.record(ctx, activities.RecordInput{CallID: call.Call.ID, NodeID: "voice mail",
+			Prompts: []activities.Prompt{{Text: "Leave a message."}}, Beep: true, MaxDuration: 3 * time.Second})
+		if err != nil {
+			t.Errorf("record: %v", err)
+		}
+		result <- res
+		_ = w.hangupCall(ctx, activities.HangupInput{CallID: call.Call.ID})
+	})
+	mustPass(t, r.sipp("uac_record.xml", "1000"))
+	res := <-result
+	r.waitIdle()
+	if res.Duration < 2500*time.Millisecond || res.Duration > 3500*time.Millisecond {
+		t.Errorf("duration = %v, want ~3s", res.Duration)
+	}
+	path := strings.TrimPrefix(res.Ref, "file://")
+	if !strings.HasPrefix(res.Ref, "file://") || !strings.Contains(path, "voice_mail") {
+		t.Fatalf("ref = %q", res.Ref)
+	}
+	pcm, err := wav.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if lvl := audio.LevelDBFS(pcm); lvl < -45 {
+		t.Errorf("recording level %.1f dBFS: the caller's audio did not make it", lvl)
+	}
+}
+
+func TestBlindTransfer(t *testing.T) {
+	result := make(chan error, 1)
+	r := newRig(t, func(ctx context.Context, w *Worker, call CallStart) {
+		res, err := w.transfer(ctx, activities.TransferInput{CallID: call.Call.ID, To: "sip:agent@127.0.0.1:5999", Mode: "blind", Timeout: 5 * time.Second})
+		if err == nil && (!res.Left || res.Outcome != activities.OutcomeTransferred) {
+			err = fmt.Errorf("result %+v", res)
+		}
+		result <- err
+	})
+	mustPass(t, r.sipp("uac_refer.xml", "1000"))
+	if err := <-result; err != nil {
+		t.Fatal(err)
+	}
+	r.waitIdle()
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if len(r.hangups) != 0 {
+		t.Errorf("transferred call signalled a hangup")
+	}
+}
+
+func TestTransferBadInput(t *testing.T) {
+	result := make(chan error, 2)
+	r := newRig(t, func(ctx context.Context, w *Worker, call CallStart) {
+		_, err := w.transfer(ctx, activities.TransferInput{CallID: call.Call.ID, To: "mailto:x@y", Mode: "blind"})
+		result <- err
+		_, err = w.transfer(ctx, activities.TransferInput{CallID: call.Call.ID, To: "sip:a@b", Mode: "bridge"})
+		result <- err
+		// Let SIPp press its keys before the BYE it waits for.
+		for range 2 {
+			_, _ = w.collect(ctx, activities.CollectInput{CallID: call.Call.ID, MaxDigits: 1, Timeout: 6 * time.Second})
+		}
+		_ = w.hangupCall(ctx, activities.HangupInput{CallID: call.Call.ID})
+	})
+	mustPass(t, r.sipp("uac_dtmf_2833.xml", "1000"))
+	if err := <-result; !activities.IsType(err, activities.ErrTypeBadInput) {
+		t.Errorf("mailto transfer = %v, want BadInput", err)
+	}
+	if err := <-result; !activities.IsType(err, ErrTypeNotSupported) {
+		t.Errorf("bridge transfer = %v, want NotSupported", err)
+	}
+	r.waitIdle()
+}
+
+func TestActivitiesOnGoneCall(t *testing.T) {
+	r := newRig(t, func(ctx context.Context, w *Worker, call CallStart) {})
+	ctx := context.Background()
+	if err := r.w.play(ctx, activities.PlayInput{CallID: "nope"}); !activities.IsType(err, activities.ErrTypeCallGone) {
+		t.Errorf("play = %v", err)
+	}
+	if _, err := r.w.collect(ctx, activities.CollectInput{CallID: "nope"}); !activities.IsType(err, activities.ErrTypeCallGone) {
+		t.Errorf("collect = %v", err)
+	}
+	if _, err := r.w.record(ctx, activities.RecordInput{CallID: "nope"}); !activities.IsType(err, activities.ErrTypeCallGone) {
+		t.Errorf("record = %v", err)
+	}
+	if _, err := r.w.transfer(ctx, activities.TransferInput{CallID: "nope"}); !activities.IsType(err, activities.ErrTypeCallGone) {
+		t.Errorf("transfer = %v", err)
+	}
+	if err := r.w.hangupCall(ctx, activities.HangupInput{CallID: "nope"}); err != nil {
+		t.Errorf("hangup = %v", err)
+	}
+}

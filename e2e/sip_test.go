@@ -1,0 +1,292 @@
+package e2e
+
+import (
+	"context"
+	"log/slog"
+	"math"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/voxflow/voxflow/activities"
+	"github.com/voxflow/voxflow/flows/engine"
+	"github.com/voxflow/voxflow/media/sipworker"
+	"github.com/voxflow/voxflow/media/sipworker/sipptest"
+	"github.com/voxflow/voxflow/platform"
+	"github.com/voxflow/voxflow/store"
+)
+
+// sipMenuFlow is a two-level menu: 1 then 2 reaches new_orders.
+const sipMenuFlow = `name: sip-menu
+entry: welcome
+settings:
+  input_timeout: 8s
+variables:
+  department: ""
+  wrapped: false
+on_hangup: wrap_up
+nodes:
+  welcome:
+    type: play
+    say: "Welcome to the voxflow SIP test line."
+    next: main_menu
+  main_menu:
+    type: menu
+    prompt: "For sales press 1. For support press 2."
+    options:
+      "1": { next: sales_menu }
+      "2": { next: support }
+    retries: 1
+    on_failure: goodbye
+  sales_menu:
+    type: menu
+    prompt: "For new orders press 2. For existing orders press 3."
+    options:
+      "2": { next: new_orders }
+      "3": { next: goodbye }
+    retries: 1
+    on_failure: goodbye
+  new_orders:
+    type: set
+    assign:
+      department: '"new orders"'
+    next: goodbye
+  support:
+    type: set
+    assign:
+      department: '"support"'
+    next: goodbye
+  goodbye:
+    type: hangup
+    say: "Thank you for calling. Goodbye."
+  wrap_up:
+    type: set
+    assign:
+      wrapped: "true"
+`
+
+// toneTTS says every text as a 400 Hz tone, 60 ms a character: prompts
+// last as long as speech would without depending on espeak-ng.
+type toneTTS struct{}
+
+func (toneTTS) Synthesize(ctx context.Context, text, voice, language string) ([]int16, error) {
+	out := make([]int16, len(text)*8000*60/1000)
+	for i := range out {
+		out[i] = int16(8000 * math.Sin(2*math.Pi*400*float64(i)/8000))
+	}
+	return out, nil
+}
+
+// slowNumbers is the store, slow to answer for numbers starting with 9:
+// calls to them ring long enough for the caller to CANCEL.
+type slowNumbers struct{ *store.Store }
+
+func (n slowNumbers) FlowForNumber(ctx context.Context, number string) (string, error) {
+	if strings.HasPrefix(number, "9") {
+		select {
+		case <-time.After(1500 * time.Millisecond):
+		case <-ctx.Done():
+			return "", ctx.Err()
+		}
+	}
+	return n.Store.FlowForNumber(ctx, number)
+}
+
+// sipStack is the e2e stack plus a SIP media worker on a loopback port,
+// wired the way `voxflow dev` wires it.
+type sipStack struct {
+	*stack
+	w         *sipworker.Worker
+	addr      string
+	recordDir string
+}
+
+func newSIPStack(t *testing.T) *sipStack {
+	t.Helper()
+	sipptest.Need(t)
+	s := newStack(t)
+	ctx := context.Background()
+	if err := platform.PublishExamples(ctx, s.store); err != nil {
+		t.Fatal(err)
+	}
+	// The support line's hours node must decide the same whatever the day.
+	support := example(t, "support-line", alwaysOpen...)
+	if _, err := s.store.PublishSource(ctx, support.Name, support.Source, "e2e", "always open"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.store.PublishSource(ctx, "sip-menu", sipMenuFlow, "e2e", ""); err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range []string{"7000", "9000"} {
+		if err := s.store.BindNumber(ctx, n, "sip-menu"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	addr := "127.0.0.1:" + strconv.Itoa(sipptest.FreePort(t))
+	recordDir := t.TempDir()
+	level := slog.LevelWarn
+	if os.Getenv("SIPWORKER_DEBUG") != "" {
+		level = slog.LevelDebug
+	}
+	w, err := sipworker.Start(ctx, sipworker.Config{
+		ID: "e2e-sip", SIPAddr: addr, Temporal: s.c,
+		Numbers: slowNumbers{s.store}, Flows: platform.StoreFlows{Store: s.store},
+		StartCall: func(ctx context.Context, c sipworker.CallStart) error {
+			_, err := platform.StartCall(ctx, s.c, engine.CallInput{Call: c.Call, Flow: c.Flow, Vars: c.Vars, MediaQueue: c.MediaQueue})
+			return err
+		},
+		SignalHangup: platform.HangupSignaler(s.c),
+		CallVars:     map[string]any{"crm_url": s.crmURL},
+		TTS:          toneTTS{}, RecordDir: recordDir,
+		Logger: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level})),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { w.Close() })
+	return &sipStack{stack: s, w: w, addr: addr, recordDir: recordDir}
+}
+
+func (s *sipStack) sipp(scenario, service string) {
+	s.t.Helper()
+	res := sipptest.Run(s.t, sipptest.Call{Scenario: sipptest.Scenario(s.t, scenario), Target: s.addr, Service: service, Timeout: 40 * time.Second})
+	if res.Err != nil {
+		s.t.Fatalf("%v\n%s", res.Err, res.Output)
+	}
+}
+
+// cdr waits for the one CDR of a flow whose caller is from.
+func (s *sipStack) cdr(flow, from string) activities.CallRecord {
+	s.t.Helper()
+	var rec activities.CallRecord
+	waitFor(s.t, "CDR of "+flow+" from "+from, func() bool {
+		recs, _, err := s.store.SearchCDRs(context.Background(), store.CDRQuery{Flow: flow, From: from})
+		if err != nil {
+			s.t.Fatal(err)
+		}
+		if len(recs) > 1 {
+			s.t.Fatalf("%d CDRs of %s from %s", len(recs), flow, from)
+		}
+		if len(recs) == 1 {
+			rec = recs[0]
+			return true
+		}
+		return false
+	})
+	return rec
+}
+
+func (s *sipStack) idle() {
+	s.t.Helper()
+	waitFor(s.t, "no live SIP calls", func() bool { return s.w.LiveCalls() == 0 })
+}
+
+func TestSIPMenuDTMF(t *testing.T) {
+	s := newSIPStack(t)
+	s.sipp("uac_dtmf_2833.xml", "7000")
+	rec := s.cdr("sip-menu", "+15550100")
+	if got, want := pathOf(rec), "welcome>main_menu>sales_menu>new_orders>goodbye>wrap_up"; got != want {
+		t.Errorf("path = %s, want %s", got, want)
+	}
+	if rec.Outcome != activities.OutcomeCompleted || rec.Channel != "sip" || rec.To != "7000" {
+		t.Errorf("CDR = outcome %s channel %s to %s", rec.Outcome, rec.Channel, rec.To)
+	}
+	if rec.Vars["department"] != "new orders" {
+		t.Errorf("vars = %v", rec.Vars)
+	}
+	inputs := map[string]string{}
+	for _, st := range rec.Path {
+		inputs[st.Node] = st.Input
+	}
+	if inputs["main_menu"] != "1" || inputs["sales_menu"] != "2" {
+		t.Errorf("menu inputs = %v", inputs)
+	}
+	s.idle()
+}
+
+func TestSIPSupportLineVoicemailHangup(t *testing.T) {
+	s := newSIPStack(t)
+	s.sipp("uac_support_line.xml", "1000")
+	rec := s.cdr("support-line", "+15550102")
+	if got, want := pathOf(rec), "welcome>office_hours>lookup>vip_check>main_menu>to_billing>agent_queue>voicemail>wrap_up"; got != want {
+		t.Errorf("path = %s, want %s", got, want)
+	}
+	if rec.Outcome != activities.OutcomeHungUp {
+		t.Errorf("outcome = %s, want %s", rec.Outcome, activities.OutcomeHungUp)
+	}
+	if rec.Vars["department"] != "billing" || rec.Vars["customer_name"] != "Grace Hopper" {
+		t.Errorf("vars = %v", rec.Vars)
+	}
+	// The caller hung up while recording: the file is kept, but the engine
+	// drops an activity result that arrives after the hangup signal, so the
+	// CDR does not list it.
+	files, _ := filepath.Glob(filepath.Join(s.recordDir, "*.wav"))
+	if len(files) != 1 {
+		t.Fatalf("recordings on disk: %v", files)
+	}
+	if st, err := os.Stat(files[0]); err != nil || st.Size() <= 44 {
+		t.Errorf("recording file %s: %v", files[0], err)
+	}
+	s.idle()
+}
+
+func TestSIPCallerHangupMidPrompt(t *testing.T) {
+	s := newSIPStack(t)
+	s.sipp("uac_hangup_midprompt.xml", "7000")
+	rec := s.cdr("sip-menu", "+15550101")
+	if rec.Outcome != activities.OutcomeHungUp {
+		t.Errorf("outcome = %s, want %s", rec.Outcome, activities.OutcomeHungUp)
+	}
+	if got, want := pathOf(rec), "welcome>main_menu>wrap_up"; got != want {
+		t.Errorf("path = %s, want %s", got, want)
+	}
+	if rec.Vars["wrapped"] != true {
+		t.Errorf("on_hangup did not run: vars %v", rec.Vars)
+	}
+	s.idle()
+}
+
+func TestSIPRejectsAndKeepsServing(t *testing.T) {
+	s := newSIPStack(t)
+	base := sipGoroutines()
+	s.sipp("uac_cancel.xml", "9000")
+	for _, sc := range []string{"uac_no_contact.xml", "uac_bad_sdp.xml", "uac_unknown_codecs.xml"} {
+		s.sipp(sc, "7000")
+	}
+	s.sipp("uac_unbound_number.xml", "4040")
+	// Still serving: a whole call goes through.
+	s.sipp("uac_dtmf_2833.xml", "7000")
+	if rec := s.cdr("sip-menu", "+15550100"); rec.Outcome != activities.OutcomeCompleted {
+		t.Errorf("outcome after rejects = %s", rec.Outcome)
+	}
+	if recs, _, _ := s.store.SearchCDRs(context.Background(), store.CDRQuery{Flow: "sip-menu"}); len(recs) != 1 {
+		t.Errorf("%d CDRs, want only the good call's", len(recs))
+	}
+	s.idle()
+	// The SIP and media goroutines come back to where they were (the
+	// embedded Temporal server's own come and go, so only ours count).
+	deadline := time.Now().Add(15 * time.Second)
+	for sipGoroutines() > base {
+		if time.Now().After(deadline) {
+			buf := make([]byte, 4<<20)
+			t.Fatalf("SIP/media goroutines %d, %d before the calls\n%s", sipGoroutines(), base, buf[:runtime.Stack(buf, true)])
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// sipGoroutines counts goroutines running SIP or media code.
+func sipGoroutines() int {
+	buf := make([]byte, 8<<20)
+	n := 0
+	for _, g := range strings.Split(string(buf[:runtime.Stack(buf, true)]), "\n\n") {
+		if strings.Contains(g, "github.com/emiago/") || strings.Contains(g, "voxflow/media/") {
+			n++
+		}
+	}
+	return n
+}
