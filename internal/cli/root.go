@@ -74,6 +74,8 @@ func NewRoot() *cobra.Command {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(newDevCmd(), newEngineCmd(), newFlowsCmd(), newCallsCmd())
+	flowsCmd := newFlowsCmd()
+	flowsCmd.AddCommand(newPushCmd(), newPullCmd())
+	root.AddCommand(newDevCmd(), newEngineCmd(), flowsCmd, newCallsCmd(), newOpenAPICmd())
 	return root
 }
