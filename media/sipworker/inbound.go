@@ -4,10 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/netip"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/emiago/diago"
+	"github.com/emiago/diago/media"
 	"github.com/emiago/sipgo"
 	"github.com/emiago/sipgo/sip"
 	"github.com/google/uuid"
@@ -126,7 +129,21 @@ func (w *Worker) serveDialog(d *diago.DialogServerSession) {
 		log.Debug("send 180", "error", err) // cancelled while we looked up
 		return
 	}
-	med, err := d.Answer(diago.AnswerOptions{})
+	// A re-INVITE (hold, a new address) moves the accepted RTP source.
+	var live atomic.Pointer[session]
+	opts := diago.AnswerOptions{OnMediaUpdate: func(m *diago.DialogMedia) {
+		if s := live.Load(); s != nil {
+			if ms := m.MediaSession(); ms != nil {
+				remote, _ := netip.ParseAddrPort(ms.Raddr.String())
+				s.source.SetRemote(remote)
+				s.log.Info("media updated", "remote", remote)
+			}
+		}
+	}}
+	if behindNAT(req) {
+		opts.RTPNAT = media.RTPNATSymetric // reply to where the caller's RTP comes from
+	}
+	med, err := d.Answer(opts)
 	if err != nil {
 		if dctx.Err() == nil {
 			log.Warn("answer failed", "error", err)
@@ -135,6 +152,7 @@ func (w *Worker) serveDialog(d *diago.DialogServerSession) {
 	}
 	callID := uuid.NewString()
 	s := newSession(w, callID, d, med)
+	live.Store(s)
 	if err := s.startMedia(); err != nil {
 		s.log.Error("start media", "error", err)
 		_ = med.Close()

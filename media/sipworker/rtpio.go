@@ -162,10 +162,8 @@ func (s *session) playout() {
 	}
 }
 
-// trustedSource checks the last packet came from the caller: the SDP
-// connection address or the host that sent the INVITE (a NATed phone's
-// media usually comes from its signalling address). Ports are not checked,
-// so symmetric-RTP phones work.
+// trustedSource checks the last packet came from the caller (RTP
+// injection from anyone who can reach the port is dropped).
 func (s *session) trustedSource() bool {
 	ms := s.med.MediaSession()
 	if ms == nil {
@@ -173,14 +171,9 @@ func (s *session) trustedSource() bool {
 	}
 	from, ok := ms.ReadRTPFromAddr.(*net.UDPAddr)
 	if !ok {
-		return true // not known: do not drop
+		return false
 	}
-	for _, ip := range s.trusted {
-		if ip.Equal(from.IP) {
-			return true
-		}
-	}
-	return false
+	return s.source.Allow(from.AddrPort())
 }
 
 // pcmSource feeds one prompt to the pacer, a G.711 frame a tick.

@@ -3,6 +3,7 @@ package sipworker
 import (
 	"errors"
 	"fmt"
+	"net/netip"
 	"strings"
 
 	"github.com/emiago/diago/media"
@@ -62,4 +63,25 @@ func checkOffer(body []byte) error {
 		}
 	}
 	return fmt.Errorf("%w: no common audio codec in %s (want PCMU or PCMA)", errNotAcceptable, strings.Join(md.Formats, " "))
+}
+
+// offerAddress is the audio address of an offer checkOffer accepted.
+func offerAddress(body []byte) (netip.AddrPort, error) {
+	sd := sdp.SessionDescription{}
+	if err := sdp.Unmarshal(body, &sd); err != nil {
+		return netip.AddrPort{}, err
+	}
+	md, err := sd.MediaDescription("audio")
+	if err != nil {
+		return netip.AddrPort{}, err
+	}
+	ci, err := sd.ConnectionInformation()
+	if err != nil {
+		return netip.AddrPort{}, err
+	}
+	ip, ok := netip.AddrFromSlice(ci.IP)
+	if !ok {
+		return netip.AddrPort{}, fmt.Errorf("bad connection address %v", ci.IP)
+	}
+	return netip.AddrPortFrom(ip.Unmap(), uint16(md.Port)), nil
 }

@@ -3,12 +3,13 @@ package sipworker
 import (
 	"context"
 	"log/slog"
-	"net"
+	"net/netip"
 	"sync"
 	"sync/atomic"
 
 	"github.com/emiago/diago"
 	"github.com/emiago/diago/media"
+	"github.com/emiago/sipgo/sip"
 
 	"github.com/voxflow/voxflow/media/dtmf"
 	vrtp "github.com/voxflow/voxflow/media/rtp"
@@ -51,8 +52,8 @@ type session struct {
 	audioPT, audioSendPT uint8
 	alaw                 bool
 	dtmfPT, dtmfSendPT   int // -1 when telephone-event was not negotiated
-	// trusted are the source IPs RTP is accepted from.
-	trusted []net.IP
+	// source accepts RTP only from the caller (see newSourceFilter).
+	source *vrtp.SourceFilter
 
 	// Caller key presses not yet consumed (type-ahead is kept).
 	dmu      sync.Mutex
@@ -90,13 +91,24 @@ func newSession(w *Worker, id string, d *diago.DialogServerSession, med *diago.D
 			s.dtmfPT, s.dtmfSendPT = int(c.PayloadTypeRecv()), int(c.PayloadType)
 		}
 	}
-	s.trusted = append(s.trusted, ms.Raddr.IP)
-	if host, _, err := net.SplitHostPort(d.InviteRequest.Source()); err == nil {
-		if ip := net.ParseIP(host); ip != nil {
-			s.trusted = append(s.trusted, ip)
-		}
-	}
+	remote, _ := netip.ParseAddrPort(ms.Raddr.String())
+	s.source = vrtp.NewSourceFilter(remote, behindNAT(d.InviteRequest))
 	return s
+}
+
+// behindNAT guesses whether the caller's media comes from another address
+// than its SDP says: the SDP address differs from the host that sent the
+// INVITE. Then RTP latches onto the first source and replies go there.
+func behindNAT(req *sip.Request) bool {
+	sdpAddr, err := offerAddress(req.Body())
+	if err != nil {
+		return false
+	}
+	src, err := netip.ParseAddrPort(req.Source())
+	if err != nil {
+		return false
+	}
+	return sdpAddr.Addr() != src.Addr().Unmap()
 }
 
 // stop ends the call for the given cause (the first cause wins).

@@ -14,8 +14,12 @@ import (
 	"testing"
 	"time"
 
+	prtp "github.com/pion/rtp"
+
 	"github.com/voxflow/voxflow/activities"
 	"github.com/voxflow/voxflow/media/audio"
+	"github.com/voxflow/voxflow/media/dtmf"
+	"github.com/voxflow/voxflow/media/g711"
 	"github.com/voxflow/voxflow/media/sipworker/sipptest"
 	"github.com/voxflow/voxflow/media/wav"
 	"github.com/voxflow/voxflow/store"
@@ -516,4 +520,48 @@ func TestActivitiesOnGoneCall(t *testing.T) {
 	if err := r.w.hangupCall(ctx, activities.HangupInput{CallID: "nope"}); err != nil {
 		t.Errorf("hangup = %v", err)
 	}
+}
+
+// inbandPcap is PCMU RTP with the keys as DTMF tones, 600 ms apart.
+func inbandPcap(keys string) []byte {
+	var pcm []int16
+	pcm = append(pcm, make([]int16, 300*8)...)
+	for _, k := range keys {
+		pcm = append(pcm, dtmf.Generate(k, 120, -12, 0, 0)...)
+		pcm = append(pcm, make([]int16, 600*8)...)
+	}
+	var pkts [][]byte
+	for i := 0; i+frameSamples <= len(pcm); i += frameSamples {
+		payload := make([]byte, frameSamples)
+		g711.EncodeULaw(payload, pcm[i:i+frameSamples])
+		pkt := prtp.Packet{Header: prtp.Header{Version: 2, PayloadType: 0, SequenceNumber: uint16(100 + i/frameSamples),
+			Timestamp: uint32(8000 + i), SSRC: 0x1234, Marker: i == 0}, Payload: payload}
+		b, _ := pkt.Marshal()
+		pkts = append(pkts, b)
+	}
+	return sipptest.RTPPcap(pkts, frameDur)
+}
+
+func TestInboundMenuInbandDTMF(t *testing.T) {
+	got := make(chan string, 4)
+	r := newRig(t, func(ctx context.Context, w *Worker, call CallStart) {
+		for range 2 {
+			res, err := w.collect(ctx, activities.CollectInput{CallID: call.Call.ID,
+				Prompts: []activities.Prompt{{Text: "Press a key."}}, BargeIn: true, MaxDigits: 1, Timeout: 6 * time.Second})
+			if err != nil {
+				got <- "error: " + err.Error()
+				return
+			}
+			got <- res.Kind + ":" + res.Digits
+		}
+		_ = w.hangupCall(ctx, activities.HangupInput{CallID: call.Call.ID})
+	})
+	mustPass(t, sipptest.Run(t, sipptest.Call{Scenario: sipptest.Scenario(t, "uac_dtmf_inband.xml"), Target: r.addr, Service: "1000",
+		Timeout: 20 * time.Second, Files: map[string][]byte{"dtmf_inband.pcap": inbandPcap("12")}}))
+	for _, want := range []string{"dtmf:1", "dtmf:2"} {
+		if g := <-got; g != want {
+			t.Fatalf("collect = %s, want %s", g, want)
+		}
+	}
+	r.waitIdle()
 }

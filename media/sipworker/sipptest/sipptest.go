@@ -5,6 +5,7 @@ package sipptest
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
 	"fmt"
 	"net"
 	"os"
@@ -92,6 +93,9 @@ type Call struct {
 	Service  string // [service]: the dialled number
 	TCP      bool
 	Timeout  time.Duration // whole run (default 30s)
+	// Files are written to SIPp's working directory first (pcaps a
+	// scenario plays by relative path).
+	Files map[string][]byte
 }
 
 // Result is how SIPp ended.
@@ -114,6 +118,11 @@ func Start(t testing.TB, c Call) (wait func() Result) {
 		c.Timeout = 30 * time.Second
 	}
 	dir := t.TempDir()
+	for name, b := range c.Files {
+		if err := os.WriteFile(filepath.Join(dir, name), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
 	port := FreePort(t)
 	media := FreeUDPPair(t)
 	args := []string{c.Target, "-sf", c.Scenario, "-m", "1", "-l", "1",
@@ -156,4 +165,42 @@ func Start(t testing.TB, c Call) (wait func() Result) {
 		}
 		return *res
 	}
+}
+
+// RTPPcap wraps RTP packets, sent every interval, in a pcap file (Ethernet,
+// IPv4, UDP) that SIPp's play_pcap_audio replays.
+func RTPPcap(packets [][]byte, interval time.Duration) []byte {
+	var b bytes.Buffer
+	le := binary.LittleEndian
+	hdr := make([]byte, 24)
+	le.PutUint32(hdr[0:], 0xa1b2c3d4)
+	le.PutUint16(hdr[4:], 2)
+	le.PutUint16(hdr[6:], 4)
+	le.PutUint32(hdr[16:], 65535)
+	le.PutUint32(hdr[20:], 1) // Ethernet
+	b.Write(hdr)
+	start := time.Unix(1700000000, 0)
+	for i, rtp := range packets {
+		frame := make([]byte, 14+20+8+len(rtp))
+		binary.BigEndian.PutUint16(frame[12:], 0x0800)
+		ip := frame[14:]
+		ip[0], ip[8], ip[9] = 0x45, 64, 17
+		binary.BigEndian.PutUint16(ip[2:], uint16(20+8+len(rtp)))
+		copy(ip[12:], []byte{127, 0, 0, 1})
+		copy(ip[16:], []byte{127, 0, 0, 1})
+		udp := ip[20:]
+		binary.BigEndian.PutUint16(udp[0:], 6000)
+		binary.BigEndian.PutUint16(udp[2:], 6002)
+		binary.BigEndian.PutUint16(udp[4:], uint16(8+len(rtp)))
+		copy(udp[8:], rtp)
+		at := start.Add(time.Duration(i) * interval)
+		rec := make([]byte, 16)
+		le.PutUint32(rec[0:], uint32(at.Unix()))
+		le.PutUint32(rec[4:], uint32(at.Nanosecond()/1000))
+		le.PutUint32(rec[8:], uint32(len(frame)))
+		le.PutUint32(rec[12:], uint32(len(frame)))
+		b.Write(rec)
+		b.Write(frame)
+	}
+	return b.Bytes()
 }
