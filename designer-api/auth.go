@@ -437,6 +437,23 @@ func (a *Auth) EnsureAdmin(ctx context.Context) (username, password string, crea
 	return username, password, true, nil
 }
 
+// CheckPassword verifies a user's password (ErrBadCredentials if wrong).
+func (a *Auth) CheckPassword(ctx context.Context, username, password string) error {
+	var hash string
+	err := a.db.QueryRowContext(ctx, a.q(`SELECT password_hash FROM api_users WHERE username = ?`), username).Scan(&hash)
+	if errors.Is(err, sql.ErrNoRows) {
+		_ = bcrypt.CompareHashAndPassword(dummyHash(a.opts.BcryptCost), []byte(password))
+		return fmt.Errorf("check password of %q: %w", username, ErrBadCredentials)
+	}
+	if err != nil {
+		return fmt.Errorf("check password of %q: %w", username, err)
+	}
+	if bcrypt.CompareHashAndPassword([]byte(hash), []byte(password)) != nil {
+		return fmt.Errorf("check password of %q: %w", username, ErrBadCredentials)
+	}
+	return nil
+}
+
 // Login checks a username and password and opens a session. It returns the
 // session token (the cookie value) and its expiry.
 func (a *Auth) Login(ctx context.Context, username, password string) (token string, p Principal, expires time.Time, err error) {

@@ -105,7 +105,7 @@ func (s *server) registerSession(api huma.API) {
 		if p.Via != "session" {
 			return nil, huma.Error422UnprocessableEntity("API keys have no password; sign in as a user")
 		}
-		if _, _, _, err := s.cfg.Auth.Login(ctx, p.Name, in.Body.Current); err != nil {
+		if err := s.cfg.Auth.CheckPassword(ctx, p.Name, in.Body.Current); err != nil {
 			return nil, huma.Error422UnprocessableEntity("the current password is wrong",
 				&huma.ErrorDetail{Message: "wrong password", Location: "body.current"})
 		}
