@@ -21,6 +21,7 @@ import (
 
 	"github.com/voxflow/voxflow/activities"
 	"github.com/voxflow/voxflow/flows"
+	"github.com/voxflow/voxflow/media/tts"
 )
 
 // NumberResolver finds the flow bound to a dialled number. The store's
@@ -79,7 +80,8 @@ type Config struct {
 	SignalHangup func(ctx context.Context, callID string) error
 	// CallVars are variable overrides given to every call (e.g. crm_url).
 	CallVars map[string]any
-	// TTS renders text prompts (required to play text).
+	// TTS renders text prompts (default: tts.NewDefault, espeak-ng cached,
+	// or the shipped prompts when espeak-ng is missing).
 	TTS Synthesizer
 	// RecordDir is where recordings are written (default: os.TempDir()/voxflow-recordings).
 	RecordDir string
@@ -107,6 +109,9 @@ func (c *Config) defaults() error {
 	}
 	if c.Logger == nil {
 		c.Logger = slog.Default()
+	}
+	if c.TTS == nil {
+		c.TTS = tts.NewDefault(c.Logger)
 	}
 	if c.TemporalTimeout <= 0 {
 		c.TemporalTimeout = 10 * time.Second

@@ -565,3 +565,43 @@ func TestInboundMenuInbandDTMF(t *testing.T) {
 	}
 	r.waitIdle()
 }
+
+func TestBaresipMenu(t *testing.T) {
+	listening := make(chan struct{}, 4)
+	got := make(chan string, 4)
+	r := newRig(t, func(ctx context.Context, w *Worker, call CallStart) {
+		for range 2 {
+			listening <- struct{}{}
+			res, err := w.collect(ctx, activities.CollectInput{CallID: call.Call.ID,
+				Prompts: []activities.Prompt{{Text: "Press a key."}}, BargeIn: true, MaxDigits: 1, Timeout: 8 * time.Second})
+			if err != nil {
+				got <- "error: " + err.Error()
+				return
+			}
+			got <- res.Kind + ":" + res.Digits
+		}
+		_ = w.hangupCall(ctx, activities.HangupInput{CallID: call.Call.ID, Prompts: []activities.Prompt{{Text: "Bye."}}})
+	})
+	b := sipptest.StartBaresip(t)
+	b.Command("/dial sip:1000@" + r.addr)
+	for _, key := range []string{"1", "2"} {
+		select {
+		case <-listening:
+		case <-time.After(10 * time.Second):
+			t.Fatalf("call not answered:\n%s", b.Output())
+		}
+		b.Command("/sndcode " + key)
+		select {
+		case g := <-got:
+			if g != "dtmf:"+key {
+				t.Fatalf("collect = %s, want dtmf:%s\n%s", g, key, b.Output())
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatalf("no key %s:\n%s", key, b.Output())
+		}
+	}
+	r.waitIdle()
+	if !b.WaitOutput("session closed", 5*time.Second) {
+		t.Errorf("baresip did not see the hangup:\n%s", b.Output())
+	}
+}

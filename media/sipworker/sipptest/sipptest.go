@@ -1,5 +1,5 @@
-// Package sipptest runs SIPp (Debian package sip-tester) scenarios against
-// a SIP endpoint on loopback, for tests.
+// Package sipptest drives real SIP peers on loopback for tests: SIPp
+// (Debian package sip-tester) scenarios and a headless baresip softphone.
 package sipptest
 
 import (
@@ -13,6 +13,8 @@ import (
 	"path/filepath"
 	"runtime"
 	"strconv"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -202,5 +204,146 @@ func RTPPcap(packets [][]byte, interval time.Duration) []byte {
 		b.Write(rec)
 		b.Write(frame)
 	}
+	return b.Bytes()
+}
+
+// Baresip is a headless baresip softphone driven through its UDP console.
+type Baresip struct {
+	t       testing.TB
+	cmd     *exec.Cmd
+	console *net.UDPAddr
+	out     *syncBuffer
+	done    chan struct{}
+}
+
+// syncBuffer is a bytes.Buffer safe for the process writer and readers.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// StartBaresip runs baresip on loopback (no registration, PCMU/PCMA,
+// silence as its microphone, no sound card) and waits until it is ready.
+// It is stopped when the test ends.
+func StartBaresip(t testing.TB) *Baresip {
+	t.Helper()
+	bin, err := exec.LookPath("baresip")
+	if err != nil {
+		t.Skip("baresip not installed (apt-get install baresip)")
+	}
+	dir := t.TempDir()
+	silence := filepath.Join(dir, "silence.wav")
+	if err := os.WriteFile(silence, silentWAV(10*time.Second), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	sipPort, consPort := FreePort(t), FreePort(t)
+	config := fmt.Sprintf(`poll_method epoll
+sip_listen 127.0.0.1:%d
+audio_player aufile,%s
+audio_source aufile,%s
+audio_alert aufile,%s
+module_path /usr/lib/baresip/modules
+module g711.so
+module aufile.so
+module cons.so
+module_app account.so
+module_app menu.so
+cons_listen 127.0.0.1:%d
+`, sipPort, filepath.Join(dir, "heard.wav"), silence, filepath.Join(dir, "alert.wav"), consPort)
+	if err := os.WriteFile(filepath.Join(dir, "config"), []byte(config), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "accounts"), []byte("<sip:baresip@127.0.0.1>;regint=0\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	b := &Baresip{t: t, out: &syncBuffer{}, done: make(chan struct{}),
+		console: &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1), Port: consPort}}
+	b.cmd = exec.Command(bin, "-f", dir)
+	b.cmd.Dir = dir
+	b.cmd.Stdout, b.cmd.Stderr = b.out, b.out
+	if err := b.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() {
+		_ = b.cmd.Wait()
+		close(b.done)
+	}()
+	t.Cleanup(b.Close)
+	if !b.WaitOutput("baresip is ready", 10*time.Second) {
+		t.Fatalf("baresip did not start:\n%s", b.Output())
+	}
+	return b
+}
+
+// Command sends one console command, e.g. "/dial sip:1000@127.0.0.1:5060".
+func (b *Baresip) Command(cmd string) {
+	b.t.Helper()
+	conn, err := net.DialUDP("udp", nil, b.console)
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	defer conn.Close()
+	if _, err := conn.Write([]byte(cmd + "\n")); err != nil {
+		b.t.Fatal(err)
+	}
+}
+
+// WaitOutput waits for text in baresip's output.
+func (b *Baresip) WaitOutput(text string, d time.Duration) bool {
+	deadline := time.Now().Add(d)
+	for time.Now().Before(deadline) {
+		if strings.Contains(b.out.String(), text) {
+			return true
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	return false
+}
+
+// Output is what baresip printed so far.
+func (b *Baresip) Output() string { return b.out.String() }
+
+// Close stops baresip.
+func (b *Baresip) Close() {
+	select {
+	case <-b.done:
+		return
+	default:
+	}
+	_ = b.cmd.Process.Signal(os.Interrupt)
+	select {
+	case <-b.done:
+	case <-time.After(3 * time.Second):
+		_ = b.cmd.Process.Kill()
+		<-b.done
+	}
+}
+
+// silentWAV is d of 8 kHz mono 16-bit silence.
+func silentWAV(d time.Duration) []byte {
+	n := int(d.Seconds() * 8000)
+	var b bytes.Buffer
+	le := binary.LittleEndian
+	b.WriteString("RIFF")
+	_ = binary.Write(&b, le, uint32(36+2*n))
+	b.WriteString("WAVEfmt ")
+	for _, v := range []any{uint32(16), uint16(1), uint16(1), uint32(8000), uint32(16000), uint16(2), uint16(16)} {
+		_ = binary.Write(&b, le, v)
+	}
+	b.WriteString("data")
+	_ = binary.Write(&b, le, uint32(2*n))
+	b.Write(make([]byte, 2*n))
 	return b.Bytes()
 }
