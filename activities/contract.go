@@ -31,6 +31,10 @@ const (
 // MediaQueue is the task queue of one media worker (or simulator channel).
 func MediaQueue(workerID string) string { return "media-" + workerID }
 
+// WorkflowID is the ID of a call's workflow: one workflow per call, so a
+// retried start never runs the same call twice.
+func WorkflowID(callID string) string { return "call-" + callID }
+
 // Workflow, signal, query and search attribute names of a call.
 const (
 	CallWorkflowName = "CallWorkflow"

@@ -128,7 +128,7 @@ func newEngineStack(b *testing.B, dc map[string]any) *engineStack {
 	// The engine worker as platform.StartEngine makes it, plus the
 	// hand-written workflow, so both run on the same worker and queue.
 	eng := worker.New(c, activities.EngineQueue, worker.Options{})
-	platform.RegisterEngine(eng)
+	engine.Register(eng)
 	eng.RegisterWorkflowWithOptions(handWritten, workflow.RegisterOptions{Name: handWorkflow})
 
 	// Shared activities as `voxflow flows simulate` runs them, plus the
@@ -345,7 +345,7 @@ func (s *engineStack) benchOverhead(b *testing.B, kind string, start func(contex
 	if _, err := run(prefix + "-warmup"); err != nil { // workers polling, queues created
 		b.Fatal(err)
 	}
-	s.spans.take(platform.WorkflowID(prefix + "-warmup"))
+	s.spans.take(activities.WorkflowID(prefix + "-warmup"))
 	s.spans.take(prefix + "-warmup")
 
 	wall := make([]time.Duration, 0, b.N)

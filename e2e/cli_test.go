@@ -15,7 +15,7 @@ import (
 	"time"
 
 	"github.com/voxflow/voxflow/internal/cli"
-	"github.com/voxflow/voxflow/platform"
+	"github.com/voxflow/voxflow/platform/devstack"
 )
 
 // voxflow runs the CLI in-process, as a user would from a shell.
@@ -113,9 +113,9 @@ func TestDevPlatformEndToEnd(t *testing.T) {
 	httpAddr, _ := freeAddr(t)
 	_, tport := freeAddr(t)
 	temporal := fmt.Sprintf("127.0.0.1:%d", tport)
-	cfg := platform.DevConfig{DataDir: dataDir, TemporalPort: tport, HTTPAddr: httpAddr, Out: io.Discard}
+	cfg := devstack.DevConfig{DataDir: dataDir, TemporalPort: tport, HTTPAddr: httpAddr, Out: io.Discard}
 	ctx := context.Background()
-	dev, err := platform.StartDev(ctx, cfg)
+	dev, err := devstack.StartDev(ctx, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -146,11 +146,11 @@ func TestDevPlatformEndToEnd(t *testing.T) {
 	}
 
 	// A second platform on the same ports fails with errors naming the flag.
-	if _, err := platform.StartDev(ctx, platform.DevConfig{DataDir: t.TempDir(), TemporalPort: tport, HTTPAddr: httpAddr}); err == nil || !strings.Contains(err.Error(), "--http") {
+	if _, err := devstack.StartDev(ctx, devstack.DevConfig{DataDir: t.TempDir(), TemporalPort: tport, HTTPAddr: httpAddr}); err == nil || !strings.Contains(err.Error(), "--http") {
 		t.Errorf("taken HTTP port: %v", err)
 	}
 	_, free := freeAddr(t)
-	if _, err := platform.StartDev(ctx, platform.DevConfig{DataDir: t.TempDir(), TemporalPort: tport, HTTPAddr: fmt.Sprintf("127.0.0.1:%d", free)}); err == nil || !strings.Contains(err.Error(), "--temporal-port") {
+	if _, err := devstack.StartDev(ctx, devstack.DevConfig{DataDir: t.TempDir(), TemporalPort: tport, HTTPAddr: fmt.Sprintf("127.0.0.1:%d", free)}); err == nil || !strings.Contains(err.Error(), "--temporal-port") {
 		t.Errorf("taken Temporal port: %v", err)
 	}
 
@@ -189,7 +189,7 @@ func TestDevPlatformEndToEnd(t *testing.T) {
 	// call's Temporal history survive.
 	dev.Stop()
 	stopped = true
-	dev2, err := platform.StartDev(ctx, cfg)
+	dev2, err := devstack.StartDev(ctx, cfg)
 	if err != nil {
 		t.Fatalf("restart: %v", err)
 	}

@@ -132,7 +132,7 @@ func TestHangupCancelsMediaAndRunsOnHangup(t *testing.T) {
 	s := newStack(t)
 	lc := s.startLive(t, twoMenus)
 	lc.waitListen(t, "menu")
-	if err := s.c.SignalWorkflow(context.Background(), platform.WorkflowID(lc.id), "", activities.SignalHangup, nil); err != nil {
+	if err := s.c.SignalWorkflow(context.Background(), activities.WorkflowID(lc.id), "", activities.SignalHangup, nil); err != nil {
 		t.Fatal(err)
 	}
 	rec := lc.result(t, s)
@@ -282,7 +282,7 @@ func TestStuckReportsFailingActivity(t *testing.T) {
 	if stuck[0].CallID != lc.id || !strings.Contains(stuck[0].Reason, "activity NotRegisteredAnywhere failing (attempt ") || !strings.Contains(stuck[0].Reason, "NotRegisteredAnywhere") {
 		t.Errorf("stuck = %+v", stuck[0])
 	}
-	if err := s.c.TerminateWorkflow(ctx, platform.WorkflowID(lc.id), "", "test over"); err != nil {
+	if err := s.c.TerminateWorkflow(ctx, activities.WorkflowID(lc.id), "", "test over"); err != nil {
 		t.Fatal(err)
 	}
 }

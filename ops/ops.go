@@ -21,7 +21,6 @@ import (
 
 	"github.com/voxflow/voxflow/activities"
 	"github.com/voxflow/voxflow/flows/engine"
-	"github.com/voxflow/voxflow/platform"
 )
 
 // Sentinel errors.
@@ -127,7 +126,7 @@ func statusName(s enumspb.WorkflowExecutionStatus) string {
 // It asks the call's workflow, so an engine worker must be running.
 func Show(ctx context.Context, c client.Client, callID string) (engine.CallState, error) {
 	var st engine.CallState
-	v, err := c.QueryWorkflow(ctx, platform.WorkflowID(callID), "", activities.QueryState)
+	v, err := c.QueryWorkflow(ctx, activities.WorkflowID(callID), "", activities.QueryState)
 	if err != nil {
 		return st, fmt.Errorf("query call %s: %w", callID, err)
 	}
@@ -180,7 +179,7 @@ func Stuck(ctx context.Context, c client.Client, olderThan time.Duration, now ti
 
 // History fetches the full event history of a call's latest run.
 func History(ctx context.Context, c client.Client, callID, runID string) (*historypb.History, error) {
-	iter := c.GetWorkflowHistory(ctx, platform.WorkflowID(callID), runID, false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
+	iter := c.GetWorkflowHistory(ctx, activities.WorkflowID(callID), runID, false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
 	h := &historypb.History{}
 	for iter.HasNext() {
 		e, err := iter.Next()
@@ -200,7 +199,7 @@ func History(ctx context.Context, c client.Client, callID, runID string) (*histo
 // describes the first divergence.
 func Replay(h *historypb.History) error {
 	r := worker.NewWorkflowReplayer()
-	platform.RegisterEngine(r)
+	engine.Register(r)
 	return r.ReplayWorkflowHistory(nil, h)
 }
 
@@ -212,7 +211,7 @@ func Reset(ctx context.Context, c client.Client, namespace, callID, node, reason
 	if err != nil {
 		return "", err
 	}
-	desc, err := c.DescribeWorkflowExecution(ctx, platform.WorkflowID(callID), "")
+	desc, err := c.DescribeWorkflowExecution(ctx, activities.WorkflowID(callID), "")
 	if err != nil {
 		return "", fmt.Errorf("describe call %s: %w", callID, err)
 	}

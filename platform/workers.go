@@ -13,7 +13,6 @@ import (
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/worker"
-	"go.temporal.io/sdk/workflow"
 
 	"github.com/voxflow/voxflow/activities"
 	"github.com/voxflow/voxflow/activities/builtin"
@@ -34,16 +33,11 @@ func (ws Workers) Stop() {
 // StartEngine runs CallWorkflow on activities.EngineQueue.
 func StartEngine(c client.Client) (worker.Worker, error) {
 	w := worker.New(c, activities.EngineQueue, worker.Options{})
-	RegisterEngine(w)
+	engine.Register(w)
 	if err := w.Start(); err != nil {
 		return nil, fmt.Errorf("start engine worker: %w", err)
 	}
 	return w, nil
-}
-
-// RegisterEngine registers the call workflow under its contract name.
-func RegisterEngine(r worker.WorkflowRegistry) {
-	r.RegisterWorkflowWithOptions(engine.CallWorkflow, workflow.RegisterOptions{Name: activities.CallWorkflowName})
 }
 
 // StartShared runs the shared (non-media) activities.
@@ -69,12 +63,9 @@ func StartTextChannel(c client.Client, ch *text.Channel) (worker.Worker, error) 
 // HangupSignaler signals CallWorkflow that the caller hung up.
 func HangupSignaler(c client.Client) text.HangupSignaler {
 	return func(ctx context.Context, callID string) error {
-		return c.SignalWorkflow(ctx, WorkflowID(callID), "", activities.SignalHangup, nil)
+		return c.SignalWorkflow(ctx, activities.WorkflowID(callID), "", activities.SignalHangup, nil)
 	}
 }
-
-// WorkflowID is the ID of a call's workflow.
-func WorkflowID(callID string) string { return "call-" + callID }
 
 // NewCallID returns a fresh call ID.
 func NewCallID() string { return uuid.NewString() }
@@ -89,7 +80,7 @@ func StartCall(ctx context.Context, c client.Client, in engine.CallInput) (clien
 		in.Call.StartedAt = time.Now().UTC()
 	}
 	run, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
-		ID:                       WorkflowID(in.Call.ID),
+		ID:                       activities.WorkflowID(in.Call.ID),
 		TaskQueue:                activities.EngineQueue,
 		WorkflowExecutionTimeout: 24 * time.Hour,
 	}, activities.CallWorkflowName, in)
@@ -107,7 +98,7 @@ func StartCall(ctx context.Context, c client.Client, in engine.CallInput) (clien
 func AwaitCall(ctx context.Context, c client.Client, callID string, out any) error {
 	for {
 		pollCtx, cancel := context.WithTimeout(ctx, 500*time.Millisecond)
-		err := c.GetWorkflow(pollCtx, WorkflowID(callID), "").Get(pollCtx, out)
+		err := c.GetWorkflow(pollCtx, activities.WorkflowID(callID), "").Get(pollCtx, out)
 		cancel()
 		var failed *temporal.WorkflowExecutionError
 		if err == nil || ctx.Err() != nil || errors.As(err, &failed) {

@@ -82,7 +82,7 @@ func (o *CallOps) Show(ctx context.Context, callID string) (designerapi.CallStat
 }
 
 func state(st engine.CallState) designerapi.CallState {
-	return designerapi.CallState{CallID: st.CallID, WorkflowID: platform.WorkflowID(st.CallID), Flow: st.Flow,
+	return designerapi.CallState{CallID: st.CallID, WorkflowID: activities.WorkflowID(st.CallID), Flow: st.Flow,
 		FlowVersion: st.FlowVersion, Node: st.Node, NodeFlow: st.NodeFlow, NodeSince: st.NodeSince, Path: st.Path,
 		Vars: st.Vars, Steps: st.Steps, HungUp: st.HungUp, Ended: st.Ended, Outcome: st.Outcome}
 }
@@ -108,11 +108,11 @@ func (o *CallOps) Reset(ctx context.Context, callID, node, reason string) (strin
 
 // Terminate ends a running call at once.
 func (o *CallOps) Terminate(ctx context.Context, callID, reason string) error {
-	err := o.client.TerminateWorkflow(ctx, platform.WorkflowID(callID), "", reason)
+	err := o.client.TerminateWorkflow(ctx, activities.WorkflowID(callID), "", reason)
 	var nf *serviceerror.NotFound
 	if errors.As(err, &nf) {
 		// Either no such call, or it already ended.
-		if _, derr := o.client.DescribeWorkflowExecution(ctx, platform.WorkflowID(callID), ""); derr == nil {
+		if _, derr := o.client.DescribeWorkflowExecution(ctx, activities.WorkflowID(callID), ""); derr == nil {
 			return fmt.Errorf("terminate call %s: %w", callID, designerapi.ErrCallNotRunning)
 		}
 	}
@@ -242,7 +242,7 @@ func (s *Simulator) follow(callID string, sess *text.Session, emit func(designer
 
 // running reports whether the call's current run is running.
 func (s *Simulator) running(ctx context.Context, callID string) bool {
-	desc, err := s.client.DescribeWorkflowExecution(ctx, platform.WorkflowID(callID), "")
+	desc, err := s.client.DescribeWorkflowExecution(ctx, activities.WorkflowID(callID), "")
 	return err == nil && desc.GetWorkflowExecutionInfo().GetStatus() == enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING
 }
 

@@ -7,11 +7,11 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/voxflow/voxflow/platform"
+	"github.com/voxflow/voxflow/platform/devstack"
 )
 
 func newDevCmd() *cobra.Command {
-	var cfg platform.DevConfig
+	var cfg devstack.DevConfig
 	var verbose bool
 	cmd := &cobra.Command{
 		Use:   "dev",
@@ -26,7 +26,7 @@ API (health, metrics, demo CRM) and publishes the example flows.`,
 			}
 			cfg.Logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
 			cfg.Out = cmd.OutOrStdout()
-			d, err := platform.StartDev(cmd.Context(), cfg)
+			d, err := devstack.StartDev(cmd.Context(), cfg)
 			if err != nil {
 				return err
 			}

@@ -1,4 +1,7 @@
-package platform
+// Package devstack is `voxflow dev`: the whole platform in one process on
+// embedded defaults (Temporal server, store, workers, API and designer,
+// demo CRM, example flows).
+package devstack
 
 import (
 	"context"
@@ -18,13 +21,15 @@ import (
 	"go.temporal.io/sdk/client"
 	sdklog "go.temporal.io/sdk/log"
 
-	"github.com/voxflow/voxflow/activities"
 	"github.com/voxflow/voxflow/activities/builtin"
+	designerapi "github.com/voxflow/voxflow/designer-api"
+	"github.com/voxflow/voxflow/designer-api/temporalops"
 	examples "github.com/voxflow/voxflow/examples-flows"
 	"github.com/voxflow/voxflow/examples-flows/democrm"
 	"github.com/voxflow/voxflow/flows"
 	"github.com/voxflow/voxflow/internal/devtemporal"
 	"github.com/voxflow/voxflow/media/text"
+	"github.com/voxflow/voxflow/platform"
 	"github.com/voxflow/voxflow/store"
 )
 
@@ -41,17 +46,18 @@ type DevConfig struct {
 
 // Dev is a running all-in-one platform.
 type Dev struct {
-	cfg      DevConfig
-	Temporal *devtemporal.Server
-	Client   client.Client
-	Store    *store.Store
-	Channel  *text.Channel
+	cfg        DevConfig
+	Temporal   *devtemporal.Server
+	Client     client.Client
+	Store      *store.Store
+	Channel    *text.Channel
+	firstAdmin string // "user / password" when this start created the admin
 	// DemoCRMURL is where the demo CRM is served; calls get it as the
 	// crm_url variable of the example flows.
 	DemoCRMURL string
 	http       *http.Server
 	httpLn     net.Listener
-	workers    Workers
+	workers    platform.Workers
 }
 
 // ErrHTTPPortInUse is returned when the HTTP address is taken.
@@ -122,7 +128,11 @@ func StartDev(ctx context.Context, cfg DevConfig) (*Dev, error) {
 	if err := d.startWorkers(); err != nil {
 		return nil, err
 	}
-	d.http = &http.Server{Handler: d.routes(), ReadHeaderTimeout: 10 * time.Second}
+	api, err := d.newAPI(ctx)
+	if err != nil {
+		return nil, err
+	}
+	d.http = &http.Server{Handler: d.routes(api), ReadHeaderTimeout: 10 * time.Second}
 	go func() {
 		if err := d.http.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			cfg.Logger.Error("http server", "error", err)
@@ -134,21 +144,21 @@ func StartDev(ctx context.Context, cfg DevConfig) (*Dev, error) {
 }
 
 func (d *Dev) startWorkers() error {
-	d.Channel = text.NewChannel("dev-text", HangupSignaler(d.Client))
+	d.Channel = text.NewChannel("dev-text", platform.HangupSignaler(d.Client))
 	acts := &builtin.Activities{
-		HTTP: builtin.NewHTTPCaller(), Flows: StoreFlows{d.Store}, CDRs: d.Store, Router: builtin.NoAgents{},
+		HTTP: builtin.NewHTTPCaller(), Flows: platform.StoreFlows{Store: d.Store}, CDRs: d.Store, Router: builtin.NoAgents{},
 	}
-	engineW, err := StartEngine(d.Client)
+	engineW, err := platform.StartEngine(d.Client)
 	if err != nil {
 		return err
 	}
 	d.workers = append(d.workers, engineW)
-	sharedW, err := StartShared(d.Client, acts)
+	sharedW, err := platform.StartShared(d.Client, acts)
 	if err != nil {
 		return err
 	}
 	d.workers = append(d.workers, sharedW)
-	textW, err := StartTextChannel(d.Client, d.Channel)
+	textW, err := platform.StartTextChannel(d.Client, d.Channel)
 	if err != nil {
 		return err
 	}
@@ -156,8 +166,34 @@ func (d *Dev) startWorkers() error {
 	return nil
 }
 
-func (d *Dev) routes() http.Handler {
+// newAPI builds the designer API and makes sure an admin exists, printing
+// how to sign in the first time.
+func (d *Dev) newAPI(ctx context.Context) (http.Handler, error) {
+	auth, err := designerapi.NewAuth(d.Store, designerapi.AuthOptions{})
+	if err != nil {
+		return nil, fmt.Errorf("api auth: %w", err)
+	}
+	user, password, created, err := auth.EnsureAdmin(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("create the first admin: %w", err)
+	}
+	if created {
+		d.firstAdmin = fmt.Sprintf("%s / %s", user, password)
+	}
+	api, _ := designerapi.New(designerapi.Config{
+		Store: d.Store, Auth: auth, Logger: d.cfg.Logger.With("component", "api"),
+		Calls: temporalops.NewCallOps(d.Client, d.cfg.Namespace),
+		Sim:   temporalops.NewSimulator(d.Client, d.Channel, d.cfg.Logger.With("component", "simulator")),
+	})
+	return api, nil
+}
+
+func (d *Dev) routes(api http.Handler) http.Handler {
 	mux := http.NewServeMux()
+	for _, p := range []string{"/api/", "/openapi.json", "/openapi.yaml", "/docs", "/schemas/"} {
+		mux.Handle(p, api)
+	}
+	// WEBUI: mux.Handle("/", designerapi.WebHandler())
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 		defer cancel()
@@ -185,7 +221,7 @@ func (d *Dev) banner() {
 	w := d.cfg.Out
 	fmt.Fprintf(w, "voxflow dev is running (data in %s)\n", d.cfg.DataDir)
 	fmt.Fprintf(w, "  Temporal frontend  %s  (namespace %s)\n", d.Temporal.FrontendHostPort(), d.cfg.Namespace)
-	fmt.Fprintf(w, "  HTTP               http://%s  (/healthz, /metrics)\n", advertised(d.httpLn.Addr()))
+	fmt.Fprintf(w, "  Designer & console http://%s/  (API /api/v1, OpenAPI /openapi.json, /healthz, /metrics)\n", advertised(d.httpLn.Addr()))
 	fmt.Fprintf(w, "  Demo CRM           %s\n", d.DemoCRMURL)
 	fmt.Fprintf(w, "  Store              %s\n", filepath.Join(d.cfg.DataDir, "voxflow.db"))
 	nums := make([]string, 0, len(examples.Numbers))
@@ -195,6 +231,9 @@ func (d *Dev) banner() {
 	sort.Strings(nums)
 	for _, n := range nums {
 		fmt.Fprintf(w, "  Number %-11s -> flow %s\n", n, examples.Numbers[n])
+	}
+	if d.firstAdmin != "" {
+		fmt.Fprintf(w, "First start: sign in as %s (change it under Account; it is not shown again)\n", d.firstAdmin)
 	}
 	fmt.Fprintf(w, "Try: voxflow flows simulate examples-flows/support-line.yaml --temporal %s --input 2\n", d.Temporal.FrontendHostPort())
 	fmt.Fprintln(w, "     voxflow calls list")
@@ -261,16 +300,4 @@ func PublishExamples(ctx context.Context, s *store.Store) error {
 		}
 	}
 	return nil
-}
-
-// StoreFlows serves published flows from the store to the engine.
-type StoreFlows struct{ Store *store.Store }
-
-// LoadPublished returns the latest published version of a flow.
-func (s StoreFlows) LoadPublished(ctx context.Context, name string) (activities.FlowSource, error) {
-	v, err := s.Store.Published(ctx, name)
-	if err != nil {
-		return activities.FlowSource{}, err
-	}
-	return activities.FlowSource{Name: v.Flow, Version: v.Version, Source: v.Source}, nil
 }
