@@ -17,6 +17,7 @@ import (
 	"github.com/voxflow/voxflow/media/sipworker"
 	"github.com/voxflow/voxflow/media/sipworker/sipptest"
 	"github.com/voxflow/voxflow/platform"
+	"github.com/voxflow/voxflow/platform/devstack"
 	"github.com/voxflow/voxflow/store"
 )
 
@@ -110,7 +111,7 @@ func newSIPStack(t *testing.T) *sipStack {
 	sipptest.Need(t)
 	s := newStack(t)
 	ctx := context.Background()
-	if err := platform.PublishExamples(ctx, s.store); err != nil {
+	if err := devstack.PublishExamples(ctx, s.store); err != nil {
 		t.Fatal(err)
 	}
 	// The support line's hours node must decide the same whatever the day.
