@@ -1,9 +1,11 @@
 package e2e
 
 import (
+	"bytes"
 	"context"
 	"log/slog"
 	"math"
+	"net"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -13,7 +15,10 @@ import (
 	"time"
 
 	"github.com/voxflow/voxflow/activities"
+	"github.com/voxflow/voxflow/activities/builtin"
 	"github.com/voxflow/voxflow/flows/engine"
+	"github.com/voxflow/voxflow/internal/cli"
+	"github.com/voxflow/voxflow/internal/devtemporal/devtemporaltest"
 	"github.com/voxflow/voxflow/media/sipworker"
 	"github.com/voxflow/voxflow/media/sipworker/sipptest"
 	"github.com/voxflow/voxflow/platform"
@@ -290,4 +295,116 @@ func sipGoroutines() int {
 		}
 	}
 	return n
+}
+
+// `voxflow media` against an external Temporal and store answers a call
+// with espeak-ng prompts (or the shipped fallback) and drains on shutdown.
+func TestCLIMedia(t *testing.T) {
+	sipptest.Need(t)
+	ts, c := devtemporaltest.NewServer(t)
+	ctx := context.Background()
+	dbPath := filepath.Join(t.TempDir(), "voxflow.db")
+	st, err := store.Open(ctx, "sqlite://"+dbPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	if _, err := st.PublishSource(ctx, "sip-menu", sipMenuFlow, "e2e", ""); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.BindNumber(ctx, "7000", "sip-menu"); err != nil {
+		t.Fatal(err)
+	}
+	ew, err := platform.StartEngine(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sw, err := platform.StartShared(c, &builtin.Activities{HTTP: builtin.NewHTTPCaller(), Flows: platform.StoreFlows{Store: st}, CDRs: st, Router: builtin.NoAgents{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { platform.Workers{sw, ew}.Stop() })
+
+	addr := "127.0.0.1:" + strconv.Itoa(sipptest.FreePort(t))
+	runCtx, stop := context.WithCancel(ctx)
+	defer stop()
+	var out, errb bytes.Buffer
+	exited := make(chan int, 1)
+	go func() {
+		exited <- cli.Main(runCtx, []string{"media", "--temporal", ts.GetFrontendHostPort(), "--namespace", ts.GetDefaultNamespace(),
+			"--store", "sqlite://" + dbPath, "--sip", addr, "--id", "cli-media", "--record-dir", t.TempDir(), "--drain-timeout", "10s"},
+			strings.NewReader(""), &out, &errb)
+	}()
+	waitFor(t, "SIP listener", func() bool {
+		conn, err := net.Dial("tcp", addr)
+		if err == nil {
+			conn.Close()
+		}
+		return err == nil
+	})
+	res := sipptest.Run(t, sipptest.Call{Scenario: sipptest.Scenario(t, "uac_dtmf_2833.xml"), Target: addr, Service: "7000", Timeout: 40 * time.Second})
+	if res.Err != nil {
+		t.Fatalf("%v\n%s\n--- voxflow media ---\n%s%s", res.Err, res.Output, out.String(), errb.String())
+	}
+	var rec activities.CallRecord
+	waitFor(t, "CDR", func() bool {
+		recs, _, err := st.SearchCDRs(ctx, store.CDRQuery{Flow: "sip-menu"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(recs) == 1 {
+			rec = recs[0]
+		}
+		return len(recs) == 1
+	})
+	if got, want := pathOf(rec), "welcome>main_menu>sales_menu>new_orders>goodbye>wrap_up"; got != want || rec.Outcome != activities.OutcomeCompleted {
+		t.Errorf("path %s outcome %s, want %s completed", got, rec.Outcome, want)
+	}
+	stop()
+	select {
+	case code := <-exited:
+		if code != 0 {
+			t.Fatalf("voxflow media exited %d\n%s%s", code, out.String(), errb.String())
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("voxflow media did not exit after cancel")
+	}
+	if !strings.Contains(out.String(), "activities on media-cli-media") {
+		t.Errorf("banner: %s", out.String())
+	}
+}
+
+// A baresip softphone calls the menu line and presses 1 then 2 (RFC 4733).
+func TestSIPBaresipMenu(t *testing.T) {
+	s := newSIPStack(t)
+	b := sipptest.StartBaresip(t)
+	b.Command("/dial sip:7000@" + s.addr)
+	if !b.WaitOutput("Call established", 15*time.Second) {
+		t.Fatalf("call not answered:\n%s", b.Output())
+	}
+	time.Sleep(time.Second)
+	b.Command("/sndcode 1")
+	time.Sleep(time.Second)
+	b.Command("/sndcode 2")
+	var rec activities.CallRecord
+	waitFor(t, "CDR", func() bool {
+		recs, _, err := s.store.SearchCDRs(context.Background(), store.CDRQuery{Flow: "sip-menu"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(recs) == 1 {
+			rec = recs[0]
+		}
+		return len(recs) == 1
+	})
+	if got, want := pathOf(rec), "welcome>main_menu>sales_menu>new_orders>goodbye>wrap_up"; got != want || rec.Outcome != activities.OutcomeCompleted {
+		t.Errorf("path %s outcome %s, want %s completed\n%s", got, rec.Outcome, want, b.Output())
+	}
+	if rec.From != "baresip" {
+		t.Errorf("from = %q", rec.From)
+	}
+	if !b.WaitOutput("session closed", 10*time.Second) {
+		t.Errorf("baresip did not see the hangup:\n%s", b.Output())
+	}
+	s.idle()
 }

@@ -76,6 +76,6 @@ func NewRoot() *cobra.Command {
 	}
 	flowsCmd := newFlowsCmd()
 	flowsCmd.AddCommand(newPushCmd(), newPullCmd())
-	root.AddCommand(newDevCmd(), newEngineCmd(), flowsCmd, newCallsCmd(), newOpenAPICmd())
+	root.AddCommand(newDevCmd(), newEngineCmd(), newMediaCmd(), flowsCmd, newCallsCmd(), newOpenAPICmd())
 	return root
 }

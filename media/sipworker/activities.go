@@ -2,9 +2,7 @@ package sipworker
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"go.temporal.io/sdk/activity"
@@ -179,13 +177,4 @@ func (w *Worker) hangupCall(ctx context.Context, in activities.HangupInput) erro
 	case <-time.After(10 * time.Second):
 	}
 	return nil
-}
-
-// errText is the message of an error without Temporal's decoration.
-func errText(err error) string {
-	var ae interface{ Message() string }
-	if errors.As(err, &ae) {
-		return ae.Message()
-	}
-	return strings.TrimSpace(err.Error())
 }

@@ -605,3 +605,26 @@ func TestBaresipMenu(t *testing.T) {
 		t.Errorf("baresip did not see the hangup:\n%s", b.Output())
 	}
 }
+
+func TestTCPAndCloseLeavesNoGoroutines(t *testing.T) {
+	before := runtime.NumGoroutine()
+	r := newRig(t, func(ctx context.Context, w *Worker, call CallStart) {
+		for range 2 {
+			_, _ = w.collect(ctx, activities.CollectInput{CallID: call.Call.ID, MaxDigits: 1, Timeout: 6 * time.Second})
+		}
+		_ = w.hangupCall(ctx, activities.HangupInput{CallID: call.Call.ID})
+	})
+	mustPass(t, sipptest.Run(t, sipptest.Call{Scenario: sipptest.Scenario(t, "uac_dtmf_2833.xml"), Target: r.addr, Service: "1000", TCP: true, Timeout: 20 * time.Second}))
+	r.waitIdle()
+	if err := r.w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for runtime.NumGoroutine() > before+1 {
+		if time.Now().After(deadline) {
+			buf := make([]byte, 1<<20)
+			t.Fatalf("goroutines %d after Close, %d before Start\n%s", runtime.NumGoroutine(), before, buf[:runtime.Stack(buf, true)])
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}

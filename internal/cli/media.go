@@ -1,0 +1,123 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+	"go.temporal.io/sdk/client"
+
+	"github.com/voxflow/voxflow/flows/engine"
+	"github.com/voxflow/voxflow/media/sipworker"
+	"github.com/voxflow/voxflow/platform"
+	"github.com/voxflow/voxflow/store"
+)
+
+func newMediaCmd() *cobra.Command {
+	var (
+		tf           temporalFlags
+		cfg          sipworker.Config
+		storeDSN     string
+		rtpPorts     string
+		vars         map[string]string
+		drainTimeout time.Duration
+		verbose      bool
+	)
+	cmd := &cobra.Command{
+		Use:   "media",
+		Short: "Run a SIP media worker against an external Temporal (production)",
+		Long: `Answers SIP calls on --sip (UDP and TCP), looks up the flow bound to the
+dialled number in the store, starts a CallWorkflow for each call and serves
+its media activities (prompts, DTMF, recording, transfer, hangup) on the
+task queue media-<id>. Run one per machine behind a SIP load balancer; on
+SIGTERM it stops taking calls (503), lets live calls finish (--drain-timeout)
+and exits.`,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			ctx := cmd.Context()
+			level := slog.LevelInfo
+			if verbose {
+				level = slog.LevelDebug
+			}
+			cfg.Logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
+			if storeDSN == "" {
+				return fmt.Errorf("--store is required: the media worker finds the flow of each dialled number there")
+			}
+			if rtpPorts != "" {
+				lo, hi, ok := strings.Cut(rtpPorts, "-")
+				start, err1 := strconv.Atoi(lo)
+				end, err2 := strconv.Atoi(hi)
+				if !ok || err1 != nil || err2 != nil {
+					return fmt.Errorf("--rtp-ports %q: want START-END, e.g. 10000-20000", rtpPorts)
+				}
+				cfg.RTPPortStart, cfg.RTPPortEnd = start, end
+			}
+			if cfg.ID == "" {
+				host, err := os.Hostname()
+				if err != nil {
+					return fmt.Errorf("--id not set and no hostname: %w", err)
+				}
+				cfg.ID = host
+			}
+			c, err := tf.dial()
+			if err != nil {
+				return err
+			}
+			defer c.Close()
+			s, err := store.Open(ctx, storeDSN)
+			if err != nil {
+				return err
+			}
+			defer s.Close()
+			cfg.Temporal = c
+			cfg.Numbers, cfg.Flows = s, platform.StoreFlows{Store: s}
+			cfg.StartCall = startCallFunc(c)
+			cfg.SignalHangup = platform.HangupSignaler(c)
+			if len(vars) > 0 {
+				cfg.CallVars = map[string]any{}
+				for k, v := range vars {
+					cfg.CallVars[k] = v
+				}
+			}
+			w, err := sipworker.Start(ctx, cfg)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "media worker %s: SIP on %s (UDP and TCP), activities on %s, Temporal %s (namespace %s)\n",
+				cfg.ID, cfg.SIPAddr, w.Queue(), tf.address, tf.namespace)
+			<-ctx.Done()
+			fmt.Fprintf(cmd.OutOrStdout(), "draining: %d live calls\n", w.LiveCalls())
+			dctx, cancel := context.WithTimeout(context.Background(), drainTimeout)
+			defer cancel()
+			if err := w.Drain(dctx); err != nil {
+				cfg.Logger.Warn("drain", "error", err)
+			}
+			return w.Close()
+		},
+	}
+	tf.register(cmd)
+	f := cmd.Flags()
+	f.StringVar(&storeDSN, "store", "", "store DSN (postgres://... or sqlite:///path) with the flows and number bindings")
+	f.StringVar(&cfg.ID, "id", "", "worker ID; its task queue is media-<id> (default: the hostname)")
+	f.StringVar(&cfg.SIPAddr, "sip", ":5060", "SIP listen address, UDP and TCP")
+	f.StringVar(&cfg.ExternalHost, "external-host", "", "host or IP to put in Contact and SDP when behind NAT")
+	f.StringVar(&rtpPorts, "rtp-ports", "", "RTP port range START-END (RTCP uses port+1; default: ephemeral)")
+	f.StringVar(&cfg.RecordDir, "record-dir", "", "where recordings are written (default: $TMPDIR/voxflow-recordings)")
+	f.StringVar(&cfg.PromptDir, "prompt-dir", "", "directory for relative audio prompt paths")
+	f.StringToStringVar(&vars, "var", nil, "variable given to every call, e.g. --var crm_url=http://crm.local/api (repeatable)")
+	f.DurationVar(&drainTimeout, "drain-timeout", 5*time.Minute, "how long live calls may run on after SIGTERM")
+	f.BoolVar(&verbose, "verbose", false, "debug logging")
+	return cmd
+}
+
+// startCallFunc starts CallWorkflow for the media worker's calls.
+func startCallFunc(c client.Client) func(context.Context, sipworker.CallStart) error {
+	return func(ctx context.Context, s sipworker.CallStart) error {
+		_, err := platform.StartCall(ctx, c, engine.CallInput{Call: s.Call, Flow: s.Flow, Vars: s.Vars, MediaQueue: s.MediaQueue})
+		return err
+	}
+}
