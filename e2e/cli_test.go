@@ -15,7 +15,9 @@ import (
 	"time"
 
 	"github.com/voxflow/voxflow/internal/cli"
+	"github.com/voxflow/voxflow/media/sipworker/sipptest"
 	"github.com/voxflow/voxflow/platform/devstack"
+	"github.com/voxflow/voxflow/store"
 )
 
 // voxflow runs the CLI in-process, as a user would from a shell.
@@ -113,7 +115,8 @@ func TestDevPlatformEndToEnd(t *testing.T) {
 	httpAddr, _ := freeAddr(t)
 	_, tport := freeAddr(t)
 	temporal := fmt.Sprintf("127.0.0.1:%d", tport)
-	cfg := devstack.DevConfig{DataDir: dataDir, TemporalPort: tport, HTTPAddr: httpAddr, Out: io.Discard}
+	sipAddr := fmt.Sprintf("127.0.0.1:%d", sipptest.FreePort(t))
+	cfg := devstack.DevConfig{DataDir: dataDir, TemporalPort: tport, HTTPAddr: httpAddr, SIPAddr: sipAddr, Out: io.Discard}
 	ctx := context.Background()
 	dev, err := devstack.StartDev(ctx, cfg)
 	if err != nil {
@@ -146,11 +149,11 @@ func TestDevPlatformEndToEnd(t *testing.T) {
 	}
 
 	// A second platform on the same ports fails with errors naming the flag.
-	if _, err := devstack.StartDev(ctx, devstack.DevConfig{DataDir: t.TempDir(), TemporalPort: tport, HTTPAddr: httpAddr}); err == nil || !strings.Contains(err.Error(), "--http") {
+	if _, err := devstack.StartDev(ctx, devstack.DevConfig{DataDir: t.TempDir(), TemporalPort: tport, HTTPAddr: httpAddr, SIPAddr: "off"}); err == nil || !strings.Contains(err.Error(), "--http") {
 		t.Errorf("taken HTTP port: %v", err)
 	}
 	_, free := freeAddr(t)
-	if _, err := devstack.StartDev(ctx, devstack.DevConfig{DataDir: t.TempDir(), TemporalPort: tport, HTTPAddr: fmt.Sprintf("127.0.0.1:%d", free)}); err == nil || !strings.Contains(err.Error(), "--temporal-port") {
+	if _, err := devstack.StartDev(ctx, devstack.DevConfig{DataDir: t.TempDir(), TemporalPort: tport, HTTPAddr: fmt.Sprintf("127.0.0.1:%d", free), SIPAddr: "off"}); err == nil || !strings.Contains(err.Error(), "--temporal-port") {
 		t.Errorf("taken Temporal port: %v", err)
 	}
 
@@ -180,6 +183,16 @@ func TestDevPlatformEndToEnd(t *testing.T) {
 	if code != 0 || strings.Contains(out, res.CallID) {
 		t.Errorf("calls stuck lists a finished call: %d\n%s", code, out)
 	}
+	// A phone call: SIPp dials the support line's number on the dev stack.
+	sres := sipptest.Run(t, sipptest.Call{Scenario: sipptest.Scenario(t, "uac_support_line.xml"), Target: sipAddr, Service: "1000", Timeout: 40 * time.Second})
+	if sres.Err != nil {
+		t.Fatalf("SIPp call to voxflow dev: %v\n%s", sres.Err, sres.Output)
+	}
+	waitFor(t, "the SIP call's record", func() bool {
+		recs, _, err := dev.Store.SearchCDRs(ctx, store.CDRQuery{Flow: "support-line"})
+		return err == nil && len(recs) == 1 && recs[0].Channel == "sip" && strings.HasPrefix(pathOf(recs[0]), "welcome>office_hours>")
+	})
+
 	rec, err := dev.Store.CDR(ctx, res.CallID)
 	if err != nil || rec.Flow != "bank-ivr" {
 		t.Fatalf("CDR in the dev store: %+v %v", rec, err)

@@ -227,9 +227,11 @@ func TestSIPSupportLineVoicemailHangup(t *testing.T) {
 	if rec.Vars["department"] != "billing" || rec.Vars["customer_name"] != "Grace Hopper" {
 		t.Errorf("vars = %v", rec.Vars)
 	}
-	// The caller hung up while recording: the file is kept, but the engine
-	// drops an activity result that arrives after the hangup signal, so the
-	// CDR does not list it.
+	// The caller hung up while recording: the message recorded up to the
+	// hangup is kept, on disk and in the CDR.
+	if len(rec.Recordings) != 1 || rec.Vars["voicemail"] != rec.Recordings[0] {
+		t.Errorf("recordings = %v, voicemail var = %v", rec.Recordings, rec.Vars["voicemail"])
+	}
 	files, _ := filepath.Glob(filepath.Join(s.recordDir, "*.wav"))
 	if len(files) != 1 {
 		t.Fatalf("recordings on disk: %v", files)

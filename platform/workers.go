@@ -17,6 +17,7 @@ import (
 	"github.com/voxflow/voxflow/activities"
 	"github.com/voxflow/voxflow/activities/builtin"
 	"github.com/voxflow/voxflow/flows/engine"
+	"github.com/voxflow/voxflow/media/sipworker"
 	"github.com/voxflow/voxflow/media/text"
 )
 
@@ -104,5 +105,13 @@ func AwaitCall(ctx context.Context, c client.Client, callID string, out any) err
 		if err == nil || ctx.Err() != nil || errors.As(err, &failed) {
 			return err
 		}
+	}
+}
+
+// SIPCallStarter starts CallWorkflow for calls a SIP media worker answered.
+func SIPCallStarter(c client.Client) func(context.Context, sipworker.CallStart) error {
+	return func(ctx context.Context, s sipworker.CallStart) error {
+		_, err := StartCall(ctx, c, engine.CallInput{Call: s.Call, Flow: s.Flow, Vars: s.Vars, MediaQueue: s.MediaQueue})
+		return err
 	}
 }

@@ -663,7 +663,10 @@ func (c *call) interruptible(ctx workflow.Context, name string, in, out any) err
 	for !done {
 		sel.Select(c.ctx)
 	}
-	if c.hungUp && !c.inHangup {
+	// A result that arrived is kept even if the caller hung up meanwhile
+	// (a voicemail recorded up to the hangup); the main loop then runs
+	// on_hangup before entering another node.
+	if err != nil && c.hungUp && !c.inHangup {
 		return errCallGone
 	}
 	return err

@@ -10,9 +10,7 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
-	"go.temporal.io/sdk/client"
 
-	"github.com/voxflow/voxflow/flows/engine"
 	"github.com/voxflow/voxflow/media/sipworker"
 	"github.com/voxflow/voxflow/platform"
 	"github.com/voxflow/voxflow/store"
@@ -75,7 +73,7 @@ and exits.`,
 			defer s.Close()
 			cfg.Temporal = c
 			cfg.Numbers, cfg.Flows = s, platform.StoreFlows{Store: s}
-			cfg.StartCall = startCallFunc(c)
+			cfg.StartCall = platform.SIPCallStarter(c)
 			cfg.SignalHangup = platform.HangupSignaler(c)
 			if len(vars) > 0 {
 				cfg.CallVars = map[string]any{}
@@ -112,12 +110,4 @@ and exits.`,
 	f.DurationVar(&drainTimeout, "drain-timeout", 5*time.Minute, "how long live calls may run on after SIGTERM")
 	f.BoolVar(&verbose, "verbose", false, "debug logging")
 	return cmd
-}
-
-// startCallFunc starts CallWorkflow for the media worker's calls.
-func startCallFunc(c client.Client) func(context.Context, sipworker.CallStart) error {
-	return func(ctx context.Context, s sipworker.CallStart) error {
-		_, err := platform.StartCall(ctx, c, engine.CallInput{Call: s.Call, Flow: s.Flow, Vars: s.Vars, MediaQueue: s.MediaQueue})
-		return err
-	}
 }

@@ -28,7 +28,9 @@ import (
 	"github.com/voxflow/voxflow/examples-flows/democrm"
 	"github.com/voxflow/voxflow/flows"
 	"github.com/voxflow/voxflow/internal/devtemporal"
+	"github.com/voxflow/voxflow/media/sipworker"
 	"github.com/voxflow/voxflow/media/text"
+	"github.com/voxflow/voxflow/media/tts"
 	"github.com/voxflow/voxflow/platform"
 	"github.com/voxflow/voxflow/store"
 )
@@ -38,7 +40,7 @@ type DevConfig struct {
 	DataDir      string // default ./voxflow-data
 	TemporalPort int    // default 7233
 	HTTPAddr     string // default :8080
-	SIPAddr      string // default :5060 (served once the media worker lands)
+	SIPAddr      string // default :5060, UDP and TCP; "off" runs no SIP media worker
 	Namespace    string // default "default"
 	Logger       *slog.Logger
 	Out          io.Writer // where the "what is served where" banner goes
@@ -46,11 +48,13 @@ type DevConfig struct {
 
 // Dev is a running all-in-one platform.
 type Dev struct {
-	cfg        DevConfig
-	Temporal   *devtemporal.Server
-	Client     client.Client
-	Store      *store.Store
-	Channel    *text.Channel
+	cfg      DevConfig
+	Temporal *devtemporal.Server
+	Client   client.Client
+	Store    *store.Store
+	Channel  *text.Channel
+	// SIP is the SIP media worker (nil with --sip off).
+	SIP        *sipworker.Worker
 	firstAdmin string // "user / password" when this start created the admin
 	// DemoCRMURL is where the demo CRM is served; calls get it as the
 	// crm_url variable of the example flows.
@@ -77,6 +81,9 @@ func StartDev(ctx context.Context, cfg DevConfig) (*Dev, error) {
 	}
 	if cfg.Namespace == "" {
 		cfg.Namespace = "default"
+	}
+	if cfg.SIPAddr == "" {
+		cfg.SIPAddr = ":5060"
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
@@ -126,6 +133,9 @@ func StartDev(ctx context.Context, cfg DevConfig) (*Dev, error) {
 	}
 	d.DemoCRMURL = "http://" + advertised(ln.Addr()) + "/demo/crm"
 	if err := d.startWorkers(); err != nil {
+		return nil, err
+	}
+	if err := d.startSIP(ctx); err != nil {
 		return nil, err
 	}
 	api, err := d.newAPI(ctx)
@@ -188,6 +198,32 @@ func (d *Dev) newAPI(ctx context.Context) (http.Handler, error) {
 	return api, nil
 }
 
+// startSIP runs the SIP media worker: dial a bound number at the SIP
+// address and the call runs its flow.
+func (d *Dev) startSIP(ctx context.Context) error {
+	if d.cfg.SIPAddr == "off" {
+		return nil
+	}
+	w, err := sipworker.Start(ctx, sipworker.Config{
+		ID:           "dev",
+		SIPAddr:      d.cfg.SIPAddr,
+		Temporal:     d.Client,
+		Numbers:      d.Store,
+		Flows:        platform.StoreFlows{Store: d.Store},
+		StartCall:    platform.SIPCallStarter(d.Client),
+		SignalHangup: platform.HangupSignaler(d.Client),
+		CallVars:     map[string]any{"crm_url": d.DemoCRMURL},
+		TTS:          tts.NewCached(tts.NewDefault(d.cfg.Logger), tts.DefaultCacheBytes, filepath.Join(d.cfg.DataDir, "prompts")),
+		RecordDir:    filepath.Join(d.cfg.DataDir, "recordings"),
+		Logger:       d.cfg.Logger.With("component", "sip"),
+	})
+	if err != nil {
+		return fmt.Errorf("start SIP media worker on %s: %w: choose another address with --sip (or --sip off)", d.cfg.SIPAddr, err)
+	}
+	d.SIP = w
+	return nil
+}
+
 func (d *Dev) routes(api http.Handler) http.Handler {
 	mux := http.NewServeMux()
 	for _, p := range []string{"/api/", "/openapi.json", "/openapi.yaml", "/docs", "/schemas/"} {
@@ -210,6 +246,14 @@ func (d *Dev) routes(api http.Handler) http.Handler {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(prometheus.NewGoCollector(), prometheus.NewProcessCollector(prometheus.ProcessCollectorOpts{}))
 	reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "voxflow_sip_live_calls", Help: "Live SIP calls on this media worker.",
+	}, func() float64 {
+		if d.SIP == nil {
+			return 0
+		}
+		return float64(d.SIP.LiveCalls())
+	}))
+	reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Name: "voxflow_text_sessions", Help: "Live text-channel (simulator/chat) sessions.",
 	}, func() float64 { return float64(d.Channel.Live()) }))
 	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
@@ -224,6 +268,9 @@ func (d *Dev) banner() {
 	fmt.Fprintf(w, "  Designer & console http://%s/  (API /api/v1, OpenAPI /openapi.json, /healthz, /metrics)\n", advertised(d.httpLn.Addr()))
 	fmt.Fprintf(w, "  Demo CRM           %s\n", d.DemoCRMURL)
 	fmt.Fprintf(w, "  Store              %s\n", filepath.Join(d.cfg.DataDir, "voxflow.db"))
+	if d.SIP != nil {
+		fmt.Fprintf(w, "  SIP                %s (UDP and TCP): dial sip:1000@127.0.0.1%s with any softphone\n", d.cfg.SIPAddr, sipPortSuffix(d.cfg.SIPAddr))
+	}
 	nums := make([]string, 0, len(examples.Numbers))
 	for n := range examples.Numbers {
 		nums = append(nums, n)
@@ -251,9 +298,29 @@ func advertised(a net.Addr) string {
 	return net.JoinHostPort(host, port)
 }
 
-// Stop shuts everything down: workers first so no call is mid-task, then
-// the HTTP server, Temporal and the store.
+// sipPortSuffix is ":port" for a SIP address on a port other than 5060.
+func sipPortSuffix(addr string) string {
+	_, port, err := net.SplitHostPort(addr)
+	if err != nil || port == "5060" {
+		return ""
+	}
+	return ":" + port
+}
+
+// Stop shuts everything down: SIP first (live calls are hung up and their
+// workflows told), then the workers so no call is mid-task, then the HTTP
+// server, Temporal and the store.
 func (d *Dev) Stop() {
+	if d.SIP != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		if err := d.SIP.Drain(ctx); err != nil {
+			d.cfg.Logger.Warn("drain SIP calls", "error", err)
+		}
+		cancel()
+		if err := d.SIP.Close(); err != nil {
+			d.cfg.Logger.Warn("close SIP media worker", "error", err)
+		}
+	}
 	d.workers.Stop()
 	if d.http != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
