@@ -1,0 +1,225 @@
+// Operations console: live calls per flow and per node (heat on the
+// graph), stuck calls with reset-to-node and terminate, a call's timeline,
+// and call records (CDRs) with search and export.
+
+import { api, flowSchema } from './api.js';
+import { FlowDoc } from './flowdoc.js';
+import { GraphView } from './graph.js';
+import { h, clear, toast, dialog, ago, time, ms } from './ui.js';
+import { can, errorBox } from './app.js';
+
+const callLink = (id) => h('a.mono', { href: `/console/calls/${encodeURIComponent(id)}`, 'data-link': '' }, id.length > 13 ? id.slice(0, 13) + '…' : id);
+
+export async function consoleView(main) {
+  const flowsBox = h('ul.flow-rows');
+  const right = h('div');
+  const summary = h('span.muted.small');
+  main.appendChild(h('div.console-grid',
+    h('section.panel', { 'aria-label': 'Live calls per flow' }, h('h2', 'Live calls', summary), flowsBox),
+    h('section.panel', right)));
+  const schema = await flowSchema();
+  let selected = '';
+  let graph = null;
+  let graphFlow = '';
+  const st = { metrics: null };
+
+  const callsBox = h('div');
+  const stuckBox = h('div');
+  const graphBox = h('div.mini-graph', { hidden: true });
+  const olderThan = h('select', { 'aria-label': 'Stuck after' }, ['30s', '2m', '10m', '1h'].map((d) => h('option', { value: d, selected: d === '2m' }, d)));
+  olderThan.addEventListener('change', () => refresh());
+  right.append(
+    h('h2', h('span#console-title', 'All flows')), graphBox,
+    h('h3', 'Running calls'), callsBox,
+    h('h3', h('span', 'Stuck calls '), h('label.inline', 'in one node longer than ', olderThan)), stuckBox);
+
+  async function drawGraph(flow, heat) {
+    if (!flow) { graphBox.hidden = true; return; }
+    graphBox.hidden = false;
+    if (graphFlow !== flow) {
+      graphFlow = flow;
+      clear(graphBox);
+      graph = new GraphView(graphBox, {}, { readOnly: true });
+      try {
+        const g = (await api.graph(flow, 'latest')).data;
+        const src = (await api.getFlow(flow)).data.published;
+        graph.doc = new FlowDoc(src ? src.source : '');
+        graph.base = g;
+      } catch (e) {
+        graphBox.replaceChildren(errorBox(e));
+        graph = null;
+        return;
+      }
+    }
+    if (!graph || !graph.base) return;
+    const g = graph.base;
+    graph.render({
+      nodes: g.nodes.map((n) => ({ ...n, entry: n.entry, onHangup: n.on_hangup, heat: heat[n.id] || 0, ports: graph.doc.exits(n.id, schema) })),
+      edges: g.edges,
+    });
+    if (!graph.fitted) { graph.fit(); graph.fitted = true; }
+  }
+
+  async function refresh() {
+    try {
+      const m = (await api.metrics()).data;
+      st.metrics = m;
+      summary.textContent = `${m.running} running · ${m.ended} ended in the last hour`;
+      const flows = [...(m.flows || [])].sort((a, b) => b.running - a.running || a.flow.localeCompare(b.flow));
+      clear(flowsBox).append(
+        h('li', h('button', { type: 'button', 'aria-pressed': String(!selected), onclick: () => { selected = ''; refresh(); } }, h('strong', 'All flows'), h('span.chip', String(m.running)))),
+        ...flows.map((f) => h('li', h('button', { type: 'button', 'aria-pressed': String(selected === f.flow), 'data-flow': f.flow, onclick: () => { selected = f.flow; refresh(); } },
+          h('span', f.flow, h('br'), h('span.muted.small', `${f.ended} ended · ${Object.entries(f.outcomes || {}).map(([k, v]) => `${k} ${v}`).join(', ')}`)),
+          h('span.chip', { class: f.running ? 'hot' : '' }, `☎ ${f.running}`)))));
+      document.getElementById('console-title').textContent = selected ? `Flow ${selected}` : 'All flows';
+      const heat = {};
+      const fm = (m.flows || []).find((f) => f.flow === selected);
+      for (const n of (fm && fm.nodes) || []) heat[n.node] = n.running;
+      drawGraph(selected, heat);
+    } catch (e) {
+      clear(flowsBox).appendChild(errorBox(e));
+    }
+    try {
+      const calls = (await api.calls({ flow: selected, running: true, limit: 200 })).data.calls;
+      clear(callsBox).appendChild(calls.length ? callTable(calls) : h('p.muted', 'No running call.'));
+    } catch (e) {
+      clear(callsBox).appendChild(errorBox(e));
+    }
+    try {
+      const stuck = (await api.stuck(olderThan.value)).data.calls.filter((c) => !selected || c.flow === selected);
+      clear(stuckBox).appendChild(stuck.length ? callTable(stuck, true) : h('p.muted', 'No stuck call.'));
+    } catch (e) {
+      clear(stuckBox).appendChild(errorBox(e));
+    }
+  }
+
+  function callTable(calls, stuck) {
+    return h('table.table',
+      h('thead', h('tr', h('th', 'Call'), h('th', 'Flow'), h('th', 'Node'), h('th', 'In node since'), stuck ? h('th', 'Reason') : h('th', 'Started'), h('th', ''))),
+      h('tbody', calls.map((c) => h('tr',
+        h('td', callLink(c.call_id)),
+        h('td', c.flow, c.version ? h('span.muted', ` v${c.version}`) : null),
+        h('td.mono', c.node || '—'),
+        h('td.muted', ago(c.node_since)),
+        h('td.muted', stuck ? c.reason : ago(c.started_at)),
+        h('td.right', callActions(c, refresh))))));
+  }
+
+  await refresh();
+  const t = setInterval(refresh, 4000);
+  return () => clearInterval(t);
+}
+
+function callActions(c, done, nodes) {
+  if (!can('operator')) return null;
+  return h('span.row',
+    h('button.btn.small', {
+      type: 'button', onclick: async () => {
+        let choices = nodes;
+        if (!choices) {
+          try { choices = [...new Set((await api.call(c.call_id)).data.timeline.map((s) => s.node))]; } catch { choices = [c.node]; }
+        }
+        const v = await dialog({
+          title: `Reset call ${c.call_id.slice(0, 8)}…`, ok: 'Reset',
+          body: 'The call goes back to the last time it entered the node, with the state it had then.',
+          fields: [{ name: 'node', label: 'Node', options: choices, value: c.node }, { name: 'reason', label: 'Reason', placeholder: 'optional' }],
+        });
+        if (!v) return;
+        try { const r = (await api.resetCall(c.call_id, v.node, v.reason || undefined)).data; toast(`Reset to ${r.node} (run ${r.run_id.slice(0, 8)}…)`, 'ok'); done && done(); } catch (e) { toast(e.message, 'error'); }
+      },
+    }, 'Reset…'),
+    h('button.btn.small.danger-ghost', {
+      type: 'button', onclick: async () => {
+        const v = await dialog({ title: 'Terminate this call?', body: 'It ends at once; no hangup path runs.', ok: 'Terminate', danger: true, fields: [{ name: 'reason', label: 'Reason', placeholder: 'optional' }] });
+        if (!v) return;
+        try { await api.terminateCall(c.call_id, v.reason || undefined); toast('Call terminated', 'ok'); done && done(); } catch (e) { toast(e.message, 'error'); }
+      },
+    }, 'Terminate'));
+}
+
+export async function callView(main, [id]) {
+  const page = h('section.page');
+  main.appendChild(page);
+  const schema = await flowSchema();
+  let graph = null;
+  const draw = async () => {
+    let c;
+    try {
+      c = (await api.call(id)).data;
+    } catch (e) {
+      clear(page).append(h('p', h('a', { href: '/console', 'data-link': '' }, '← Operations')), errorBox(e));
+      return false;
+    }
+    const nodes = [...new Set(c.timeline.map((s) => s.node))];
+    const graphBox = h('div.mini-graph');
+    clear(page).append(
+      h('p', h('a', { href: '/console', 'data-link': '' }, '← Operations')),
+      h('div.call-head', h('h1.mono', id),
+        h('span.chip', { class: c.ended ? (c.outcome === 'failed' ? 'bad' : 'ok') : 'hot' }, c.ended ? c.outcome || 'ended' : `in ${c.node}`),
+        h('span.muted', `${c.flow} v${c.flow_version} · ${c.steps} steps · ${c.origin === 'live' ? 'live from the engine' : 'from the call record'}`),
+        c.workflow_id ? h('span.muted.small', 'Temporal workflow ', h('code', c.workflow_id), c.run_id ? h('span', ' run ', h('code', c.run_id)) : null) : null,
+        !c.ended ? callActions({ call_id: id, node: c.node }, () => draw(), nodes) : null),
+      graphBox,
+      h('div.two-col',
+        h('div.panel', h('h2', 'Timeline'), h('ol.timeline', c.timeline.map((s, i) => h('li', { class: (s.error ? 'err' : '') + (!c.ended && i === c.timeline.length - 1 ? ' now' : '') },
+          h('div.tl-head', h('strong.mono', s.flow && s.flow !== c.flow ? `${s.flow}/${s.node}` : s.node), h('span.chip', s.type), h('span.tl-meta', ms(s.duration_ms))),
+          h('div.tl-meta', time(s.entered_at), s.exit ? ` · exit ${s.exit}` : '', s.input ? ` · input “${s.input}”` : ''),
+          s.error ? h('div.alert.error', s.error) : null)))),
+        h('div.panel', h('h2', 'Variables'), c.vars && Object.keys(c.vars).length
+          ? h('table.kv-table', h('tbody', Object.entries(c.vars).map(([k, v]) => h('tr', h('td', k), h('td.mono', typeof v === 'object' ? JSON.stringify(v) : String(v))))))
+          : h('p.muted', 'No variables.'))));
+    try {
+      const [g, f] = await Promise.all([api.graph(c.flow, String(c.flow_version || 'latest')), api.version(c.flow, c.flow_version).catch(() => null)]);
+      const doc = new FlowDoc(f ? f.data.source : '');
+      graph = new GraphView(graphBox, {}, { readOnly: true });
+      graph.render({ nodes: g.data.nodes.map((n) => ({ ...n, onHangup: n.on_hangup, ports: doc.exits(n.id, schema) })), edges: g.data.edges });
+      graph.setHighlight(c.timeline.filter((s) => !s.flow || s.flow === c.flow).map((s) => s.node), c.ended ? '' : c.node);
+      graph.fit();
+    } catch {
+      graphBox.hidden = true;
+    }
+    return !c.ended;
+  };
+  let live = await draw();
+  const t = setInterval(async () => { if (live) live = await draw(); }, 3000);
+  return () => clearInterval(t);
+}
+
+export async function cdrsView(main) {
+  const flow = h('input', { name: 'flow', placeholder: 'Flow', 'aria-label': 'Flow' });
+  const from = h('input', { name: 'from', placeholder: 'Caller number', 'aria-label': 'Caller number' });
+  const outcome = h('select', { name: 'outcome', 'aria-label': 'Outcome' }, ['', 'completed', 'caller_hangup', 'transferred', 'max_steps', 'failed'].map((o) => h('option', { value: o }, o || 'Any outcome')));
+  const after = h('input', { name: 'after', type: 'datetime-local', 'aria-label': 'Started after' });
+  const results = h('div');
+  const more = h('button.btn', { type: 'button', hidden: true }, 'Load more');
+  const exportLinks = h('span.row');
+  const filter = () => ({ flow: flow.value.trim(), from: from.value.trim(), outcome: outcome.value, started_after: after.value ? new Date(after.value).toISOString() : '' });
+  let cursor = '';
+  let rows = [];
+  const search = async (append) => {
+    try {
+      const r = (await api.cdrs({ ...filter(), cursor: append ? cursor : '' })).data;
+      rows = append ? rows.concat(r.cdrs) : r.cdrs;
+      cursor = r.next_cursor || '';
+      more.hidden = !cursor;
+      clear(results).appendChild(rows.length ? h('table.table',
+        h('thead', h('tr', h('th', 'Call'), h('th', 'Flow'), h('th', 'From'), h('th', 'To'), h('th', 'Started'), h('th', 'Duration'), h('th', 'Outcome'), h('th', 'Path'))),
+        h('tbody', rows.map((c) => h('tr',
+          h('td', callLink(c.call_id)), h('td', c.flow, h('span.muted', ` v${c.flow_version}`)), h('td.mono', c.from), h('td.mono', c.to),
+          h('td.muted', time(c.started_at)), h('td', ms(Math.round((c.duration || 0) / 1e6))),
+          h('td', h('span.chip', { class: c.outcome === 'failed' ? 'bad' : c.outcome === 'completed' ? 'ok' : '' }, c.outcome)),
+          h('td.muted.small', (c.path || []).map((p) => p.node).join(' → ')))))) : h('p.empty', 'No call record matches.'));
+      const f = filter();
+      clear(exportLinks).append('Export: ', h('a', { href: api.cdrExportURL(f, 'csv'), download: 'cdrs.csv' }, 'CSV'), ' · ', h('a', { href: api.cdrExportURL(f, 'json'), download: 'cdrs.json' }, 'JSON'));
+    } catch (e) {
+      clear(results).appendChild(errorBox(e));
+    }
+  };
+  more.addEventListener('click', () => search(true));
+  main.appendChild(h('section.page',
+    h('div.page-head', h('div', h('h1', 'Call records'), h('p.muted', 'Every finished call: path, outcome, duration.')), exportLinks),
+    h('form.filters', { onsubmit: (e) => { e.preventDefault(); search(false); } }, flow, from, outcome, h('label.inline', 'Started after ', after),
+      h('button.btn.primary', { type: 'submit' }, 'Search')),
+    results, more));
+  await search(false);
+}

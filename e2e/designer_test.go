@@ -1,0 +1,137 @@
+package e2e
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httputil"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	designerapi "github.com/voxflow/voxflow/designer-api"
+	"github.com/voxflow/voxflow/platform/devstack"
+)
+
+// chromiumPath is Debian's chromium package; the browser tests never
+// download a browser.
+const chromiumPath = "/usr/bin/chromium"
+
+// TestDesignerInBrowser starts `voxflow dev` in-process and runs the
+// designer's end-to-end tests (designer-api/web/e2e, node:test driving
+// headless Chromium with playwright-core): sign in, create a flow from the
+// palette, connect two nodes, fix a validation error, simulate pressing 2
+// with the path highlighted, publish, roll back. Screenshots land in
+// $VOXFLOW_ARTIFACTS (default designer-api/web/e2e/artifacts).
+func TestDesignerInBrowser(t *testing.T) {
+	node, err := exec.LookPath("node")
+	if err != nil {
+		t.Fatal("node is not installed: the designer's browser tests need Node.js 20+ (apt-get install -y nodejs npm)")
+	}
+	if _, err := os.Stat(chromiumPath); err != nil {
+		t.Fatalf("%s is missing: the designer's browser tests need Debian's chromium (apt-get install -y chromium): %v", chromiumPath, err)
+	}
+	root, err := filepath.Abs("..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	e2eDir := filepath.Join(root, "designer-api", "web", "e2e")
+	if _, err := os.Stat(filepath.Join(e2eDir, "node_modules", "playwright-core")); err != nil {
+		npm, err := exec.LookPath("npm")
+		if err != nil {
+			t.Fatal("npm is not installed and designer-api/web/e2e/node_modules is missing: run npm ci --prefix designer-api/web/e2e")
+		}
+		out, err := exec.Command(npm, "ci", "--no-audit", "--no-fund", "--prefix", e2eDir).CombinedOutput()
+		if err != nil {
+			t.Fatalf("npm ci --prefix designer-api/web/e2e: %v\n%s", err, out)
+		}
+	}
+
+	httpAddr, _ := freeAddr(t)
+	_, tport := freeAddr(t)
+	ctx := context.Background()
+	dev, err := devstack.StartDev(ctx, devstack.DevConfig{DataDir: t.TempDir(), TemporalPort: tport, HTTPAddr: httpAddr, Out: io.Discard})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer dev.Stop()
+
+	// An admin with a known password (voxflow dev prints a random one).
+	auth, err := designerapi.NewAuth(dev.Store, designerapi.AuthOptions{BcryptCost: 4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const user, password = "e2e-admin", "e2e-password-123"
+	if _, err := auth.CreateUser(ctx, user, password, designerapi.RoleAdmin); err != nil {
+		t.Fatal(err)
+	}
+
+	base := "http://" + httpAddr
+	if !servesDesigner(base) {
+		// The dev server does not mount the UI (yet): serve it in front of
+		// the dev server, which keeps answering the API.
+		base = frontDesigner(t, base)
+	}
+
+	artifacts := os.Getenv("VOXFLOW_ARTIFACTS")
+	if artifacts == "" {
+		artifacts = filepath.Join(e2eDir, "artifacts")
+	}
+	tctx, cancel := context.WithTimeout(ctx, 5*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(tctx, node, "--test", "--test-reporter=spec", "designer-api/web/e2e/")
+	cmd.Dir = root
+	cmd.Env = append(os.Environ(),
+		"VOXFLOW_URL="+base, "VOXFLOW_USER="+user, "VOXFLOW_PASSWORD="+password, "VOXFLOW_ARTIFACTS="+artifacts,
+		"VOXFLOW_CHROMIUM="+chromiumPath)
+	out, err := cmd.CombinedOutput()
+	t.Logf("node --test designer-api/web/e2e/ (screenshots in %s):\n%s", artifacts, out)
+	if err != nil {
+		t.Fatalf("designer browser tests failed: %v", err)
+	}
+}
+
+// servesDesigner says whether base answers / with the designer's page.
+func servesDesigner(base string) bool {
+	resp, err := http.Get(base + "/flows")
+	if err != nil {
+		return false
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode == 200 && strings.Contains(string(b), `src="/app.js"`)
+}
+
+// frontDesigner serves designerapi.WebHandler and proxies the API to the
+// dev server; it returns its base URL.
+func frontDesigner(t *testing.T, devBase string) string {
+	t.Helper()
+	target, err := url.Parse(devBase)
+	if err != nil {
+		t.Fatal(err)
+	}
+	proxy := httputil.NewSingleHostReverseProxy(target)
+	mux := http.NewServeMux()
+	for _, p := range []string{"/api/", "/openapi.json", "/openapi.yaml", "/docs", "/schemas/", "/healthz", "/metrics"} {
+		mux.Handle(p, proxy)
+	}
+	mux.Handle("/", designerapi.WebHandler())
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	go func() { _ = srv.Serve(ln) }()
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = srv.Shutdown(ctx)
+	})
+	return fmt.Sprintf("http://%s", ln.Addr())
+}
