@@ -243,7 +243,7 @@ async function numbersView(main) {
 // bindForm binds a number to one of flows (a fixed flow when flows has one entry).
 export function bindForm(flows, done) {
   const num = h('input', { name: 'number', placeholder: '+15550100 or *', required: true, 'aria-label': 'Number', pattern: '\\*|\\+?[A-Za-z0-9_.@\\-]{1,64}' });
-  const sel = h('select', { name: 'flow', 'aria-label': 'Flow' }, flows.map((f) => h('option', { value: f }, f)));
+  const sel = h('select', { name: 'flow', 'aria-label': 'Flow', hidden: flows.length < 2 }, flows.map((f) => h('option', { value: f }, f)));
   return h('form.inline-form', {
     onsubmit: async (ev) => {
       ev.preventDefault();
@@ -256,7 +256,7 @@ export function bindForm(flows, done) {
         toast(e.message, 'error');
       }
     },
-  }, h('strong', 'Bind a number'), num, flows.length > 1 ? sel : h('span', '→ ', h('strong', flows[0] || '(publish a flow first)'), sel), h('button.btn.primary', { type: 'submit', disabled: !flows.length }, 'Bind'));
+  }, h('strong', 'Bind a number'), num, sel, flows.length > 1 ? null : h('span', '→ ', h('strong', flows[0] || '(publish a flow first)')), h('button.btn.primary', { type: 'submit', disabled: !flows.length }, 'Bind'));
 }
 
 route();

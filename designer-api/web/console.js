@@ -15,7 +15,7 @@ export async function consoleView(main) {
   const right = h('div');
   const summary = h('span.muted.small');
   main.appendChild(h('div.console-grid',
-    h('section.panel', { 'aria-label': 'Live calls per flow' }, h('h2', 'Live calls', summary), flowsBox),
+    h('section.panel', { 'aria-label': 'Live calls per flow' }, h('h2', 'Live calls'), h('p.summary', summary), flowsBox),
     h('section.panel', right)));
   const schema = await flowSchema();
   let selected = '';
@@ -31,7 +31,7 @@ export async function consoleView(main) {
   right.append(
     h('h2', h('span#console-title', 'All flows')), graphBox,
     h('h3', 'Running calls'), callsBox,
-    h('h3', h('span', 'Stuck calls '), h('label.inline', 'in one node longer than ', olderThan)), stuckBox);
+    h('div.h3-row', h('h3', 'Stuck calls'), h('label.inline', 'in one node longer than ', olderThan)), stuckBox);
 
   async function drawGraph(flow, heat) {
     if (!flow) { graphBox.hidden = true; return; }
@@ -156,7 +156,7 @@ export async function callView(main, [id]) {
       h('p', h('a', { href: '/console', 'data-link': '' }, '← Operations')),
       h('div.call-head', h('h1.mono', id),
         h('span.chip', { class: c.ended ? (c.outcome === 'failed' ? 'bad' : 'ok') : 'hot' }, c.ended ? c.outcome || 'ended' : `in ${c.node}`),
-        h('span.muted', `${c.flow} v${c.flow_version} · ${c.steps} steps · ${c.origin === 'live' ? 'live from the engine' : 'from the call record'}`),
+        h('span.muted', `${c.flow} ${c.flow_version ? 'v' + c.flow_version : '(unsaved source)'} · ${c.steps} steps · ${c.origin === 'live' ? 'live from the engine' : 'from the call record'}`),
         c.workflow_id ? h('span.muted.small', 'Temporal workflow ', h('code', c.workflow_id), c.run_id ? h('span', ' run ', h('code', c.run_id)) : null) : null,
         !c.ended ? callActions({ call_id: id, node: c.node }, () => draw(), nodes) : null),
       graphBox,

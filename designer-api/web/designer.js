@@ -559,7 +559,8 @@ export async function designerView(main, [name]) {
       h('div.v-line', h('span.chip', { class: v.version === st.latest ? 'ok' : '' }, `v${v.version}`),
         v.version === st.latest ? h('span.live-tag', 'live') : null,
         h('span.muted.small', `${ago(v.published_at)} by ${v.published_by}`)),
-      v.note || v.rollback_of ? h('div.small', v.rollback_of ? `Rollback to v${v.rollback_of}. ` : '', v.note || '') : null,
+      v.note || v.rollback_of ? h('div.small', v.rollback_of ? `Rollback to v${v.rollback_of}` : '',
+        v.note && !(v.rollback_of && /^roll ?back/i.test(v.note)) ? `${v.rollback_of ? ' · ' : ''}${v.note}` : '') : null,
       h('div.v-actions',
         h('button.btn.small.ghost', { type: 'button', onclick: () => showDiff(String(v.version), st.hasDraft ? 'draft' : 'latest') }, st.hasDraft ? 'Diff → draft' : 'Diff → live'),
         v.version > 1 ? h('button.btn.small.ghost', { type: 'button', onclick: () => showDiff(String(v.version - 1), String(v.version)) }, 'Changes') : null,
@@ -598,7 +599,7 @@ export async function designerView(main, [name]) {
     input.addEventListener('keydown', (ev) => { if (ev.key === 'Enter') { ev.preventDefault(); send(input.value); input.value = ''; } });
     const status = h('div.sim-status#sim-status');
     sideBody.append(h('div.sim',
-      h('div.sim-head', h('h2', 'Simulator'), h('label.inline', 'From ', from), startBtn),
+      h('div.sim-head', h('label.inline', 'Caller ', from), h('span.spacer'), startBtn),
       status, log,
       h('div.sim-controls', keypad,
         h('div.sim-send', input,
@@ -685,7 +686,7 @@ export async function designerView(main, [name]) {
     if (!ui) return;
     let row = null;
     if (e.kind === 'prompt') row = h('div.msg.bot', h('span.who', e.node || 'flow'), e.text);
-    else if (e.kind === 'input') row = h('div.msg.caller', h('span.who', 'caller'), e.text || '(silence)');
+    else if (e.kind === 'input') row = h('div.msg.caller', h('span.who', 'caller'), callerText(e.text));
     else if (e.kind === 'node') row = h('div.sys', `→ ${e.node}`);
     else if (e.kind === 'transfer') row = h('div.sys', `Transferred to ${e.text}`);
     else if (e.kind === 'record') row = h('div.sys', `Recorded ${e.text}`);
@@ -695,6 +696,13 @@ export async function designerView(main, [name]) {
       ui.log.appendChild(row);
       ui.log.scrollTop = ui.log.scrollHeight;
     }
+  }
+
+  function callerText(t) {
+    if (!t || t === 'timeout') return '(silence)';
+    if (t.startsWith('dtmf:')) return `pressed ${t.slice(5)}`;
+    if (t.startsWith('speech:')) return `“${t.slice(7)}”`;
+    return t;
   }
 
   function updateSimStatus(text) {

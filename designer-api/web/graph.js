@@ -259,7 +259,7 @@ export class GraphView {
       x1 = Math.max(x1, n.x + this.nodeWidth(n)); y1 = Math.max(y1, n.y + NODE_H);
     }
     const pad = 40;
-    const k = Math.max(0.3, Math.min(1.2, Math.min(r.width / (x1 - x0 + 2 * pad), r.height / (y1 - y0 + 2 * pad))));
+    const k = Math.max(0.3, Math.min(1, Math.min(r.width / (x1 - x0 + 2 * pad), r.height / (y1 - y0 + 2 * pad))));
     this.view = { k, x: x0 - pad - (r.width / k - (x1 - x0 + 2 * pad)) / 2, y: y0 - pad };
     this._apply();
   }

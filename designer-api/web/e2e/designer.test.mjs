@@ -172,7 +172,8 @@ test('designer end to end', async (t) => {
     await page.click('#tab-yaml');
     assert.equal(await page.inputValue('#yaml'), yaml1, 'designer -> YAML -> designer changed the YAML');
     // Edit in YAML, see it in the designer's form.
-    const yaml2 = yaml1.replace('Hello, thanks for calling.', 'Welcome to the e2e line.');
+    const yaml2 = '# Kept comment: designer edits leave it alone.\n' +
+      yaml1.replace('Hello, thanks for calling.', 'Welcome to the e2e line.  # greeting');
     assert.notEqual(yaml2, yaml1);
     await page.fill('#yaml', yaml2);
     await page.click('#tab-design');
@@ -213,6 +214,9 @@ test('designer end to end', async (t) => {
     await page.fill('#f-say', 'Hello from version two.');
     await waitSaved();
     await page.locator('#draft-status', { hasText: 'Draft' }).waitFor();
+    const draft = (await apiGet(`/flows/${FLOW}`)).draft.source;
+    assert.match(draft, /^# Kept comment: designer edits leave it alone\.\n/, 'a designer edit lost a YAML comment');
+    assert.match(draft, /say: Hello from version two\. +# greeting/);
     await page.click('#publish');
     await page.click('dialog button[value=ok]');
     await page.locator('.toast', { hasText: 'Published v2' }).waitFor();
