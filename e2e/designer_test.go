@@ -135,3 +135,69 @@ func frontDesigner(t *testing.T, devBase string) string {
 	})
 	return fmt.Sprintf("http://%s", ln.Addr())
 }
+
+// TestWebHandler checks how the embedded UI is served: content types,
+// client routes answered with the page, 404 for missing assets and API
+// paths, ETag revalidation and the flow schema the forms are built from.
+func TestWebHandler(t *testing.T) {
+	srv := httptestServer(t, designerapi.WebHandler())
+	get := func(path string, hdr ...string) (*http.Response, string) {
+		t.Helper()
+		req, _ := http.NewRequest(http.MethodGet, srv+path, nil)
+		for i := 0; i+1 < len(hdr); i += 2 {
+			req.Header.Set(hdr[i], hdr[i+1])
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp, string(b)
+	}
+	for _, c := range []struct{ path, ctype, body string }{
+		{"/", "text/html; charset=utf-8", `<script type="module" src="/app.js">`},
+		{"/flows/support-line", "text/html; charset=utf-8", `<script type="module" src="/app.js">`},
+		{"/console/calls/abc", "text/html; charset=utf-8", `<main id="main"`},
+		{"/app.js", "text/javascript; charset=utf-8", "import"},
+		{"/style.css", "text/css; charset=utf-8", ":root"},
+		{"/vendor/yaml/index.js", "text/javascript; charset=utf-8", "export"},
+		{designerapi.FlowSchemaPath, "application/json", `"menuNode"`},
+	} {
+		resp, body := get(c.path)
+		if resp.StatusCode != 200 || resp.Header.Get("Content-Type") != c.ctype || !strings.Contains(body, c.body) {
+			t.Errorf("GET %s: %d %q, body has %q: %v", c.path, resp.StatusCode, resp.Header.Get("Content-Type"), c.body, strings.Contains(body, c.body))
+		}
+		if resp.Header.Get("ETag") == "" || resp.Header.Get("Cache-Control") == "" {
+			t.Errorf("GET %s: no ETag or Cache-Control", c.path)
+		}
+	}
+	if resp, _ := get("/"); !strings.Contains(resp.Header.Get("Content-Security-Policy"), "script-src 'self'") {
+		t.Errorf("page without CSP: %q", resp.Header.Get("Content-Security-Policy"))
+	}
+	for _, p := range []string{"/api/v1/nope", "/api", "/missing.js", "/e2e/designer.test.mjs", "/e2e/package.json"} {
+		if resp, _ := get(p); resp.StatusCode != 404 {
+			t.Errorf("GET %s: %d, want 404", p, resp.StatusCode)
+		}
+	}
+	resp, _ := get("/app.js")
+	if r2, _ := get("/app.js", "If-None-Match", resp.Header.Get("ETag")); r2.StatusCode != http.StatusNotModified {
+		t.Errorf("revalidation: %d, want 304", r2.StatusCode)
+	}
+	req, _ := http.NewRequest(http.MethodPost, srv+"/", nil)
+	if r, err := http.DefaultClient.Do(req); err != nil || r.StatusCode != http.StatusMethodNotAllowed {
+		t.Errorf("POST /: %v %v", r, err)
+	}
+}
+
+func httptestServer(t *testing.T, h http.Handler) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 5 * time.Second}
+	go func() { _ = srv.Serve(ln) }()
+	t.Cleanup(func() { _ = srv.Close() })
+	return "http://" + ln.Addr().String()
+}

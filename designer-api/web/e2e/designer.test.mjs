@@ -137,7 +137,7 @@ test('designer end to end', async (t) => {
     // Validation as you type: a duration without a unit, then fixed.
     await page.fill('#f-timeout', '5');
     await page.locator('.field[data-field="timeout"].invalid').waitFor();
-    await page.fill('#f-timeout', '5s');
+    await page.fill('#f-timeout', '60s');
     await page.locator('.field[data-field="timeout"]:not(.invalid)').waitFor();
     // Option 2 -> hangup_1 fixes the missing options.
     await page.selectOption('.field[data-field="options"] .add-row select >> nth=0', '2');
@@ -200,6 +200,11 @@ test('designer end to end', async (t) => {
     await page.locator('svg.graph .edge.visited[data-edge="start|next"]').waitFor();
     await page.locator('svg.graph .edge.visited[data-edge="menu_1|options.2.next"]').waitFor();
     await shot('06-simulated.png');
+    // A second call left waiting at the menu: the graph shows it as heat.
+    await page.click('#sim-start');
+    await page.locator('#sim-status', { hasText: 'Waiting for the caller at menu_1' }).waitFor();
+    await page.locator('svg.graph .node[data-node="menu_1"] .heat', { hasText: '1' }).waitFor({ timeout: 20_000 });
+    await shot('06b-live-heat.png');
   });
 
   await t.test('publish', async () => {
@@ -243,16 +248,33 @@ test('designer end to end', async (t) => {
     assert.equal(v.versions[0].rollback_of, 1);
   });
 
-  await t.test('operations console and call records', async () => {
+  await t.test('operations console: live call, timeline, reset, terminate', async () => {
     await page.click('a[data-nav=console]');
-    await page.locator('.flow-rows button', { hasText: 'All flows' }).waitFor();
+    await page.click(`.flow-rows button[data-flow="${FLOW}"]`);
+    const row = page.locator('.table tbody tr', { hasText: 'menu_1' }).first();
+    await row.waitFor();
+    await page.locator('.mini-graph .node[data-node="menu_1"] .heat').waitFor();
     await shot('08-console.png');
+    await row.locator('a').first().click();
+    await page.locator('ol.timeline li', { hasText: 'menu_1' }).waitFor();
+    await page.locator('.call-head .chip', { hasText: 'in menu_1' }).waitFor();
+    await page.click('.call-head button:text("Reset…")');
+    await page.selectOption('dialog select[name=node]', 'start');
+    await page.click('dialog button[value=ok]');
+    await page.locator('.toast', { hasText: 'Reset to start' }).waitFor();
+    await page.locator('.call-head .chip', { hasText: 'in menu_1' }).waitFor();
+    await shot('08b-call-live.png');
+    await page.click('.call-head button:text("Terminate")');
+    await page.click('dialog button[value=ok]');
+    await page.locator('.toast', { hasText: 'Call terminated' }).waitFor();
+  });
+
+  await t.test('call records', async () => {
     await page.click('a[data-nav=cdrs]');
     await page.fill('input[name=flow]', FLOW);
     await page.click('form.filters button[type=submit]');
-    const row = page.locator('.table tbody tr', { hasText: FLOW }).first();
+    const row = page.locator('.table tbody tr', { hasText: FLOW }).filter({ hasText: 'completed' }).first();
     await row.waitFor();
-    assert.match(await row.innerText(), /completed/);
     await shot('09-call-records.png');
     await row.locator('a').first().click();
     await page.locator('ol.timeline li', { hasText: 'menu_1' }).waitFor();
