@@ -205,7 +205,7 @@ export async function cdrsView(main) {
       clear(results).appendChild(rows.length ? h('table.table',
         h('thead', h('tr', h('th', 'Call'), h('th', 'Flow'), h('th', 'From'), h('th', 'To'), h('th', 'Started'), h('th', 'Duration'), h('th', 'Outcome'), h('th', 'Path'))),
         h('tbody', rows.map((c) => h('tr',
-          h('td', callLink(c.call_id)), h('td', c.flow, h('span.muted', ` v${c.flow_version}`)), h('td.mono', c.from), h('td.mono', c.to),
+          h('td', callLink(c.call_id)), h('td', c.flow, h('span.muted', c.flow_version ? ` v${c.flow_version}` : ' (simulated draft)')), h('td.mono', c.from), h('td.mono', c.to),
           h('td.muted', time(c.started_at)), h('td', ms(Math.round((c.duration || 0) / 1e6))),
           h('td', h('span.chip', { class: c.outcome === 'failed' ? 'bad' : c.outcome === 'completed' ? 'ok' : '' }, c.outcome)),
           h('td.muted.small', (c.path || []).map((p) => p.node).join(' → ')))))) : h('p.empty', 'No call record matches.'));
