@@ -229,7 +229,7 @@ func (d *Dev) routes(api http.Handler) http.Handler {
 	for _, p := range []string{"/api/", "/openapi.json", "/openapi.yaml", "/docs", "/schemas/"} {
 		mux.Handle(p, api)
 	}
-	// WEBUI: mux.Handle("/", designerapi.WebHandler())
+	mux.Handle("/", designerapi.WebHandler())
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 		defer cancel()
@@ -280,7 +280,7 @@ func (d *Dev) banner() {
 		fmt.Fprintf(w, "  Number %-11s -> flow %s\n", n, examples.Numbers[n])
 	}
 	if d.firstAdmin != "" {
-		fmt.Fprintf(w, "First start: sign in as %s (change it under Account; it is not shown again)\n", d.firstAdmin)
+		fmt.Fprintf(w, "First start: sign in as %s (it is not shown again; change it with PUT /api/v1/session/password)\n", d.firstAdmin)
 	}
 	fmt.Fprintf(w, "Try: voxflow flows simulate examples-flows/support-line.yaml --temporal %s --input 2\n", d.Temporal.FrontendHostPort())
 	fmt.Fprintln(w, "     voxflow calls list")
