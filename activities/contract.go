@@ -59,10 +59,16 @@ const (
 	ActTransfer = "media.Transfer"
 	ActHangup   = "media.Hangup"
 
-	ActHTTP      = "voxflow.HTTP"
-	ActSaveCDR   = "voxflow.SaveCDR"
-	ActEnqueue   = "routing.Enqueue"
-	ActLoadFlows = "voxflow.LoadFlows"
+	// ActOriginate places an outbound call from a media worker (the
+	// session it creates is keyed by the call ID, as for inbound calls).
+	ActOriginate = "media.Originate"
+
+	ActHTTP = "voxflow.HTTP"
+	// ActPickMediaWorker picks the least-loaded live media worker.
+	ActPickMediaWorker = "voxflow.PickMediaWorker"
+	ActSaveCDR         = "voxflow.SaveCDR"
+	ActEnqueue         = "routing.Enqueue"
+	ActLoadFlows       = "voxflow.LoadFlows"
 )
 
 // Prompt is something to say to the caller: text rendered by TTS, or an audio file.
@@ -159,6 +165,39 @@ type HangupInput struct {
 	CallID  string   `json:"call_id"`
 	Prompts []Prompt `json:"prompts,omitempty"`
 	Reason  string   `json:"reason,omitempty"`
+}
+
+// OriginateInput places a call to To (a SIP URI, or a number sent through
+// the worker's configured trunk) and waits until it is answered.
+type OriginateInput struct {
+	CallID  string            `json:"call_id"`
+	To      string            `json:"to"`
+	From    string            `json:"from,omitempty"`
+	Timeout time.Duration     `json:"timeout"` // ring time
+	Headers map[string]string `json:"headers,omitempty"`
+}
+
+// Originate outcomes.
+const (
+	OriginateAnswered = "answered"
+	OriginateNoAnswer = "no_answer"
+	OriginateBusy     = "busy"
+	OriginateFailed   = "failed"
+)
+
+// OriginateResult tells whether the callee answered.
+type OriginateResult struct {
+	Outcome string `json:"outcome"`
+	// SIPStatus is the final SIP response code when it was not answered.
+	SIPStatus int `json:"sip_status,omitempty"`
+}
+
+// MediaWorker is one live media worker as the registry sees it.
+type MediaWorker struct {
+	ID        string    `json:"id"`
+	Queue     string    `json:"queue"`
+	LiveCalls int       `json:"live_calls"`
+	SeenAt    time.Time `json:"seen_at"`
 }
 
 // HTTPInput is a rendered request of an http node.
