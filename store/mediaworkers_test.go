@@ -1,0 +1,66 @@
+package store
+
+import (
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/voxflow/voxflow/activities"
+)
+
+func TestMediaWorkers(t *testing.T) {
+	eachStore(t, func(t *testing.T, s *Store) {
+		now := time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)
+		s.now = func() time.Time { return now }
+
+		if ws := must[[]activities.MediaWorker](t)(s.MediaWorkers(ctx, 10*time.Second)); len(ws) != 0 {
+			t.Fatalf("empty registry: %+v", ws)
+		}
+		ok(t, s.ReportMediaWorker(ctx, activities.MediaWorker{ID: "b", LiveCalls: 3}))
+		ok(t, s.ReportMediaWorker(ctx, activities.MediaWorker{ID: "a", Queue: "media-a", LiveCalls: 3}))
+		ok(t, s.ReportMediaWorker(ctx, activities.MediaWorker{ID: "c", Queue: "media-c", LiveCalls: 7}))
+		// Upsert: c now has one call.
+		ok(t, s.ReportMediaWorker(ctx, activities.MediaWorker{ID: "c", Queue: "media-c", LiveCalls: 1}))
+		// Stale: seen 30 s ago.
+		ok(t, s.ReportMediaWorker(ctx, activities.MediaWorker{ID: "old", Queue: "media-old", SeenAt: now.Add(-30 * time.Second)}))
+		// Draining: live_calls -1.
+		ok(t, s.ReportMediaWorker(ctx, activities.MediaWorker{ID: "drain", Queue: "media-drain", LiveCalls: -1}))
+		if err := s.ReportMediaWorker(ctx, activities.MediaWorker{}); !errors.Is(err, ErrInvalid) {
+			t.Fatalf("empty ID: %v, want ErrInvalid", err)
+		}
+
+		ws := must[[]activities.MediaWorker](t)(s.MediaWorkers(ctx, 10*time.Second))
+		want := []activities.MediaWorker{
+			{ID: "c", Queue: "media-c", LiveCalls: 1, SeenAt: now},
+			{ID: "a", Queue: "media-a", LiveCalls: 3, SeenAt: now},
+			{ID: "b", Queue: "media-b", LiveCalls: 3, SeenAt: now},
+		}
+		if len(ws) != len(want) {
+			t.Fatalf("MediaWorkers = %+v, want %+v", ws, want)
+		}
+		for i := range want {
+			if ws[i] != want[i] {
+				t.Fatalf("MediaWorkers[%d] = %+v, want %+v", i, ws[i], want[i])
+			}
+		}
+		// A wider window includes the stale one.
+		if ws := must[[]activities.MediaWorker](t)(s.MediaWorkers(ctx, time.Minute)); len(ws) != 4 || ws[0].ID != "old" {
+			t.Fatalf("MediaWorkers(1m) = %+v", ws)
+		}
+		// Time passes: nobody is fresh.
+		now = now.Add(11 * time.Second)
+		if ws := must[[]activities.MediaWorker](t)(s.MediaWorkers(ctx, 10*time.Second)); len(ws) != 0 {
+			t.Fatalf("after 11s: %+v", ws)
+		}
+		ok(t, s.ReportMediaWorker(ctx, activities.MediaWorker{ID: "a", Queue: "media-a", LiveCalls: 0}))
+		ok(t, s.RemoveMediaWorker(ctx, "b"))
+		ok(t, s.RemoveMediaWorker(ctx, "never-there"))
+		ws = must[[]activities.MediaWorker](t)(s.MediaWorkers(ctx, 10*time.Second))
+		if len(ws) != 1 || ws[0].ID != "a" || ws[0].LiveCalls != 0 {
+			t.Fatalf("after re-report: %+v", ws)
+		}
+		if _, err := s.MediaWorkers(ctx, 0); err == nil {
+			t.Fatal("MediaWorkers(0) succeeded")
+		}
+	})
+}
