@@ -35,6 +35,9 @@ type Activities struct {
 	Flows  FlowLoader
 	CDRs   CDRSink
 	Router Router
+	// Workers, when set, serves voxflow.PickMediaWorker (least-loaded
+	// media worker for outbound calls).
+	Workers WorkerRegistry
 }
 
 // Register adds the shared activities to a worker on activities.SharedQueue.
@@ -43,6 +46,9 @@ func (a *Activities) Register(w activities.Registrar) {
 	w.RegisterActivityWithOptions(a.saveCDR, activity.RegisterOptions{Name: activities.ActSaveCDR})
 	w.RegisterActivityWithOptions(a.loadFlows, activity.RegisterOptions{Name: activities.ActLoadFlows})
 	w.RegisterActivityWithOptions(a.enqueue, activity.RegisterOptions{Name: activities.ActEnqueue})
+	if a.Workers != nil {
+		w.RegisterActivityWithOptions(a.pickMediaWorker, activity.RegisterOptions{Name: activities.ActPickMediaWorker})
+	}
 }
 
 func (a *Activities) saveCDR(ctx context.Context, rec activities.CallRecord) error {

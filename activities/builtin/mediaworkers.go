@@ -1,0 +1,59 @@
+package builtin
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"go.temporal.io/sdk/temporal"
+
+	"github.com/voxflow/voxflow/activities"
+)
+
+// WorkerRegistry lists the live media workers (the store fits): those seen
+// within freshWithin and not draining.
+type WorkerRegistry interface {
+	MediaWorkers(ctx context.Context, freshWithin time.Duration) ([]activities.MediaWorker, error)
+}
+
+// ErrTypeNoMediaWorker is the (non-retryable) application error type of
+// PickMediaWorker when no media worker reported itself recently.
+const ErrTypeNoMediaWorker = "NoMediaWorker"
+
+// MediaWorkerFreshness is how recently a media worker must have reported
+// itself to be picked (workers report every 2 s).
+const MediaWorkerFreshness = 10 * time.Second
+
+// pickMediaWorker returns the fresh media worker with the fewest live calls,
+// ties broken by ID.
+func (a *Activities) pickMediaWorker(ctx context.Context) (activities.MediaWorker, error) {
+	ws, err := a.Workers.MediaWorkers(ctx, MediaWorkerFreshness)
+	if err != nil {
+		return activities.MediaWorker{}, fmt.Errorf("pick media worker: %w", err)
+	}
+	return PickLeastLoaded(ws)
+}
+
+// PickLeastLoaded picks the worker with the fewest live calls (ties by ID),
+// ignoring unavailable ones (negative LiveCalls). With none it returns a
+// non-retryable application error of type ErrTypeNoMediaWorker.
+func PickLeastLoaded(ws []activities.MediaWorker) (activities.MediaWorker, error) {
+	var best *activities.MediaWorker
+	for i := range ws {
+		w := &ws[i]
+		if w.LiveCalls < 0 || w.ID == "" {
+			continue
+		}
+		if best == nil || w.LiveCalls < best.LiveCalls || (w.LiveCalls == best.LiveCalls && w.ID < best.ID) {
+			best = w
+		}
+	}
+	if best == nil {
+		return activities.MediaWorker{}, temporal.NewNonRetryableApplicationError(
+			"no live media worker reported itself in the last "+MediaWorkerFreshness.String(), ErrTypeNoMediaWorker, nil)
+	}
+	if best.Queue == "" {
+		best.Queue = activities.MediaQueue(best.ID)
+	}
+	return *best, nil
+}
