@@ -297,6 +297,10 @@ const (
 	OutcomeTransferred = "transferred"
 	OutcomeMaxSteps    = "max_steps"
 	OutcomeFailed      = "failed"
+	// OutcomeMediaLost: the media worker died and the callback failed.
+	OutcomeMediaLost = "media_lost"
+	// Outbound calls that were never answered end with the originate
+	// outcome: OriginateNoAnswer, OriginateBusy or OriginateFailed.
 )
 
 // Error types that cross the activity boundary. Engine code matches them by

@@ -83,6 +83,17 @@ func TestCLISimulateEmbedded(t *testing.T) {
 		t.Errorf("simulate --json = %+v", res)
 	}
 
+	// The appointment reminder is an outbound call: the flow places it first.
+	code, out, errs = voxflow(t, "", "flows", "simulate", "../examples-flows/appointment-reminder.yaml",
+		"--outbound", "--to", "+15550100", "--input", "1", "--json")
+	var outRes simJSON
+	if code != 0 || json.Unmarshal([]byte(out), &outRes) != nil {
+		t.Fatalf("outbound simulate: code %d\n%s%s", code, out, errs)
+	}
+	if strings.Join(outRes.Path, ">") != "load>remind>confirm>confirmed" || outRes.Vars["status"] != "confirmed" {
+		t.Errorf("outbound simulate = %+v", outRes)
+	}
+
 	code, out, errs = voxflow(t, "1234#\n9\n", "flows", "simulate", "../examples-flows/bank-ivr.yaml", "--from", "+15550100")
 	if code != 0 {
 		t.Fatalf("interactive simulate: code %d\n%s%s", code, out, errs)

@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -111,7 +112,21 @@ func AwaitCall(ctx context.Context, c client.Client, callID string, out any) err
 // SIPCallStarter starts CallWorkflow for calls a SIP media worker answered.
 func SIPCallStarter(c client.Client) func(context.Context, sipworker.CallStart) error {
 	return func(ctx context.Context, s sipworker.CallStart) error {
-		_, err := StartCall(ctx, c, engine.CallInput{Call: s.Call, Flow: s.Flow, Vars: s.Vars, MediaQueue: s.MediaQueue})
+		_, err := StartCall(ctx, c, engine.CallInput{Call: s.Call, Flow: s.Flow, Vars: s.Vars, MediaQueue: s.MediaQueue,
+			Recovery: engine.Recovery{CallbackTo: callbackURI(s.Call.Headers["From"])}})
 		return err
 	}
+}
+
+// callbackURI is the caller's address from a From header value
+// ("Name" <sip:+1555@host:port>;tag=x -> sip:+1555@host:port), so a
+// callback after a media worker dies reaches the phone that called.
+func callbackURI(from string) string {
+	if i := strings.IndexByte(from, '<'); i >= 0 {
+		if j := strings.IndexByte(from[i:], '>'); j > 0 {
+			return from[i+1 : i+j]
+		}
+	}
+	uri, _, _ := strings.Cut(from, ";")
+	return strings.TrimSpace(uri)
 }

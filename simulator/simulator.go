@@ -34,6 +34,8 @@ type Request struct {
 	In     io.Reader
 	// Out, when set, receives a live transcript.
 	Out io.Writer
+	// Outbound places the call to To instead of taking an inbound one.
+	Outbound bool
 }
 
 // Result is what the call did.
@@ -72,6 +74,7 @@ func Run(ctx context.Context, c client.Client, ch *text.Channel, req Request) (*
 		Subflows:   req.Subflows,
 		Vars:       req.Vars,
 		MediaQueue: ch.Queue(),
+		Outbound:   outbound(req, ch),
 	})
 	if err != nil {
 		return nil, err
@@ -132,6 +135,8 @@ func consume(sess *text.Session, req Request, res *Result, stop <-chan struct{})
 			if lines == nil {
 				printf(req.Out, "[%s] caller: %s\n", e.Node, e.Text)
 			}
+		case text.EventAnswered:
+			printf(req.Out, "-- call to %s answered\n", e.Text)
 		case text.EventTransfer:
 			printf(req.Out, "[%s] transferred to %s\n", e.Node, e.Text)
 		case text.EventRecord:
@@ -165,4 +170,12 @@ func printf(w io.Writer, format string, args ...any) {
 	if w != nil {
 		fmt.Fprintf(w, format, args...)
 	}
+}
+
+// outbound makes the call an outbound one placed through the text channel.
+func outbound(req Request, ch *text.Channel) *engine.Outbound {
+	if !req.Outbound {
+		return nil
+	}
+	return &engine.Outbound{To: req.To, From: req.From, MediaQueue: ch.Queue()}
 }

@@ -818,3 +818,75 @@ func TestSubflowErrorRecordBridge(t *testing.T) {
 		t.Errorf("vars = %v outcome = %s", rec.Vars, rec.Outcome)
 	}
 }
+
+func TestOutboundCall(t *testing.T) {
+	t.Run("answered runs the flow", func(t *testing.T) {
+		h := newHarness(t, "1")
+		rec := h.runInput(engine.CallInput{
+			Flow:     activities.FlowSource{Name: "menu-test", Version: 1, Source: menuFlow},
+			Outbound: &engine.Outbound{To: "+15550100", MediaQueue: "media-test"},
+		})
+		if rec.Outcome != activities.OutcomeCompleted || path(rec) != "hello>menu>sales>bye" {
+			t.Errorf("outcome %s path %s", rec.Outcome, path(rec))
+		}
+	})
+	t.Run("unanswered ends with the originate outcome", func(t *testing.T) {
+		h := newHarness(t)
+		h.ch.Close(callID) // nobody there to answer
+		rec := h.runInput(engine.CallInput{
+			Flow:     activities.FlowSource{Name: "menu-test", Version: 1, Source: menuFlow},
+			Outbound: &engine.Outbound{To: "+15550100", MediaQueue: "media-test"},
+		})
+		if rec.Outcome != activities.OriginateNoAnswer || len(rec.Path) != 0 {
+			t.Errorf("outcome %s path %s", rec.Outcome, path(rec))
+		}
+	})
+}
+
+// A media worker that dies mid-call: the engine notices the timeout, calls
+// the caller back through another worker and resumes at the last menu.
+func TestMediaLossCallsBack(t *testing.T) {
+	h := newHarness(t)
+	var picked int
+	h.env.RegisterActivityWithOptions(func(ctx context.Context) (activities.MediaWorker, error) {
+		picked++
+		return activities.MediaWorker{ID: "b", Queue: "media-test"}, nil
+	}, activity.RegisterOptions{Name: activities.ActPickMediaWorker})
+	collects := 0
+	var prompts [][]activities.Prompt
+	h.env.OnActivity(activities.ActCollect, mock.Anything, mock.Anything).Return(
+		func(ctx context.Context, in activities.CollectInput) (activities.CollectResult, error) {
+			collects++
+			prompts = append(prompts, in.Prompts)
+			if collects == 1 {
+				return activities.CollectResult{}, temporal.NewTimeoutError(enumspb.TIMEOUT_TYPE_HEARTBEAT, nil)
+			}
+			return activities.CollectResult{Kind: activities.InputDTMF, Digits: "2"}, nil
+		})
+	rec := h.run(menuFlow)
+	if got := path(rec); got != "hello>menu>menu>billing>bye" {
+		t.Errorf("path = %s", got)
+	}
+	if rec.Path[1].Outcome != "callback" || !strings.Contains(rec.Path[1].Error, "media worker lost") {
+		t.Errorf("lost step = %+v", rec.Path[1])
+	}
+	if picked != 1 || rec.Outcome != activities.OutcomeCompleted || rec.Vars["choice"] != "billing" {
+		t.Errorf("picked %d outcome %s vars %v", picked, rec.Outcome, rec.Vars)
+	}
+	if len(prompts) != 2 || prompts[1][0].Text != "Sorry, we were cut off. Let's continue where we left off." {
+		t.Errorf("callback prompts = %+v", prompts)
+	}
+}
+
+func TestMediaLossWithoutCallbackEnds(t *testing.T) {
+	h := newHarness(t)
+	h.env.OnActivity(activities.ActCollect, mock.Anything, mock.Anything).Return(activities.CollectResult{},
+		temporal.NewTimeoutError(enumspb.TIMEOUT_TYPE_SCHEDULE_TO_START, nil))
+	rec := h.runInput(engine.CallInput{
+		Flow:     activities.FlowSource{Name: "hangup-test", Version: 1, Source: hangupFlow},
+		Recovery: engine.Recovery{Disabled: true},
+	})
+	if rec.Outcome != activities.OutcomeMediaLost || path(rec) != "menu>wrap" || rec.Vars["wrapped"] != true {
+		t.Errorf("outcome %s path %s vars %v", rec.Outcome, path(rec), rec.Vars)
+	}
+}

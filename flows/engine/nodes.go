@@ -25,6 +25,8 @@ func (c *call) step() {
 	case errors.Is(err, errCallGone):
 		// Nothing more to do with the caller; the main loop runs on_hangup.
 		exit, next = "caller_hangup", ""
+	case errors.Is(err, errMediaLost) && n.OnError == "":
+		exit, next = c.recoverMedia(n)
 	case err != nil && n.OnError != "":
 		exit, next = "on_error", n.OnError
 	case err != nil:
@@ -639,6 +641,9 @@ func (c *call) media(name string, in, out any) error {
 	if activities.IsType(err, activities.ErrTypeCallGone) {
 		c.markHungUp()
 		return errCallGone
+	}
+	if isMediaLost(err) {
+		return fmt.Errorf("%w: %v", errMediaLost, err)
 	}
 	return err
 }

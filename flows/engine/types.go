@@ -25,6 +25,11 @@ type CallInput struct {
 	Vars map[string]any `json:"vars,omitempty"`
 	// MediaQueue is the task queue of the media worker (or channel) holding the call.
 	MediaQueue string `json:"media_queue"`
+	// Outbound, when set, makes this an outbound call: the workflow places
+	// it first and runs the flow once it is answered.
+	Outbound *Outbound `json:"outbound,omitempty"`
+	// Recovery says what happens when the media worker holding the call dies.
+	Recovery Recovery `json:"recovery,omitempty"`
 	// Limits override engine limits (tests use small values).
 	Limits Limits `json:"limits,omitempty"`
 	// Resume carries state across continue-as-new.
@@ -45,6 +50,27 @@ type Limits struct {
 	MediaHeartbeat time.Duration `json:"media_heartbeat,omitempty"`
 }
 
+// Outbound describes the call to place.
+type Outbound struct {
+	To   string `json:"to"`
+	From string `json:"from,omitempty"`
+	// RingTimeout bounds the ringing (default DefaultRingTimeout).
+	RingTimeout time.Duration `json:"ring_timeout,omitempty"`
+	// MediaQueue pins the media worker; empty picks the least-loaded one.
+	MediaQueue string `json:"media_queue,omitempty"`
+}
+
+// Recovery configures the callback after a media worker dies mid-call:
+// the workflow notices (schedule-to-start or heartbeat timeout), waits
+// Delay, calls the caller back through another worker and resumes at the
+// last menu or gather. A node's own on_error takes precedence.
+type Recovery struct {
+	Disabled bool `json:"disabled,omitempty"`
+	// CallbackTo is whom to call back (default: call.from).
+	CallbackTo string        `json:"callback_to,omitempty"`
+	Delay      time.Duration `json:"delay,omitempty"`
+}
+
 // Engine defaults.
 const (
 	DefaultHistoryEvents     = 8000
@@ -55,6 +81,10 @@ const (
 	DefaultQueueTimeout      = 10 * time.Minute
 	DefaultRecordMax         = 2 * time.Minute
 	DefaultTransferTimeout   = 30 * time.Second
+	DefaultRingTimeout       = 30 * time.Second
+	DefaultRecoveryDelay     = 3 * time.Second
+	// MaxRecoveries bounds callbacks per call.
+	MaxRecoveries = 2
 )
 
 // Frame is one level of the flow call stack (the main flow, then subflows).
@@ -77,6 +107,7 @@ type ResumeState struct {
 	Input        string                  `json:"input,omitempty"`
 	Recordings   []string                `json:"recordings,omitempty"`
 	LoadedFlows  []activities.FlowSource `json:"loaded_flows,omitempty"`
+	Recoveries   int                     `json:"recoveries,omitempty"`
 	ContinuedRun int                     `json:"continued_runs"`
 }
 

@@ -42,6 +42,7 @@ type call struct {
 	input      string
 	recordings []string
 	continued  int
+	recoveries int
 
 	hangupCh workflow.ReceiveChannel
 	// pending holds prompts of play nodes not yet sent, so that a play
@@ -56,6 +57,15 @@ func CallWorkflow(ctx workflow.Context, in CallInput) (activities.CallRecord, er
 	c := &call{ctx: ctx, in: in, flows: map[string]*flows.Flow{}}
 	logger := workflow.GetLogger(ctx)
 
+	if in.Flow.Source == "" && in.Resume == nil {
+		// Started by name: pin the latest published version once; the
+		// result is in the history, so replays and resets see the same.
+		src, err := c.load(in.Flow.Name)
+		if err != nil {
+			return activities.CallRecord{}, err
+		}
+		in.Flow, c.in.Flow = src, src
+	}
 	main, err := c.parse(in.Flow)
 	if err != nil {
 		return activities.CallRecord{}, temporal.NewNonRetryableApplicationError(err.Error(), activities.ErrTypeBadInput, err)
@@ -89,6 +99,9 @@ func CallWorkflow(ctx workflow.Context, in CallInput) (activities.CallRecord, er
 		}
 	}
 
+	if in.Outbound != nil && in.Resume == nil {
+		c.placeCall(in.Outbound)
+	}
 	for {
 		c.pollHangup()
 		if c.hungUp && !c.inHangup {
@@ -162,6 +175,7 @@ func (c *call) restore(r *ResumeState) {
 	c.input = r.Input
 	c.recordings = r.Recordings
 	c.continued = r.ContinuedRun
+	c.recoveries = r.Recoveries
 	for _, src := range r.LoadedFlows {
 		if _, err := c.parse(src); err == nil {
 			c.loaded = append(c.loaded, src)
@@ -183,7 +197,7 @@ func (c *call) continueInput() CallInput {
 	next.Resume = &ResumeState{
 		Stack: c.stack, Steps: c.steps, Path: c.path, HungUp: c.hungUp, InHangup: c.inHangup,
 		Outcome: c.outcome, Input: c.input, Recordings: c.recordings,
-		LoadedFlows: c.loaded, ContinuedRun: c.continued + 1,
+		LoadedFlows: c.loaded, ContinuedRun: c.continued + 1, Recoveries: c.recoveries,
 	}
 	return next
 }

@@ -10,12 +10,16 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/voxflow/voxflow/activities"
+	"github.com/voxflow/voxflow/flows"
+	"github.com/voxflow/voxflow/flows/engine"
 	"github.com/voxflow/voxflow/ops"
+	"github.com/voxflow/voxflow/platform"
 )
 
 func newCallsCmd() *cobra.Command {
 	cmd := &cobra.Command{Use: "calls", Short: "Find, inspect, replay and reset calls"}
-	cmd.AddCommand(newCallsListCmd(), newCallsShowCmd(), newCallsStuckCmd(), newCallsReplayCmd(), newCallsResetCmd())
+	cmd.AddCommand(newCallsListCmd(), newCallsShowCmd(), newCallsStuckCmd(), newCallsReplayCmd(), newCallsResetCmd(), newCallsOriginateCmd())
 	return cmd
 }
 
@@ -222,5 +226,55 @@ func newCallsResetCmd() *cobra.Command {
 	cmd.Flags().StringVar(&node, "to-node", "", "node to go back to (required)")
 	cmd.Flags().StringVar(&reason, "reason", "", "why (kept in the history)")
 	_ = cmd.MarkFlagRequired("to-node")
+	return cmd
+}
+
+func newCallsOriginateCmd() *cobra.Command {
+	var (
+		tf       temporalFlags
+		flow     string
+		to, from string
+		ring     time.Duration
+		vars     []string
+	)
+	cmd := &cobra.Command{
+		Use:   "originate --flow FLOW --to DESTINATION",
+		Short: "Place an outbound call that runs a published flow once answered",
+		Long: `Starts a call to DESTINATION (a SIP URI, or a number sent through the media
+worker's trunk) on the least-loaded media worker; when it is answered the
+flow's latest published version runs. Prints the call ID.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			overrides, err := parseVars(vars)
+			if err != nil {
+				return err
+			}
+			c, err := tf.dial()
+			if err != nil {
+				return err
+			}
+			defer c.Close()
+			id := platform.NewCallID()
+			_, err = platform.StartCall(cmd.Context(), c, engine.CallInput{
+				Call:     flows.CallInfo{ID: id, From: from, To: to, Channel: "sip", StartedAt: time.Now().UTC()},
+				Flow:     activities.FlowSource{Name: flow},
+				Vars:     overrides,
+				Outbound: &engine.Outbound{To: to, From: from, RingTimeout: ring},
+			})
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "call %s placed to %s (follow it with: voxflow calls show %s)\n", id, to, id)
+			return nil
+		},
+	}
+	tf.register(cmd)
+	cmd.Flags().StringVar(&flow, "flow", "", "published flow to run (required)")
+	cmd.Flags().StringVar(&to, "to", "", "whom to call: sip:user@host:port or a number (required)")
+	cmd.Flags().StringVar(&from, "from", "", "caller ID to present")
+	cmd.Flags().DurationVar(&ring, "ring", 30*time.Second, "how long to ring")
+	cmd.Flags().StringArrayVar(&vars, "var", nil, "override a variable's initial value: name=value")
+	_ = cmd.MarkFlagRequired("flow")
+	_ = cmd.MarkFlagRequired("to")
 	return cmd
 }

@@ -124,6 +124,7 @@ func newSimulateCmd() *cobra.Command {
 		inputs   []string
 		vars     []string
 		asJSON   bool
+		outbound bool
 		from, to string
 	)
 	cmd := &cobra.Command{
@@ -158,7 +159,7 @@ so the call shows up in 'voxflow calls' and its record in the store.`,
 					overrides["crm_url"] = env.crmURL
 				}
 			}
-			req := simulator.Request{Flow: main.source, Subflows: subs, From: from, To: to, Vars: overrides}
+			req := simulator.Request{Flow: main.source, Subflows: subs, From: from, To: to, Vars: overrides, Outbound: outbound}
 			if cmd.Flags().Changed("input") {
 				req.Inputs = inputs
 			} else {
@@ -185,7 +186,8 @@ so the call shows up in 'voxflow calls' and its record in the store.`,
 	f.StringArrayVar(&vars, "var", nil, "override a variable's initial value: name=value (value is JSON or a string)")
 	f.BoolVar(&asJSON, "json", false, "print one JSON object: path, prompts, vars, outcome")
 	f.StringVar(&from, "from", "+15550100", "caller number (call.from)")
-	f.StringVar(&to, "to", "simulator", "dialled number (call.to)")
+	f.StringVar(&to, "to", "simulator", "dialled number (call.to); with --outbound, whom the flow calls")
+	f.BoolVar(&outbound, "outbound", false, "an outbound call: the flow places the call to --to first (e.g. appointment-reminder)")
 	return cmd
 }
 

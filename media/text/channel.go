@@ -25,6 +25,7 @@ const (
 	EventRecord   = "record"   // a recording was taken
 	EventTransfer = "transfer" // the caller was transferred
 	EventHangup   = "hangup"   // the call ended
+	EventAnswered = "answered" // an outbound call (or callback) was answered
 )
 
 // Event is one thing that happened on the channel.
@@ -103,6 +104,7 @@ func (c *Channel) Register(w activities.Registrar) {
 	w.RegisterActivityWithOptions(c.record, activity.RegisterOptions{Name: activities.ActRecord})
 	w.RegisterActivityWithOptions(c.transfer, activity.RegisterOptions{Name: activities.ActTransfer})
 	w.RegisterActivityWithOptions(c.hangupCall, activity.RegisterOptions{Name: activities.ActHangup})
+	w.RegisterActivityWithOptions(c.originate, activity.RegisterOptions{Name: activities.ActOriginate})
 }
 
 // Session is one text conversation.
@@ -344,4 +346,16 @@ func (c *Channel) hangupCall(ctx context.Context, in activities.HangupInput) err
 	s.emit(Event{Kind: EventHangup, Text: in.Reason})
 	c.Close(in.CallID)
 	return nil
+}
+
+// originate "rings" a text participant: the call is answered when a session
+// for the call ID was opened (the simulator opens it before starting an
+// outbound call), and goes unanswered otherwise.
+func (c *Channel) originate(ctx context.Context, in activities.OriginateInput) (activities.OriginateResult, error) {
+	s, err := c.session(in.CallID)
+	if err != nil {
+		return activities.OriginateResult{Outcome: activities.OriginateNoAnswer}, nil
+	}
+	s.emit(Event{Kind: EventAnswered, Text: in.To})
+	return activities.OriginateResult{Outcome: activities.OriginateAnswered}, nil
 }
