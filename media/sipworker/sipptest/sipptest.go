@@ -25,7 +25,7 @@ func Need(t testing.TB) string {
 	t.Helper()
 	path, err := exec.LookPath("sipp")
 	if err != nil {
-		t.Skip("sipp not installed (apt-get install sip-tester)")
+		t.Fatal("sipp is not installed: run scripts/test, which installs the sip-tester package (or apt-get install -y sip-tester)")
 	}
 	return path
 }
@@ -91,10 +91,16 @@ func FreeUDPPair(t testing.TB) int {
 // Call is one SIPp run.
 type Call struct {
 	Scenario string // path of the XML
-	Target   string // host:port of the SIP endpoint
-	Service  string // [service]: the dialled number
-	TCP      bool
-	Timeout  time.Duration // whole run (default 30s)
+	// Target is the host:port of the SIP endpoint; empty runs SIPp as a
+	// UAS (it waits for a call on Port).
+	Target string
+	// Port is SIPp's SIP port (default: a free one).
+	Port int
+	// Args are extra SIPp arguments (e.g. "-rtp_echo").
+	Args    []string
+	Service string // [service]: the dialled number
+	TCP     bool
+	Timeout time.Duration // whole run (default 30s)
 	// Files are written to SIPp's working directory first (pcaps a
 	// scenario plays by relative path).
 	Files map[string][]byte
@@ -125,14 +131,22 @@ func Start(t testing.TB, c Call) (wait func() Result) {
 			t.Fatal(err)
 		}
 	}
-	port := FreePort(t)
+	port := c.Port
+	if port == 0 {
+		port = FreePort(t)
+	}
 	media := FreeUDPPair(t)
-	args := []string{c.Target, "-sf", c.Scenario, "-m", "1", "-l", "1",
+	var args []string
+	if c.Target != "" {
+		args = append(args, c.Target)
+	}
+	args = append(args, "-sf", c.Scenario, "-m", "1", "-l", "1",
 		"-i", "127.0.0.1", "-p", strconv.Itoa(port), "-mp", strconv.Itoa(media),
-		"-timeout", strconv.Itoa(int(c.Timeout.Seconds())) + "s", "-timeout_error",
+		"-timeout", strconv.Itoa(int(c.Timeout.Seconds()))+"s", "-timeout_error",
 		"-trace_err", "-error_file", filepath.Join(dir, "err.log"),
 		"-trace_msg", "-message_file", filepath.Join(dir, "msg.log"),
-		"-nostdin"}
+		"-nostdin")
+	args = append(args, c.Args...)
 	if c.Service != "" {
 		args = append(args, "-s", c.Service)
 	}
@@ -241,7 +255,7 @@ func StartBaresip(t testing.TB) *Baresip {
 	t.Helper()
 	bin, err := exec.LookPath("baresip")
 	if err != nil {
-		t.Skip("baresip not installed (apt-get install baresip)")
+		t.Fatal("baresip is not installed: run scripts/test, which installs it (or apt-get install -y baresip)")
 	}
 	dir := t.TempDir()
 	silence := filepath.Join(dir, "silence.wav")
