@@ -17,7 +17,8 @@ func newEngineCmd() *cobra.Command {
 		Use:   "engine",
 		Short: "Run the call engine worker against an external Temporal (production)",
 		Long: `Runs CallWorkflow on the voxflow-engine task queue. With --store it also
-runs the shared activities (HTTP, call records, subflow loading) on the
+runs the shared activities (HTTP, call records, subflow loading, picking
+the least-loaded media worker for outbound calls) on the
 voxflow-activities queue. Run as many replicas as you need.`,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			c, err := tf.dial()
@@ -37,7 +38,7 @@ voxflow-activities queue. Run as many replicas as you need.`,
 					return err
 				}
 				defer s.Close()
-				acts := &builtin.Activities{HTTP: builtin.NewHTTPCaller(), Flows: platform.StoreFlows{Store: s}, CDRs: s, Router: builtin.NoAgents{}}
+				acts := &builtin.Activities{HTTP: builtin.NewHTTPCaller(), Flows: platform.StoreFlows{Store: s}, CDRs: s, Router: builtin.NoAgents{}, Workers: s}
 				sw, err := platform.StartShared(c, acts)
 				if err != nil {
 					return err

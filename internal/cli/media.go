@@ -25,6 +25,7 @@ func newMediaCmd() *cobra.Command {
 		vars         map[string]string
 		drainTimeout time.Duration
 		verbose      bool
+		trunk        sipworker.Trunk
 	)
 	cmd := &cobra.Command{
 		Use:   "media",
@@ -34,7 +35,13 @@ dialled number in the store, starts a CallWorkflow for each call and serves
 its media activities (prompts, DTMF, recording, transfer, hangup) on the
 task queue media-<id>. Run one per machine behind a SIP load balancer; on
 SIGTERM it stops taking calls (503), lets live calls finish (--drain-timeout)
-and exits.`,
+and exits.
+
+Outbound calls (media.Originate) go to a SIP URI directly, or, for a bare
+number, through --trunk (digest credentials --trunk-user and --trunk-password,
+or $VOXFLOW_TRUNK_PASSWORD). The worker reports its load to the store every
+2 s, so voxflow.PickMediaWorker can send outbound calls to the least-loaded
+worker.`,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx := cmd.Context()
 			level := slog.LevelInfo
@@ -73,6 +80,15 @@ and exits.`,
 			defer s.Close()
 			cfg.Temporal = c
 			cfg.Numbers, cfg.Flows = s, platform.StoreFlows{Store: s}
+			cfg.Registry = s
+			if trunk.Password == "" {
+				trunk.Password = os.Getenv("VOXFLOW_TRUNK_PASSWORD")
+			}
+			if trunk.URI != "" {
+				cfg.Trunk = &trunk
+			} else if trunk.Username != "" || trunk.Password != "" {
+				return fmt.Errorf("--trunk-user/--trunk-password need --trunk")
+			}
 			cfg.StartCall = platform.SIPCallStarter(c)
 			cfg.SignalHangup = platform.HangupSignaler(c)
 			if len(vars) > 0 {
@@ -108,6 +124,10 @@ and exits.`,
 	f.StringVar(&cfg.PromptDir, "prompt-dir", "", "directory for relative audio prompt paths")
 	f.StringToStringVar(&vars, "var", nil, "variable given to every call, e.g. --var crm_url=http://crm.local/api (repeatable)")
 	f.DurationVar(&drainTimeout, "drain-timeout", 5*time.Minute, "how long live calls may run on after SIGTERM")
+	f.StringVar(&trunk.URI, "trunk", "", "SIP trunk for outbound calls to bare numbers, e.g. sip:sip.example.net:5060;transport=tcp")
+	f.StringVar(&trunk.Username, "trunk-user", "", "digest username for the trunk")
+	f.StringVar(&trunk.Password, "trunk-password", "", "digest password for the trunk (default: $VOXFLOW_TRUNK_PASSWORD)")
+	f.StringVar(&cfg.OriginateFrom, "from", "", "caller ID of outbound calls that give none (number or SIP URI)")
 	f.BoolVar(&verbose, "verbose", false, "debug logging")
 	return cmd
 }

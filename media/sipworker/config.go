@@ -92,6 +92,37 @@ type Config struct {
 	// TemporalTimeout bounds each Temporal call the worker makes itself
 	// (start workflow, hangup signal); default 10s.
 	TemporalTimeout time.Duration
+
+	// Trunk is where media.Originate sends calls to bare numbers; nil
+	// allows only calls to SIP URIs.
+	Trunk *Trunk
+	// OriginateFrom is the caller ID of originated calls when the request
+	// has none: a number/user (sent as sip:<it>@<trunk or our host>) or a
+	// SIP URI. Empty leaves sipgo's default.
+	OriginateFrom string
+
+	// Registry, when set, is told every ReportInterval (default 2s) that
+	// the worker is alive and how many calls it holds, for least-loaded
+	// originate (store.Store fits). A draining worker reports -1 calls; on
+	// Close it removes itself when the registry has
+	// RemoveMediaWorker(ctx, id) error, else reports -1.
+	Registry       Registry
+	ReportInterval time.Duration
+}
+
+// Trunk is a SIP trunk for outbound calls.
+type Trunk struct {
+	// URI of the trunk, e.g. "sip:sip.example.net:5060;transport=tcp"; a
+	// bare number N is sent to this URI with user part N.
+	URI string
+	// Username and Password answer digest challenges (401/407) of the trunk;
+	// empty Password means no authentication.
+	Username, Password string
+}
+
+// Registry records live media workers (store.Store fits).
+type Registry interface {
+	ReportMediaWorker(ctx context.Context, w activities.MediaWorker) error
 }
 
 func (c *Config) defaults() error {
@@ -121,6 +152,14 @@ func (c *Config) defaults() error {
 	}
 	if _, _, err := splitHostPort(c.SIPAddr); err != nil {
 		return err
+	}
+	if c.Trunk != nil {
+		if _, err := c.Trunk.uri(); err != nil {
+			return err
+		}
+	}
+	if c.ReportInterval <= 0 {
+		c.ReportInterval = 2 * time.Second
 	}
 	return nil
 }

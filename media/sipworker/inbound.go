@@ -171,28 +171,7 @@ func (w *Worker) serveDialog(d *diago.DialogServerSession) {
 	s.log.Info("call answered", "from", start.Call.From, "to", number, "flow", src.Name, "version", src.Version)
 	w.goBackground(func() { w.launch(s, start) })
 
-	select {
-	case <-dctx.Done():
-		s.stop(endCaller)
-	case <-s.ctx.Done():
-	}
-	cause := s.cause.Load()
-	if cause == endCaller {
-		w.goBackground(func() { w.signalHangup(s) })
-	} else {
-		if cause == endShutdown {
-			w.goBackground(func() { w.signalHangup(s) })
-		}
-		byeCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		if err := d.Hangup(byeCtx); err != nil && dctx.Err() == nil {
-			s.log.Debug("bye", "error", err)
-		}
-		cancel()
-	}
-	_ = med.Close()
-	s.media.Wait()
-	s.log.Info("call ended", "cause", causeName(cause))
-	close(s.done)
+	w.holdCall(s, dctx, d.Hangup)
 }
 
 func causeName(c int32) string {

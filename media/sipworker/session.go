@@ -30,9 +30,15 @@ type session struct {
 	id        string // voxflow call ID (workflow call-<id>)
 	sipCallID string
 	w         *Worker
-	d         *diago.DialogServerSession
-	med       *diago.DialogMedia
-	log       *slog.Logger
+	// d is the dialog of an inbound call, dc of an originated one (the
+	// other is nil).
+	d   *diago.DialogServerSession
+	dc  *diago.DialogClientSession
+	med *diago.DialogMedia
+	// peer is the host:port the call's INVITE came from or went to: a bare
+	// number given to a blind transfer is sent there.
+	peer string
+	log  *slog.Logger
 
 	// ctx is cancelled when the call ends, whoever ends it; every media
 	// activity of the call runs under it.
@@ -74,10 +80,19 @@ type session struct {
 	playMu sync.Mutex
 }
 
+// newSession builds the session of an answered inbound call.
 func newSession(w *Worker, id string, d *diago.DialogServerSession, med *diago.DialogMedia) *session {
+	s := newMediaSession(w, id, d.InviteRequest.CallID().Value(), med, behindNAT(d.InviteRequest))
+	s.d, s.peer = d, d.InviteRequest.Source()
+	return s
+}
+
+// newMediaSession builds a session around negotiated media; nat latches
+// RTP onto the first source (see vrtp.NewSourceFilter).
+func newMediaSession(w *Worker, id, sipCallID string, med *diago.DialogMedia, nat bool) *session {
 	ctx, cancel := context.WithCancel(context.Background())
 	s := &session{
-		id: id, sipCallID: d.InviteRequest.CallID().Value(), w: w, d: d, med: med,
+		id: id, sipCallID: sipCallID, w: w, med: med,
 		ctx: ctx, cancel: cancel, done: make(chan struct{}), launched: make(chan struct{}), signalled: make(chan struct{}),
 		digitSig: make(chan struct{}, 1), taps: map[int]func([]int16){}, dtmfPT: -1, dtmfSendPT: -1,
 	}
@@ -92,19 +107,23 @@ func newSession(w *Worker, id string, d *diago.DialogServerSession, med *diago.D
 		}
 	}
 	remote, _ := netip.ParseAddrPort(ms.Raddr.String())
-	s.source = vrtp.NewSourceFilter(remote, behindNAT(d.InviteRequest))
+	s.source = vrtp.NewSourceFilter(remote, nat)
 	return s
 }
 
 // behindNAT guesses whether the caller's media comes from another address
 // than its SDP says: the SDP address differs from the host that sent the
 // INVITE. Then RTP latches onto the first source and replies go there.
-func behindNAT(req *sip.Request) bool {
-	sdpAddr, err := offerAddress(req.Body())
+func behindNAT(req *sip.Request) bool { return sdpElsewhere(req.Body(), req.Source()) }
+
+// sdpElsewhere reports whether the SDP's connection address differs from
+// the host that sent the message carrying it.
+func sdpElsewhere(body []byte, source string) bool {
+	sdpAddr, err := offerAddress(body)
 	if err != nil {
 		return false
 	}
-	src, err := netip.ParseAddrPort(req.Source())
+	src, err := netip.ParseAddrPort(source)
 	if err != nil {
 		return false
 	}

@@ -58,14 +58,19 @@ func (w *Worker) transfer(ctx context.Context, in activities.TransferInput) (act
 	rctx, rcancel := context.WithTimeout(ctx, timeout)
 	defer rcancel()
 	final := make(chan int, 1)
-	err = s.d.ReferOptions(rctx, target, diago.ReferServerOptions{OnNotify: func(code int) {
+	onNotify := func(code int) {
 		if code >= 200 {
 			select {
 			case final <- code:
 			default:
 			}
 		}
-	}})
+	}
+	if s.dc != nil {
+		err = s.dc.ReferOptions(rctx, target, diago.ReferClientOptions{OnNotify: onNotify})
+	} else {
+		err = s.d.ReferOptions(rctx, target, diago.ReferServerOptions{OnNotify: onNotify})
+	}
 	if err != nil {
 		if s.gone() {
 			return activities.TransferResult{}, activities.NewCallGone(s.id)
@@ -105,7 +110,7 @@ func (s *session) referTarget(to string) (sip.Uri, error) {
 	}
 	raw := to
 	if !strings.Contains(to, ":") || strings.HasPrefix(to, "+") {
-		host := s.d.InviteRequest.Source()
+		host := s.peer
 		if h, p, err := net.SplitHostPort(host); err == nil {
 			host = net.JoinHostPort(h, p)
 		}

@@ -45,6 +45,11 @@ type Worker struct {
 	liveCalls atomic.Int64
 	// bg tracks goroutines the worker starts besides the SIP stack's own.
 	bg sync.WaitGroup
+
+	// Registry reporting (nil channels without a registry).
+	reportNow  chan struct{}
+	reportStop chan struct{}
+	reportDone chan struct{}
 }
 
 // Start listens for SIP on cfg.SIPAddr (UDP and TCP) and, when cfg.Temporal
@@ -115,6 +120,9 @@ func Start(ctx context.Context, cfg Config) (*Worker, error) {
 			return nil, fmt.Errorf("sipworker: start media activity worker on %s: %w", w.Queue(), err)
 		}
 	}
+	if cfg.Registry != nil {
+		w.startReporting()
+	}
 	ok = true
 	w.log.Info("SIP media worker listening", "addr", cfg.SIPAddr, "queue", w.Queue())
 	return w, nil
@@ -133,6 +141,7 @@ func (w *Worker) Register(r activities.Registrar) {
 	r.RegisterActivityWithOptions(w.record, activity.RegisterOptions{Name: activities.ActRecord})
 	r.RegisterActivityWithOptions(w.transfer, activity.RegisterOptions{Name: activities.ActTransfer})
 	r.RegisterActivityWithOptions(w.hangupCall, activity.RegisterOptions{Name: activities.ActHangup})
+	r.RegisterActivityWithOptions(w.originate, activity.RegisterOptions{Name: activities.ActOriginate})
 }
 
 // Drain stops accepting calls (new INVITEs get 503, OPTIONS too so a load
@@ -140,6 +149,7 @@ func (w *Worker) Register(r activities.Registrar) {
 // or for ctx.
 func (w *Worker) Drain(ctx context.Context) error {
 	w.draining.Store(true)
+	w.reportSoon()
 	tick := time.NewTicker(20 * time.Millisecond)
 	defer tick.Stop()
 	for w.inflight.Load() > 0 {
@@ -159,6 +169,7 @@ func (w *Worker) Close() error {
 		return nil
 	}
 	w.draining.Store(true)
+	w.stopReporting()
 	w.mu.Lock()
 	live := make([]*session, 0, len(w.sessions))
 	for _, s := range w.sessions {
@@ -255,5 +266,80 @@ func (w *Worker) respond(req *sip.Request, tx sip.ServerTransaction, code int, r
 	}
 	if err := tx.Respond(res); err != nil {
 		w.log.Debug("respond", "code", code, "method", req.Method.String(), "error", err)
+	}
+}
+
+// report is what the registry is told: calls ringing or live, or -1 while
+// draining (not to be picked).
+func (w *Worker) report() activities.MediaWorker {
+	calls := int(w.inflight.Load())
+	if w.draining.Load() {
+		calls = -1
+	}
+	return activities.MediaWorker{ID: w.cfg.ID, Queue: w.Queue(), LiveCalls: calls, SeenAt: time.Now().UTC()}
+}
+
+// startReporting tells the registry every ReportInterval that the worker
+// is alive and how loaded it is.
+func (w *Worker) startReporting() {
+	w.reportNow = make(chan struct{}, 1)
+	w.reportStop = make(chan struct{})
+	w.reportDone = make(chan struct{})
+	go func() {
+		defer close(w.reportDone)
+		t := time.NewTicker(w.cfg.ReportInterval)
+		defer t.Stop()
+		failing := false
+		for {
+			ctx, cancel := context.WithTimeout(context.Background(), w.cfg.ReportInterval)
+			err := w.cfg.Registry.ReportMediaWorker(ctx, w.report())
+			cancel()
+			switch {
+			case err != nil && !failing:
+				w.log.Warn("report to media worker registry", "error", err)
+			case err == nil && failing:
+				w.log.Info("reporting to media worker registry again")
+			}
+			failing = err != nil
+			select {
+			case <-t.C:
+			case <-w.reportNow:
+			case <-w.reportStop:
+				return
+			}
+		}
+	}()
+}
+
+// reportSoon reports now rather than at the next tick.
+func (w *Worker) reportSoon() {
+	if w.reportNow == nil {
+		return
+	}
+	select {
+	case w.reportNow <- struct{}{}:
+	default:
+	}
+}
+
+// stopReporting ends reporting and takes the worker out of the registry.
+func (w *Worker) stopReporting() {
+	if w.reportStop == nil {
+		return
+	}
+	close(w.reportStop)
+	<-w.reportDone
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	var err error
+	if r, ok := w.cfg.Registry.(interface {
+		RemoveMediaWorker(ctx context.Context, id string) error
+	}); ok {
+		err = r.RemoveMediaWorker(ctx, w.cfg.ID)
+	} else {
+		err = w.cfg.Registry.ReportMediaWorker(ctx, w.report()) // draining: -1
+	}
+	if err != nil {
+		w.log.Warn("leave media worker registry", "error", err)
 	}
 }

@@ -77,7 +77,7 @@ type rig struct {
 	scripts sync.WaitGroup
 }
 
-func newRig(t *testing.T, script func(ctx context.Context, w *Worker, call CallStart)) *rig {
+func newRig(t *testing.T, script func(ctx context.Context, w *Worker, call CallStart), opts ...func(*Config)) *rig {
 	t.Helper()
 	port := sipptest.FreePort(t)
 	r := &rig{t: t, addr: "127.0.0.1:" + strconv.Itoa(port), script: script}
@@ -86,7 +86,7 @@ func newRig(t *testing.T, script func(ctx context.Context, w *Worker, call CallS
 		level = slog.LevelDebug
 	}
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
-	w, err := Start(context.Background(), Config{
+	cfg := Config{
 		ID: "test", SIPAddr: r.addr,
 		Numbers: fakeNumbers{
 			flows: map[string]string{"1000": "menu", "5000": "slow"},
@@ -115,7 +115,11 @@ func newRig(t *testing.T, script func(ctx context.Context, w *Worker, call CallS
 			r.mu.Unlock()
 			return nil
 		},
-	})
+	}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	w, err := Start(context.Background(), cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -157,6 +157,7 @@ func (d *Dev) startWorkers() error {
 	d.Channel = text.NewChannel("dev-text", platform.HangupSignaler(d.Client))
 	acts := &builtin.Activities{
 		HTTP: builtin.NewHTTPCaller(), Flows: platform.StoreFlows{Store: d.Store}, CDRs: d.Store, Router: builtin.NoAgents{},
+		Workers: d.Store,
 	}
 	engineW, err := platform.StartEngine(d.Client)
 	if err != nil {
@@ -216,6 +217,7 @@ func (d *Dev) startSIP(ctx context.Context) error {
 		TTS:          tts.NewCached(tts.NewDefault(d.cfg.Logger), tts.DefaultCacheBytes, filepath.Join(d.cfg.DataDir, "prompts")),
 		RecordDir:    filepath.Join(d.cfg.DataDir, "recordings"),
 		Logger:       d.cfg.Logger.With("component", "sip"),
+		Registry:     d.Store,
 	})
 	if err != nil {
 		return fmt.Errorf("start SIP media worker on %s: %w: choose another address with --sip (or --sip off)", d.cfg.SIPAddr, err)

@@ -1,0 +1,346 @@
+package sipworker
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/netip"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/emiago/diago"
+	"github.com/emiago/sipgo"
+	"github.com/emiago/sipgo/sip"
+
+	"github.com/voxflow/voxflow/activities"
+)
+
+// defaultRingTimeout is how long an originated call rings when the request
+// gives no timeout.
+const defaultRingTimeout = 30 * time.Second
+
+// uri parses the trunk's URI.
+func (t *Trunk) uri() (sip.Uri, error) {
+	raw := strings.TrimSpace(t.URI)
+	if !strings.HasPrefix(strings.ToLower(raw), "sip:") && !strings.HasPrefix(strings.ToLower(raw), "sips:") {
+		raw = "sip:" + raw
+	}
+	var u sip.Uri
+	if err := sip.ParseUri(raw, &u); err != nil || u.Host == "" {
+		return sip.Uri{}, fmt.Errorf("sipworker: trunk URI %q is not a SIP URI with a host", t.URI)
+	}
+	return u, nil
+}
+
+// originateTarget resolves the destination of an outbound call: a SIP URI
+// (or user@host) is called directly; a bare number or user goes to the
+// trunk's URI with that user part.
+func (w *Worker) originateTarget(to string) (u sip.Uri, viaTrunk bool, err error) {
+	to = strings.TrimSpace(to)
+	if to == "" {
+		return sip.Uri{}, false, errors.New("originate: empty destination")
+	}
+	lower := strings.ToLower(to)
+	raw := to
+	switch {
+	case strings.HasPrefix(lower, "sip:"), strings.HasPrefix(lower, "sips:"):
+	case strings.Contains(to, "@"):
+		raw = "sip:" + to
+	case strings.ContainsAny(to, ":;<> \t"):
+		return sip.Uri{}, false, fmt.Errorf("originate: destination %q is not a SIP URI or number", to)
+	default:
+		if w.cfg.Trunk == nil {
+			return sip.Uri{}, false, fmt.Errorf("originate: %q is a number and no trunk is configured (give a sip: URI or configure a trunk)", to)
+		}
+		u, err := w.cfg.Trunk.uri()
+		if err != nil {
+			return sip.Uri{}, false, err
+		}
+		u.User = to
+		return u, true, nil
+	}
+	if err := sip.ParseUri(raw, &u); err != nil {
+		return sip.Uri{}, false, fmt.Errorf("originate: destination %q: %w", to, err)
+	}
+	if u.Host == "" {
+		return sip.Uri{}, false, fmt.Errorf("originate: destination %q has no host", to)
+	}
+	// A URI on the trunk's host is authenticated like a trunk call.
+	if w.cfg.Trunk != nil {
+		if tu, err := w.cfg.Trunk.uri(); err == nil && strings.EqualFold(tu.Host, u.Host) {
+			viaTrunk = true
+		}
+	}
+	return u, viaTrunk, nil
+}
+
+// fromHeader is the From of an outbound call: the request's caller ID, else
+// Config.OriginateFrom; nil leaves sipgo's default.
+func (w *Worker) fromHeader(from string, target sip.Uri, viaTrunk bool) (*sip.FromHeader, error) {
+	from = strings.TrimSpace(from)
+	if from == "" {
+		from = strings.TrimSpace(w.cfg.OriginateFrom)
+	}
+	if from == "" {
+		return nil, nil
+	}
+	h := &sip.FromHeader{Params: sip.NewParams()}
+	lower := strings.ToLower(from)
+	if strings.HasPrefix(lower, "sip:") || strings.HasPrefix(lower, "sips:") {
+		if err := sip.ParseUri(from, &h.Address); err != nil || h.Address.Host == "" {
+			return nil, fmt.Errorf("originate: caller %q is not a SIP URI with a host", from)
+		}
+		return h, nil
+	}
+	if strings.ContainsAny(from, ":;<>@ \t") {
+		return nil, fmt.Errorf("originate: caller %q is not a SIP URI or number", from)
+	}
+	host := target.Host
+	if !viaTrunk {
+		if w.cfg.ExternalHost != "" {
+			host = w.cfg.ExternalHost
+		} else if h, _, err := splitHostPort(w.cfg.SIPAddr); err == nil && h != "0.0.0.0" && h != "::" {
+			host = h
+		}
+	}
+	h.Address = sip.Uri{User: from, Host: host}
+	return h, nil
+}
+
+// reservedHeaders are set by the SIP stack; an originate request may not
+// override them.
+var reservedHeaders = map[string]bool{
+	"via": true, "from": true, "to": true, "call-id": true, "cseq": true, "contact": true,
+	"content-type": true, "content-length": true, "max-forwards": true, "route": true,
+	"record-route": true, "authorization": true, "proxy-authorization": true,
+}
+
+// outcomeOf maps a final SIP response to an originate outcome.
+func outcomeOf(code int) string {
+	switch code {
+	case sip.StatusBusyHere, sip.StatusGlobalBusyEverywhere:
+		return activities.OriginateBusy
+	case sip.StatusTemporarilyUnavailable, sip.StatusRequestTimeout, sip.StatusRequestTerminated:
+		return activities.OriginateNoAnswer
+	}
+	return activities.OriginateFailed
+}
+
+// dialogResponse finds the final response in an INVITE error.
+func dialogResponse(err error) *sip.Response {
+	var v sipgo.ErrDialogResponse
+	if errors.As(err, &v) {
+		return v.Res
+	}
+	var p *sipgo.ErrDialogResponse
+	if errors.As(err, &p) && p != nil {
+		return p.Res
+	}
+	return nil
+}
+
+// originate places an outbound call and, once answered, holds it as a
+// session under in.CallID like an inbound call: the other media activities
+// work on it and the callee's BYE signals hangup to the call's workflow.
+func (w *Worker) originate(ctx context.Context, in activities.OriginateInput) (activities.OriginateResult, error) {
+	if in.CallID == "" {
+		return activities.OriginateResult{}, activities.NewBadInput(errors.New("originate: call_id is required"))
+	}
+	if _, err := w.session(in.CallID); err == nil {
+		// Already answered (a repeated request): the call is there.
+		return activities.OriginateResult{Outcome: activities.OriginateAnswered}, nil
+	}
+	target, viaTrunk, err := w.originateTarget(in.To)
+	if err != nil {
+		return activities.OriginateResult{}, activities.NewBadInput(err)
+	}
+	from, err := w.fromHeader(in.From, target, viaTrunk)
+	if err != nil {
+		return activities.OriginateResult{}, activities.NewBadInput(err)
+	}
+	log := w.log.With("call", in.CallID, "to", target.String())
+	if w.draining.Load() {
+		log.Info("originate refused: draining")
+		return activities.OriginateResult{Outcome: activities.OriginateFailed, SIPStatus: sip.StatusServiceUnavailable}, nil
+	}
+	timeout := in.Timeout
+	if timeout <= 0 {
+		timeout = defaultRingTimeout
+	}
+
+	w.inflight.Add(1)
+	handedOff := false
+	defer func() {
+		if !handedOff {
+			w.inflight.Add(-1)
+		}
+	}()
+	defer heartbeat(ctx)()
+
+	d, err := w.dg.NewDialog(target, diago.NewDialogOptions{})
+	if err != nil {
+		return activities.OriginateResult{}, fmt.Errorf("originate to %s: %w", target.String(), err)
+	}
+	opts := diago.InviteClientOptions{Headers: []sip.Header{}}
+	if from != nil {
+		opts.Headers = append(opts.Headers, from)
+	}
+	for k, v := range in.Headers {
+		if reservedHeaders[strings.ToLower(strings.TrimSpace(k))] {
+			log.Warn("originate: header not sent (set by the SIP stack)", "header", k)
+			continue
+		}
+		opts.Headers = append(opts.Headers, sip.NewHeader(strings.TrimSpace(k), v))
+	}
+	if viaTrunk && w.cfg.Trunk.Password != "" {
+		opts.Username, opts.Password = w.cfg.Trunk.Username, w.cfg.Trunk.Password
+	}
+
+	// Ringing ends by answer, a final response, the ring timeout or the
+	// activity's cancellation. Both of the latter send CANCEL once the callee
+	// answered anything (RFC 3261 9.1); before any response there is
+	// nothing to cancel and the transaction is dropped.
+	var responded, timedOut atomic.Bool
+	opts.OnResponse = func(res *sip.Response) error {
+		responded.Store(true)
+		if res.IsProvisional() && res.StatusCode != sip.StatusTrying {
+			log.Debug("originate: progress", "code", res.StatusCode)
+		}
+		return nil
+	}
+	ringCtx, ringCancel := context.WithCancelCause(context.WithoutCancel(ctx))
+	defer ringCancel(nil)
+	stopRinging := func(cause error) {
+		if !responded.Load() {
+			cause = sipgo.WaitAnswerForceCancelErr
+		}
+		ringCancel(cause)
+	}
+	ringTimer := time.AfterFunc(timeout, func() {
+		timedOut.Store(true)
+		stopRinging(errors.New("ring timeout"))
+	})
+	defer ringTimer.Stop()
+	stopOnCancel := context.AfterFunc(ctx, func() { stopRinging(context.Cause(ctx)) })
+	defer stopOnCancel()
+
+	var live atomic.Pointer[session]
+	opts.OnMediaUpdate = func(m *diago.DialogMedia) {
+		if s := live.Load(); s != nil {
+			if ms := m.MediaSession(); ms != nil {
+				remote, _ := netip.ParseAddrPort(ms.Raddr.String())
+				s.source.SetRemote(remote)
+				s.log.Info("media updated", "remote", remote)
+			}
+		}
+	}
+
+	log.Info("originate", "timeout", timeout, "via_trunk", viaTrunk)
+	med, err := d.Invite(ringCtx, opts)
+	ringTimer.Stop()
+	if err != nil {
+		res := d.InviteResponse
+		if res != nil && res.IsSuccess() {
+			// Answered while we cancelled: acknowledge and hang up.
+			w.goBackground(func() {
+				bctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+				defer cancel()
+				_ = d.Ack(bctx)
+				_ = d.Hangup(bctx)
+				_ = d.Close()
+			})
+		} else {
+			_ = d.Close()
+		}
+		code := 0
+		if res != nil && !res.IsProvisional() {
+			code = res.StatusCode
+		}
+		switch {
+		case timedOut.Load():
+			log.Info("originate: no answer", "after", timeout, "cancelled", responded.Load(), "code", code)
+			return activities.OriginateResult{Outcome: activities.OriginateNoAnswer, SIPStatus: code}, nil
+		case ctx.Err() != nil:
+			log.Info("originate: cancelled", "code", code)
+			return activities.OriginateResult{}, ctx.Err()
+		}
+		if fr := dialogResponse(err); fr != nil {
+			out := outcomeOf(fr.StatusCode)
+			log.Info("originate: not answered", "outcome", out, "code", fr.StatusCode, "reason", fr.Reason)
+			return activities.OriginateResult{Outcome: out, SIPStatus: fr.StatusCode}, nil
+		}
+		log.Warn("originate failed", "error", err)
+		return activities.OriginateResult{Outcome: activities.OriginateFailed, SIPStatus: code}, nil
+	}
+
+	// Answered: ACK, then hold the call like an inbound one.
+	actx, acancel := context.WithTimeout(context.Background(), 5*time.Second)
+	err = d.Ack(actx)
+	acancel()
+	hangup := func() {
+		bctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = d.Hangup(bctx)
+		_ = med.Close()
+		_ = d.Close()
+	}
+	if err != nil {
+		hangup()
+		return activities.OriginateResult{}, fmt.Errorf("originate to %s: ACK: %w", target.String(), err)
+	}
+	res := d.InviteResponse
+	s := newMediaSession(w, in.CallID, d.InviteRequest.CallID().Value(), med, sdpElsewhere(res.Body(), res.Source()))
+	s.dc, s.peer = d, res.Source()
+	close(s.launched) // the call's workflow is the one originating it
+	live.Store(s)
+	if err := s.startMedia(); err != nil {
+		hangup()
+		return activities.OriginateResult{}, fmt.Errorf("originate to %s: start media: %w", target.String(), err)
+	}
+	w.addSession(s)
+	if ctx.Err() != nil {
+		// Cancelled as the callee answered: the flow no longer wants the call.
+		s.stop(endLocal)
+	}
+	handedOff = true
+	w.goBackground(func() {
+		defer w.inflight.Add(-1)
+		defer w.removeSession(s)
+		w.holdCall(s, d.Context(), d.Hangup)
+		_ = d.Close()
+	})
+	if err := ctx.Err(); err != nil {
+		return activities.OriginateResult{}, err
+	}
+	s.log.Info("originated call answered", "to", target.String())
+	return activities.OriginateResult{Outcome: activities.OriginateAnswered}, nil
+}
+
+// holdCall waits for the call to end, by the remote party's BYE (dctx
+// ends: the workflow is signalled) or by the session (flow hangup,
+// transfer, shutdown: BYE sent), then tears its media down and closes s.done.
+func (w *Worker) holdCall(s *session, dctx context.Context, hangup func(context.Context) error) {
+	select {
+	case <-dctx.Done():
+		s.stop(endCaller)
+	case <-s.ctx.Done():
+	}
+	cause := s.cause.Load()
+	if cause == endCaller {
+		w.goBackground(func() { w.signalHangup(s) })
+	} else {
+		if cause == endShutdown {
+			w.goBackground(func() { w.signalHangup(s) })
+		}
+		byeCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		if err := hangup(byeCtx); err != nil && dctx.Err() == nil {
+			s.log.Debug("bye", "error", err)
+		}
+		cancel()
+	}
+	_ = s.med.Close()
+	s.media.Wait()
+	s.log.Info("call ended", "cause", causeName(cause))
+	close(s.done)
+}
