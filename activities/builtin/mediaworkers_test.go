@@ -20,7 +20,8 @@ func pick(t *testing.T, reg WorkerRegistry) (activities.MediaWorker, error) {
 	env := ts.NewTestActivityEnvironment()
 	a := &Activities{HTTP: NewHTTPCaller(), Router: NoAgents{}, Workers: reg}
 	a.Register(env)
-	val, err := env.ExecuteActivity(activities.ActPickMediaWorker)
+	// The engine passes one nil argument; the activity takes none.
+	val, err := env.ExecuteActivity(activities.ActPickMediaWorker, nil)
 	if err != nil {
 		return activities.MediaWorker{}, err
 	}
