@@ -21,8 +21,9 @@ type WorkerRegistry interface {
 const ErrTypeNoMediaWorker = "NoMediaWorker"
 
 // MediaWorkerFreshness is how recently a media worker must have reported
-// itself to be picked (workers report every 2 s).
-const MediaWorkerFreshness = 10 * time.Second
+// itself to be picked: three missed reports (workers report every 2 s)
+// take a dead worker out.
+const MediaWorkerFreshness = 6 * time.Second
 
 // pickMediaWorker returns the fresh media worker with the fewest live calls,
 // ties broken by ID.
