@@ -16,6 +16,7 @@ import (
 
 	"github.com/voxflow/voxflow/activities"
 	"github.com/voxflow/voxflow/activities/builtin"
+	"github.com/voxflow/voxflow/flows"
 	"github.com/voxflow/voxflow/flows/engine"
 	"github.com/voxflow/voxflow/internal/cli"
 	"github.com/voxflow/voxflow/internal/devtemporal/devtemporaltest"
@@ -141,11 +142,9 @@ func newSIPStack(t *testing.T) *sipStack {
 	w, err := sipworker.Start(ctx, sipworker.Config{
 		ID: "e2e-sip", SIPAddr: addr, Temporal: s.c,
 		Numbers: slowNumbers{s.store}, Flows: platform.StoreFlows{Store: s.store},
-		StartCall: func(ctx context.Context, c sipworker.CallStart) error {
-			_, err := platform.StartCall(ctx, s.c, engine.CallInput{Call: c.Call, Flow: c.Flow, Vars: c.Vars, MediaQueue: c.MediaQueue})
-			return err
-		},
+		StartCall:    platform.SIPCallStarter(s.c),
 		SignalHangup: platform.HangupSignaler(s.c),
+		Registry:     s.store,
 		CallVars:     map[string]any{"crm_url": s.crmURL},
 		TTS:          toneTTS{}, RecordDir: recordDir,
 		Logger: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level})),
@@ -407,6 +406,65 @@ func TestSIPBaresipMenu(t *testing.T) {
 	}
 	if !b.WaitOutput("session closed", 10*time.Second) {
 		t.Errorf("baresip did not see the hangup:\n%s", b.Output())
+	}
+	s.idle()
+}
+
+const outboundNotice = `name: outbound-notice
+entry: notice
+nodes:
+  notice:
+    type: play
+    say: "This is voxflow calling with a reminder."
+    next: confirm
+  confirm:
+    type: menu
+    prompt: "Press 1 to confirm."
+    timeout: 20s
+    options:
+      "1": bye
+  bye:
+    type: hangup
+    say: "Goodbye."
+`
+
+// An outbound call through the whole chain: CallWorkflow picks the
+// least-loaded media worker from the registry, the worker originates to a
+// SIPp callee, and the flow runs once it answers.
+func TestSIPOriginateThroughEngine(t *testing.T) {
+	s := newSIPStack(t)
+	ctx := context.Background()
+	if _, err := s.store.PublishSource(ctx, "outbound-notice", outboundNotice, "e2e", ""); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the media worker in the registry", func() bool {
+		ws, err := s.store.MediaWorkers(ctx, 10*time.Second)
+		return err == nil && len(ws) == 1
+	})
+	port := sipptest.FreePort(t)
+	wait := sipptest.Start(t, sipptest.Call{Scenario: sipptest.Scenario(t, "uas_answer.xml"), Port: port, Args: []string{"-rtp_echo"}, Timeout: 30 * time.Second})
+	time.Sleep(300 * time.Millisecond) // let SIPp bind
+	to := "sip:callee@127.0.0.1:" + strconv.Itoa(port)
+	id := platform.NewCallID()
+	if _, err := platform.StartCall(ctx, s.c, engine.CallInput{
+		Call:     flows.CallInfo{ID: id, From: "+15550199", To: to, Channel: "sip"},
+		Flow:     activities.FlowSource{Name: "outbound-notice"}, // pinned by the workflow
+		Outbound: &engine.Outbound{To: to, RingTimeout: 10 * time.Second},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	actx, cancel := context.WithTimeout(ctx, 40*time.Second)
+	defer cancel()
+	var rec activities.CallRecord
+	if err := platform.AwaitCall(actx, s.c, id, &rec); err != nil {
+		t.Fatal(err)
+	}
+	if res := wait(); res.Err != nil {
+		t.Fatalf("SIPp callee: %v\n%s", res.Err, res.Output)
+	}
+	// The callee listens for 3 s, then hangs up while the menu waits.
+	if pathOf(rec) != "notice>confirm" || rec.FlowVersion != 1 || rec.Outcome != activities.OutcomeHungUp || rec.Channel != "sip" {
+		t.Errorf("outbound call: outcome %s path %s version %d channel %s", rec.Outcome, pathOf(rec), rec.FlowVersion, rec.Channel)
 	}
 	s.idle()
 }

@@ -48,7 +48,7 @@ func newStack(t *testing.T) *stack {
 	crm := httptest.NewServer(stripPrefix(democrm.New()))
 	t.Cleanup(crm.Close)
 	s := &stack{t: t, c: c, namespace: ts.GetDefaultNamespace(), store: st, ch: text.NewChannel("e2e", platform.HangupSignaler(c)), crmURL: crm.URL + "/demo/crm"}
-	acts := &builtin.Activities{HTTP: builtin.NewHTTPCaller(), Flows: platform.StoreFlows{Store: st}, CDRs: st, Router: builtin.NoAgents{}}
+	acts := &builtin.Activities{HTTP: builtin.NewHTTPCaller(), Flows: platform.StoreFlows{Store: st}, CDRs: st, Router: builtin.NoAgents{}, Workers: st}
 	ew, err := platform.StartEngine(c)
 	if err != nil {
 		t.Fatal(err)
