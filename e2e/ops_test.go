@@ -2,9 +2,13 @@ package e2e
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"testing"
 	"time"
+
+	"go.temporal.io/sdk/activity"
+	"go.temporal.io/sdk/worker"
 
 	"github.com/voxflow/voxflow/activities"
 	"github.com/voxflow/voxflow/flows"
@@ -284,5 +288,81 @@ func TestStuckReportsFailingActivity(t *testing.T) {
 	}
 	if err := s.c.TerminateWorkflow(ctx, activities.WorkflowID(lc.id), "", "test over"); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// A media worker that dies mid-call (its host hangs: no result, no
+// heartbeat): the workflow notices within the heartbeat timeout, calls
+// the caller back through the least-loaded live worker from the registry,
+// resumes at the menu, and the CDR tells the story.
+func TestMediaWorkerDeathCallsBack(t *testing.T) {
+	s := newStack(t)
+	ctx := context.Background()
+
+	// Worker A answers the call, then its host dies during the menu.
+	dead := make(chan struct{})
+	t.Cleanup(func() { close(dead) })
+	wa := worker.New(s.c, activities.MediaQueue("dying"), worker.Options{})
+	hang := func(ctx context.Context, in activities.CollectInput) (activities.CollectResult, error) {
+		<-dead // never answers, never heartbeats
+		return activities.CollectResult{}, errors.New("unreachable")
+	}
+	wa.RegisterActivityWithOptions(hang, activity.RegisterOptions{Name: activities.ActCollect})
+	if err := wa.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(wa.Stop)
+
+	// The text channel is the live worker the callback goes through.
+	if err := s.store.ReportMediaWorker(ctx, activities.MediaWorker{ID: "e2e", Queue: s.ch.Queue()}); err != nil {
+		t.Fatal(err)
+	}
+	id := platform.NewCallID()
+	sess := s.ch.Open(id, []text.Input{text.ParseInput("2")})
+	t.Cleanup(func() { s.ch.Close(id) })
+	start := time.Now()
+	if _, err := platform.StartCall(ctx, s.c, engine.CallInput{
+		Call:       flows.CallInfo{ID: id, From: "+15550102", To: "1000", Channel: "sip", StartedAt: time.Now().UTC()},
+		Flow:       activities.FlowSource{Name: "two-menus", Version: 1, Source: twoMenus},
+		MediaQueue: activities.MediaQueue("dying"),
+		Limits:     engine.Limits{MediaHeartbeat: 2 * time.Second},
+		Recovery:   engine.Recovery{Delay: 200 * time.Millisecond},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	actx, cancel := context.WithTimeout(ctx, 60*time.Second)
+	defer cancel()
+	var rec activities.CallRecord
+	if err := platform.AwaitCall(actx, s.c, id, &rec); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("death noticed and call completed in %s", time.Since(start).Round(time.Millisecond))
+	if got := pathOf(rec); got != "greet>menu>menu>billing>bye>wrap" {
+		t.Errorf("path = %s", got)
+	}
+	lost := rec.Path[1]
+	if lost.Outcome != "callback" || !strings.Contains(lost.Error, "media worker lost") || !strings.Contains(lost.Error, "Heartbeat") {
+		t.Errorf("lost step = %+v", lost)
+	}
+	if took := lost.LeftAt.Sub(lost.EnteredAt); took > 15*time.Second {
+		t.Errorf("the workflow took %s to notice the dead worker", took)
+	}
+	if rec.Outcome != activities.OutcomeCompleted || rec.Vars["picked"] != "billing" {
+		t.Errorf("outcome %s vars %v", rec.Outcome, rec.Vars)
+	}
+	saw := false
+	for {
+		select {
+		case e := <-sess.Events():
+			if e.Kind == text.EventAnswered {
+				saw = true
+			}
+			continue
+		default:
+		}
+		break
+	}
+	if !saw {
+		t.Error("the callback was never answered on the live worker")
 	}
 }
