@@ -86,7 +86,7 @@ func New(cfg Config) (http.Handler, huma.API) {
 		"session": {Type: "apiKey", In: "cookie", Name: SessionCookie, Description: "A browser session from POST /api/v1/session."},
 	}
 	hc.OpenAPIPath = "/openapi"
-	hc.DocsPath = "/docs"
+	hc.DocsPath = "" // served by WebHandler from /openapi.json: huma's renderers load from a CDN
 	api := humago.New(mux, hc)
 	s := &server{cfg: cfg, api: api, log: cfg.Logger, sims: newSimHub(cfg.Sim)}
 	api.UseMiddleware(s.authenticate)

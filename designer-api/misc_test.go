@@ -109,14 +109,20 @@ func TestOpenAPIDocument(t *testing.T) {
 			t.Errorf("path %s outside %s", p, Prefix)
 		}
 	}
-	// The handler serves the document and the docs page without credentials.
+	// The handler serves the document without credentials; the docs page
+	// (WebHandler) renders it in the browser with no CDN.
 	h, _ := New(Config{})
-	for _, path := range []string{"/openapi.json", "/openapi.yaml", "/docs"} {
+	for _, path := range []string{"/openapi.json", "/openapi.yaml"} {
 		w := httptest.NewRecorder()
 		h.ServeHTTP(w, httptest.NewRequest(http.MethodGet, path, nil))
 		if w.Code != http.StatusOK {
 			t.Errorf("GET %s: %d", path, w.Code)
 		}
+	}
+	w0 := httptest.NewRecorder()
+	WebHandler().ServeHTTP(w0, httptest.NewRequest(http.MethodGet, "/docs", nil))
+	if w0.Code != http.StatusOK || !strings.Contains(w0.Body.String(), "API reference") || !strings.Contains(w0.Body.String(), "/docs.js") {
+		t.Errorf("GET /docs: %d %.200s", w0.Code, w0.Body.String())
 	}
 	// Without auth configured, protected operations answer 503, not 200.
 	w := httptest.NewRecorder()

@@ -18,7 +18,7 @@ import (
 // modules with no build step (web/vendor holds the YAML library as shipped
 // by its authors). web/e2e (the browser tests) is not embedded.
 //
-//go:embed web/index.html web/*.js web/*.css web/favicon.svg web/vendor
+//go:embed web/index.html web/docs.html web/*.js web/*.css web/favicon.svg web/vendor
 var webFiles embed.FS
 
 // FlowSchemaPath is where WebHandler serves the flow language's JSON Schema
@@ -55,7 +55,8 @@ func newWebAsset(name string, b []byte) webAsset {
 }
 
 // WebHandler serves the browser UI: the embedded assets, the flow JSON
-// Schema at FlowSchemaPath, and index.html for every other GET path that is
+// Schema at FlowSchemaPath, the API reference at /docs (rendered in the
+// page from /openapi.json, with no CDN: voxflow dev works offline), and index.html for every other GET path that is
 // not an asset (client-side routes such as /flows/support-line), so a
 // reload or a shared link opens the right screen. Paths under /api/ are
 // never answered with the page (404), so a mistyped API call fails loudly.
@@ -98,6 +99,9 @@ func WebHandler() http.Handler {
 		if p == "/api" || strings.HasPrefix(p, "/api/") {
 			http.NotFound(w, r)
 			return
+		}
+		if p == "/docs" {
+			p = "/docs.html" // the API reference, rendered from /openapi.json
 		}
 		a, ok := assets[p]
 		switch {

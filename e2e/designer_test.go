@@ -118,7 +118,7 @@ func frontDesigner(t *testing.T, devBase string) string {
 	}
 	proxy := httputil.NewSingleHostReverseProxy(target)
 	mux := http.NewServeMux()
-	for _, p := range []string{"/api/", "/openapi.json", "/openapi.yaml", "/docs", "/schemas/", "/healthz", "/metrics"} {
+	for _, p := range []string{"/api/", "/openapi.json", "/openapi.yaml", "/schemas/", "/healthz", "/metrics"} {
 		mux.Handle(p, proxy)
 	}
 	mux.Handle("/", designerapi.WebHandler())

@@ -228,7 +228,7 @@ func (d *Dev) startSIP(ctx context.Context) error {
 
 func (d *Dev) routes(api http.Handler) http.Handler {
 	mux := http.NewServeMux()
-	for _, p := range []string{"/api/", "/openapi.json", "/openapi.yaml", "/docs", "/schemas/"} {
+	for _, p := range []string{"/api/", "/openapi.json", "/openapi.yaml", "/schemas/"} {
 		mux.Handle(p, api)
 	}
 	mux.Handle("/", designerapi.WebHandler())
