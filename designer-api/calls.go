@@ -2,6 +2,7 @@ package designerapi
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -91,6 +92,10 @@ type CallOps interface {
 	Reset(ctx context.Context, callID, node, reason string) (string, error)
 	Terminate(ctx context.Context, callID, reason string) error
 	ReplayCheck(ctx context.Context, callID string) (ReplayResult, error)
+	// History returns the latest run's Temporal event history as JSON, in
+	// the format `temporal workflow show --output json` writes (the Temporal
+	// UI and the SDK's replayer read it).
+	History(ctx context.Context, callID string) (json.RawMessage, error)
 }
 
 // TimelineStep is one node of a call's timeline.
@@ -284,6 +289,7 @@ func (s *server) registerCalls(api huma.API) {
 		return nil, nil
 	})
 
+	s.registerCallHistory(api)
 	huma.Register(api, callOp("replay-call", http.MethodPost, "/calls/{id}/replay", RoleOperator,
 		"Replay the call's history against this build's engine code: is it deterministic?"),
 		func(ctx context.Context, in *callIDInput) (*replayOutput, error) {
@@ -295,6 +301,26 @@ func (s *server) registerCalls(api huma.API) {
 				return nil, s.fail("replay call", err)
 			}
 			return &replayOutput{Body: r}, nil
+		})
+}
+
+type historyOutput struct {
+	ContentType string `header:"Content-Type"`
+	Body        []byte
+}
+
+func (s *server) registerCallHistory(api huma.API) {
+	huma.Register(api, callOp("call-history", http.MethodGet, "/calls/{id}/history", RoleOperator,
+		"The call's Temporal event history as JSON (the format the Temporal CLI and UI read)"),
+		func(ctx context.Context, in *callIDInput) (*historyOutput, error) {
+			if err := s.needCalls(); err != nil {
+				return nil, err
+			}
+			h, err := s.cfg.Calls.History(ctx, in.CallID)
+			if err != nil {
+				return nil, s.fail("call history", err)
+			}
+			return &historyOutput{ContentType: "application/json", Body: h}, nil
 		})
 }
 

@@ -242,6 +242,13 @@ func (f *fakeCalls) Terminate(_ context.Context, id, reason string) error {
 	return nil
 }
 
+func (f *fakeCalls) History(_ context.Context, id string) (json.RawMessage, error) {
+	if _, err := f.Show(context.Background(), id); err != nil {
+		return nil, err
+	}
+	return json.RawMessage(`{"events":[{"eventId":"1","eventType":"EVENT_TYPE_WORKFLOW_EXECUTION_STARTED"}]}`), nil
+}
+
 func (f *fakeCalls) ReplayCheck(_ context.Context, id string) (ReplayResult, error) {
 	if _, err := f.Show(context.Background(), id); err != nil {
 		return ReplayResult{}, err

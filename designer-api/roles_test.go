@@ -58,6 +58,7 @@ func roleCases(e *testEnv, fx roleFixtures) map[string]roleCase {
 		"reset-call":      {params: map[string]string{"id": "c1"}, body: map[string]any{"node": "hello"}},
 		"terminate-call":  {params: map[string]string{"id": "c1"}},
 		"replay-call":     {params: map[string]string{"id": "c1"}},
+		"call-history":    {params: map[string]string{"id": "c1"}},
 		"search-cdrs":     {},
 		"get-cdr":         {params: map[string]string{"id": "cdr1"}},
 		"export-cdrs":     {query: "format=csv"},

@@ -8,8 +8,10 @@ package temporalops
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"google.golang.org/protobuf/encoding/protojson"
 	"log/slog"
 	"sync"
 	"time"
@@ -120,6 +122,19 @@ func (o *CallOps) Terminate(ctx context.Context, callID, reason string) error {
 		return fmt.Errorf("terminate call %s: %w", callID, mapErr(err))
 	}
 	return nil
+}
+
+// History returns the latest run's event history as protojson.
+func (o *CallOps) History(ctx context.Context, callID string) (json.RawMessage, error) {
+	h, err := ops.History(ctx, o.client, callID, "")
+	if err != nil {
+		return nil, mapErr(err)
+	}
+	b, err := protojson.Marshal(h)
+	if err != nil {
+		return nil, fmt.Errorf("encode history of call %s: %w", callID, err)
+	}
+	return b, nil
 }
 
 // ReplayCheck replays the call's latest run against this binary's engine.

@@ -1,9 +1,11 @@
 package temporalops
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
+	"go.temporal.io/sdk/client"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
@@ -146,6 +148,12 @@ func TestAdaptersOnTemporal(t *testing.T) {
 	w = do(http.MethodPost, "/calls/"+id+"/replay", http.StatusOK)
 	if !strings.Contains(w.Body.String(), `"deterministic":true`) {
 		t.Errorf("replay %s", w.Body.String())
+	}
+	// The history, as the Temporal CLI writes it, replays with the SDK.
+	w = do(http.MethodGet, "/calls/"+id+"/history", http.StatusOK)
+	hist, err := client.HistoryFromJSON(bytes.NewReader(w.Body.Bytes()), client.HistoryJSONOptions{})
+	if err != nil || len(hist.Events) < 3 || w.Header().Get("Content-Type") != "application/json" {
+		t.Errorf("history: %v, %d events, %s", err, len(hist.GetEvents()), w.Header().Get("Content-Type"))
 	}
 
 	// 1 -> sales_menu; reset to menu; 2 -> bye.
