@@ -48,7 +48,7 @@ type call struct {
 	// pending holds prompts of play nodes not yet sent, so that a play
 	// followed by a menu costs the caller one activity (one dispatch hop).
 	pending   []activities.Prompt
-	sayingSA  string // node last published in search attributes
+	publishedNode  string // node last published in search attributes
 	nodeSince time.Time
 }
 
@@ -330,10 +330,10 @@ func (c *call) leave(outcome string, err error) {
 // blocking ones are not published: that would cost a command each.
 func (c *call) publishNode() {
 	top := c.top()
-	if top == nil || top.Node == c.sayingSA {
+	if top == nil || top.Node == c.publishedNode {
 		return
 	}
-	c.sayingSA = top.Node
+	c.publishedNode = top.Node
 	if err := workflow.UpsertTypedSearchAttributes(c.ctx,
 		attrNode.ValueSet(top.Node), attrNodeSince.ValueSet(c.nodeSince)); err != nil {
 		workflow.GetLogger(c.ctx).Warn("upsert node search attribute", "error", err)
