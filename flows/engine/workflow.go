@@ -47,9 +47,9 @@ type call struct {
 	hangupCh workflow.ReceiveChannel
 	// pending holds prompts of play nodes not yet sent, so that a play
 	// followed by a menu costs the caller one activity (one dispatch hop).
-	pending   []activities.Prompt
-	publishedNode  string // node last published in search attributes
-	nodeSince time.Time
+	pending       []activities.Prompt
+	publishedNode string // node last published in search attributes
+	nodeSince     time.Time
 }
 
 // CallWorkflow runs one call through its flow.
