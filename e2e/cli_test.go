@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	designerapi "github.com/voxflow/voxflow/designer-api"
 	"github.com/voxflow/voxflow/internal/cli"
 	"github.com/voxflow/voxflow/media/sipworker/sipptest"
 	"github.com/voxflow/voxflow/platform/devstack"
@@ -207,6 +208,43 @@ func TestDevPlatformEndToEnd(t *testing.T) {
 	rec, err := dev.Store.CDR(ctx, res.CallID)
 	if err != nil || rec.Flow != "bank-ivr" {
 		t.Fatalf("CDR in the dev store: %+v %v", rec, err)
+	}
+
+	// Flows as code: push a directory (drafts, then publish), pull it back
+	// byte for byte, and a second push changes nothing.
+	auth, err := designerapi.NewAuth(dev.Store, designerapi.AuthOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	key, _, err := auth.CreateKey(ctx, "ci", designerapi.RolePublisher, "e2e")
+	if err != nil {
+		t.Fatal(err)
+	}
+	api := "http://" + httpAddr
+	src := t.TempDir()
+	const pushed = "# kept as written\nname: pushed-flow\nentry: hello\nnodes:\n  hello:\n    type: hangup\n    say: \"Hello from git\"\n"
+	os.WriteFile(filepath.Join(src, "pushed-flow.yaml"), []byte(pushed), 0o644)
+	code, out, errs = voxflow(t, "", "flows", "push", src, "--publish", "--api", api, "--key", key)
+	if code != 0 {
+		t.Fatalf("flows push: %d\n%s%s", code, out, errs)
+	}
+	if v, err := dev.Store.Published(ctx, "pushed-flow"); err != nil || v.Source != pushed {
+		t.Errorf("pushed flow published as %+v (%v)", v, err)
+	}
+	code, out, errs = voxflow(t, "", "flows", "push", src, "--publish", "--api", api, "--key", key)
+	if v, _ := dev.Store.Published(ctx, "pushed-flow"); code != 0 || v.Version != 1 {
+		t.Errorf("second push: code %d, version %d\n%s%s", code, v.Version, out, errs)
+	}
+	dst := t.TempDir()
+	code, out, errs = voxflow(t, "", "flows", "pull", dst, "--api", api, "--key", key)
+	got, _ := os.ReadFile(filepath.Join(dst, "pushed-flow.yaml"))
+	if code != 0 || string(got) != pushed {
+		t.Errorf("flows pull: %d %q\n%s%s", code, got, out, errs)
+	}
+	bad := filepath.Join(t.TempDir(), "broken.yaml")
+	os.WriteFile(bad, []byte("name: broken\nentry: nowhere\nnodes: {}\n"), 0o644)
+	if code, _, errs = voxflow(t, "", "flows", "push", filepath.Dir(bad), "--api", api, "--key", key); code == 0 || !strings.Contains(errs, "broken.yaml:") {
+		t.Errorf("pushing an invalid flow: code %d\n%s", code, errs)
 	}
 
 	// Restart on the same data directory: flows, the call record and the
