@@ -46,7 +46,9 @@ type Limits struct {
 	// MediaStartTimeout bounds how long a media activity may wait for its
 	// worker (a dead media worker is noticed within this).
 	MediaStartTimeout time.Duration `json:"media_start_timeout,omitempty"`
-	// MediaHeartbeat is the heartbeat timeout of media activities.
+	// MediaHeartbeat is the heartbeat timeout of media activities; keep it
+	// several times the workers' heartbeat cadence (the SIP worker beats
+	// every 2 s, the text channel every 2 s).
 	MediaHeartbeat time.Duration `json:"media_heartbeat,omitempty"`
 }
 
