@@ -405,7 +405,7 @@ func (c *call) play(pcm []int16, bargeIn bool) bool {
 	if bargeIn && c.pending() {
 		return true
 	}
-	src := &pcmSource{pcm: pcm, alaw: c.o.AudioPT == 8, done: make(chan struct{})}
+	src := vrtp.NewPCMSource(pcm, c.o.AudioPT == 8)
 	c.pacer.SetSource(src)
 	defer c.pacer.SetSource(nil)
 	var keys <-chan struct{}
@@ -414,7 +414,7 @@ func (c *call) play(pcm []int16, bargeIn bool) bool {
 	}
 	for {
 		select {
-		case <-src.done:
+		case <-src.Done():
 			return true
 		case <-keys:
 			// waitDigit pops before it waits: taking the signal loses no key.
@@ -467,33 +467,6 @@ func (c *call) readLoop() {
 			}
 		}
 	}
-}
-
-// pcmSource feeds one prompt to the pacer, a G.711 frame a tick.
-type pcmSource struct {
-	pcm     []int16
-	pos     int
-	alaw    bool
-	payload [FrameSamples]byte
-	frame   [FrameSamples]int16
-	once    sync.Once
-	done    chan struct{}
-}
-
-func (p *pcmSource) NextFrame() ([]byte, bool) {
-	if p.pos >= len(p.pcm) {
-		p.once.Do(func() { close(p.done) })
-		return nil, false
-	}
-	n := copy(p.frame[:], p.pcm[p.pos:])
-	clear(p.frame[n:])
-	p.pos += FrameSamples
-	if p.alaw {
-		g711.EncodeALaw(p.payload[:], p.frame[:])
-	} else {
-		g711.EncodeULaw(p.payload[:], p.frame[:])
-	}
-	return p.payload[:], true
 }
 
 // Tone is d of a sine at freq Hz, 8 kHz PCM, starting at phase 0: the

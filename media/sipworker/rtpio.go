@@ -6,7 +6,6 @@ import (
 	"io"
 	"net"
 	"slices"
-	"sync"
 	"time"
 
 	"github.com/emiago/diago/media"
@@ -176,33 +175,6 @@ func (s *session) trustedSource() bool {
 	return s.source.Allow(from.AddrPort())
 }
 
-// pcmSource feeds one prompt to the pacer, a G.711 frame a tick.
-type pcmSource struct {
-	pcm     []int16
-	pos     int
-	alaw    bool
-	frame   [frameSamples]int16
-	payload [frameSamples]byte
-	once    sync.Once
-	done    chan struct{}
-}
-
-func (p *pcmSource) NextFrame() ([]byte, bool) {
-	if p.pos >= len(p.pcm) {
-		p.once.Do(func() { close(p.done) })
-		return nil, false
-	}
-	n := copy(p.frame[:], p.pcm[p.pos:])
-	clear(p.frame[n:])
-	p.pos += frameSamples
-	if p.alaw {
-		g711.EncodeALaw(p.payload[:], p.frame[:])
-	} else {
-		g711.EncodeULaw(p.payload[:], p.frame[:])
-	}
-	return p.payload[:], true
-}
-
 // playPCM sends audio to the caller through the pacer. It returns early
 // (interrupted) when bargeIn reports true after a key press, and ctx.Err()
 // when ctx ends.
@@ -215,7 +187,7 @@ func (s *session) playPCM(ctx context.Context, pcm []int16, bargeIn func() bool)
 	if bargeIn != nil && bargeIn() {
 		return true, nil
 	}
-	src := &pcmSource{pcm: pcm, alaw: s.alaw, done: make(chan struct{})}
+	src := vrtp.NewPCMSource(pcm, s.alaw)
 	s.pacer.SetSource(src)
 	defer s.pacer.SetSource(nil)
 	var keys <-chan struct{}
@@ -224,7 +196,7 @@ func (s *session) playPCM(ctx context.Context, pcm []int16, bargeIn func() bool)
 	}
 	for {
 		select {
-		case <-src.done:
+		case <-src.Done():
 			return false, nil
 		case <-keys:
 			// Consumers pop the queue before they wait, so taking the
