@@ -372,10 +372,8 @@ func (c *call) state() (CallState, error) {
 		Path: c.path, Steps: c.steps, HungUp: c.hungUp, Outcome: c.outcome, NodeSince: c.nodeSince,
 	}
 	if top := c.top(); top != nil {
-		st.Node, st.NodeFlow, st.Vars = top.Node, top.Flow, top.Vars
-	}
-	if len(c.stack) > 0 {
-		st.Vars = c.stack[0].Vars
+		// Vars are the main flow's, as in the CDR, even inside a subflow.
+		st.Node, st.NodeFlow, st.Vars = top.Node, top.Flow, c.stack[0].Vars
 	}
 	st.Ended = st.Node == ""
 	return st, nil
