@@ -82,6 +82,9 @@ type Settings struct {
 	InputTimeout      Duration `yaml:"input_timeout,omitempty" json:"input_timeout,omitempty"`
 	InterDigitTimeout Duration `yaml:"inter_digit_timeout,omitempty" json:"inter_digit_timeout,omitempty"`
 	MaxSteps          int      `yaml:"max_steps,omitempty" json:"max_steps,omitempty"`
+	// EarlyMedia: on SIP, prompts before the first node that needs the
+	// caller are early media (183) and the call is answered only then.
+	EarlyMedia bool `yaml:"early_media,omitempty" json:"early_media,omitempty"`
 }
 
 // Defaults applied when a flow leaves a setting out.

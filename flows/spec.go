@@ -84,6 +84,7 @@ var settingsFields = []fieldSpec{
 	{Name: "input_timeout", Kind: kindDuration, Doc: "How long menus and gathers wait for the first key.", Default: Duration(DefaultInputTimeout).String()},
 	{Name: "inter_digit_timeout", Kind: kindDuration, Doc: "How long a gather waits between keys.", Default: Duration(DefaultInterDigitTimeout).String()},
 	{Name: "max_steps", Kind: kindInt, Doc: "Most nodes one call may run before it is ended.", Default: DefaultMaxSteps},
+	{Name: "early_media", Kind: kindBool, Doc: "SIP calls: play prompts as early media (183 Session Progress) and answer (200 OK) only when a node needs the caller (menu, gather, record, transfer); a hangup before that rejects the call unanswered (480).", Default: false},
 }
 
 // nodeFields are all fields a node may have, in the order the schema and
