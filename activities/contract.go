@@ -149,15 +149,28 @@ type TransferInput struct {
 	NodeID string `json:"node_id"`
 	To     string `json:"to"`
 	// Mode is "blind" (REFER, the call leaves us) or "bridge" (second leg).
-	Mode    string        `json:"mode"`
+	Mode string `json:"mode"`
+	// Timeout bounds the REFER (blind) or the second leg's ringing (bridge).
 	Timeout time.Duration `json:"timeout"`
+	// Record (bridge only) records the conversation as a stereo WAV: the
+	// caller on the left channel, the other party on the right.
+	Record bool `json:"record,omitempty"`
 }
 
 // TransferResult tells whether the caller is still with us.
 type TransferResult struct {
 	// Left is true when the call left the platform (blind transfer done).
-	Left    bool   `json:"left"`
+	Left bool `json:"left"`
+	// Outcome: transferred (blind), or for a bridge: bridged (the other
+	// party hung up first, the caller is back in the flow), caller_hangup,
+	// or the unanswered second leg's no_answer, busy or failed.
 	Outcome string `json:"outcome"`
+	// Bridge only: the second leg's final SIP status when it was not
+	// answered, how long the parties talked, and the recording's reference
+	// (file://...) when Record was set.
+	SIPStatus int           `json:"sip_status,omitempty"`
+	Talk      time.Duration `json:"talk,omitempty"`
+	Recording string        `json:"recording,omitempty"`
 }
 
 // HangupInput ends the call, optionally after a last prompt.
@@ -295,6 +308,9 @@ const (
 	OutcomeCompleted   = "completed" // the flow ran to its end
 	OutcomeHungUp      = "caller_hangup"
 	OutcomeTransferred = "transferred"
+	// OutcomeBridged: a bridged transfer ended by the other party; the
+	// caller went on in the flow.
+	OutcomeBridged = "bridged"
 	OutcomeMaxSteps    = "max_steps"
 	OutcomeFailed      = "failed"
 	// OutcomeMediaLost: the media worker died and the callback failed.

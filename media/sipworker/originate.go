@@ -159,10 +159,43 @@ func (w *Worker) originate(ctx context.Context, in activities.OriginateInput) (a
 	if err != nil {
 		return activities.OriginateResult{}, activities.NewBadInput(err)
 	}
+	defer heartbeat(ctx)()
+	s, res, err := w.dial(ctx, dialRequest{
+		CallID: in.CallID, Target: target, ViaTrunk: viaTrunk, From: from,
+		Headers: in.Headers, Timeout: in.Timeout,
+	})
+	if s == nil || err != nil {
+		return res, err
+	}
+	close(s.launched) // the call's workflow is the one originating it
+	s.log.Info("originated call answered", "to", target.String())
+	return res, nil
+}
+
+// dialRequest is one outbound leg: an originated call or the second leg of
+// a bridged transfer.
+type dialRequest struct {
+	CallID   string // the session's ID
+	Target   sip.Uri
+	ViaTrunk bool
+	From     *sip.FromHeader // nil: sipgo's default
+	Headers  map[string]string
+	Timeout  time.Duration // ring timeout (default defaultRingTimeout)
+	// Leg marks the second leg of a bridge: its BYE ends the bridge and is
+	// not signalled to any workflow.
+	Leg bool
+}
+
+// dial sends an INVITE and, once answered, holds the call as a live session
+// (media running, registered by ID, torn down by holdCall when either side
+// ends it). Without an answer the result says why (no answer, busy,
+// failed) and the session is nil; ctx's cancellation CANCELs the INVITE.
+func (w *Worker) dial(ctx context.Context, in dialRequest) (*session, activities.OriginateResult, error) {
+	target := in.Target
 	log := w.log.With("call", in.CallID, "to", target.String())
 	if w.draining.Load() {
-		log.Info("originate refused: draining")
-		return activities.OriginateResult{Outcome: activities.OriginateFailed, SIPStatus: sip.StatusServiceUnavailable}, nil
+		log.Info("dial refused: draining")
+		return nil, activities.OriginateResult{Outcome: activities.OriginateFailed, SIPStatus: sip.StatusServiceUnavailable}, nil
 	}
 	timeout := in.Timeout
 	if timeout <= 0 {
@@ -176,24 +209,23 @@ func (w *Worker) originate(ctx context.Context, in activities.OriginateInput) (a
 			w.inflight.Add(-1)
 		}
 	}()
-	defer heartbeat(ctx)()
 
 	d, err := w.dg.NewDialog(target, diago.NewDialogOptions{})
 	if err != nil {
-		return activities.OriginateResult{}, fmt.Errorf("originate to %s: %w", target.String(), err)
+		return nil, activities.OriginateResult{}, fmt.Errorf("dial %s: %w", target.String(), err)
 	}
 	opts := diago.InviteClientOptions{Headers: []sip.Header{}}
-	if from != nil {
-		opts.Headers = append(opts.Headers, from)
+	if in.From != nil {
+		opts.Headers = append(opts.Headers, in.From)
 	}
 	for k, v := range in.Headers {
 		if reservedHeaders[strings.ToLower(strings.TrimSpace(k))] {
-			log.Warn("originate: header not sent (set by the SIP stack)", "header", k)
+			log.Warn("dial: header not sent (set by the SIP stack)", "header", k)
 			continue
 		}
 		opts.Headers = append(opts.Headers, sip.NewHeader(strings.TrimSpace(k), v))
 	}
-	if viaTrunk && w.cfg.Trunk.Password != "" {
+	if in.ViaTrunk && w.cfg.Trunk.Password != "" {
 		opts.Username, opts.Password = w.cfg.Trunk.Username, w.cfg.Trunk.Password
 	}
 
@@ -205,7 +237,7 @@ func (w *Worker) originate(ctx context.Context, in activities.OriginateInput) (a
 	opts.OnResponse = func(res *sip.Response) error {
 		responded.Store(true)
 		if res.IsProvisional() && res.StatusCode != sip.StatusTrying {
-			log.Debug("originate: progress", "code", res.StatusCode)
+			log.Debug("dial: progress", "code", res.StatusCode)
 		}
 		return nil
 	}
@@ -236,7 +268,7 @@ func (w *Worker) originate(ctx context.Context, in activities.OriginateInput) (a
 		}
 	}
 
-	log.Info("originate", "timeout", timeout, "via_trunk", viaTrunk)
+	log.Info("dial", "timeout", timeout, "via_trunk", in.ViaTrunk, "leg", in.Leg)
 	med, err := d.Invite(ringCtx, opts)
 	ringTimer.Stop()
 	if err != nil {
@@ -259,19 +291,19 @@ func (w *Worker) originate(ctx context.Context, in activities.OriginateInput) (a
 		}
 		switch {
 		case timedOut.Load():
-			log.Info("originate: no answer", "after", timeout, "cancelled", responded.Load(), "code", code)
-			return activities.OriginateResult{Outcome: activities.OriginateNoAnswer, SIPStatus: code}, nil
+			log.Info("dial: no answer", "after", timeout, "cancelled", responded.Load(), "code", code)
+			return nil, activities.OriginateResult{Outcome: activities.OriginateNoAnswer, SIPStatus: code}, nil
 		case ctx.Err() != nil:
-			log.Info("originate: cancelled", "code", code)
-			return activities.OriginateResult{}, ctx.Err()
+			log.Info("dial: cancelled", "code", code)
+			return nil, activities.OriginateResult{}, ctx.Err()
 		}
 		if fr := dialogResponse(err); fr != nil {
 			out := outcomeOf(fr.StatusCode)
-			log.Info("originate: not answered", "outcome", out, "code", fr.StatusCode, "reason", fr.Reason)
-			return activities.OriginateResult{Outcome: out, SIPStatus: fr.StatusCode}, nil
+			log.Info("dial: not answered", "outcome", out, "code", fr.StatusCode, "reason", fr.Reason)
+			return nil, activities.OriginateResult{Outcome: out, SIPStatus: fr.StatusCode}, nil
 		}
-		log.Warn("originate failed", "error", err)
-		return activities.OriginateResult{Outcome: activities.OriginateFailed, SIPStatus: code}, nil
+		log.Warn("dial failed", "error", err)
+		return nil, activities.OriginateResult{Outcome: activities.OriginateFailed, SIPStatus: code}, nil
 	}
 
 	// Answered: ACK, then hold the call like an inbound one.
@@ -287,20 +319,19 @@ func (w *Worker) originate(ctx context.Context, in activities.OriginateInput) (a
 	}
 	if err != nil {
 		hangup()
-		return activities.OriginateResult{}, fmt.Errorf("originate to %s: ACK: %w", target.String(), err)
+		return nil, activities.OriginateResult{}, fmt.Errorf("dial %s: ACK: %w", target.String(), err)
 	}
 	res := d.InviteResponse
 	s := newMediaSession(w, in.CallID, d.InviteRequest.CallID().Value(), med, sdpElsewhere(res.Body(), res.Source()))
-	s.dc, s.peer = d, res.Source()
-	close(s.launched) // the call's workflow is the one originating it
+	s.dc, s.peer, s.leg = d, res.Source(), in.Leg
 	live.Store(s)
 	if err := s.startMedia(); err != nil {
 		hangup()
-		return activities.OriginateResult{}, fmt.Errorf("originate to %s: start media: %w", target.String(), err)
+		return nil, activities.OriginateResult{}, fmt.Errorf("dial %s: start media: %w", target.String(), err)
 	}
 	w.addSession(s)
 	if ctx.Err() != nil {
-		// Cancelled as the callee answered: the flow no longer wants the call.
+		// Cancelled as the callee answered: nobody wants the call any more.
 		s.stop(endLocal)
 	}
 	handedOff = true
@@ -311,10 +342,9 @@ func (w *Worker) originate(ctx context.Context, in activities.OriginateInput) (a
 		_ = d.Close()
 	})
 	if err := ctx.Err(); err != nil {
-		return activities.OriginateResult{}, err
+		return nil, activities.OriginateResult{}, err
 	}
-	s.log.Info("originated call answered", "to", target.String())
-	return activities.OriginateResult{Outcome: activities.OriginateAnswered}, nil
+	return s, activities.OriginateResult{Outcome: activities.OriginateAnswered}, nil
 }
 
 // holdCall waits for the call to end, by the remote party's BYE (dctx
@@ -327,10 +357,13 @@ func (w *Worker) holdCall(s *session, dctx context.Context, hangup func(context.
 	case <-s.ctx.Done():
 	}
 	cause := s.cause.Load()
+	// A bridge's second leg (s.leg) ends the bridge, not a workflow: no signal.
 	if cause == endCaller {
-		w.goBackground(func() { w.signalHangup(s) })
+		if !s.leg {
+			w.goBackground(func() { w.signalHangup(s) })
+		}
 	} else {
-		if cause == endShutdown {
+		if cause == endShutdown && !s.leg {
 			w.goBackground(func() { w.signalHangup(s) })
 		}
 		byeCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)

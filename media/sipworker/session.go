@@ -38,7 +38,9 @@ type session struct {
 	// peer is the host:port the call's INVITE came from or went to: a bare
 	// number given to a blind transfer is sent there.
 	peer string
-	log  *slog.Logger
+	// leg marks the second leg of a bridged transfer (no workflow of its own).
+	leg bool
+	log *slog.Logger
 
 	// ctx is cancelled when the call ends, whoever ends it; every media
 	// activity of the call runs under it.

@@ -20,8 +20,6 @@ import (
 const (
 	// ErrTypeTransferFailed: the caller's side refused or never answered the REFER.
 	ErrTypeTransferFailed = "TransferFailed"
-	// ErrTypeNotSupported: the requested mode is not implemented.
-	ErrTypeNotSupported = "NotSupported"
 )
 
 const (
@@ -39,8 +37,7 @@ func (w *Worker) transfer(ctx context.Context, in activities.TransferInput) (act
 	switch in.Mode {
 	case "", "blind":
 	case "bridge":
-		return activities.TransferResult{}, temporal.NewNonRetryableApplicationError(
-			"bridge transfer not supported yet", ErrTypeNotSupported, nil)
+		return w.bridgeTransfer(ctx, s, in)
 	default:
 		return activities.TransferResult{}, activities.NewBadInput(fmt.Errorf("transfer: unknown mode %q", in.Mode))
 	}

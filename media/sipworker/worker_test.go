@@ -488,7 +488,7 @@ func TestTransferBadInput(t *testing.T) {
 	r := newRig(t, func(ctx context.Context, w *Worker, call CallStart) {
 		_, err := w.transfer(ctx, activities.TransferInput{CallID: call.Call.ID, To: "mailto:x@y", Mode: "blind"})
 		result <- err
-		_, err = w.transfer(ctx, activities.TransferInput{CallID: call.Call.ID, To: "sip:a@b", Mode: "bridge"})
+		_, err = w.transfer(ctx, activities.TransferInput{CallID: call.Call.ID, To: "tel:+15550100", Mode: "bridge"})
 		result <- err
 		// Let SIPp press its keys before the BYE it waits for.
 		for range 2 {
@@ -500,8 +500,8 @@ func TestTransferBadInput(t *testing.T) {
 	if err := <-result; !activities.IsType(err, activities.ErrTypeBadInput) {
 		t.Errorf("mailto transfer = %v, want BadInput", err)
 	}
-	if err := <-result; !activities.IsType(err, ErrTypeNotSupported) {
-		t.Errorf("bridge transfer = %v, want NotSupported", err)
+	if err := <-result; !activities.IsType(err, activities.ErrTypeBadInput) {
+		t.Errorf("bridge transfer to a tel: URI = %v, want BadInput", err)
 	}
 	r.waitIdle()
 }

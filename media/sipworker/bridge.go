@@ -1,0 +1,389 @@
+package sipworker
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/emiago/sipgo/sip"
+
+	"github.com/voxflow/voxflow/activities"
+	"github.com/voxflow/voxflow/media/audio"
+	"github.com/voxflow/voxflow/media/g711"
+	"github.com/voxflow/voxflow/media/wav"
+)
+
+// Bridged transfer: the worker is a back-to-back user agent. It dials a
+// second leg while the caller hears ringback, then relays audio between the
+// two legs through decoded PCM (each leg encodes with its own law, so a
+// PCMU caller talks to a PCMA agent) and relays key presses as RFC 4733
+// events. The bridge ends when either side hangs up: the other party's BYE
+// returns the caller to the flow, the caller's BYE hangs up the other party.
+
+const (
+	// bridgeQueueMax bounds the audio waiting to be sent to one leg: the two
+	// legs' clocks drift, and a late reader must not build up delay.
+	bridgeQueueMax = 10 * frameSamples // 200 ms
+	// relayDigit is the length of a key press relayed to the other leg.
+	relayDigit = 100 * time.Millisecond
+)
+
+// bridgeTransfer connects the caller to in.To and holds the bridge until
+// one side hangs up.
+func (w *Worker) bridgeTransfer(ctx context.Context, s *session, in activities.TransferInput) (activities.TransferResult, error) {
+	target, viaTrunk, err := w.bridgeTarget(s, in.To)
+	if err != nil {
+		return activities.TransferResult{}, activities.NewBadInput(err)
+	}
+	from, err := w.fromHeader("", target, viaTrunk)
+	if err != nil {
+		return activities.TransferResult{}, activities.NewBadInput(err)
+	}
+	defer heartbeat(ctx)()
+	actx := ctx
+	ctx, cancel := s.bind(ctx)
+	defer cancel()
+
+	// The caller hears ringback while the other party's phone rings.
+	stopRingback := s.playLoop(ringback())
+	leg, dres, err := w.dial(ctx, dialRequest{
+		CallID: s.id + "/leg", Target: target, ViaTrunk: viaTrunk, From: from,
+		Timeout: in.Timeout, Leg: true,
+	})
+	stopRingback()
+	if err != nil {
+		return activities.TransferResult{}, s.result(err)
+	}
+	if leg == nil {
+		s.log.Info("bridge: not answered", "to", target.String(), "outcome", dres.Outcome, "code", dres.SIPStatus)
+		return activities.TransferResult{Outcome: dres.Outcome, SIPStatus: dres.SIPStatus}, nil
+	}
+	defer func() {
+		leg.stop(endLocal)
+		<-leg.done
+	}()
+	if s.gone() {
+		return activities.TransferResult{}, activities.NewCallGone(s.id)
+	}
+
+	var rec *stereoRecorder
+	if in.Record {
+		if rec, err = w.newStereoRecorder(in); err != nil {
+			return activities.TransferResult{}, err
+		}
+	}
+	s.log.Info("bridge: connected", "to", target.String(), "record", in.Record)
+	began := time.Now()
+	s.connect(ctx, leg, rec)
+	res := activities.TransferResult{Outcome: activities.OutcomeBridged, Talk: time.Since(began).Round(time.Millisecond)}
+	if rec != nil {
+		ref, err := rec.close()
+		if err != nil {
+			s.log.Warn("bridge: recording", "error", err)
+		} else {
+			res.Recording = ref
+		}
+	}
+	s.log.Info("bridge: ended", "to", target.String(), "talk", res.Talk, "by_caller", s.gone())
+	switch {
+	case s.gone():
+		c := s.cause.Load()
+		if c != endCaller && c != endShutdown {
+			return activities.TransferResult{}, activities.NewCallGone(s.id)
+		}
+		// Like a voicemail, the result (talk time, recording) is kept: it
+		// is returned after the hangup signal, so the workflow learns of
+		// the hangup first and runs on_hangup with the bridge's variables.
+		select {
+		case <-s.signalled:
+		case <-time.After(w.cfg.TemporalTimeout):
+		}
+		res.Outcome = activities.OutcomeHungUp
+		return res, nil
+	case actx.Err() != nil:
+		return activities.TransferResult{}, actx.Err()
+	}
+	return res, nil
+}
+
+// bridgeTarget resolves where the second leg goes: a SIP URI or user@host
+// directly, a number through the trunk, or, without a trunk, to the peer
+// that sent us the call (a PBX routes its own extensions).
+func (w *Worker) bridgeTarget(s *session, to string) (sip.Uri, bool, error) {
+	to = strings.TrimSpace(to)
+	isNumber := to != "" && !strings.ContainsAny(to, ":@;<> \t")
+	if isNumber && w.cfg.Trunk == nil {
+		u, err := s.referTarget(to)
+		return u, false, err
+	}
+	u, viaTrunk, err := w.originateTarget(to)
+	if err != nil {
+		return sip.Uri{}, false, fmt.Errorf("bridge: %w", err)
+	}
+	return u, viaTrunk, nil
+}
+
+// connect relays audio and key presses between the caller (s) and leg until
+// either hangs up or ctx ends. Prompts cannot play on either leg meanwhile.
+func (s *session) connect(ctx context.Context, leg *session, rec *stereoRecorder) {
+	s.playMu.Lock()
+	defer s.playMu.Unlock()
+	leg.playMu.Lock()
+	defer leg.playMu.Unlock()
+
+	toLeg, toCaller := newPCMQueue(leg.alaw), newPCMQueue(s.alaw)
+	untapCaller := s.tap(func(pcm []int16) {
+		toLeg.push(pcm)
+		rec.push(0, pcm)
+	})
+	defer untapCaller()
+	untapLeg := leg.tap(func(pcm []int16) {
+		toCaller.push(pcm)
+		rec.push(1, pcm)
+	})
+	defer untapLeg()
+	s.pacer.SetSource(toCaller)
+	defer s.pacer.SetSource(nil)
+	leg.pacer.SetSource(toLeg)
+	defer leg.pacer.SetSource(nil)
+
+	// Keys pressed before the bridge belonged to the flow.
+	s.clearDigits()
+	leg.clearDigits()
+	for {
+		select {
+		case <-s.digitSig:
+			relayDigits(s, leg)
+		case <-leg.digitSig:
+			relayDigits(leg, s)
+		case <-leg.ctx.Done():
+			return
+		case <-ctx.Done():
+			return
+		}
+	}
+}
+
+// relayDigits sends from's queued key presses to to as RFC 4733 events
+// (dropped when to negotiated none: in-band tones are already in the audio).
+func relayDigits(from, to *session) {
+	for {
+		d, ok := from.popDigit()
+		if !ok {
+			return
+		}
+		if to.dtmfSendPT < 0 {
+			continue
+		}
+		if err := to.pacer.SendDigit(d, relayDigit); err != nil {
+			to.log.Debug("bridge: relay digit", "digit", string(d), "error", err)
+		}
+	}
+}
+
+// playLoop plays pcm to the caller over and over until the returned stop is
+// called (ringback while a second leg rings).
+func (s *session) playLoop(pcm []int16) (stop func()) {
+	src := &loopSource{pcm: pcm, alaw: s.alaw}
+	s.playMu.Lock()
+	s.pacer.SetSource(src)
+	return func() {
+		s.pacer.SetSource(nil)
+		s.playMu.Unlock()
+	}
+}
+
+// ringback is one cadence of the ringing tone: 440+480 Hz, 2 s on, 4 s
+// off (the North American ringback of ITU-T E.180).
+func ringback() []int16 {
+	a, b := audio.Tone(440, 2000, -22), audio.Tone(480, 2000, -22)
+	on := audio.Mix(a, b)
+	return append(on, make([]int16, 4*sampleRate)...)
+}
+
+// loopSource feeds a Pacer the same audio in a loop.
+type loopSource struct {
+	pcm     []int16
+	pos     int
+	alaw    bool
+	frame   [frameSamples]int16
+	payload [frameSamples]byte
+}
+
+func (l *loopSource) NextFrame() ([]byte, bool) {
+	if len(l.pcm) == 0 {
+		return nil, false
+	}
+	for i := range l.frame {
+		l.frame[i] = l.pcm[l.pos]
+		l.pos = (l.pos + 1) % len(l.pcm)
+	}
+	encode(l.payload[:], l.frame[:], l.alaw)
+	return l.payload[:], true
+}
+
+func encode(dst []byte, pcm []int16, alaw bool) {
+	if alaw {
+		g711.EncodeALaw(dst, pcm)
+	} else {
+		g711.EncodeULaw(dst, pcm)
+	}
+}
+
+// pcmQueue carries one leg's decoded audio to the other leg's pacer. The
+// tap pushes on the source leg's playout clock, the pacer pulls on the
+// destination's; the queue absorbs the difference and drops the oldest
+// audio beyond bridgeQueueMax so delay cannot build up.
+type pcmQueue struct {
+	mu      sync.Mutex
+	buf     []int16
+	alaw    bool
+	primed  bool
+	frame   [frameSamples]int16
+	payload [frameSamples]byte
+}
+
+func newPCMQueue(alaw bool) *pcmQueue {
+	return &pcmQueue{alaw: alaw, buf: make([]int16, 0, 2*bridgeQueueMax)}
+}
+
+func (q *pcmQueue) push(pcm []int16) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	q.buf = append(q.buf, pcm...)
+	if over := len(q.buf) - bridgeQueueMax; over > 0 {
+		q.buf = append(q.buf[:0], q.buf[over:]...)
+	}
+}
+
+// NextFrame returns 20 ms of audio, or nothing (the pacer sends no packet,
+// and marks the next talkspurt) until two frames are queued: starting
+// with a little slack keeps the two clocks from underrunning every frame.
+func (q *pcmQueue) NextFrame() ([]byte, bool) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if !q.primed {
+		if len(q.buf) < 2*frameSamples {
+			return nil, false
+		}
+		q.primed = true
+	}
+	if len(q.buf) < frameSamples {
+		q.primed = false
+		return nil, false
+	}
+	copy(q.frame[:], q.buf[:frameSamples])
+	q.buf = append(q.buf[:0], q.buf[frameSamples:]...)
+	encode(q.payload[:], q.frame[:], q.alaw)
+	return q.payload[:], true
+}
+
+// stereoRecorder writes a bridged conversation to a stereo WAV: channel 0
+// (left) the caller, channel 1 (right) the other party. The taps push from
+// two playout goroutines; a writer goroutine pairs their frames, so file
+// I/O never blocks the media.
+type stereoRecorder struct {
+	path string
+	f    *os.File
+	ww   *wav.Writer
+
+	mu     sync.Mutex
+	side   [2][]int16
+	frames chan []int16 // interleaved, ready to write
+	done   chan error
+	closed bool
+}
+
+func (w *Worker) newStereoRecorder(in activities.TransferInput) (*stereoRecorder, error) {
+	if err := os.MkdirAll(w.cfg.RecordDir, 0o755); err != nil {
+		return nil, fmt.Errorf("bridge: recording: %w", err)
+	}
+	name := fmt.Sprintf("%s-%s-bridge-%d.wav", unsafeName.ReplaceAllString(in.CallID, "_"), unsafeName.ReplaceAllString(in.NodeID, "_"), time.Now().UnixMilli())
+	path, err := filepath.Abs(filepath.Join(w.cfg.RecordDir, name))
+	if err != nil {
+		return nil, fmt.Errorf("bridge: recording: %w", err)
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, fmt.Errorf("bridge: recording: %w", err)
+	}
+	ww, err := wav.NewWriter(f, sampleRate, 2)
+	if err != nil {
+		f.Close()
+		return nil, fmt.Errorf("bridge: recording: %w", err)
+	}
+	r := &stereoRecorder{path: path, f: f, ww: ww, frames: make(chan []int16, 64), done: make(chan error, 1)}
+	go func() {
+		var werr error
+		for fr := range r.frames {
+			if werr == nil {
+				werr = ww.WriteSamples(fr)
+			}
+		}
+		r.done <- werr
+	}()
+	return r, nil
+}
+
+// push adds one side's audio; whole frames present on both sides are
+// interleaved and queued for writing. A side more than a second ahead
+// (the other leg's audio stalled) is paired with silence.
+func (r *stereoRecorder) push(ch int, pcm []int16) {
+	if r == nil {
+		return
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.closed {
+		return
+	}
+	r.side[ch] = append(r.side[ch], pcm...)
+	other := 1 - ch
+	if lag := len(r.side[ch]) - len(r.side[other]); lag > sampleRate {
+		r.side[other] = append(r.side[other], make([]int16, lag)...)
+	}
+	n := min(len(r.side[0]), len(r.side[1]))
+	n -= n % frameSamples
+	if n == 0 {
+		return
+	}
+	fr := audio.Interleave(r.side[0][:n], r.side[1][:n])
+	r.side[0] = append(r.side[0][:0], r.side[0][n:]...)
+	r.side[1] = append(r.side[1][:0], r.side[1][n:]...)
+	select {
+	case r.frames <- fr:
+	default:
+		// The disk is far behind: losing audio beats stalling the call.
+	}
+}
+
+// close flushes what is left (the shorter side padded with silence) and
+// finishes the file; it returns the recording's reference.
+func (r *stereoRecorder) close() (string, error) {
+	r.mu.Lock()
+	r.closed = true
+	n := max(len(r.side[0]), len(r.side[1]))
+	var last []int16
+	if n > 0 {
+		for ch := range r.side {
+			r.side[ch] = append(r.side[ch], make([]int16, n-len(r.side[ch]))...)
+		}
+		last = audio.Interleave(r.side[0], r.side[1])
+	}
+	r.mu.Unlock()
+	if last != nil {
+		r.frames <- last
+	}
+	close(r.frames)
+	err := <-r.done
+	err = errors.Join(err, r.ww.Close(), r.f.Close())
+	if err != nil {
+		return "", fmt.Errorf("bridge: recording %s: %w", r.path, err)
+	}
+	return "file://" + r.path, nil
+}

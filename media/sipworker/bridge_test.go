@@ -1,0 +1,227 @@
+package sipworker
+
+import (
+	"context"
+	"encoding/binary"
+	"fmt"
+	"math"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	prtp "github.com/pion/rtp"
+
+	"github.com/voxflow/voxflow/activities"
+	"github.com/voxflow/voxflow/media/audio"
+	"github.com/voxflow/voxflow/media/g711"
+	"github.com/voxflow/voxflow/media/sipworker/sipptest"
+	"github.com/voxflow/voxflow/media/wav"
+)
+
+// tonePcap is PCMA RTP carrying a steady tone for d.
+func tonePcap(freq float64, d time.Duration) []byte {
+	pcm := audio.Tone(freq, int(d/time.Millisecond), -12)
+	var pkts [][]byte
+	for i := 0; i+frameSamples <= len(pcm); i += frameSamples {
+		payload := make([]byte, frameSamples)
+		g711.EncodeALaw(payload, pcm[i:i+frameSamples])
+		pkt := prtp.Packet{Header: prtp.Header{Version: 2, PayloadType: 8, SequenceNumber: uint16(7 + i/frameSamples),
+			Timestamp: uint32(16000 + i), SSRC: 0xbeef, Marker: i == 0}, Payload: payload}
+		b, _ := pkt.Marshal()
+		pkts = append(pkts, b)
+	}
+	return sipptest.RTPPcap(pkts, frameDur)
+}
+
+// toneShare is the share of pcm's energy at freq (Goertzel power over total
+// power, 0..1): near 1 for a clean tone, near 0 when freq is absent.
+func toneShare(pcm []int16, freq float64) float64 {
+	coeff := 2 * math.Cos(2*math.Pi*freq/sampleRate)
+	var s1, s2, total float64
+	for _, v := range pcm {
+		x := float64(v)
+		s := x + coeff*s1 - s2
+		s2, s1 = s1, s
+		total += x * x
+	}
+	if total == 0 {
+		return 0
+	}
+	power := s1*s1 + s2*s2 - coeff*s1*s2
+	return 2 * power / (float64(len(pcm)) * total)
+}
+
+// loudest keeps the frames above -40 dBFS (the tone, not the silence
+// around it).
+func loudest(pcm []int16) []int16 {
+	var out []int16
+	for i := 0; i+frameSamples <= len(pcm); i += frameSamples {
+		if audio.LevelDBFS(pcm[i:i+frameSamples]) > -40 {
+			out = append(out, pcm[i:i+frameSamples]...)
+		}
+	}
+	return out
+}
+
+// TestBridgeTransfer bridges a SIPp caller (PCMA only, a 1 kHz tone, then
+// key 1) to a second worker acting as the agent (PCMU, it "talks" a 400 Hz
+// tone while it records, then collects a key and hangs up). It checks each
+// side heard the other through the bridge with transcoding, the key press
+// was relayed, the stereo recording has the caller left and the agent
+// right, and that the agent's hangup returns the caller to the flow.
+func TestBridgeTransfer(t *testing.T) {
+	type agentSaw struct {
+		alaw  bool
+		rec   activities.RecordResult
+		digit activities.CollectResult
+		err   error
+	}
+	saw := make(chan agentSaw, 1)
+	agent := newRig(t, func(ctx context.Context, w *Worker, call CallStart) {
+		var a agentSaw
+		defer func() { saw <- a }()
+		s, err := w.session(call.Call.ID)
+		if err != nil {
+			a.err = err
+			return
+		}
+		a.alaw = s.alaw
+		// toneTTS speaks 400 Hz, 60 ms a character: 4.2 s.
+		talk := strings.Repeat("a", 70)
+		played := make(chan error, 1)
+		go func() {
+			played <- w.play(ctx, activities.PlayInput{CallID: call.Call.ID, Prompts: []activities.Prompt{{Text: talk}}})
+		}()
+		a.rec, a.err = w.record(ctx, activities.RecordInput{CallID: call.Call.ID, NodeID: "agent", MaxDuration: 3 * time.Second})
+		if perr := <-played; a.err == nil {
+			a.err = perr
+		}
+		if a.err == nil {
+			a.digit, a.err = w.collect(ctx, activities.CollectInput{CallID: call.Call.ID, MaxDigits: 1, Timeout: 8 * time.Second})
+		}
+		_ = w.hangupCall(ctx, activities.HangupInput{CallID: call.Call.ID})
+	}, func(c *Config) {
+		c.ID = "agent"
+		c.Numbers = fakeNumbers{flows: map[string]string{"agent": "agent"}}
+	})
+
+	bridged := make(chan activities.TransferResult, 1)
+	caller := newRig(t, func(ctx context.Context, w *Worker, call CallStart) {
+		res, err := w.transfer(ctx, activities.TransferInput{CallID: call.Call.ID, NodeID: "to agent",
+			To: "sip:agent@" + agent.addr, Mode: "bridge", Timeout: 10 * time.Second, Record: true})
+		if err != nil {
+			t.Errorf("bridge transfer: %v", err)
+		}
+		bridged <- res
+		// Back in the flow after the agent hung up: the flow says goodbye.
+		_ = w.hangupCall(ctx, activities.HangupInput{CallID: call.Call.ID, Prompts: []activities.Prompt{{Text: "bye"}}})
+	})
+
+	mustPass(t, sipptest.Run(t, sipptest.Call{
+		Scenario: sipptest.Scenario(t, "uac_bridge.xml"), Target: caller.addr, Service: "1000",
+		Timeout: 30 * time.Second, Files: map[string][]byte{"tone.pcap": tonePcap(1000, 5*time.Second)},
+	}))
+	res := <-bridged
+	a := <-saw
+	caller.waitIdle()
+	agent.waitIdle()
+
+	if a.err != nil {
+		t.Fatalf("agent: %v", a.err)
+	}
+	if res.Outcome != activities.OutcomeBridged || res.Left {
+		t.Errorf("result = %+v, want outcome bridged with the caller still here", res)
+	}
+	if res.Talk < 3*time.Second || res.Talk > 15*time.Second {
+		t.Errorf("talk = %v, want the agent's ~4-6 s", res.Talk)
+	}
+	if a.alaw {
+		t.Errorf("the agent leg negotiated PCMA: the test no longer covers transcoding (caller PCMA, agent PCMU)")
+	}
+	// Caller -> agent: the agent recorded the caller's tone.
+	pcm, err := wav.ReadFile(strings.TrimPrefix(a.rec.Ref, "file://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("agent heard %d loud samples, 1 kHz share %.3f; talk %v", len(loudest(pcm)), toneShare(loudest(pcm), 1000), res.Talk)
+	if heard := loudest(pcm); len(heard) < sampleRate || toneShare(heard, 1000) < 0.8 {
+		t.Errorf("agent heard %d loud samples, 1 kHz share %.2f: the caller's tone did not cross the bridge", len(heard), toneShare(heard, 1000))
+	}
+	// Caller's key press relayed to the agent as RFC 4733.
+	if a.digit.Kind != activities.InputDTMF || a.digit.Digits != "1" {
+		t.Errorf("agent collected %+v, want the caller's 1", a.digit)
+	}
+	// The stereo recording: caller left (1 kHz), agent right (400 Hz).
+	if !strings.HasPrefix(res.Recording, "file://") {
+		t.Fatalf("recording = %q", res.Recording)
+	}
+	left, right, err := readStereo(strings.TrimPrefix(res.Recording, "file://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		name string
+		pcm  []int16
+		freq float64
+	}{{"left (caller)", left, 1000}, {"right (agent)", right, 400}} {
+		loud := loudest(c.pcm)
+		t.Logf("recording %s: %d loud samples, %.0f Hz share %.3f", c.name, len(loud), c.freq, toneShare(loud, c.freq))
+		if share := toneShare(loud, c.freq); len(loud) < sampleRate || share < 0.8 {
+			t.Errorf("recording %s: %d loud samples, %.0f Hz share %.2f", c.name, len(loud), c.freq, share)
+		}
+	}
+	caller.mu.Lock()
+	defer caller.mu.Unlock()
+	if len(caller.hangups) != 0 {
+		t.Errorf("the agent's hangup was signalled as the caller's: %v", caller.hangups)
+	}
+}
+
+// readStereo splits a 2-channel WAV written by wav.NewWriter (a canonical
+// 44-byte header) into its channels.
+func readStereo(path string) (left, right []int16, err error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, nil, err
+	}
+	if len(b) < 44 || string(b[0:4]) != "RIFF" || string(b[8:12]) != "WAVE" || string(b[36:40]) != "data" {
+		return nil, nil, fmt.Errorf("%s: not a canonical WAV file", path)
+	}
+	if ch, rate := binary.LittleEndian.Uint16(b[22:]), binary.LittleEndian.Uint32(b[24:]); ch != 2 || rate != sampleRate {
+		return nil, nil, fmt.Errorf("%s: %d channels at %d Hz, want 2 at %d", path, ch, rate, sampleRate)
+	}
+	data := b[44:]
+	for i := 0; i+3 < len(data); i += 4 {
+		left = append(left, int16(binary.LittleEndian.Uint16(data[i:])))
+		right = append(right, int16(binary.LittleEndian.Uint16(data[i+2:])))
+	}
+	return left, right, nil
+}
+
+// TestBridgeNotAnswered: a busy second leg returns its outcome and status;
+// the caller stays in the flow.
+func TestBridgeNotAnswered(t *testing.T) {
+	uasPort := sipptest.FreePort(t)
+	uas := sipptest.Start(t, sipptest.Call{Scenario: sipptest.Scenario(t, "uas_busy.xml"), Port: uasPort, Timeout: 20 * time.Second})
+	bridged := make(chan activities.TransferResult, 1)
+	r := newRig(t, func(ctx context.Context, w *Worker, call CallStart) {
+		res, err := w.transfer(ctx, activities.TransferInput{CallID: call.Call.ID, To: fmt.Sprintf("sip:agent@127.0.0.1:%d", uasPort), Mode: "bridge", Timeout: 5 * time.Second})
+		if err != nil {
+			t.Errorf("bridge transfer: %v", err)
+		}
+		bridged <- res
+		// Still ours: the flow goes on (two key presses, then goodbye).
+		for range 2 {
+			_, _ = w.collect(ctx, activities.CollectInput{CallID: call.Call.ID, MaxDigits: 1, Timeout: 6 * time.Second})
+		}
+		_ = w.hangupCall(ctx, activities.HangupInput{CallID: call.Call.ID})
+	})
+	mustPass(t, r.sipp("uac_dtmf_2833.xml", "1000"))
+	mustPass(t, uas())
+	res := <-bridged
+	r.waitIdle()
+	if res.Outcome != activities.OriginateBusy || res.SIPStatus != 486 || res.Left {
+		t.Errorf("result = %+v, want busy 486", res)
+	}
+}
