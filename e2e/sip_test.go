@@ -468,3 +468,68 @@ func TestSIPOriginateThroughEngine(t *testing.T) {
 	}
 	s.idle()
 }
+
+// TestSIPBridgeThroughEngine: a SIPp caller reaches a flow whose transfer
+// node bridges it to a SIPp callee (echoing RTP, hanging up after 3 s);
+// the caller comes back to the flow, which says goodbye. The CDR has the
+// path and the bridge's variable, and the stereo recording exists.
+func TestSIPBridgeThroughEngine(t *testing.T) {
+	s := newSIPStack(t)
+	ctx := context.Background()
+	port := sipptest.FreePort(t)
+	callee := sipptest.Start(t, sipptest.Call{Scenario: sipptest.Scenario(t, "uas_answer.xml"), Port: port, Args: []string{"-rtp_echo"}, Timeout: 30 * time.Second})
+	time.Sleep(300 * time.Millisecond) // let SIPp bind
+	flow := `name: desk-bridge
+entry: desk
+variables:
+  desk: null
+nodes:
+  desk:
+    type: transfer
+    say: "Connecting you."
+    to: "sip:desk@127.0.0.1:` + strconv.Itoa(port) + `"
+    mode: bridge
+    record: true
+    var: desk
+    timeout: 10s
+    on_timeout: sorry
+    next: bye
+  sorry:
+    type: hangup
+    say: "Nobody is free."
+  bye:
+    type: hangup
+    say: "Thanks for waiting."
+`
+	if _, err := s.store.PublishSource(ctx, "desk-bridge", flow, "e2e", ""); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.store.BindNumber(ctx, "7100", "desk-bridge"); err != nil {
+		t.Fatal(err)
+	}
+	s.sipp("uac_record.xml", "7100")
+	if res := callee(); res.Err != nil {
+		t.Fatalf("SIPp callee: %v\n%s", res.Err, res.Output)
+	}
+	rec := s.cdr("desk-bridge", "+15550100")
+	if pathOf(rec) != "desk>bye" || rec.Outcome != activities.OutcomeCompleted {
+		t.Fatalf("outcome %s path %s", rec.Outcome, pathOf(rec))
+	}
+	desk, _ := rec.Vars["desk"].(map[string]any)
+	if desk["outcome"] != activities.OutcomeBridged {
+		t.Fatalf("desk = %v", rec.Vars["desk"])
+	}
+	if talk, _ := desk["talk_seconds"].(float64); talk < 2.5 || talk > 10 {
+		t.Errorf("talk_seconds = %v, want the callee's ~3 s", desk["talk_seconds"])
+	}
+	ref, _ := desk["recording"].(string)
+	info, err := os.Stat(strings.TrimPrefix(ref, "file://"))
+	if !strings.HasPrefix(ref, "file://") || err != nil {
+		t.Fatalf("recording %q: %v", ref, err)
+	}
+	// ~3 s of 16-bit stereo at 8 kHz is ~96 kB.
+	if info.Size() < 64_000 {
+		t.Errorf("recording is %d bytes, want ~3 s of stereo", info.Size())
+	}
+	s.idle()
+}

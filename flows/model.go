@@ -172,9 +172,13 @@ type Node struct {
 	// wait.
 	Duration Duration `yaml:"duration,omitempty" json:"duration,omitempty"`
 
-	// transfer: To is a SIP URI or number; Mode is blind (default) or bridge.
-	To   Template `yaml:"to,omitempty" json:"to,omitempty"`
-	Mode string   `yaml:"mode,omitempty" json:"mode,omitempty"`
+	// transfer: To is a SIP URI or number; Mode is blind (default) or
+	// bridge; Record (bridge) records both parties as a stereo WAV. A
+	// bridge's Var gets {outcome, talk_seconds, recording, sip_status}; an
+	// unanswered bridge takes OnTimeout (queue's field) when set.
+	To     Template `yaml:"to,omitempty" json:"to,omitempty"`
+	Mode   string   `yaml:"mode,omitempty" json:"mode,omitempty"`
+	Record bool     `yaml:"record,omitempty" json:"record,omitempty"`
 
 	// queue: Queue (above) names it; Priority and Skills are expressions.
 	Priority  *Expr  `yaml:"priority,omitempty" json:"priority,omitempty"`

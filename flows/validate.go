@@ -303,6 +303,18 @@ func (v *validator) checkNode(n *Node) {
 		if !contains(transferModes, n.Mode) {
 			d.errPath(v.nodePath(id, "mode"), "invalid transfer mode %q; valid modes are: blind, bridge", n.Mode)
 		}
+		if n.Mode == "blind" {
+			// A blind transfer leaves the flow: nothing comes back to record,
+			// to store or to take when nobody answers.
+			for _, f := range []struct {
+				name string
+				set  bool
+			}{{"record", n.Record}, {"var", n.Var != ""}, {"on_timeout", n.OnTimeout != ""}} {
+				if f.set {
+					d.errPath(v.nodePath(id, f.name), "%s needs mode: bridge (a blind transfer hands the call over)", f.name)
+				}
+			}
+		}
 	case TypeDistribute:
 		sum := 0
 		for i, s := range n.Split {

@@ -2,6 +2,7 @@ package engine_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"log/slog"
 	"os"
@@ -816,6 +817,72 @@ func TestSubflowErrorRecordBridge(t *testing.T) {
 	}
 	if rec.Vars["name_rec"] != "text://"+callID+"/record_name" || rec.Outcome != activities.OutcomeCompleted {
 		t.Errorf("vars = %v outcome = %s", rec.Vars, rec.Outcome)
+	}
+}
+
+const bridgeFlow = `
+name: bridge-test
+entry: desk
+variables:
+  desk_call: null
+nodes:
+  desk:
+    type: transfer
+    to: "sip:desk@example.com"
+    mode: bridge
+    record: true
+    var: desk_call
+    on_timeout: sorry
+    next: bye
+  sorry:
+    type: hangup
+    say: "Nobody is free."
+  bye:
+    type: hangup
+    say: "Thanks, {{ vars.desk_call.outcome }}"
+`
+
+// A bridge that ends returns the caller to next with the bridge's
+// variable; an unanswered one takes on_timeout. The activity runs with a
+// start-to-close long enough for a conversation.
+func TestBridgeTransferOutcomes(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		res  activities.TransferResult
+		path string
+		want map[string]any
+	}{
+		{"bridged", activities.TransferResult{Outcome: activities.OutcomeBridged, Talk: 95 * time.Second, Recording: "file:///r.wav"}, "desk>bye",
+			map[string]any{"outcome": "bridged", "talk_seconds": 95.0, "recording": "file:///r.wav"}},
+		{"busy", activities.TransferResult{Outcome: activities.OriginateBusy, SIPStatus: 486}, "desk>sorry",
+			map[string]any{"outcome": "busy", "talk_seconds": 0.0, "sip_status": 486.0}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			h := newHarness(t)
+			var got activities.TransferInput
+			var timeout time.Duration
+			h.env.OnActivity(activities.ActTransfer, mock.Anything, mock.Anything).Return(
+				func(ctx context.Context, in activities.TransferInput) (activities.TransferResult, error) {
+					got = in
+					timeout = activity.GetInfo(ctx).StartToCloseTimeout
+					return c.res, nil
+				})
+			rec := h.run(bridgeFlow)
+			if p := path(rec); p != c.path {
+				t.Errorf("path = %s, want %s", p, c.path)
+			}
+			if !got.Record || got.Mode != "bridge" {
+				t.Errorf("transfer input = %+v", got)
+			}
+			if timeout != engine.MaxBridgeDuration {
+				t.Errorf("start-to-close = %v, want %v", timeout, engine.MaxBridgeDuration)
+			}
+			v, _ := json.Marshal(rec.Vars["desk_call"])
+			w, _ := json.Marshal(c.want)
+			if string(v) != string(w) {
+				t.Errorf("desk_call = %s, want %s", v, w)
+			}
+		})
 	}
 }
 

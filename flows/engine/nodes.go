@@ -514,8 +514,14 @@ func (c *call) runTransfer(f *flows.Flow, n *flows.Node) (string, string, error)
 	}
 	c.flushPrompts()
 	var res activities.TransferResult
-	in := activities.TransferInput{CallID: c.in.Call.ID, NodeID: n.ID, To: to, Mode: n.Mode, Timeout: n.Timeout.Or(DefaultTransferTimeout)}
-	if err := c.media(activities.ActTransfer, in, &res); err != nil {
+	in := activities.TransferInput{CallID: c.in.Call.ID, NodeID: n.ID, To: to, Mode: n.Mode, Timeout: n.Timeout.Or(DefaultTransferTimeout), Record: n.Record}
+	// A bridge lasts as long as the conversation: the heartbeat, not the
+	// activity's length, tells a dead worker.
+	run := c.media
+	if n.Mode == "bridge" {
+		run = func(name string, in, out any) error { return c.mediaFor(name, in, out, MaxBridgeDuration) }
+	}
+	if err := run(activities.ActTransfer, in, &res); err != nil {
 		return "", "", err
 	}
 	if res.Left {
@@ -523,6 +529,23 @@ func (c *call) runTransfer(f *flows.Flow, n *flows.Node) (string, string, error)
 		c.top().Node = ""
 		c.stack = c.stack[:1]
 		return "transferred", "", nil
+	}
+	if n.Var != "" {
+		v := map[string]any{"outcome": res.Outcome, "talk_seconds": res.Talk.Seconds()}
+		if res.Recording != "" {
+			v["recording"] = res.Recording
+		}
+		if res.SIPStatus != 0 {
+			v["sip_status"] = res.SIPStatus
+		}
+		c.top().Vars[n.Var] = v
+	}
+	switch res.Outcome {
+	case activities.OriginateNoAnswer, activities.OriginateBusy, activities.OriginateFailed:
+		if n.OnTimeout != "" {
+			return res.Outcome, n.OnTimeout, nil
+		}
+		return res.Outcome, n.Next, nil
 	}
 	return "next", n.Next, nil
 }
@@ -624,6 +647,11 @@ func (c *call) runHangup(f *flows.Flow, n *flows.Node) (string, string, error) {
 // worker is noticed by the schedule-to-start and heartbeat timeouts, and a
 // hangup signal cancels it at once.
 func (c *call) media(name string, in, out any) error {
+	return c.mediaFor(name, in, out, 30*time.Minute)
+}
+
+// mediaFor runs a media activity that may take up to maxRun.
+func (c *call) mediaFor(name string, in, out any, maxRun time.Duration) error {
 	if c.hungUp {
 		return errCallGone
 	}
@@ -631,7 +659,7 @@ func (c *call) media(name string, in, out any) error {
 	ctx := workflow.WithActivityOptions(c.ctx, workflow.ActivityOptions{
 		TaskQueue:              c.in.MediaQueue,
 		ScheduleToStartTimeout: orDuration(lim.MediaStartTimeout, DefaultMediaStartTimeout),
-		StartToCloseTimeout:    30 * time.Minute,
+		StartToCloseTimeout:    maxRun,
 		HeartbeatTimeout:       orDuration(lim.MediaHeartbeat, DefaultMediaHeartbeat),
 		WaitForCancellation:    true,
 		RetryPolicy:            &temporal.RetryPolicy{MaximumAttempts: 1},

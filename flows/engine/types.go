@@ -83,8 +83,11 @@ const (
 	DefaultQueueTimeout      = 10 * time.Minute
 	DefaultRecordMax         = 2 * time.Minute
 	DefaultTransferTimeout   = 30 * time.Second
-	DefaultRingTimeout       = 30 * time.Second
-	DefaultRecoveryDelay     = 3 * time.Second
+	// MaxBridgeDuration bounds one bridged conversation (the activity's
+	// start-to-close timeout; its heartbeat notices a dead worker).
+	MaxBridgeDuration    = 12 * time.Hour
+	DefaultRingTimeout   = 30 * time.Second
+	DefaultRecoveryDelay = 3 * time.Second
 	// MaxRecoveries bounds callbacks per call.
 	MaxRecoveries = 2
 )
