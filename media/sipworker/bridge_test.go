@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"os"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -223,5 +224,60 @@ func TestBridgeNotAnswered(t *testing.T) {
 	r.waitIdle()
 	if res.Outcome != activities.OriginateBusy || res.SIPStatus != 486 || res.Left {
 		t.Errorf("result = %+v, want busy 486", res)
+	}
+}
+
+// TestBridgeCallerHangsUp: the caller's BYE mid-bridge hangs up the other
+// party, signals the caller's workflow and still returns the bridge's
+// result (after the signal) for on_hangup.
+func TestBridgeCallerHangsUp(t *testing.T) {
+	agentErr := make(chan error, 2)
+	agent := newRig(t, func(ctx context.Context, w *Worker, call CallStart) {
+		_, err := w.collect(ctx, activities.CollectInput{CallID: call.Call.ID, MaxDigits: 1, Timeout: 20 * time.Second})
+		agentErr <- err
+	}, func(c *Config) {
+		c.ID = "agent"
+		c.Numbers = fakeNumbers{flows: map[string]string{"agent": "agent"}}
+	})
+	bridged := make(chan activities.TransferResult, 2)
+	caller := newRig(t, func(ctx context.Context, w *Worker, call CallStart) {
+		res, err := w.transfer(ctx, activities.TransferInput{CallID: call.Call.ID, To: "sip:agent@" + agent.addr, Mode: "bridge", Timeout: 10 * time.Second})
+		if err != nil {
+			t.Errorf("bridge transfer: %v", err)
+		}
+		bridged <- res
+	})
+	// The first call warms up lazily started goroutines; the second is
+	// checked for leaks once both legs are gone.
+	var before int
+	var res activities.TransferResult
+	for i := range 2 {
+		if i == 1 {
+			time.Sleep(200 * time.Millisecond)
+			before = runtime.NumGoroutine()
+		}
+		mustPass(t, caller.sipp("uac_hangup_midprompt.xml", "1000"))
+		res = <-bridged
+		if err := <-agentErr; !activities.IsType(err, activities.ErrTypeCallGone) {
+			t.Errorf("agent's collect = %v, want CallGone (the bridge hung the agent up)", err)
+		}
+		caller.waitIdle()
+		agent.waitIdle()
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for runtime.NumGoroutine() > before+2 {
+		if time.Now().After(deadline) {
+			buf := make([]byte, 1<<20)
+			t.Fatalf("goroutines %d after a bridge, %d before\n%s", runtime.NumGoroutine(), before, buf[:runtime.Stack(buf, true)])
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if res.Outcome != activities.OutcomeHungUp || res.Talk <= 0 || res.Talk > 5*time.Second {
+		t.Errorf("result = %+v, want caller_hangup after ~1 s of talk", res)
+	}
+	caller.mu.Lock()
+	defer caller.mu.Unlock()
+	if len(caller.hangups) != 2 {
+		t.Errorf("caller hangups signalled = %v, want one per call", caller.hangups)
 	}
 }
