@@ -43,6 +43,7 @@ func TestRecordHistories(t *testing.T) {
 		{"support-line-closed", simulator.Request{Flow: example(t, "support-line", alwaysClosed...), From: "+15550102", Inputs: []string{}}},
 		{"bank-ivr-pin", simulator.Request{Flow: example(t, "bank-ivr"), Subflows: []activities.FlowSource{example(t, "verify-pin")}, From: "+15550100", Inputs: []string{"1111#", "1234#", "1", "9"}}},
 		{"appointment-hangup", simulator.Request{Flow: example(t, "appointment-reminder"), To: "+15550100", Inputs: []string{"hangup"}}},
+		{"bridge-desk", simulator.Request{Flow: activities.FlowSource{Name: "desk-bridge", Version: 1, Source: bridgeHistoryFlow}, From: "+15550103", Inputs: []string{}}},
 	}
 	for _, c := range calls {
 		res := s.simulate(c.req)
@@ -63,6 +64,29 @@ func TestRecordHistories(t *testing.T) {
 		}
 	}
 }
+
+// bridgeHistoryFlow bridges the caller and comes back to the flow.
+const bridgeHistoryFlow = `name: desk-bridge
+entry: desk
+variables:
+  desk: null
+nodes:
+  desk:
+    type: transfer
+    say: "Connecting you."
+    to: "sip:desk@pbx.example.com"
+    mode: bridge
+    record: true
+    var: desk
+    on_timeout: sorry
+    next: bye
+  sorry:
+    type: hangup
+    say: "Nobody is free."
+  bye:
+    type: hangup
+    say: "Thanks, {{ vars.desk.outcome }}."
+`
 
 func writeHistory(t *testing.T, path string, h *historypb.History) {
 	t.Helper()
