@@ -97,7 +97,7 @@ func (w *Worker) play(ctx context.Context, in activities.PlayInput) error {
 }
 
 func (w *Worker) collect(ctx context.Context, in activities.CollectInput) (activities.CollectResult, error) {
-	s, err := w.session(in.CallID)
+	s, err := w.answeredSession(ctx, in.CallID) // early media: answer first
 	if err != nil {
 		return activities.CollectResult{}, err
 	}

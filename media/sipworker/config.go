@@ -10,6 +10,7 @@ package sipworker
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -57,6 +58,12 @@ type Config struct {
 	ID string
 	// SIPAddr is where SIP is served on both UDP and TCP (default ":5060").
 	SIPAddr string
+	// TLSCert and TLSKey are PEM files of a certificate (chain) and its key.
+	// With both set SIP is also served over TLS on TLSAddr (default: the
+	// SIPAddr host with its port + 1, i.e. :5061); a bad or missing file is
+	// a startup error.
+	TLSCert, TLSKey string
+	TLSAddr         string
 	// ExternalHost is the host put in Contact and SDP when it differs from
 	// the bind address (NAT, containers).
 	ExternalHost string
@@ -108,6 +115,9 @@ type Config struct {
 	// RemoveMediaWorker(ctx, id) error, else reports -1.
 	Registry       Registry
 	ReportInterval time.Duration
+
+	// tls is the TLS listener's configuration, loaded from TLSCert/TLSKey.
+	tls *tls.Config
 }
 
 // Trunk is a SIP trunk for outbound calls.
@@ -151,6 +161,9 @@ func (c *Config) defaults() error {
 		return fmt.Errorf("sipworker: bad RTP port range %d-%d", c.RTPPortStart, c.RTPPortEnd)
 	}
 	if _, _, err := splitHostPort(c.SIPAddr); err != nil {
+		return err
+	}
+	if err := c.loadTLS(); err != nil {
 		return err
 	}
 	if c.Trunk != nil {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/netip"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -28,6 +27,9 @@ const lookupTimeout = 5 * time.Second
 // cannot answer (488), before any dialog or media is set up for them.
 func (w *Worker) screen(next sipgo.RequestHandler) sipgo.RequestHandler {
 	return func(req *sip.Request, tx sip.ServerTransaction) {
+		if req.IsInvite() && hasToTag(req) {
+			w.noteOffer(req) // a re-INVITE: hold or resume
+		}
 		if req.IsInvite() && !hasToTag(req) {
 			if missing := missingHeaders(req); missing != "" {
 				w.log.Info("rejected INVITE", "code", 400, "reason", "missing "+missing, "source", req.Source())
@@ -125,33 +127,45 @@ func (w *Worker) serveDialog(d *diago.DialogServerSession) {
 		_ = d.Respond(sip.StatusServiceUnavailable, "Service Unavailable", nil, sip.NewHeader("Retry-After", "30"))
 		return
 	}
-	if err := d.Ringing(); err != nil {
-		log.Debug("send 180", "error", err) // cancelled while we looked up
-		return
+	// With settings.early_media the caller hears the first prompts as early
+	// media (183) and is answered by the first activity that needs it.
+	early := w.wantsEarlyMedia(src)
+	if !early {
+		if err := d.Ringing(); err != nil {
+			log.Debug("send 180", "error", err) // cancelled while we looked up
+			return
+		}
 	}
 	// A re-INVITE (hold, a new address) moves the accepted RTP source.
 	var live atomic.Pointer[session]
 	opts := diago.AnswerOptions{OnMediaUpdate: func(m *diago.DialogMedia) {
 		if s := live.Load(); s != nil {
-			if ms := m.MediaSession(); ms != nil {
-				remote, _ := netip.ParseAddrPort(ms.Raddr.String())
-				s.source.SetRemote(remote)
-				s.log.Info("media updated", "remote", remote)
-			}
+			s.mediaUpdated(m)
 		}
 	}}
 	if behindNAT(req) {
 		opts.RTPNAT = media.RTPNATSymetric // reply to where the caller's RTP comes from
 	}
-	med, err := d.Answer(opts)
+	var med *diago.DialogMedia
+	if early {
+		med, err = d.ProgressMedia(diago.ProgressMediaOptions{RTPNAT: opts.RTPNAT})
+		if err != nil && med != nil {
+			_ = med.Close()
+		}
+	} else {
+		med, err = d.Answer(opts)
+	}
 	if err != nil {
 		if dctx.Err() == nil {
-			log.Warn("answer failed", "error", err)
+			log.Warn("answer failed", "early_media", early, "error", err)
 		}
 		return
 	}
 	callID := uuid.NewString()
 	s := newSession(w, callID, d, med)
+	if early {
+		s.early = &earlyState{opts: opts, since: time.Now()}
+	}
 	live.Store(s)
 	if err := s.startMedia(); err != nil {
 		s.log.Error("start media", "error", err)
@@ -168,10 +182,14 @@ func (w *Worker) serveDialog(d *diago.DialogServerSession) {
 		},
 		Flow: src, Vars: w.cfg.CallVars, MediaQueue: w.Queue(),
 	}
-	s.log.Info("call answered", "from", start.Call.From, "to", number, "flow", src.Name, "version", src.Version)
+	if early {
+		s.log.Info("call in early media", "from", start.Call.From, "to", number, "flow", src.Name, "version", src.Version)
+	} else {
+		s.log.Info("call answered", "from", start.Call.From, "to", number, "flow", src.Name, "version", src.Version)
+	}
 	w.goBackground(func() { w.launch(s, start) })
 
-	w.holdCall(s, dctx, d.Hangup)
+	w.holdCall(s, dctx, s.hangupInbound)
 }
 
 func causeName(c int32) string {

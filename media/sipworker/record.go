@@ -19,7 +19,7 @@ const defaultRecordMax = 2 * time.Minute
 var unsafeName = regexp.MustCompile(`[^A-Za-z0-9._-]+`)
 
 func (w *Worker) record(ctx context.Context, in activities.RecordInput) (activities.RecordResult, error) {
-	s, err := w.session(in.CallID)
+	s, err := w.answeredSession(ctx, in.CallID) // early media: answer first
 	if err != nil {
 		return activities.RecordResult{}, err
 	}

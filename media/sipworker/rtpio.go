@@ -67,6 +67,9 @@ func (s *session) startMedia() error {
 // writeRTP sends one packet the pacer built through diago's RTP session
 // (which keeps the RTCP sender statistics and does SRTP when negotiated).
 func (s *session) writeRTP(b []byte) error {
+	if s.held.Load() {
+		return nil // the caller holds the call: nobody listens (hold.go)
+	}
 	var pkt prtp.Packet
 	if err := pkt.Unmarshal(b); err != nil {
 		return err

@@ -62,6 +62,13 @@ type session struct {
 	dtmfPT, dtmfSendPT   int // -1 when telephone-event was not negotiated
 	// source accepts RTP only from the caller (see newSourceFilter).
 	source *vrtp.SourceFilter
+	// early is set while an inbound call may still be in early media
+	// (earlymedia.go); nil when it was answered at once.
+	early *earlyState
+	// held: the caller put the call on hold, no RTP is sent (hold.go);
+	// offeredDir is the direction its last re-INVITE offered.
+	held       atomic.Bool
+	offeredDir atomic.Value
 
 	// Caller key presses not yet consumed (type-ahead is kept).
 	dmu      sync.Mutex

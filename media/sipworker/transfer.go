@@ -30,7 +30,7 @@ const (
 )
 
 func (w *Worker) transfer(ctx context.Context, in activities.TransferInput) (activities.TransferResult, error) {
-	s, err := w.session(in.CallID)
+	s, err := w.answeredSession(ctx, in.CallID) // early media: answer first
 	if err != nil {
 		return activities.TransferResult{}, err
 	}

@@ -32,6 +32,9 @@ type Worker struct {
 	tw      worker.Worker
 	cancel  context.CancelFunc
 	prompts *promptCache
+	// earlyMedia caches, by flow name and version, whether a flow asks for
+	// early media (settings.early_media).
+	earlyMedia sync.Map
 
 	draining atomic.Bool
 	closed   atomic.Bool
@@ -97,6 +100,9 @@ func Start(ctx context.Context, cfg Config) (*Worker, error) {
 			ID: proto, Transport: proto, BindHost: host, BindPort: port, ExternalHost: cfg.ExternalHost,
 		}))
 	}
+	if t, ok := cfg.tlsTransport(); ok {
+		opts = append(opts, diago.WithTransport(t))
+	}
 	w.dg = diago.NewDiago(ua, opts...)
 	// Replace diago's handlers where the worker does more: INFO carries
 	// DTMF (diago answers 406 on inbound dialogs), OPTIONS reports drain.
@@ -106,6 +112,9 @@ func Start(ctx context.Context, cfg Config) (*Worker, error) {
 	serveCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	w.cancel = cancel
 	if err := w.dg.ServeBackground(serveCtx, w.serveDialog); err != nil {
+		if cfg.TLSAddr != "" {
+			return nil, fmt.Errorf("sipworker: listen on %s (UDP, TCP) and %s (TLS): %w", cfg.SIPAddr, cfg.TLSAddr, err)
+		}
 		return nil, fmt.Errorf("sipworker: listen on %s: %w", cfg.SIPAddr, err)
 	}
 	if cfg.Temporal != nil {
@@ -124,7 +133,7 @@ func Start(ctx context.Context, cfg Config) (*Worker, error) {
 		w.startReporting()
 	}
 	ok = true
-	w.log.Info("SIP media worker listening", "addr", cfg.SIPAddr, "queue", w.Queue())
+	w.log.Info("SIP media worker listening", "addr", cfg.SIPAddr, "tls", cfg.TLSAddr, "queue", w.Queue())
 	return w, nil
 }
 
