@@ -33,6 +33,11 @@ type PacerConfig struct {
 	// EventPayloadType is the negotiated telephone-event payload type; zero
 	// disables SendDigit (zero is PCMU, never a dynamic type).
 	EventPayloadType uint8
+	// WritePacket, when set, receives each packet unmarshalled instead of
+	// the write func given to NewPacer (which may then be nil): for an RTP
+	// stack that marshals itself, saving a marshal and a parse per packet.
+	// It must not keep the packet or its payload.
+	WritePacket func(pkt *prtp.Packet) error
 }
 
 // SenderStats are the counters an RTCP sender report needs.
@@ -94,7 +99,7 @@ func NewPacer(cfg PacerConfig, write func(pkt []byte) error) (*Pacer, error) {
 	if cfg.FrameDuration == 0 {
 		cfg.FrameDuration = 20 * time.Millisecond
 	}
-	if write == nil {
+	if write == nil && cfg.WritePacket == nil {
 		return nil, errors.New("pacer: nil write func")
 	}
 	spf := samples(cfg.FrameDuration, cfg.ClockRate)
@@ -247,12 +252,17 @@ func (p *Pacer) tick(now time.Time) {
 
 func (p *Pacer) send(pkt *prtp.Packet) {
 	p.seq++
-	if n := pkt.MarshalSize(); n > len(p.buf) {
-		p.buf = make([]byte, n)
-	}
-	n, err := pkt.MarshalTo(p.buf)
-	if err == nil {
-		err = p.write(p.buf[:n])
+	var err error
+	if p.cfg.WritePacket != nil {
+		err = p.cfg.WritePacket(pkt)
+	} else {
+		if n := pkt.MarshalSize(); n > len(p.buf) {
+			p.buf = make([]byte, n)
+		}
+		var n int
+		if n, err = pkt.MarshalTo(p.buf); err == nil {
+			err = p.write(p.buf[:n])
+		}
 	}
 	if err != nil {
 		p.stats.WriteErrors++

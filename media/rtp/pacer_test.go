@@ -52,6 +52,47 @@ func (f *frames) NextFrame() ([]byte, bool) {
 	return []byte{byte(i), 0xff, 0xff}, true
 }
 
+// WritePacket gets the same packets as the marshalled path, unparsed.
+func TestPacerWritePacket(t *testing.T) {
+	marshalled, direct := &recorder{}, &recorder{}
+	a, err := NewPacer(PacerConfig{PayloadType: 8}, marshalled.write)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := NewPacer(PacerConfig{PayloadType: 8, WritePacket: func(p *prtp.Packet) error {
+		c := *p
+		c.Payload = slices.Clone(p.Payload) // the source reuses its buffer
+		direct.mu.Lock()
+		defer direct.mu.Unlock()
+		direct.pkts = append(direct.pkts, &c)
+		return nil
+	}}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.SetSource(&frames{silence: map[int]bool{1: true}})
+	b.SetSource(&frames{silence: map[int]bool{1: true}})
+	t0 := time.Unix(1000, 0)
+	for i := range 4 {
+		a.tick(t0.Add(time.Duration(i) * 20 * time.Millisecond))
+		b.tick(t0.Add(time.Duration(i) * 20 * time.Millisecond))
+	}
+	if len(direct.pkts) != 3 || len(marshalled.pkts) != 3 {
+		t.Fatalf("%d direct, %d marshalled packets; want 3 each", len(direct.pkts), len(marshalled.pkts))
+	}
+	for i := range direct.pkts {
+		d, m := direct.pkts[i], marshalled.pkts[i]
+		if d.Timestamp-direct.pkts[0].Timestamp != m.Timestamp-marshalled.pkts[0].Timestamp ||
+			d.SequenceNumber-direct.pkts[0].SequenceNumber != uint16(i) || d.Marker != m.Marker ||
+			d.PayloadType != 8 || d.Version != 2 || !slices.Equal(d.Payload, m.Payload) {
+			t.Errorf("packet %d: direct %+v, marshalled %+v", i, d, m)
+		}
+	}
+	if st := b.Stats(); st.Packets != 3 || st.Octets != 9 {
+		t.Errorf("stats %+v", st)
+	}
+}
+
 func TestPacerTimestampsMarkersAndStalls(t *testing.T) {
 	rec := &recorder{}
 	p, err := NewPacer(PacerConfig{PayloadType: 0}, rec.write)

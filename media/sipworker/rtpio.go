@@ -38,7 +38,7 @@ func (s *session) startMedia() error {
 	if s.dtmfSendPT >= 0 {
 		evPT = uint8(s.dtmfSendPT)
 	}
-	s.pacer, err = vrtp.NewPacer(vrtp.PacerConfig{PayloadType: s.audioSendPT, EventPayloadType: evPT}, s.writeRTP)
+	s.pacer, err = vrtp.NewPacer(vrtp.PacerConfig{PayloadType: s.audioSendPT, EventPayloadType: evPT, WritePacket: s.writeRTP}, nil)
 	if err != nil {
 		return err
 	}
@@ -66,19 +66,15 @@ func (s *session) startMedia() error {
 
 // writeRTP sends one packet the pacer built through diago's RTP session
 // (which keeps the RTCP sender statistics and does SRTP when negotiated).
-func (s *session) writeRTP(b []byte) error {
+func (s *session) writeRTP(pkt *prtp.Packet) error {
 	if s.held.Load() {
 		return nil // the caller holds the call: nobody listens (hold.go)
-	}
-	var pkt prtp.Packet
-	if err := pkt.Unmarshal(b); err != nil {
-		return err
 	}
 	w := s.med.RTPPacketWriter.Writer()
 	if w == nil {
 		return errors.New("no RTP session")
 	}
-	return w.WriteRTP(&pkt)
+	return w.WriteRTP(pkt)
 }
 
 // readLoop reads the caller's RTP until the media closes: telephone-events
