@@ -90,6 +90,7 @@ func NewDefault(logger *slog.Logger) Recognizer {
 			"fix", "install the Debian packages pocketsphinx and pocketsphinx-en-us (scripts/test does)")
 		return nil
 	}
+	go p.loadDict() // warm: the first caller should not wait for it
 	path, _ := exec.LookPath(p.Command)
 	logger.Info("asr: spoken menu choices are recognised by pocketsphinx (offline)", "path", path, "model", p.ModelDir, "dict", p.Dict)
 	return p
