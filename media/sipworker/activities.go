@@ -65,8 +65,14 @@ func (w *Worker) say(ctx context.Context, s *session, prompts []activities.Promp
 	if bargeIn {
 		stop = s.hasDigit
 	}
+	return w.sayUntil(ctx, s, prompts, stop)
+}
+
+// sayUntil plays prompts in order until stop (nil: never) reports true;
+// stop is checked when a prompt starts and on each s.digitSig.
+func (w *Worker) sayUntil(ctx context.Context, s *session, prompts []activities.Prompt, stop func() bool) (interrupted bool, err error) {
 	for _, p := range prompts {
-		if bargeIn && s.hasDigit() {
+		if stop != nil && stop() {
 			return true, nil
 		}
 		pcm, err := w.prompts.render(ctx, p)
@@ -107,17 +113,21 @@ func (w *Worker) collect(ctx context.Context, in activities.CollectInput) (activ
 	defer heartbeat(ctx)()
 	ctx, cancel := s.bind(ctx)
 	defer cancel()
-	if _, err := w.say(ctx, s, in.Prompts, in.BargeIn); err != nil {
+	l, err := w.promptAndListen(ctx, s, in) // listens for speech when phrases are expected
+	defer l.stop()
+	if err != nil {
 		return activities.CollectResult{}, s.result(err)
 	}
-	res, err := s.gather(ctx, in)
+	res, err := s.gather(ctx, in, l)
 	return res, s.result(err)
 }
 
 // gather waits for key presses: up to MaxDigits (0: no limit), ended early
 // by the terminator (not included) or by the inter-digit timeout once a key
 // was pressed; with no key at all before Timeout the result is a timeout.
-func (s *session) gather(ctx context.Context, in activities.CollectInput) (activities.CollectResult, error) {
+// With a listener (phrases expected) speech that starts before a key holds
+// off the timeout, and its end is recognised into a speech result.
+func (s *session) gather(ctx context.Context, in activities.CollectInput, l *listener) (activities.CollectResult, error) {
 	first, inter := in.Timeout, in.InterDigitTimeout
 	if first <= 0 {
 		first = defaultInputTimeout
@@ -131,6 +141,7 @@ func (s *session) gather(ctx context.Context, in activities.CollectInput) (activ
 	}
 	timer := time.NewTimer(first)
 	defer timer.Stop()
+	speechStarted := l.startedC()
 	for {
 		got := false
 		for {
@@ -152,6 +163,16 @@ func (s *session) gather(ctx context.Context, in activities.CollectInput) (activ
 		}
 		select {
 		case <-s.digitSig:
+		case <-speechStarted:
+			speechStarted = nil
+			if len(digits) == 0 {
+				timer.Stop() // the caller is talking: wait for the end
+			}
+		case u := <-l.endedC():
+			if len(digits) > 0 {
+				return done(), nil
+			}
+			return s.recognise(ctx, in, u)
 		case <-timer.C:
 			if len(digits) == 0 {
 				return activities.CollectResult{Kind: activities.InputTimeout}, nil

@@ -22,6 +22,7 @@ import (
 
 	"github.com/voxflow/voxflow/activities"
 	"github.com/voxflow/voxflow/flows"
+	"github.com/voxflow/voxflow/media/asr"
 	"github.com/voxflow/voxflow/media/tts"
 )
 
@@ -90,6 +91,10 @@ type Config struct {
 	// TTS renders text prompts (default: tts.NewDefault, espeak-ng cached,
 	// or the shipped prompts when espeak-ng is missing).
 	TTS Synthesizer
+	// ASR recognises spoken menu choices (collects with phrases). Default:
+	// asr.NewDefault, pocketsphinx offline, or nil when it is not
+	// installed, and then menus take keys only.
+	ASR asr.Recognizer
 	// RecordDir is where recordings are written (default: os.TempDir()/voxflow-recordings).
 	RecordDir string
 	// PromptDir resolves relative audio prompt paths (default: current directory).
@@ -153,6 +158,9 @@ func (c *Config) defaults() error {
 	}
 	if c.TTS == nil {
 		c.TTS = tts.NewDefault(c.Logger)
+	}
+	if c.ASR == nil {
+		c.ASR = asr.NewDefault(c.Logger)
 	}
 	if c.TemporalTimeout <= 0 {
 		c.TemporalTimeout = 10 * time.Second
