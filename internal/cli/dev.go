@@ -41,6 +41,9 @@ API (health, metrics, demo CRM) and publishes the example flows.`,
 	f.IntVar(&cfg.TemporalPort, "temporal-port", 7233, "embedded Temporal frontend port (on 127.0.0.1)")
 	f.StringVar(&cfg.HTTPAddr, "http", ":8080", "HTTP listen address (API, health, metrics, demo CRM)")
 	f.StringVar(&cfg.SIPAddr, "sip", ":5060", "SIP listen address, UDP and TCP (used by the media worker)")
+	f.StringVar(&cfg.TLSCert, "tls-cert", "", "PEM certificate (chain) file: serve SIP over TLS too (needs --tls-key)")
+	f.StringVar(&cfg.TLSKey, "tls-key", "", "PEM private key file of --tls-cert")
+	f.StringVar(&cfg.TLSAddr, "tls", "", "SIP over TLS listen address (default: the --sip port + 1, e.g. :5061)")
 	f.StringVar(&cfg.Namespace, "namespace", "default", "Temporal namespace")
 	f.BoolVar(&verbose, "verbose", false, "debug logging")
 	return cmd

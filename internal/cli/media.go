@@ -30,7 +30,8 @@ func newMediaCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "media",
 		Short: "Run a SIP media worker against an external Temporal (production)",
-		Long: `Answers SIP calls on --sip (UDP and TCP), looks up the flow bound to the
+		Long: `Answers SIP calls on --sip (UDP and TCP, and TLS on --tls with --tls-cert
+and --tls-key), looks up the flow bound to the
 dialled number in the store, starts a CallWorkflow for each call and serves
 its media activities (prompts, DTMF, recording, transfer, hangup) on the
 task queue media-<id>. Run one per machine behind a SIP load balancer; on
@@ -101,8 +102,12 @@ worker.`,
 			if err != nil {
 				return err
 			}
-			fmt.Fprintf(cmd.OutOrStdout(), "media worker %s: SIP on %s (UDP and TCP), activities on %s, Temporal %s (namespace %s)\n",
-				cfg.ID, cfg.SIPAddr, w.Queue(), tf.address, tf.namespace)
+			tlsNote := ""
+			if w.TLSAddr() != "" {
+				tlsNote = ", TLS on " + w.TLSAddr()
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "media worker %s: SIP on %s (UDP and TCP)%s, activities on %s, Temporal %s (namespace %s)\n",
+				cfg.ID, cfg.SIPAddr, tlsNote, w.Queue(), tf.address, tf.namespace)
 			<-ctx.Done()
 			fmt.Fprintf(cmd.OutOrStdout(), "draining: %d live calls\n", w.LiveCalls())
 			dctx, cancel := context.WithTimeout(context.Background(), drainTimeout)
@@ -118,6 +123,9 @@ worker.`,
 	f.StringVar(&storeDSN, "store", "", "store DSN (postgres://... or sqlite:///path) with the flows and number bindings")
 	f.StringVar(&cfg.ID, "id", "", "worker ID; its task queue is media-<id> (default: the hostname)")
 	f.StringVar(&cfg.SIPAddr, "sip", ":5060", "SIP listen address, UDP and TCP")
+	f.StringVar(&cfg.TLSCert, "tls-cert", "", "PEM certificate (chain) file: serve SIP over TLS too (needs --tls-key)")
+	f.StringVar(&cfg.TLSKey, "tls-key", "", "PEM private key file of --tls-cert")
+	f.StringVar(&cfg.TLSAddr, "tls", "", "SIP over TLS listen address (default: the --sip port + 1, e.g. :5061)")
 	f.StringVar(&cfg.ExternalHost, "external-host", "", "host or IP to put in Contact and SDP when behind NAT")
 	f.StringVar(&rtpPorts, "rtp-ports", "", "RTP port range START-END (RTCP uses port+1; default: ephemeral)")
 	f.StringVar(&cfg.RecordDir, "record-dir", "", "where recordings are written (default: $TMPDIR/voxflow-recordings)")

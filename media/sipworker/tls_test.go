@@ -9,6 +9,7 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/pem"
+	"errors"
 	"math/big"
 	"net"
 	"os"
@@ -161,6 +162,9 @@ func TestTLSConfigErrors(t *testing.T) {
 			if err == nil {
 				w.Close()
 				t.Fatal("started")
+			}
+			if !errors.Is(err, ErrBadTLS) {
+				t.Errorf("error %q is not ErrBadTLS", err)
 			}
 			for _, want := range tc.want {
 				if !strings.Contains(err.Error(), want) {

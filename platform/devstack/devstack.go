@@ -44,6 +44,10 @@ type DevConfig struct {
 	Namespace    string // default "default"
 	Logger       *slog.Logger
 	Out          io.Writer // where the "what is served where" banner goes
+
+	// TLSCert and TLSKey (PEM files) serve SIP over TLS too, on TLSAddr
+	// (default: the SIP port + 1).
+	TLSCert, TLSKey, TLSAddr string
 }
 
 // Dev is a running all-in-one platform.
@@ -208,6 +212,9 @@ func (d *Dev) startSIP(ctx context.Context) error {
 	w, err := sipworker.Start(ctx, sipworker.Config{
 		ID:           "dev",
 		SIPAddr:      d.cfg.SIPAddr,
+		TLSCert:      d.cfg.TLSCert,
+		TLSKey:       d.cfg.TLSKey,
+		TLSAddr:      d.cfg.TLSAddr,
 		Temporal:     d.Client,
 		Numbers:      d.Store,
 		Flows:        platform.StoreFlows{Store: d.Store},
@@ -219,6 +226,9 @@ func (d *Dev) startSIP(ctx context.Context) error {
 		Logger:       d.cfg.Logger.With("component", "sip"),
 		Registry:     d.Store,
 	})
+	if errors.Is(err, sipworker.ErrBadTLS) {
+		return fmt.Errorf("start SIP media worker: %w", err)
+	}
 	if err != nil {
 		return fmt.Errorf("start SIP media worker on %s: %w: choose another address with --sip (or --sip off)", d.cfg.SIPAddr, err)
 	}
@@ -272,6 +282,9 @@ func (d *Dev) banner() {
 	fmt.Fprintf(w, "  Store              %s\n", filepath.Join(d.cfg.DataDir, "voxflow.db"))
 	if d.SIP != nil {
 		fmt.Fprintf(w, "  SIP                %s (UDP and TCP): dial sip:1000@127.0.0.1%s with any softphone\n", d.cfg.SIPAddr, sipPortSuffix(d.cfg.SIPAddr))
+		if a := d.SIP.TLSAddr(); a != "" {
+			fmt.Fprintf(w, "  SIP over TLS       %s: dial sips:1000@127.0.0.1%s\n", a, tlsPortSuffix(a))
+		}
 	}
 	nums := make([]string, 0, len(examples.Numbers))
 	for n := range examples.Numbers {
@@ -298,6 +311,15 @@ func advertised(a net.Addr) string {
 		host = "127.0.0.1"
 	}
 	return net.JoinHostPort(host, port)
+}
+
+// tlsPortSuffix is ":port" for a SIP TLS address on a port other than 5061.
+func tlsPortSuffix(addr string) string {
+	_, port, err := net.SplitHostPort(addr)
+	if err != nil || port == "5061" {
+		return ""
+	}
+	return ":" + port
 }
 
 // sipPortSuffix is ":port" for a SIP address on a port other than 5060.

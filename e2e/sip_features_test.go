@@ -1,0 +1,269 @@
+package e2e
+
+import (
+	"bytes"
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
+	"math/big"
+	"net"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/voxflow/voxflow/activities"
+	"github.com/voxflow/voxflow/activities/builtin"
+	"github.com/voxflow/voxflow/internal/cli"
+	"github.com/voxflow/voxflow/internal/devtemporal/devtemporaltest"
+	"github.com/voxflow/voxflow/media/sipworker/sipptest"
+	"github.com/voxflow/voxflow/platform"
+	"github.com/voxflow/voxflow/store"
+)
+
+// earlyClosedFlow is a "we are closed" announcement heard as early media.
+const earlyClosedFlow = `name: early-closed
+entry: closed
+settings:
+  early_media: true
+nodes:
+  closed:
+    type: play
+    say: "We are closed. Please call again tomorrow."
+    next: bye
+  bye:
+    type: hangup
+    reason: closed
+`
+
+// earlyMenuFlow greets as early media and is answered for its menu.
+const earlyMenuFlow = `name: early-menu
+entry: welcome
+settings:
+  early_media: true
+  input_timeout: 8s
+variables:
+  choice: ""
+nodes:
+  welcome:
+    type: play
+    say: "Welcome."
+    next: main_menu
+  main_menu:
+    type: menu
+    prompt: "Press 1."
+    options:
+      "1": { next: chosen }
+    retries: 1
+    on_failure: goodbye
+  chosen:
+    type: set
+    assign:
+      choice: '"one"'
+    next: goodbye
+  goodbye:
+    type: hangup
+    say: "Goodbye."
+`
+
+// Early media and hold through CallWorkflow: SIPp checks the SIP side
+// (183 with SDP then 480; 183 then 200; hold answered recvonly), the CDR
+// the flow's side.
+func TestSIPEarlyMediaAndHold(t *testing.T) {
+	s := newSIPStack(t)
+	ctx := context.Background()
+	for name, src := range map[string]string{"early-closed": earlyClosedFlow, "early-menu": earlyMenuFlow} {
+		if _, err := s.store.PublishSource(ctx, name, src, "e2e", ""); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.store.BindNumber(ctx, "7100", "early-closed"); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.store.BindNumber(ctx, "7200", "early-menu"); err != nil {
+		t.Fatal(err)
+	}
+
+	t.Run("closed announcement", func(t *testing.T) {
+		s.sipp("uac_early_closed.xml", "7100")
+		rec := s.cdr("early-closed", "+15550103")
+		if got, want := pathOf(rec), "closed>bye"; got != want {
+			t.Errorf("path = %s, want %s", got, want)
+		}
+		if rec.Outcome != activities.OutcomeCompleted {
+			t.Errorf("outcome = %s", rec.Outcome)
+		}
+		s.idle()
+	})
+	t.Run("answered for the menu", func(t *testing.T) {
+		s.sipp("uac_early_menu.xml", "7200")
+		rec := s.cdr("early-menu", "+15550104")
+		if got, want := pathOf(rec), "welcome>main_menu>chosen>goodbye"; got != want {
+			t.Errorf("path = %s, want %s", got, want)
+		}
+		if rec.Outcome != activities.OutcomeCompleted || rec.Vars["choice"] != "one" {
+			t.Errorf("outcome %s vars %v", rec.Outcome, rec.Vars)
+		}
+		s.idle()
+	})
+	t.Run("hold and resume", func(t *testing.T) {
+		s.sipp("uac_hold.xml", "7000")
+		rec := s.cdr("sip-menu", "+15550105")
+		if got, want := pathOf(rec), "welcome>main_menu>sales_menu>new_orders>goodbye>wrap_up"; got != want {
+			t.Errorf("path = %s, want %s", got, want)
+		}
+		if rec.Outcome != activities.OutcomeCompleted || rec.Vars["department"] != "new orders" {
+			t.Errorf("outcome %s vars %v", rec.Outcome, rec.Vars)
+		}
+		s.idle()
+	})
+}
+
+// writeSelfSigned writes a certificate for 127.0.0.1 and its key.
+func writeSelfSigned(t *testing.T) (certFile, keyFile string, pool *x509.CertPool) {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(time.Now().UnixNano()), Subject: pkix.Name{CommonName: "voxflow e2e"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
+		IPAddresses: []net.IP{net.IPv4(127, 0, 0, 1)}, KeyUsage: x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign,
+		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}, BasicConstraintsValid: true, IsCA: true,
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	keyDER, err := x509.MarshalPKCS8PrivateKey(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	certFile, keyFile = filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
+	if err := os.WriteFile(certFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: keyDER}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cert, _ := x509.ParseCertificate(der)
+	pool = x509.NewCertPool()
+	pool.AddCert(cert)
+	return certFile, keyFile, pool
+}
+
+// `voxflow media --tls-cert --tls-key`: a call over SIP/TLS walks the menu
+// (keys as SIP INFO over TLS) and its CDR has the path; a missing
+// certificate is a startup error naming the flag and the file.
+func TestCLIMediaTLS(t *testing.T) {
+	ts, c := devtemporaltest.NewServer(t)
+	ctx := context.Background()
+	dbPath := filepath.Join(t.TempDir(), "voxflow.db")
+	st, err := store.Open(ctx, "sqlite://"+dbPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	if _, err := st.PublishSource(ctx, "sip-menu", sipMenuFlow, "e2e", ""); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.BindNumber(ctx, "7000", "sip-menu"); err != nil {
+		t.Fatal(err)
+	}
+	ew, err := platform.StartEngine(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sw, err := platform.StartShared(c, &builtin.Activities{HTTP: builtin.NewHTTPCaller(), Flows: platform.StoreFlows{Store: st}, CDRs: st, Router: builtin.NoAgents{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { platform.Workers{sw, ew}.Stop() })
+	certFile, keyFile, pool := writeSelfSigned(t)
+	base := []string{"media", "--temporal", ts.GetFrontendHostPort(), "--namespace", ts.GetDefaultNamespace(),
+		"--store", "sqlite://" + dbPath, "--record-dir", t.TempDir(), "--drain-timeout", "10s"}
+
+	missing := filepath.Join(t.TempDir(), "nope.pem")
+	var out, errb bytes.Buffer
+	code := cli.Main(ctx, append(base, "--sip", "127.0.0.1:"+strconv.Itoa(sipptest.FreePort(t)), "--id", "tls-bad",
+		"--tls-cert", missing, "--tls-key", keyFile), strings.NewReader(""), &out, &errb)
+	if code == 0 || !strings.Contains(errb.String(), "--tls-cert") || !strings.Contains(errb.String(), missing) {
+		t.Errorf("missing certificate: exit %d\nstdout: %s\nstderr: %s", code, out.String(), errb.String())
+	}
+
+	addr := "127.0.0.1:" + strconv.Itoa(sipptest.FreePort(t))
+	tlsAddr := "127.0.0.1:" + strconv.Itoa(sipptest.FreePort(t))
+	runCtx, stop := context.WithCancel(ctx)
+	defer stop()
+	out.Reset()
+	errb.Reset()
+	exited := make(chan int, 1)
+	go func() {
+		exited <- cli.Main(runCtx, append(base, "--sip", addr, "--id", "cli-tls", "--tls-cert", certFile, "--tls-key", keyFile, "--tls", tlsAddr),
+			strings.NewReader(""), &out, &errb)
+	}()
+	waitFor(t, "TLS listener", func() bool {
+		conn, err := tls.Dial("tcp", tlsAddr, &tls.Config{RootCAs: pool})
+		if err == nil {
+			conn.Close()
+		}
+		return err == nil
+	})
+	u := sipptest.NewUAC(t, sipptest.UACConfig{Target: tlsAddr, TLS: &tls.Config{RootCAs: pool}, From: "+15550107"})
+	u.Invite("7000")
+	res := u.Response("INVITE", 10*time.Second)
+	for res.StatusCode < 200 {
+		res = u.Response("INVITE", 10*time.Second)
+	}
+	if res.StatusCode != 200 {
+		t.Fatalf("INVITE over TLS answered %s\n%s", sipptest.Describe(res), errb.String())
+	}
+	u.Ack(res)
+	// The welcome prompt plays (2.2 s), then the menu: keys are kept as
+	// type-ahead, one per menu.
+	time.Sleep(1500 * time.Millisecond)
+	if n := u.RTPBetween(time.Now().Add(-time.Second), time.Now()); n < 30 {
+		t.Errorf("%d RTP packets in the last second of the welcome prompt", n)
+	}
+	u.Info('1')
+	u.Response("INFO", 3*time.Second)
+	time.Sleep(3 * time.Second)
+	u.Info('2')
+	u.Response("INFO", 3*time.Second)
+	u.Request("BYE", 15*time.Second)
+	var rec activities.CallRecord
+	waitFor(t, "CDR", func() bool {
+		recs, _, err := st.SearchCDRs(ctx, store.CDRQuery{Flow: "sip-menu"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(recs) == 1 {
+			rec = recs[0]
+		}
+		return len(recs) == 1
+	})
+	if got, want := pathOf(rec), "welcome>main_menu>sales_menu>new_orders>goodbye>wrap_up"; got != want || rec.Outcome != activities.OutcomeCompleted || rec.From != "+15550107" {
+		t.Errorf("path %s outcome %s from %s, want %s completed", got, rec.Outcome, rec.From, want)
+	}
+	stop()
+	select {
+	case code := <-exited:
+		if code != 0 {
+			t.Fatalf("voxflow media exited %d\n%s%s", code, out.String(), errb.String())
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("voxflow media did not exit after cancel")
+	}
+	if !strings.Contains(out.String(), "TLS on "+tlsAddr) {
+		t.Errorf("banner: %s", out.String())
+	}
+}
