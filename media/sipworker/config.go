@@ -121,6 +121,10 @@ type Config struct {
 	Registry       Registry
 	ReportInterval time.Duration
 
+	// Registrar, when set, answers REGISTER from agents' phones (see
+	// register.go); without it REGISTER gets 405.
+	Registrar Registrar
+
 	// tls is the TLS listener's configuration, loaded from TLSCert/TLSKey.
 	tls *tls.Config
 }

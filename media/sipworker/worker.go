@@ -108,6 +108,7 @@ func Start(ctx context.Context, cfg Config) (*Worker, error) {
 	// DTMF (diago answers 406 on inbound dialogs), OPTIONS reports drain.
 	w.srv.OnInfo(w.onInfo)
 	w.srv.OnOptions(w.onOptions)
+	w.serveRegister()
 
 	serveCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	w.cancel = cancel

@@ -250,8 +250,10 @@ func (s *syncBuffer) String() string {
 
 // StartBaresip runs baresip on loopback (no registration, PCMU/PCMA,
 // silence as its microphone, no sound card) and waits until it is ready.
-// It is stopped when the test ends.
-func StartBaresip(t testing.TB) *Baresip {
+// It is stopped when the test ends. An account line, when given, replaces
+// the default one (e.g. "<sip:alice@127.0.0.1:5060>;auth_pass=PW;regint=60"
+// to register).
+func StartBaresip(t testing.TB, account ...string) *Baresip {
 	t.Helper()
 	bin, err := exec.LookPath("baresip")
 	if err != nil {
@@ -279,7 +281,11 @@ cons_listen 127.0.0.1:%d
 	if err := os.WriteFile(filepath.Join(dir, "config"), []byte(config), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(filepath.Join(dir, "accounts"), []byte("<sip:baresip@127.0.0.1>;regint=0\n"), 0o644); err != nil {
+	accounts := "<sip:baresip@127.0.0.1>;regint=0\n"
+	if len(account) > 0 {
+		accounts = strings.Join(account, "\n") + "\n"
+	}
+	if err := os.WriteFile(filepath.Join(dir, "accounts"), []byte(accounts), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	b := &Baresip{t: t, out: &syncBuffer{}, done: make(chan struct{}),
