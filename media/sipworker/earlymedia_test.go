@@ -2,6 +2,7 @@ package sipworker
 
 import (
 	"context"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -162,4 +163,68 @@ func TestNoEarlyMediaAnswersAtOnce(t *testing.T) {
 	}
 	u.Request("BYE", 5*time.Second)
 	r.waitIdle()
+}
+
+// The caller gives up during the announcement: CANCEL gets 200, the
+// INVITE 487, the play stops and the workflow is told the caller hung up.
+func TestEarlyMediaCancel(t *testing.T) {
+	played := make(chan error, 1)
+	r := newRig(t, func(ctx context.Context, w *Worker, call CallStart) {
+		played <- w.play(ctx, activities.PlayInput{CallID: call.Call.ID, Prompts: []activities.Prompt{{Text: strings.Repeat("We are closed. ", 10)}}})
+	}, withEarlyFlows)
+	u := sipptest.NewUAC(t, sipptest.UACConfig{Target: r.addr})
+	u.Invite("2000")
+	if res := u.Response("INVITE", 5*time.Second); res.StatusCode != 183 {
+		t.Fatalf("first response %s, want 183", sipptest.Describe(res))
+	}
+	time.Sleep(500 * time.Millisecond)
+	u.Cancel()
+	if res := u.Response("CANCEL", 3*time.Second); res.StatusCode != 200 {
+		t.Fatalf("CANCEL answered %s", sipptest.Describe(res))
+	}
+	final := u.Response("INVITE", 3*time.Second)
+	if final.StatusCode != 487 {
+		t.Fatalf("INVITE ended with %s, want 487", sipptest.Describe(final))
+	}
+	u.Ack(final)
+	select {
+	case err := <-played:
+		if !activities.IsType(err, activities.ErrTypeCallGone) {
+			t.Fatalf("play = %v, want CallGone", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("play did not stop on CANCEL")
+	}
+	r.waitIdle()
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if len(r.started) != 1 || len(r.hangups) != 1 || r.hangups[0] != r.started[0].Call.ID {
+		t.Fatalf("started %v, hangups %v", r.started, r.hangups)
+	}
+}
+
+// Calls that end unanswered (480) or answered after early media leave no
+// goroutines behind.
+func TestEarlyMediaLeavesNoGoroutines(t *testing.T) {
+	got := make(chan string, 8)
+	r := newRig(t, earlyScript(got), withEarlyFlows)
+	mustPass(t, r.sipp("uac_early_closed.xml", "2000")) // warm up
+	<-got
+	r.waitIdle()
+	time.Sleep(200 * time.Millisecond)
+	before := runtime.NumGoroutine()
+	mustPass(t, r.sipp("uac_early_closed.xml", "2000"))
+	mustPass(t, r.sipp("uac_early_menu.xml", "2100"))
+	for range 2 {
+		<-got
+	}
+	r.waitIdle()
+	deadline := time.Now().Add(10 * time.Second)
+	for runtime.NumGoroutine() > before+2 {
+		if time.Now().After(deadline) {
+			buf := make([]byte, 1<<20)
+			t.Fatalf("goroutines %d after calls, %d before\n%s", runtime.NumGoroutine(), before, buf[:runtime.Stack(buf, true)])
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
 }

@@ -367,6 +367,14 @@ func (u *UAC) Info(key rune) {
 		"Signal="+string(key)+"\r\nDuration=160\r\n", "application/dtmf-relay"))
 }
 
+// Cancel gives up on the INVITE before its final response.
+func (u *UAC) Cancel() {
+	tag := u.toTag
+	u.toTag = "" // the To of the INVITE
+	defer func() { u.toTag = tag }()
+	u.write(u.request("CANCEL", u.scheme()+":"+u.number+"@"+u.target, u.invite, 1, "CANCEL", nil, "", ""))
+}
+
 // Bye hangs up.
 func (u *UAC) Bye() {
 	u.cseq++
