@@ -77,5 +77,6 @@ func NewRoot() *cobra.Command {
 	flowsCmd := newFlowsCmd()
 	flowsCmd.AddCommand(newPushCmd(), newPullCmd())
 	root.AddCommand(newDevCmd(), newEngineCmd(), newMediaCmd(), flowsCmd, newCallsCmd(), newOpenAPICmd())
+	root.AddCommand(newAgentsCmd())
 	return root
 }
