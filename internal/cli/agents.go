@@ -26,7 +26,7 @@ type agentStoreFlag struct{ dsn string }
 
 func (f *agentStoreFlag) register(cmd *cobra.Command) {
 	cmd.Flags().StringVar(&f.dsn, "store", defaultAgentStore,
-		"store DSN (postgres://... or sqlite:///path); default: the store of `voxflow dev` run in this directory")
+		"store DSN (postgres://... or sqlite:///path); the default is the store of 'voxflow dev' run in this directory")
 }
 
 func (f *agentStoreFlag) open(ctx context.Context) (*store.Store, error) {

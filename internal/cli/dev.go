@@ -45,6 +45,7 @@ API (health, metrics, demo CRM) and publishes the example flows.`,
 	f.StringVar(&cfg.TLSKey, "tls-key", "", "PEM private key file of --tls-cert")
 	f.StringVar(&cfg.TLSAddr, "tls", "", "SIP over TLS listen address (default: the --sip port + 1, e.g. :5061)")
 	f.StringVar(&cfg.Namespace, "namespace", "default", "Temporal namespace")
+	f.StringVar(&cfg.Realm, "realm", "voxflow", "SIP digest realm agents' phones register with (agents must be added with the same --realm)")
 	f.BoolVar(&verbose, "verbose", false, "debug logging")
 	return cmd
 }

@@ -26,6 +26,7 @@ func newMediaCmd() *cobra.Command {
 		drainTimeout time.Duration
 		verbose      bool
 		trunk        sipworker.Trunk
+		reg          registrarFlags
 	)
 	cmd := &cobra.Command{
 		Use:   "media",
@@ -82,6 +83,9 @@ worker.`,
 			cfg.Temporal = c
 			cfg.Numbers, cfg.Flows = s, platform.StoreFlows{Store: s}
 			cfg.Registry = s
+			if cfg.Registrar, err = reg.build(s, cfg.ID, cfg.Logger); err != nil {
+				return err
+			}
 			if trunk.Password == "" {
 				trunk.Password = os.Getenv("VOXFLOW_TRUNK_PASSWORD")
 			}
@@ -119,6 +123,7 @@ worker.`,
 		},
 	}
 	tf.register(cmd)
+	reg.register(cmd)
 	f := cmd.Flags()
 	f.StringVar(&storeDSN, "store", "", "store DSN (postgres://... or sqlite:///path) with the flows and number bindings")
 	f.StringVar(&cfg.ID, "id", "", "worker ID; its task queue is media-<id> (default: the hostname)")

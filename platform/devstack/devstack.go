@@ -28,6 +28,7 @@ import (
 	"github.com/voxflow/voxflow/examples-flows/democrm"
 	"github.com/voxflow/voxflow/flows"
 	"github.com/voxflow/voxflow/internal/devtemporal"
+	"github.com/voxflow/voxflow/media/registrar"
 	"github.com/voxflow/voxflow/media/sipworker"
 	"github.com/voxflow/voxflow/media/text"
 	"github.com/voxflow/voxflow/media/tts"
@@ -48,6 +49,10 @@ type DevConfig struct {
 	// TLSCert and TLSKey (PEM files) serve SIP over TLS too, on TLSAddr
 	// (default: the SIP port + 1).
 	TLSCert, TLSKey, TLSAddr string
+
+	// Realm is the SIP registrar's digest realm (default "voxflow"): agents
+	// added with `voxflow agents add` register their phones with it.
+	Realm string
 }
 
 // Dev is a running all-in-one platform.
@@ -57,6 +62,9 @@ type Dev struct {
 	Client   client.Client
 	Store    *store.Store
 	Channel  *text.Channel
+	// Registrar answers agents' REGISTERs on the SIP worker and finds
+	// registered agents (Lookup); nil with --sip off.
+	Registrar *registrar.Registrar
 	// SIP is the SIP media worker (nil with --sip off).
 	SIP        *sipworker.Worker
 	firstAdmin string // "user / password" when this start created the admin
@@ -209,6 +217,14 @@ func (d *Dev) startSIP(ctx context.Context) error {
 	if d.cfg.SIPAddr == "off" {
 		return nil
 	}
+	reg, err := registrar.New(registrar.Config{
+		Realm: d.cfg.Realm, Accounts: registrar.StoreBackend{Store: d.Store}, Locations: registrar.StoreBackend{Store: d.Store},
+		WorkerID: "dev", Logger: d.cfg.Logger.With("component", "sip"),
+	})
+	if err != nil {
+		return err
+	}
+	d.Registrar = reg
 	w, err := sipworker.Start(ctx, sipworker.Config{
 		ID:           "dev",
 		SIPAddr:      d.cfg.SIPAddr,
@@ -225,6 +241,7 @@ func (d *Dev) startSIP(ctx context.Context) error {
 		RecordDir:    filepath.Join(d.cfg.DataDir, "recordings"),
 		Logger:       d.cfg.Logger.With("component", "sip"),
 		Registry:     d.Store,
+		Registrar:    reg,
 	})
 	if errors.Is(err, sipworker.ErrBadTLS) {
 		return fmt.Errorf("start SIP media worker: %w", err)
@@ -285,6 +302,8 @@ func (d *Dev) banner() {
 		if a := d.SIP.TLSAddr(); a != "" {
 			fmt.Fprintf(w, "  SIP over TLS       %s: dial sips:1000@127.0.0.1%s\n", a, tlsPortSuffix(a))
 		}
+		fmt.Fprintf(w, "  SIP registrar      agents register as sip:NAME@127.0.0.1%s (realm %s; add one: voxflow agents add NAME)\n",
+			sipPortSuffix(d.cfg.SIPAddr), d.Registrar.Realm())
 	}
 	nums := make([]string, 0, len(examples.Numbers))
 	for n := range examples.Numbers {

@@ -1,0 +1,148 @@
+package e2e
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/voxflow/voxflow/internal/cli"
+	"github.com/voxflow/voxflow/internal/devtemporal/devtemporaltest"
+	"github.com/voxflow/voxflow/media/registrar"
+	"github.com/voxflow/voxflow/media/sipworker/sipptest"
+	"github.com/voxflow/voxflow/platform/devstack"
+	"github.com/voxflow/voxflow/store"
+)
+
+// addAgent runs `voxflow agents add NAME` on a store and returns the
+// password it generated.
+func addAgent(t *testing.T, dsn, name string) string {
+	t.Helper()
+	code, out, errs := voxflow(t, "", "agents", "add", name, "--store", dsn)
+	m := regexp.MustCompile(`(?m)^password: (\S+)$`).FindStringSubmatch(out)
+	if code != 0 || m == nil {
+		t.Fatalf("agents add %s: %d\n%s%s", name, code, out, errs)
+	}
+	return m[1]
+}
+
+// registerWithSIPp runs uac_register.xml as agent name against addr and,
+// while the phone is registered, calls during(); lookup must find the
+// phone's contact then and nothing once SIPp has unregistered.
+func registerWithSIPp(t *testing.T, addr, name, password string, lookup func() ([]registrar.Contact, error), during func(registrar.Contact)) {
+	t.Helper()
+	port := sipptest.FreePort(t)
+	wait := sipptest.Start(t, sipptest.Call{Scenario: sipptest.Scenario(t, "uac_register.xml"), Target: addr, Port: port,
+		Service: name, Args: []string{"-au", name, "-ap", password}, Timeout: 20 * time.Second})
+	var found registrar.Contact
+	deadline := time.Now().Add(10 * time.Second)
+	for found.URI == "" && time.Now().Before(deadline) {
+		if cs, err := lookup(); err == nil && strings.Contains(cs[0].URI, ":"+strconv.Itoa(port)) {
+			found = cs[0]
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if found.URI == "" {
+		res := wait()
+		t.Fatalf("%s never registered: %v\n%s", name, res.Err, res.Output)
+	}
+	during(found)
+	if res := wait(); res.Err != nil {
+		t.Fatalf("%v\n%s", res.Err, res.Output)
+	}
+	if cs, err := lookup(); !errors.Is(err, registrar.ErrNotRegistered) {
+		t.Fatalf("after unregister: %+v, %v", cs, err)
+	}
+}
+
+// An agent added with `voxflow agents add` registers a phone to `voxflow
+// dev`; `voxflow agents list` shows where while it is registered.
+func TestDevAgentRegisters(t *testing.T) {
+	sipptest.Need(t)
+	dataDir := t.TempDir()
+	httpAddr, _ := freeAddr(t)
+	_, tport := freeAddr(t)
+	sipAddr := fmt.Sprintf("127.0.0.1:%d", sipptest.FreePort(t))
+	dev, err := devstack.StartDev(context.Background(), devstack.DevConfig{DataDir: dataDir, TemporalPort: tport,
+		HTTPAddr: httpAddr, SIPAddr: sipAddr, Out: io.Discard})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer dev.Stop()
+	dsn := "sqlite://" + filepath.Join(dataDir, "voxflow.db")
+	password := addAgent(t, dsn, "alice")
+
+	lookup := func() ([]registrar.Contact, error) { return dev.Registrar.Lookup(context.Background(), "alice") }
+	registerWithSIPp(t, sipAddr, "alice", password, lookup, func(c registrar.Contact) {
+		if c.WorkerID != "dev" || c.Transport != "UDP" {
+			t.Errorf("contact %+v", c)
+		}
+		code, out, errs := voxflow(t, "", "agents", "list", "--store", dsn)
+		if code != 0 || !strings.Contains(out, c.URI+" (from "+c.Source+"/UDP via dev") {
+			t.Errorf("agents list while registered: %d\n%s%s", code, out, errs)
+		}
+	})
+}
+
+// `voxflow media` answers REGISTER through the store's accounts, and the
+// binding is visible to any process on that store.
+func TestCLIMediaRegistrar(t *testing.T) {
+	sipptest.Need(t)
+	ts, _ := devtemporaltest.NewServer(t)
+	ctx := context.Background()
+	dsn := "sqlite://" + filepath.Join(t.TempDir(), "voxflow.db")
+	st, err := store.Open(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	password := addAgent(t, dsn, "bob")
+
+	addr := "127.0.0.1:" + strconv.Itoa(sipptest.FreePort(t))
+	runCtx, stop := context.WithCancel(ctx)
+	defer stop()
+	var out, errb strings.Builder
+	exited := make(chan int, 1)
+	go func() {
+		exited <- cli.Main(runCtx, []string{"media", "--temporal", ts.GetFrontendHostPort(), "--namespace", ts.GetDefaultNamespace(),
+			"--store", dsn, "--sip", addr, "--id", "cli-reg", "--record-dir", t.TempDir(), "--drain-timeout", "5s"},
+			strings.NewReader(""), &out, &errb)
+	}()
+	waitFor(t, "voxflow media listening", func() bool {
+		conn, err := net.Dial("tcp", addr)
+		if err == nil {
+			conn.Close()
+		}
+		return err == nil
+	})
+
+	other := registrar.StoreBackend{Store: st} // another worker's view of the same store
+	lookup := func() ([]registrar.Contact, error) {
+		cs, err := other.Contacts(ctx, "bob", time.Now())
+		if err == nil && len(cs) == 0 {
+			err = registrar.ErrNotRegistered
+		}
+		return cs, err
+	}
+	registerWithSIPp(t, addr, "bob", password, lookup, func(c registrar.Contact) {
+		if c.WorkerID != "cli-reg" {
+			t.Errorf("contact %+v", c)
+		}
+	})
+	stop()
+	select {
+	case code := <-exited:
+		if code != 0 {
+			t.Fatalf("voxflow media exited %d\n%s%s", code, out.String(), errb.String())
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("voxflow media did not exit after cancel")
+	}
+}
