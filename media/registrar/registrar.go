@@ -315,6 +315,9 @@ func (r *Registrar) authenticate(ctx context.Context, req *sip.Request, now time
 	user := cred.get("username")
 	acct, err := r.cfg.Accounts.Account(ctx, user)
 	if errors.Is(err, ErrUnknownAccount) {
+		// Spend the same work as for a wrong password, so timing does not
+		// tell which names exist.
+		_ = responseMatches(cred, HA1(user, r.cfg.Realm, ""), req.Method.String())
 		log.Info("REGISTER refused: unknown agent", "code", 401, "user", user)
 		return Account{}, r.challenge(req, now, false)
 	}
