@@ -188,6 +188,9 @@ type OriginateInput struct {
 	From    string            `json:"from,omitempty"`
 	Timeout time.Duration     `json:"timeout"` // ring time
 	Headers map[string]string `json:"headers,omitempty"`
+	// DetectMachine listens to the first seconds after the answer and
+	// reports who answered (OriginateResult.AnsweredBy).
+	DetectMachine bool `json:"detect_machine,omitempty"`
 }
 
 // Originate outcomes.
@@ -203,6 +206,9 @@ type OriginateResult struct {
 	Outcome string `json:"outcome"`
 	// SIPStatus is the final SIP response code when it was not answered.
 	SIPStatus int `json:"sip_status,omitempty"`
+	// AnsweredBy is human, machine or unknown (media/audio's answering
+	// machine hint) when DetectMachine was asked and the call was answered.
+	AnsweredBy string `json:"answered_by,omitempty"`
 }
 
 // MediaWorker is one live media worker as the registry sees it.
@@ -310,9 +316,9 @@ const (
 	OutcomeTransferred = "transferred"
 	// OutcomeBridged: a bridged transfer ended by the other party; the
 	// caller went on in the flow.
-	OutcomeBridged = "bridged"
-	OutcomeMaxSteps    = "max_steps"
-	OutcomeFailed      = "failed"
+	OutcomeBridged  = "bridged"
+	OutcomeMaxSteps = "max_steps"
+	OutcomeFailed   = "failed"
 	// OutcomeMediaLost: the media worker died and the callback failed.
 	OutcomeMediaLost = "media_lost"
 	// Outbound calls that were never answered end with the originate

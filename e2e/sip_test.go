@@ -533,3 +533,61 @@ nodes:
 	}
 	s.idle()
 }
+
+// An outbound call with answering-machine detection: the SIPp callee
+// answers with a voicemail greeting, and the flow, branching on
+// call.answered_by, leaves its message.
+func TestSIPOriginateDetectsMachine(t *testing.T) {
+	s := newSIPStack(t)
+	ctx := context.Background()
+	flow := `name: reminder-amd
+entry: who
+nodes:
+  who:
+    type: branch
+    when:
+      - if: call.answered_by == "machine"
+        next: message
+    default: talk
+  message:
+    type: hangup
+    say: "Your appointment is tomorrow at nine."
+  talk:
+    type: hangup
+    say: "Hello!"
+`
+	if _, err := s.store.PublishSource(ctx, "reminder-amd", flow, "e2e", ""); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the media worker in the registry", func() bool {
+		ws, err := s.store.MediaWorkers(ctx, 10*time.Second)
+		return err == nil && len(ws) == 1
+	})
+	port := sipptest.FreePort(t)
+	greeting := spokenPcap(t, 100*time.Millisecond, "Hi, you have reached the Smith family. We cannot come to the phone right now, please leave a message after the tone.")
+	wait := sipptest.Start(t, sipptest.Call{Scenario: sipptest.Scenario(t, "uas_greeting.xml"), Port: port, Timeout: 30 * time.Second,
+		Files: map[string][]byte{"greeting.pcap": greeting}})
+	time.Sleep(300 * time.Millisecond) // let SIPp bind
+	to := "sip:callee@127.0.0.1:" + strconv.Itoa(port)
+	id := platform.NewCallID()
+	if _, err := platform.StartCall(ctx, s.c, engine.CallInput{
+		Call:     flows.CallInfo{ID: id, From: "+15550199", To: to, Channel: "sip"},
+		Flow:     activities.FlowSource{Name: "reminder-amd"},
+		Outbound: &engine.Outbound{To: to, RingTimeout: 10 * time.Second, DetectMachine: true},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	actx, cancel := context.WithTimeout(ctx, 40*time.Second)
+	defer cancel()
+	var rec activities.CallRecord
+	if err := platform.AwaitCall(actx, s.c, id, &rec); err != nil {
+		t.Fatal(err)
+	}
+	if res := wait(); res.Err != nil {
+		t.Fatalf("SIPp callee: %v\n%s", res.Err, res.Output)
+	}
+	if pathOf(rec) != "who>message" || rec.Outcome != activities.OutcomeCompleted {
+		t.Errorf("outcome %s path %s, want the machine's message", rec.Outcome, pathOf(rec))
+	}
+	s.idle()
+}

@@ -284,6 +284,9 @@ type CallInfo struct {
 	Channel   string            `expr:"channel" json:"channel"`
 	StartedAt time.Time         `expr:"started_at" json:"started_at"`
 	Headers   map[string]string `expr:"headers" json:"headers,omitempty"`
+	// AnsweredBy is human, machine or unknown on an outbound call placed
+	// with answering-machine detection; empty otherwise.
+	AnsweredBy string `expr:"answered_by" json:"answered_by,omitempty"`
 }
 
 // Env is what an expression or template sees. The engine fills it from

@@ -877,6 +877,9 @@ func TestBridgeTransferOutcomes(t *testing.T) {
 			if timeout != engine.MaxBridgeDuration {
 				t.Errorf("start-to-close = %v, want %v", timeout, engine.MaxBridgeDuration)
 			}
+			if r := c.res.Recording; r != "" && (len(rec.Recordings) != 1 || rec.Recordings[0] != r) {
+				t.Errorf("CDR recordings = %v, want [%s]", rec.Recordings, r)
+			}
 			v, _ := json.Marshal(rec.Vars["desk_call"])
 			w, _ := json.Marshal(c.want)
 			if string(v) != string(w) {
@@ -895,6 +898,37 @@ func TestOutboundCall(t *testing.T) {
 		})
 		if rec.Outcome != activities.OutcomeCompleted || path(rec) != "hello>menu>sales>bye" {
 			t.Errorf("outcome %s path %s", rec.Outcome, path(rec))
+		}
+	})
+	t.Run("answering machine detection reaches the flow", func(t *testing.T) {
+		h := newHarness(t)
+		var asked bool
+		h.env.OnActivity(activities.ActOriginate, mock.Anything, mock.Anything).Return(
+			func(ctx context.Context, in activities.OriginateInput) (activities.OriginateResult, error) {
+				asked = in.DetectMachine
+				return activities.OriginateResult{Outcome: activities.OriginateAnswered, AnsweredBy: "machine"}, nil
+			})
+		rec := h.runInput(engine.CallInput{
+			Flow: activities.FlowSource{Name: "amd", Version: 1, Source: `name: amd
+entry: who
+nodes:
+  who:
+    type: branch
+    when:
+      - if: call.answered_by == "machine"
+        next: message
+    default: talk
+  message:
+    type: hangup
+    say: "Your appointment is tomorrow at nine."
+  talk:
+    type: hangup
+    say: "Hello!"
+`},
+			Outbound: &engine.Outbound{To: "+15550100", MediaQueue: "media-test", DetectMachine: true},
+		})
+		if !asked || path(rec) != "who>message" {
+			t.Errorf("detect asked %v, path %s", asked, path(rec))
 		}
 	})
 	t.Run("unanswered ends with the originate outcome", func(t *testing.T) {

@@ -530,6 +530,9 @@ func (c *call) runTransfer(f *flows.Flow, n *flows.Node) (string, string, error)
 		c.stack = c.stack[:1]
 		return "transferred", "", nil
 	}
+	if res.Recording != "" {
+		c.recordings = append(c.recordings, res.Recording)
+	}
 	if n.Var != "" {
 		v := map[string]any{"outcome": res.Outcome, "talk_seconds": res.Talk.Seconds()}
 		if res.Recording != "" {

@@ -52,7 +52,7 @@ func (c *call) load(name string) (activities.FlowSource, error) {
 // originate places a call to `to` for this call ID through a media worker
 // (the pinned queue, or the least-loaded one) and, once answered, makes
 // that worker the call's media queue.
-func (c *call) originate(to, from, queue string, ring time.Duration) (string, error) {
+func (c *call) originate(to, from, queue string, ring time.Duration, detectMachine bool) (string, error) {
 	if queue == "" {
 		pctx := workflow.WithActivityOptions(c.ctx, workflow.ActivityOptions{
 			TaskQueue: activities.SharedQueue, StartToCloseTimeout: 10 * time.Second,
@@ -73,12 +73,15 @@ func (c *call) originate(to, from, queue string, ring time.Duration) (string, er
 		RetryPolicy:            &temporal.RetryPolicy{MaximumAttempts: 1},
 	})
 	var res activities.OriginateResult
-	in := activities.OriginateInput{CallID: c.in.Call.ID, To: to, From: from, Timeout: ring}
+	in := activities.OriginateInput{CallID: c.in.Call.ID, To: to, From: from, Timeout: ring, DetectMachine: detectMachine}
 	if err := workflow.ExecuteActivity(ctx, activities.ActOriginate, in).Get(ctx, &res); err != nil {
 		return "", fmt.Errorf("call %s: %w", to, err)
 	}
 	if res.Outcome == activities.OriginateAnswered {
 		c.in.MediaQueue = queue
+		if detectMachine {
+			c.in.Call.AnsweredBy = res.AnsweredBy
+		}
 	}
 	return res.Outcome, nil
 }
@@ -86,7 +89,7 @@ func (c *call) originate(to, from, queue string, ring time.Duration) (string, er
 // placeCall starts an outbound call; an unanswered one ends at once with
 // the originate outcome and no wrap-up path.
 func (c *call) placeCall(o *Outbound) {
-	outcome, err := c.originate(o.To, o.From, o.MediaQueue, o.RingTimeout)
+	outcome, err := c.originate(o.To, o.From, o.MediaQueue, o.RingTimeout, o.DetectMachine)
 	if err != nil {
 		workflow.GetLogger(c.ctx).Warn("outbound call failed", "to", o.To, "error", err)
 		outcome = activities.OriginateFailed
@@ -125,7 +128,7 @@ func (c *call) recoverMedia(n *flows.Node) (string, string) {
 	if to == "" {
 		to = c.in.Call.From
 	}
-	outcome, err := c.originate(to, c.in.Call.To, "", 0)
+	outcome, err := c.originate(to, c.in.Call.To, "", 0, false)
 	if err != nil || outcome != activities.OriginateAnswered {
 		workflow.GetLogger(c.ctx).Warn("callback after media loss failed", "to", to, "outcome", outcome, "error", err)
 		return c.mediaGone()

@@ -60,6 +60,9 @@ type Outbound struct {
 	RingTimeout time.Duration `json:"ring_timeout,omitempty"`
 	// MediaQueue pins the media worker; empty picks the least-loaded one.
 	MediaQueue string `json:"media_queue,omitempty"`
+	// DetectMachine asks the media worker who answered (a person or an
+	// answering machine); the flow sees it as call.answered_by.
+	DetectMachine bool `json:"detect_machine,omitempty"`
 }
 
 // Recovery configures the callback after a media worker dies mid-call:

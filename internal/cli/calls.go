@@ -231,11 +231,12 @@ func newCallsResetCmd() *cobra.Command {
 
 func newCallsOriginateCmd() *cobra.Command {
 	var (
-		tf       temporalFlags
-		flow     string
-		to, from string
-		ring     time.Duration
-		vars     []string
+		tf            temporalFlags
+		flow          string
+		to, from      string
+		ring          time.Duration
+		detectMachine bool
+		vars          []string
 	)
 	cmd := &cobra.Command{
 		Use:   "originate --flow FLOW --to DESTINATION",
@@ -259,7 +260,7 @@ flow's latest published version runs. Prints the call ID.`,
 				Call:     flows.CallInfo{ID: id, From: from, To: to, Channel: "sip", StartedAt: time.Now().UTC()},
 				Flow:     activities.FlowSource{Name: flow},
 				Vars:     overrides,
-				Outbound: &engine.Outbound{To: to, From: from, RingTimeout: ring},
+				Outbound: &engine.Outbound{To: to, From: from, RingTimeout: ring, DetectMachine: detectMachine},
 			})
 			if err != nil {
 				return err
@@ -273,6 +274,7 @@ flow's latest published version runs. Prints the call ID.`,
 	cmd.Flags().StringVar(&to, "to", "", "whom to call: sip:user@host:port or a number (required)")
 	cmd.Flags().StringVar(&from, "from", "", "caller ID to present")
 	cmd.Flags().DurationVar(&ring, "ring", 30*time.Second, "how long to ring")
+	cmd.Flags().BoolVar(&detectMachine, "detect-machine", false, "listen to the callee's greeting first: the flow sees call.answered_by (human, machine or unknown)")
 	cmd.Flags().StringArrayVar(&vars, "var", nil, "override a variable's initial value: name=value")
 	_ = cmd.MarkFlagRequired("flow")
 	_ = cmd.MarkFlagRequired("to")

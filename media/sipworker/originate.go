@@ -169,6 +169,14 @@ func (w *Worker) originate(ctx context.Context, in activities.OriginateInput) (a
 	}
 	close(s.launched) // the call's workflow is the one originating it
 	s.log.Info("originated call answered", "to", target.String())
+	if in.DetectMachine {
+		var why string
+		res.AnsweredBy, why = s.detectMachine(ctx)
+		s.log.Info("answered by", "who", res.AnsweredBy, "why", why)
+		if err := ctx.Err(); err != nil {
+			return res, err
+		}
+	}
 	return res, nil
 }
 
