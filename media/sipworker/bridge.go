@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -15,6 +17,7 @@ import (
 	"github.com/voxflow/voxflow/activities"
 	"github.com/voxflow/voxflow/media/audio"
 	"github.com/voxflow/voxflow/media/g711"
+	"github.com/voxflow/voxflow/media/registrar"
 	"github.com/voxflow/voxflow/media/wav"
 )
 
@@ -36,7 +39,12 @@ const (
 // bridgeTransfer connects the caller to in.To and holds the bridge until
 // one side hangs up.
 func (w *Worker) bridgeTransfer(ctx context.Context, s *session, in activities.TransferInput) (activities.TransferResult, error) {
-	target, viaTrunk, err := w.bridgeTarget(s, in.To)
+	target, viaTrunk, err := w.bridgeTarget(ctx, s, in.To)
+	if errors.Is(err, registrar.ErrNotRegistered) {
+		// As a proxy answers for an address with no binding.
+		s.log.Info("bridge: agent not registered", "to", in.To)
+		return activities.TransferResult{Outcome: activities.OriginateNoAnswer, SIPStatus: sip.StatusTemporarilyUnavailable}, nil
+	}
 	if err != nil {
 		return activities.TransferResult{}, activities.NewBadInput(err)
 	}
@@ -111,12 +119,29 @@ func (w *Worker) bridgeTransfer(ctx context.Context, s *session, in activities.T
 	return res, nil
 }
 
-// bridgeTarget resolves where the second leg goes: a SIP URI or user@host
-// directly, a number through the trunk, or, without a trunk, to the peer
-// that sent us the call (a PBX routes its own extensions).
-func (w *Worker) bridgeTarget(s *session, to string) (sip.Uri, bool, error) {
+// bridgeTarget resolves where the second leg goes: agent:NAME to that
+// agent's registered phone; a SIP URI or user@host directly; a bare name or
+// number to the registered agent of that name when there is one, else
+// through the trunk, or, without a trunk, to the peer that sent us the call
+// (a PBX routes its own extensions). An agent with no live registration is
+// an error wrapping registrar.ErrNotRegistered.
+func (w *Worker) bridgeTarget(ctx context.Context, s *session, to string) (sip.Uri, bool, error) {
 	to = strings.TrimSpace(to)
+	name, isAgent := strings.CutPrefix(to, "agent:")
 	isNumber := to != "" && !strings.ContainsAny(to, ":@;<> \t")
+	if isAgent || (isNumber && w.cfg.Registrar != nil) {
+		if !isAgent {
+			name = to
+		}
+		u, err := w.agentTarget(ctx, name)
+		switch {
+		case err == nil:
+			return u, false, nil
+		case isAgent || !errors.Is(err, registrar.ErrNotRegistered):
+			return sip.Uri{}, false, err
+		}
+		// A number that is no agent's: dialled below.
+	}
 	if isNumber && w.cfg.Trunk == nil {
 		u, err := s.referTarget(to)
 		return u, false, err
@@ -126,6 +151,44 @@ func (w *Worker) bridgeTarget(s *session, to string) (sip.Uri, bool, error) {
 		return sip.Uri{}, false, fmt.Errorf("bridge: %w", err)
 	}
 	return u, viaTrunk, nil
+}
+
+// agentTarget is where a registered agent's phone is called: its latest
+// contact URI, sent to the address its REGISTER came from (a phone behind
+// NAT is only reachable there) over the same transport.
+func (w *Worker) agentTarget(ctx context.Context, name string) (sip.Uri, error) {
+	if name == "" {
+		return sip.Uri{}, errors.New("bridge: agent: needs a name (agent:NAME)")
+	}
+	if w.cfg.Registrar == nil {
+		return sip.Uri{}, fmt.Errorf("bridge: agent:%s: this media worker has no registrar (voxflow media --registrar)", name)
+	}
+	lctx, cancel := context.WithTimeout(ctx, lookupTimeout)
+	defer cancel()
+	contacts, err := w.cfg.Registrar.Lookup(lctx, name)
+	if err != nil {
+		return sip.Uri{}, fmt.Errorf("bridge: agent %q: %w", name, err)
+	}
+	if len(contacts) == 0 {
+		return sip.Uri{}, fmt.Errorf("bridge: agent %q: %w", name, registrar.ErrNotRegistered)
+	}
+	c := contacts[0] // the latest registration
+	var u sip.Uri
+	if err := sip.ParseUri(c.URI, &u); err != nil {
+		return sip.Uri{}, fmt.Errorf("bridge: agent %q: contact %q: %w", name, c.URI, err)
+	}
+	if host, port, err := net.SplitHostPort(c.Source); err == nil {
+		if p, err := strconv.Atoi(port); err == nil {
+			u.Host, u.Port = host, p
+		}
+	}
+	if t := strings.ToLower(c.Transport); t != "" && t != "udp" {
+		if u.UriParams == nil {
+			u.UriParams = sip.NewParams()
+		}
+		u.UriParams.Add("transport", t)
+	}
+	return u, nil
 }
 
 // connect relays audio and key presses between the caller (s) and leg until

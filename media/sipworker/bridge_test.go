@@ -16,6 +16,7 @@ import (
 	"github.com/voxflow/voxflow/activities"
 	"github.com/voxflow/voxflow/media/audio"
 	"github.com/voxflow/voxflow/media/g711"
+	"github.com/voxflow/voxflow/media/registrar"
 	"github.com/voxflow/voxflow/media/sipworker/sipptest"
 	"github.com/voxflow/voxflow/media/wav"
 )
@@ -279,5 +280,50 @@ func TestBridgeCallerHangsUp(t *testing.T) {
 	defer caller.mu.Unlock()
 	if len(caller.hangups) != 2 {
 		t.Errorf("caller hangups signalled = %v, want one per call", caller.hangups)
+	}
+}
+
+// TestBridgeToRegisteredAgent: agent alice's softphone (baresip, auto
+// answer) registers with digest auth; a caller's transfer to agent:alice
+// rings that phone at the address it registered from, the caller's RTP
+// reaches it, and alice hanging up returns the caller to the flow. An
+// agent who is not registered is "no answer" with 480, as from a proxy.
+func TestBridgeToRegisteredAgent(t *testing.T) {
+	results := make(chan activities.TransferResult, 2)
+	var r *regRig
+	r = newRegRigScript(t, registrar.Config{}, func(ctx context.Context, w *Worker, call CallStart) {
+		for _, to := range []string{"agent:bob", "agent:alice"} {
+			res, err := w.transfer(ctx, activities.TransferInput{CallID: call.Call.ID, To: to, Mode: "bridge", Timeout: 10 * time.Second})
+			if err != nil {
+				t.Errorf("bridge to %s: %v", to, err)
+			}
+			results <- res
+		}
+		_ = w.hangupCall(ctx, activities.HangupInput{CallID: call.Call.ID})
+	})
+	b := sipptest.StartBaresip(t, "<sip:alice@"+r.addr+">;auth_pass="+alicePassword+";regint=600;answermode=auto")
+	if _, ok := r.waitContact("@127.0.0.1:", 10*time.Second); !ok {
+		t.Fatalf("baresip did not register:\n%s", b.Output())
+	}
+	// alice hangs up 3 s into the call.
+	go func() {
+		if b.WaitOutput("Call established", 15*time.Second) {
+			time.Sleep(3 * time.Second)
+			b.Command("/hangup")
+		}
+	}()
+	mustPass(t, r.sipp("uac_record.xml", "1000"))
+	if res := <-results; res.Outcome != activities.OriginateNoAnswer || res.SIPStatus != 480 {
+		t.Errorf("bridge to unregistered bob = %+v, want no_answer 480", res)
+	}
+	res := <-results
+	r.waitIdle()
+	if res.Outcome != activities.OutcomeBridged || res.Talk < 2*time.Second {
+		t.Fatalf("bridge to alice = %+v, want bridged for ~3 s\n%s", res, b.Output())
+	}
+	// Debian's baresip 1.0 cannot record what it plays; its log says
+	// whether our RTP reached it.
+	if !strings.Contains(b.Output(), "incoming rtp for 'audio' established") {
+		t.Errorf("alice's phone never received the caller's RTP:\n%s", b.Output())
 	}
 }

@@ -325,7 +325,11 @@ func (w *Worker) onOptions(req *sip.Request, tx sip.ServerTransaction) {
 		w.respond(req, tx, sip.StatusServiceUnavailable, "Service Unavailable")
 		return
 	}
+	allow := "INVITE, ACK, CANCEL, BYE, OPTIONS, INFO, REFER, NOTIFY"
+	if w.cfg.Registrar != nil {
+		allow += ", REGISTER"
+	}
 	w.respond(req, tx, sip.StatusOK, "OK",
-		sip.NewHeader("Allow", "INVITE, ACK, CANCEL, BYE, OPTIONS, INFO, REFER, NOTIFY"),
+		sip.NewHeader("Allow", allow),
 		sip.NewHeader("Accept", "application/sdp"))
 }

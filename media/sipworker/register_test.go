@@ -31,6 +31,12 @@ const alicePassword = "w0nderl4nd"
 
 func newRegRig(t *testing.T, cfg registrar.Config) *regRig {
 	t.Helper()
+	return newRegRigScript(t, cfg, func(ctx context.Context, w *Worker, call CallStart) {})
+}
+
+// newRegRigScript is newRegRig whose inbound calls run script.
+func newRegRigScript(t *testing.T, cfg registrar.Config, script func(ctx context.Context, w *Worker, call CallStart)) *regRig {
+	t.Helper()
 	ctx := context.Background()
 	s, err := store.Open(ctx, "sqlite://"+filepath.Join(t.TempDir(), "voxflow.db"))
 	if err != nil {
@@ -50,7 +56,7 @@ func newRegRig(t *testing.T, cfg registrar.Config) *regRig {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := newRig(t, func(ctx context.Context, w *Worker, call CallStart) {}, func(c *Config) { c.Registrar = reg })
+	r := newRig(t, script, func(c *Config) { c.Registrar = reg })
 	return &regRig{rig: r, reg: reg, store: s}
 }
 
