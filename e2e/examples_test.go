@@ -39,6 +39,14 @@ func TestExamplesSimulated(t *testing.T) {
 			prompt:  "Hello Grace Hopper. For sales press 1",
 		},
 		{
+			name: "agent desk: bridged to the agent, then rates the call",
+			flow: example(t, "agent-desk"), from: "+15550102", inputs: []string{"1"},
+			path:    "connect>rate>happy>goodbye",
+			outcome: activities.OutcomeCompleted,
+			vars:    map[string]any{"rating": "good"},
+			prompt:  "Connecting you to an agent.",
+		},
+		{
 			name: "support line: speech and retries",
 			flow: example(t, "support-line", alwaysOpen...), from: "+15550102", inputs: []string{"", "7", "technical help please"},
 			path:    "welcome>office_hours>lookup>vip_check>main_menu>to_support>agent_queue>voicemail>goodbye>wrap_up",

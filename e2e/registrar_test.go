@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"os"
 	"path/filepath"
 	"regexp"
 	"strconv"
@@ -13,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/voxflow/voxflow/activities"
 	"github.com/voxflow/voxflow/internal/cli"
 	"github.com/voxflow/voxflow/internal/devtemporal/devtemporaltest"
 	"github.com/voxflow/voxflow/media/registrar"
@@ -144,5 +146,66 @@ func TestCLIMediaRegistrar(t *testing.T) {
 		}
 	case <-time.After(20 * time.Second):
 		t.Fatal("voxflow media did not exit after cancel")
+	}
+}
+
+// TestDevAgentDesk is the README's agent story on `voxflow dev`: agent alice
+// is added with the CLI, her softphone (baresip, auto answer) registers, a
+// caller dials 4000 (the agent-desk example), is bridged to her phone and
+// recorded; alice hangs up and the caller rates the call with key 1.
+func TestDevAgentDesk(t *testing.T) {
+	sipptest.Need(t)
+	dataDir := t.TempDir()
+	httpAddr, _ := freeAddr(t)
+	_, tport := freeAddr(t)
+	sipAddr := fmt.Sprintf("127.0.0.1:%d", sipptest.FreePort(t))
+	dev, err := devstack.StartDev(context.Background(), devstack.DevConfig{DataDir: dataDir, TemporalPort: tport,
+		HTTPAddr: httpAddr, SIPAddr: sipAddr, Out: io.Discard})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer dev.Stop()
+	dsn := "sqlite://" + filepath.Join(dataDir, "voxflow.db")
+	password := addAgent(t, dsn, "alice")
+
+	phone := sipptest.StartBaresip(t, "<sip:alice@"+sipAddr+">;auth_pass="+password+";regint=600;answermode=auto")
+	waitFor(t, "alice's phone registered", func() bool {
+		cs, err := dev.Registrar.Lookup(context.Background(), "alice")
+		return err == nil && len(cs) == 1
+	})
+	go func() {
+		if phone.WaitOutput("Call established", 20*time.Second) {
+			time.Sleep(3 * time.Second)
+			phone.Command("/hangup") // alice ends the conversation
+		}
+	}()
+	res := sipptest.Run(t, sipptest.Call{Scenario: sipptest.Scenario(t, "uac_agent_desk.xml"), Target: sipAddr, Service: "4000", Timeout: 40 * time.Second})
+	if res.Err != nil {
+		t.Fatalf("%v\n%s\n--- alice's phone ---\n%s", res.Err, res.Output, phone.Output())
+	}
+	var rec activities.CallRecord
+	waitFor(t, "the agent-desk CDR", func() bool {
+		recs, _, err := dev.Store.SearchCDRs(context.Background(), store.CDRQuery{Flow: "agent-desk"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(recs) == 1 {
+			rec = recs[0]
+		}
+		return len(recs) == 1
+	})
+	if pathOf(rec) != "connect>rate>happy>goodbye" || rec.Vars["rating"] != "good" {
+		t.Fatalf("path %s, vars %v\n--- alice's phone ---\n%s", pathOf(rec), rec.Vars, phone.Output())
+	}
+	desk, _ := rec.Vars["desk"].(map[string]any)
+	if desk["outcome"] != activities.OutcomeBridged || len(rec.Recordings) != 1 || rec.Recordings[0] != desk["recording"] {
+		t.Fatalf("desk = %v, recordings %v", desk, rec.Recordings)
+	}
+	path := strings.TrimPrefix(rec.Recordings[0], "file://")
+	if !strings.HasPrefix(path, filepath.Join(dataDir, "recordings")) {
+		t.Errorf("recording %s is not under the data dir", path)
+	}
+	if info, err := os.Stat(path); err != nil || info.Size() < 40_000 {
+		t.Errorf("recording %s: %v (want ~3 s of stereo)", path, err)
 	}
 }

@@ -45,4 +45,5 @@ var Numbers = map[string]string{
 	"1000": "support-line",
 	"2000": "bank-ivr",
 	"3000": "appointment-reminder",
+	"4000": "agent-desk",
 }
