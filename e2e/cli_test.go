@@ -15,6 +15,7 @@ import (
 	"time"
 
 	designerapi "github.com/voxflow/voxflow/designer-api"
+	examples "github.com/voxflow/voxflow/examples-flows"
 	"github.com/voxflow/voxflow/internal/cli"
 	"github.com/voxflow/voxflow/media/sipworker/sipptest"
 	"github.com/voxflow/voxflow/platform/devstack"
@@ -153,8 +154,9 @@ func TestDevPlatformEndToEnd(t *testing.T) {
 		}
 	}
 	flows, err := dev.Store.ListFlows(ctx)
-	if err != nil || len(flows) != 4 {
-		t.Fatalf("published examples: %v %v", flows, err)
+	files, ferr := examples.Files()
+	if ferr != nil || err != nil || len(flows) != len(files) || len(files) < 5 {
+		t.Fatalf("published examples: %v %v (want the %d example files)", flows, err, len(files))
 	}
 	if f, err := dev.Store.FlowForNumber(ctx, "2000"); err != nil || f != "bank-ivr" {
 		t.Errorf("number 2000 -> %q %v", f, err)

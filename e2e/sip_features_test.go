@@ -228,12 +228,12 @@ func TestCLIMediaTLS(t *testing.T) {
 		t.Fatalf("INVITE over TLS answered %s\n%s", sipptest.Describe(res), errb.String())
 	}
 	u.Ack(res)
-	// The welcome prompt plays (2.2 s), then the menu: keys are kept as
-	// type-ahead, one per menu.
-	time.Sleep(1500 * time.Millisecond)
-	if n := u.RTPBetween(time.Now().Add(-time.Second), time.Now()); n < 30 {
-		t.Errorf("%d RTP packets in the last second of the welcome prompt", n)
-	}
+	// The welcome prompt plays (2.2 s, once the workflow has started and
+	// espeak-ng rendered it), then the menu: keys are kept as type-ahead,
+	// one per menu.
+	waitFor(t, "the welcome prompt's RTP over the TLS call", func() bool {
+		return u.RTPBetween(time.Now().Add(-time.Second), time.Now()) >= 40
+	})
 	u.Info('1')
 	u.Response("INFO", 3*time.Second)
 	time.Sleep(3 * time.Second)
