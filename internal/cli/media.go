@@ -34,8 +34,11 @@ func newMediaCmd() *cobra.Command {
 		Long: `Answers SIP calls on --sip (UDP and TCP, and TLS on --tls with --tls-cert
 and --tls-key), looks up the flow bound to the
 dialled number in the store, starts a CallWorkflow for each call and serves
-its media activities (prompts, DTMF, recording, transfer, hangup) on the
-task queue media-<id>. Run one per machine behind a SIP load balancer; on
+its media activities (prompts by espeak-ng, keys, menu phrases recognised by
+pocketsphinx, recording, blind and bridged transfer, hangup) on the task
+queue media-<id>. With --registrar (the default) agents' phones register
+here with the accounts of 'voxflow agents', and a flow's transfer to
+agent:NAME rings that phone. Run one per machine behind a SIP load balancer; on
 SIGTERM it stops taking calls (503), lets live calls finish (--drain-timeout)
 and exits.
 
