@@ -991,3 +991,32 @@ func TestMediaLossWithoutCallbackEnds(t *testing.T) {
 		t.Errorf("outcome %s path %s vars %v", rec.Outcome, path(rec), rec.Vars)
 	}
 }
+
+// A voicemail ends like an answering machine's: on #, or 5 s of quiet.
+func TestVoicemailEndsOnHashOrSilence(t *testing.T) {
+	h := newHarness(t)
+	var got activities.RecordInput
+	h.env.OnActivity(activities.ActRecord, mock.Anything, mock.Anything).Return(
+		func(ctx context.Context, in activities.RecordInput) (activities.RecordResult, error) {
+			got = in
+			return activities.RecordResult{Ref: "file:///m.wav", Duration: 3 * time.Second}, nil
+		})
+	rec := h.run(`name: vm
+entry: vm
+nodes:
+  vm:
+    type: voicemail
+    say: "Leave a message."
+    mailbox: sales
+    max_duration: 30s
+    next: bye
+  bye:
+    type: hangup
+`)
+	if path(rec) != "vm>bye" {
+		t.Errorf("path = %s", path(rec))
+	}
+	if got.Terminator != "#" || got.Silence != engine.DefaultVoicemailSilence || got.MaxDuration != 30*time.Second || got.Mailbox != "sales" {
+		t.Errorf("record input = %+v", got)
+	}
+}

@@ -614,6 +614,11 @@ func (c *call) runRecord(f *flows.Flow, n *flows.Node) (string, string, error) {
 	in := activities.RecordInput{CallID: c.in.Call.ID, NodeID: n.ID, Prompts: c.takePrompts(ps),
 		Beep: derefBool(n.Beep, true), MaxDuration: n.MaxDuration.Or(DefaultRecordMax), Mailbox: mailbox,
 		Terminator: n.Terminator, Silence: n.Timeout.D()}
+	if n.Type == flows.TypeVoicemail {
+		// A message ends like on an answering machine: the caller hangs
+		// up, presses #, or goes quiet.
+		in.Terminator, in.Silence = "#", DefaultVoicemailSilence
+	}
 	var res activities.RecordResult
 	if err := c.media(activities.ActRecord, in, &res); err != nil {
 		return "", "", err

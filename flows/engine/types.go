@@ -85,7 +85,10 @@ const (
 	DefaultActivityTimeout   = 30 * time.Second
 	DefaultQueueTimeout      = 10 * time.Minute
 	DefaultRecordMax         = 2 * time.Minute
-	DefaultTransferTimeout   = 30 * time.Second
+	// DefaultVoicemailSilence of quiet after the caller spoke (or without
+	// a word) ends a voicemail message.
+	DefaultVoicemailSilence = 5 * time.Second
+	DefaultTransferTimeout  = 30 * time.Second
 	// MaxBridgeDuration bounds one bridged conversation (the activity's
 	// start-to-close timeout; its heartbeat notices a dead worker).
 	MaxBridgeDuration    = 12 * time.Hour
