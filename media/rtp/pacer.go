@@ -33,6 +33,12 @@ type PacerConfig struct {
 	// EventPayloadType is the negotiated telephone-event payload type; zero
 	// disables SendDigit (zero is PCMU, never a dynamic type).
 	EventPayloadType uint8
+	// EventClockRate is the telephone-event clock (its rtpmap rate), in
+	// which event durations are counted; ClockRate if zero. Event packets
+	// still carry the stream's timestamp: Opus (48 kHz RTP clock) with
+	// telephone-event/8000 stamps events at 48 kHz and counts their
+	// durations at 8 kHz.
+	EventClockRate int
 	// WritePacket, when set, receives each packet unmarshalled instead of
 	// the write func given to NewPacer (which may then be nil): for an RTP
 	// stack that marshals itself, saving a marshal and a parse per packet.
@@ -96,6 +102,9 @@ func NewPacer(cfg PacerConfig, write func(pkt []byte) error) (*Pacer, error) {
 	if cfg.ClockRate == 0 {
 		cfg.ClockRate = 8000
 	}
+	if cfg.EventClockRate == 0 {
+		cfg.EventClockRate = cfg.ClockRate
+	}
 	if cfg.FrameDuration == 0 {
 		cfg.FrameDuration = 20 * time.Millisecond
 	}
@@ -140,7 +149,7 @@ func (p *Pacer) SendDigit(key rune, d time.Duration) error {
 	if p.cfg.EventPayloadType == 0 {
 		return errors.New("pacer: no telephone-event payload type negotiated")
 	}
-	if samples(d, p.cfg.ClockRate) <= 0 || samples(d, p.cfg.ClockRate) > 0xffff {
+	if n := samples(d, p.cfg.EventClockRate); n <= 0 || n > 0xffff {
 		return fmt.Errorf("pacer: digit duration %v out of range", d)
 	}
 	p.mu.Lock()
@@ -213,7 +222,7 @@ func (p *Pacer) tick(now time.Time) {
 	if len(p.event) == 0 && len(p.digits) > 0 {
 		d := p.digits[0]
 		p.digits = p.digits[1:]
-		s := EventSender{PayloadType: p.cfg.EventPayloadType, ClockRate: p.cfg.ClockRate, Interval: p.cfg.FrameDuration}
+		s := EventSender{PayloadType: p.cfg.EventPayloadType, ClockRate: p.cfg.EventClockRate, Interval: p.cfg.FrameDuration}
 		// Validated in SendDigit, so this cannot fail.
 		p.event, _ = s.Packets(d.code, d.d, prtp.Header{SSRC: p.stats.SSRC, Timestamp: ts})
 	}

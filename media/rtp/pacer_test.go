@@ -334,3 +334,51 @@ func intervalStats(at []time.Time, nominal time.Duration) string {
 	q := func(p float64) float64 { return dev[min(len(dev)-1, int(p*float64(len(dev))))] }
 	return fmt.Sprintf("|interval-20ms| mean %.3f ms, p50 %.3f ms, p99 %.3f ms, max %.3f ms", mean, q(0.5), q(0.99), dev[len(dev)-1])
 }
+
+// An Opus stream (RFC 7587: 48 kHz RTP clock) with telephone-event/8000:
+// audio timestamps step 960 per 20 ms frame, events are stamped on the
+// stream's clock and their durations counted at 8 kHz.
+func TestPacerClockRateAndEventClock(t *testing.T) {
+	rec := &recorder{}
+	p, err := NewPacer(PacerConfig{PayloadType: 96, ClockRate: 48000, EventPayloadType: 101, EventClockRate: 8000}, rec.write)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.SetSource(&frames{})
+	t0 := time.Unix(0, 0)
+	p.tick(t0)
+	p.tick(t0.Add(20 * time.Millisecond))
+	if err := p.SendDigit('7', 100*time.Millisecond); err != nil {
+		t.Fatal(err)
+	}
+	for i := 2; i <= 10; i++ {
+		p.tick(t0.Add(time.Duration(i) * 20 * time.Millisecond))
+	}
+	pk := rec.pkts
+	if len(pk) != 11 {
+		t.Fatalf("%d packets, want 11", len(pk))
+	}
+	if d := pk[1].Timestamp - pk[0].Timestamp; d != 960 {
+		t.Errorf("audio timestamp step %d, want 960", d)
+	}
+	var last Event
+	for _, e := range pk[2:9] {
+		if e.PayloadType != 101 || e.Timestamp != pk[0].Timestamp+2*960 {
+			t.Errorf("event packet %+v, want pt 101 at +1920", e.Header)
+		}
+		ev, err := ParseEvent(e.Payload)
+		if err != nil {
+			t.Fatal(err)
+		}
+		last = ev
+	}
+	if !last.End || last.Duration != 800 {
+		t.Errorf("final event %+v, want end with duration 800 (100 ms at 8 kHz)", last)
+	}
+	if after := pk[9]; after.PayloadType != 96 || after.Timestamp != pk[0].Timestamp+9*960 {
+		t.Errorf("audio after digit: %+v", after.Header)
+	}
+	if rt := p.RTPTimeAt(t0.Add(time.Second)); rt != pk[0].Timestamp+48000 {
+		t.Errorf("RTPTimeAt one second = +%d, want +48000", rt-pk[0].Timestamp)
+	}
+}

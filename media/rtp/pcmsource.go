@@ -6,31 +6,64 @@ import (
 	"github.com/voxflow/voxflow/media/g711"
 )
 
-// pcmFrameSamples is one 20 ms G.711 frame at 8 kHz.
+// pcmFrameSamples is one 20 ms frame at 8 kHz.
 const pcmFrameSamples = 160
 
-// PCMSource feeds 8 kHz PCM to a Pacer as G.711 frames, one per tick, the
-// last frame padded with silence. Done is closed once it has run out.
+// Encoder turns one 20 ms frame of 8 kHz mono PCM (160 samples) into an
+// RTP payload, whatever the codec's RTP clock. The payload may be a buffer
+// of the encoder's that the next call reuses. A codec with state (Opus)
+// needs one Encoder per stream, called from one goroutine (the pacer's).
+type Encoder interface {
+	Encode(pcm []int16) ([]byte, error)
+}
+
+// G711Encoder encodes G.711: A-law when ALaw, else µ-law.
+type G711Encoder struct {
+	ALaw bool
+	buf  []byte
+}
+
+// Encode encodes pcm, one byte per sample.
+func (e *G711Encoder) Encode(pcm []int16) ([]byte, error) {
+	if cap(e.buf) < len(pcm) {
+		e.buf = make([]byte, len(pcm))
+	}
+	out := e.buf[:len(pcm)]
+	if e.ALaw {
+		g711.EncodeALaw(out, pcm)
+	} else {
+		g711.EncodeULaw(out, pcm)
+	}
+	return out, nil
+}
+
+// PCMSource feeds 8 kHz PCM to a Pacer, one encoded 20 ms frame per tick,
+// the last frame padded with silence. Done is closed once it has run out.
 type PCMSource struct {
-	pcm     []int16
-	pos     int
-	alaw    bool
-	frame   [pcmFrameSamples]int16
-	payload [pcmFrameSamples]byte
-	once    sync.Once
-	done    chan struct{}
+	pcm   []int16
+	pos   int
+	enc   Encoder
+	frame [pcmFrameSamples]int16
+	once  sync.Once
+	done  chan struct{}
 }
 
 // NewPCMSource encodes pcm as A-law when alaw, else µ-law.
 func NewPCMSource(pcm []int16, alaw bool) *PCMSource {
-	return &PCMSource{pcm: pcm, alaw: alaw, done: make(chan struct{})}
+	return NewPCMSourceWith(pcm, &G711Encoder{ALaw: alaw})
+}
+
+// NewPCMSourceWith encodes pcm with enc (the stream's codec).
+func NewPCMSourceWith(pcm []int16, enc Encoder) *PCMSource {
+	return &PCMSource{pcm: pcm, enc: enc, done: make(chan struct{})}
 }
 
 // Done is closed when every frame has been handed out.
 func (p *PCMSource) Done() <-chan struct{} { return p.done }
 
 // NextFrame returns the next encoded frame; the payload buffer is reused,
-// so the caller must send it before asking for another.
+// so the caller must send it before asking for another. A frame the
+// encoder fails on is not sent (the pacer treats it as silence).
 func (p *PCMSource) NextFrame() ([]byte, bool) {
 	if p.pos >= len(p.pcm) {
 		p.once.Do(func() { close(p.done) })
@@ -39,10 +72,9 @@ func (p *PCMSource) NextFrame() ([]byte, bool) {
 	n := copy(p.frame[:], p.pcm[p.pos:])
 	clear(p.frame[n:])
 	p.pos += pcmFrameSamples
-	if p.alaw {
-		g711.EncodeALaw(p.payload[:], p.frame[:])
-	} else {
-		g711.EncodeULaw(p.payload[:], p.frame[:])
+	payload, err := p.enc.Encode(p.frame[:])
+	if err != nil {
+		return nil, false
 	}
-	return p.payload[:], true
+	return payload, true
 }
