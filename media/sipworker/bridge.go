@@ -16,15 +16,15 @@ import (
 
 	"github.com/voxflow/voxflow/activities"
 	"github.com/voxflow/voxflow/media/audio"
-	"github.com/voxflow/voxflow/media/g711"
 	"github.com/voxflow/voxflow/media/registrar"
+	vrtp "github.com/voxflow/voxflow/media/rtp"
 	"github.com/voxflow/voxflow/media/wav"
 )
 
 // Bridged transfer: the worker is a back-to-back user agent. It dials a
 // second leg while the caller hears ringback, then relays audio between the
-// two legs through decoded PCM (each leg encodes with its own law, so a
-// PCMU caller talks to a PCMA agent) and relays key presses as RFC 4733
+// two legs through decoded PCM (each leg encodes with its own codec, so a
+// PCMU caller talks to a PCMA or Opus agent) and relays key presses as RFC 4733
 // events. The bridge ends when either side hangs up: the other party's BYE
 // returns the caller to the flow, the caller's BYE hangs up the other party.
 
@@ -199,7 +199,7 @@ func (s *session) connect(ctx context.Context, leg *session, rec *stereoRecorder
 	leg.playMu.Lock()
 	defer leg.playMu.Unlock()
 
-	toLeg, toCaller := newPCMQueue(leg.alaw), newPCMQueue(s.alaw)
+	toLeg, toCaller := newPCMQueue(leg.enc), newPCMQueue(s.enc)
 	untapCaller := s.tap(func(pcm []int16) {
 		toLeg.push(pcm)
 		rec.push(0, pcm)
@@ -252,7 +252,7 @@ func relayDigits(from, to *session) {
 // playLoop plays pcm to the caller over and over until the returned stop is
 // called (ringback while a second leg rings).
 func (s *session) playLoop(pcm []int16) (stop func()) {
-	src := &loopSource{pcm: pcm, alaw: s.alaw}
+	src := &loopSource{pcm: pcm, enc: s.enc}
 	s.playMu.Lock()
 	s.pacer.SetSource(src)
 	return func() {
@@ -271,11 +271,10 @@ func ringback() []int16 {
 
 // loopSource feeds a Pacer the same audio in a loop.
 type loopSource struct {
-	pcm     []int16
-	pos     int
-	alaw    bool
-	frame   [frameSamples]int16
-	payload [frameSamples]byte
+	pcm   []int16
+	pos   int
+	enc   vrtp.Encoder
+	frame [frameSamples]int16
 }
 
 func (l *loopSource) NextFrame() ([]byte, bool) {
@@ -286,16 +285,14 @@ func (l *loopSource) NextFrame() ([]byte, bool) {
 		l.frame[i] = l.pcm[l.pos]
 		l.pos = (l.pos + 1) % len(l.pcm)
 	}
-	encode(l.payload[:], l.frame[:], l.alaw)
-	return l.payload[:], true
+	return encodeFrame(l.enc, l.frame[:])
 }
 
-func encode(dst []byte, pcm []int16, alaw bool) {
-	if alaw {
-		g711.EncodeALaw(dst, pcm)
-	} else {
-		g711.EncodeULaw(dst, pcm)
-	}
+// encodeFrame encodes one frame for a pacer; a frame the codec fails on
+// is not sent.
+func encodeFrame(enc vrtp.Encoder, pcm []int16) ([]byte, bool) {
+	payload, err := enc.Encode(pcm)
+	return payload, err == nil
 }
 
 // pcmQueue carries one leg's decoded audio to the other leg's pacer. The
@@ -303,16 +300,15 @@ func encode(dst []byte, pcm []int16, alaw bool) {
 // destination's; the queue absorbs the difference and drops the oldest
 // audio beyond bridgeQueueMax so delay cannot build up.
 type pcmQueue struct {
-	mu      sync.Mutex
-	buf     []int16
-	alaw    bool
-	primed  bool
-	frame   [frameSamples]int16
-	payload [frameSamples]byte
+	mu     sync.Mutex
+	buf    []int16
+	enc    vrtp.Encoder // the destination leg's codec
+	primed bool
+	frame  [frameSamples]int16
 }
 
-func newPCMQueue(alaw bool) *pcmQueue {
-	return &pcmQueue{alaw: alaw, buf: make([]int16, 0, 2*bridgeQueueMax)}
+func newPCMQueue(enc vrtp.Encoder) *pcmQueue {
+	return &pcmQueue{enc: enc, buf: make([]int16, 0, 2*bridgeQueueMax)}
 }
 
 func (q *pcmQueue) push(pcm []int16) {
@@ -342,8 +338,7 @@ func (q *pcmQueue) NextFrame() ([]byte, bool) {
 	}
 	copy(q.frame[:], q.buf[:frameSamples])
 	q.buf = append(q.buf[:0], q.buf[frameSamples:]...)
-	encode(q.payload[:], q.frame[:], q.alaw)
-	return q.payload[:], true
+	return encodeFrame(q.enc, q.frame[:])
 }
 
 // stereoRecorder writes a bridged conversation to a stereo WAV: channel 0

@@ -12,11 +12,11 @@ import (
 	prtp "github.com/pion/rtp"
 
 	"github.com/voxflow/voxflow/media/dtmf"
-	"github.com/voxflow/voxflow/media/g711"
 	vrtp "github.com/voxflow/voxflow/media/rtp"
 )
 
-// Frame geometry: G.711 at 8 kHz, 20 ms packets.
+// Frame geometry of the worker's audio: 8 kHz mono PCM in 20 ms frames,
+// whatever the wire codec (codec.go).
 const (
 	sampleRate   = 8000
 	frameSamples = 160
@@ -34,11 +34,21 @@ func (s *session) startMedia() error {
 		return err
 	}
 	s.jb = jb
+	if s.enc, err = s.codec.newEncoder(); err != nil {
+		return err
+	}
+	if s.dec, err = s.codec.newDecoder(); err != nil {
+		return err
+	}
 	var evPT uint8
 	if s.dtmfSendPT >= 0 {
 		evPT = uint8(s.dtmfSendPT)
 	}
-	s.pacer, err = vrtp.NewPacer(vrtp.PacerConfig{PayloadType: s.audioSendPT, EventPayloadType: evPT, WritePacket: s.writeRTP}, nil)
+	s.pacer, err = vrtp.NewPacer(vrtp.PacerConfig{
+		PayloadType: s.audioSendPT, ClockRate: s.codec.clock, FrameDuration: frameDur,
+		EventPayloadType: evPT, EventClockRate: int(media.CodecTelephoneEvent8000.SampleRate),
+		WritePacket: s.writeRTP,
+	}, nil)
 	if err != nil {
 		return err
 	}
@@ -124,7 +134,7 @@ func (s *session) playout() {
 	t := time.NewTimer(frameDur)
 	defer t.Stop()
 	next := time.Now().Add(frameDur)
-	pcm := make([]int16, frameSamples)
+	silence := make([]int16, frameSamples)
 	for {
 		select {
 		case <-s.ctx.Done():
@@ -132,19 +142,21 @@ func (s *session) playout() {
 		case <-t.C:
 		}
 		f := s.jb.Pop()
-		if f.Kind == vrtp.FrameSilence || len(f.Payload) == 0 {
-			pcm = pcm[:frameSamples]
-			clear(pcm)
-		} else {
-			if len(f.Payload) > cap(pcm) {
-				pcm = make([]int16, len(f.Payload))
-			}
-			pcm = pcm[:len(f.Payload)]
-			if s.alaw {
-				g711.DecodeALaw(pcm, f.Payload)
-			} else {
-				g711.DecodeULaw(pcm, f.Payload)
-			}
+		var pcm []int16
+		var err error
+		switch {
+		case len(f.Payload) == 0:
+		case f.Kind == vrtp.FramePlayed:
+			pcm, err = s.dec.Decode(f.Payload)
+		case f.Kind == vrtp.FrameRepeated:
+			pcm, err = s.dec.Conceal(f.Payload)
+		}
+		if err != nil {
+			s.log.Debug("decode", "codec", s.codec.name, "seq", f.SequenceNumber, "error", err)
+		}
+		if len(pcm) == 0 {
+			clear(silence)
+			pcm = silence
 		}
 		if s.inband != nil {
 			for _, d := range s.inband.Process(pcm) {
@@ -186,7 +198,7 @@ func (s *session) playPCM(ctx context.Context, pcm []int16, bargeIn func() bool)
 	if bargeIn != nil && bargeIn() {
 		return true, nil
 	}
-	src := vrtp.NewPCMSource(pcm, s.alaw)
+	src := vrtp.NewPCMSourceWith(pcm, s.enc)
 	s.pacer.SetSource(src)
 	defer s.pacer.SetSource(nil)
 	var keys <-chan struct{}

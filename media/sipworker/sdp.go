@@ -10,15 +10,13 @@ import (
 	"github.com/emiago/diago/media/sdp"
 )
 
-// offeredCodecs are the codecs the worker answers with, in preference order.
-var offeredCodecs = []media.Codec{media.CodecAudioUlaw, media.CodecAudioAlaw, media.CodecTelephoneEvent8000}
-
 // errNotAcceptable marks an SDP offer the worker cannot answer (488).
 var errNotAcceptable = errors.New("not acceptable")
 
 // checkOffer validates an INVITE's SDP offer before anything is allocated
 // for the call: it must parse, carry an RTP/AVP audio stream with a
-// connection address, and offer PCMU or PCMA. The error wraps
+// connection address, and offer an audio codec of this build (PCMU or PCMA;
+// Opus with the opus build tag, see codec.go). The error wraps
 // errNotAcceptable and says why.
 func checkOffer(body []byte) error {
 	if len(body) == 0 {
@@ -58,11 +56,11 @@ func checkOffer(body []byte) error {
 	codecs := make([]media.Codec, len(md.Formats))
 	n, _ := media.CodecsFromSDPRead(md.Formats, sd.Values("a"), codecs)
 	for _, c := range codecs[:n] {
-		if c.Matches(media.CodecAudioUlaw) || c.Matches(media.CodecAudioAlaw) {
+		if _, ok := codecFor(c); ok {
 			return nil
 		}
 	}
-	return fmt.Errorf("%w: no common audio codec in %s (want PCMU or PCMA)", errNotAcceptable, strings.Join(md.Formats, " "))
+	return fmt.Errorf("%w: no common audio codec in %s (want %s)", errNotAcceptable, strings.Join(md.Formats, " "), codecNames())
 }
 
 // offerAddress is the audio address of an offer checkOffer accepted.

@@ -56,8 +56,10 @@ type session struct {
 	// signalled is closed once the hangup signal went out (or will not).
 	signalled chan struct{}
 
-	// Negotiated media: payload types we receive and send.
+	// Negotiated media: payload types we receive and send, and the audio
+	// codec (alaw: it is PCMA).
 	audioPT, audioSendPT uint8
+	codec                wireCodec
 	alaw                 bool
 	dtmfPT, dtmfSendPT   int // -1 when telephone-event was not negotiated
 	// source accepts RTP only from the caller (see newSourceFilter).
@@ -81,9 +83,13 @@ type session struct {
 	nextTp int
 
 	// Media goroutines (reader, playout, pacer) and their state.
-	media  sync.WaitGroup
-	jb     *vrtp.JitterBuffer
-	pacer  *vrtp.Pacer
+	media sync.WaitGroup
+	jb    *vrtp.JitterBuffer
+	pacer *vrtp.Pacer
+	// enc encodes what the pacer sends (every source of the session shares
+	// it: Opus keeps state across frames); dec decodes on playout.
+	enc    vrtp.Encoder
+	dec    frameDecoder
 	inband *dtmf.Detector // nil when telephone-event was negotiated
 	// Outbound audio: one prompt at a time.
 	playMu sync.Mutex
@@ -109,7 +115,13 @@ func newMediaSession(w *Worker, id, sipCallID string, med *diago.DialogMedia, na
 	ms := med.MediaSession()
 	codec := media.CodecAudioFromSession(ms)
 	s.audioPT, s.audioSendPT = codec.PayloadTypeRecv(), codec.PayloadType
-	s.alaw = codec.Matches(media.CodecAudioAlaw)
+	wc, ok := codecFor(codec)
+	if !ok {
+		// diago negotiated from our own list, so this is not expected.
+		s.log.Warn("negotiated codec not supported, sending PCMU", "codec", codec.Name, "rate", codec.SampleRate)
+		wc = codecPCMU
+	}
+	s.codec, s.alaw = wc, wc.name == codecPCMA.name
 	for _, c := range ms.CommonCodecs() {
 		if c.Matches(media.CodecTelephoneEvent8000) {
 			s.dtmfPT, s.dtmfSendPT = int(c.PayloadTypeRecv()), int(c.PayloadType)

@@ -92,7 +92,7 @@ func Start(ctx context.Context, cfg Config) (*Worker, error) {
 	opts := []diago.DiagoOption{
 		diago.WithServer(w.srv),
 		diago.WithLogger(w.log),
-		diago.WithMediaConfig(diago.MediaConfig{Codecs: offeredCodecs}),
+		diago.WithMediaConfig(diago.MediaConfig{Codecs: offeredCodecs()}),
 		diago.WithServerRequestMiddleware(w.screen),
 	}
 	for _, proto := range []string{"udp", "tcp"} {
