@@ -224,6 +224,7 @@ func RTPPcap(packets [][]byte, interval time.Duration) []byte {
 // Baresip is a headless baresip softphone driven through its UDP console.
 type Baresip struct {
 	t       testing.TB
+	dir     string
 	cmd     *exec.Cmd
 	console *net.UDPAddr
 	out     *syncBuffer
@@ -255,6 +256,26 @@ func (s *syncBuffer) String() string {
 // to register).
 func StartBaresip(t testing.TB, account ...string) *Baresip {
 	t.Helper()
+	return StartBaresipWith(t, BaresipOptions{Accounts: account})
+}
+
+// BaresipOptions change StartBaresip's defaults.
+type BaresipOptions struct {
+	// Accounts replace the default account line.
+	Accounts []string
+	// Modules replace g711.so: the codecs and audio filters to load, e.g.
+	// "opus.so", "sndfile.so" (from /usr/lib/baresip/modules).
+	Modules []string
+	// AudioSource replaces the silent WAV microphone, e.g. "ausine,1000"
+	// (ausine.so must be in Modules).
+	AudioSource string
+	// Config lines appended to the config file, e.g. "snd_path "+b.Dir().
+	Config []string
+}
+
+// StartBaresipWith is StartBaresip with options.
+func StartBaresipWith(t testing.TB, o BaresipOptions) *Baresip {
+	t.Helper()
 	bin, err := exec.LookPath("baresip")
 	if err != nil {
 		t.Fatal("baresip is not installed: run scripts/test, which installs it (or apt-get install -y baresip)")
@@ -265,30 +286,40 @@ func StartBaresip(t testing.TB, account ...string) *Baresip {
 		t.Fatal(err)
 	}
 	sipPort, consPort := FreePort(t), FreePort(t)
+	source := "aufile," + silence
+	if o.AudioSource != "" {
+		source = o.AudioSource
+	}
+	modules := "module g711.so\n"
+	if len(o.Modules) > 0 {
+		modules = "module " + strings.Join(o.Modules, "\nmodule ") + "\n"
+	}
 	config := fmt.Sprintf(`poll_method epoll
 sip_listen 127.0.0.1:%d
 audio_player aufile,%s
-audio_source aufile,%s
+audio_source %s
 audio_alert aufile,%s
 module_path /usr/lib/baresip/modules
-module g711.so
-module aufile.so
+%smodule aufile.so
 module cons.so
 module_app account.so
 module_app menu.so
 cons_listen 127.0.0.1:%d
-`, sipPort, filepath.Join(dir, "heard.wav"), silence, filepath.Join(dir, "alert.wav"), consPort)
+`, sipPort, filepath.Join(dir, "heard.wav"), source, filepath.Join(dir, "alert.wav"), modules, consPort)
+	if len(o.Config) > 0 {
+		config += strings.Join(o.Config, "\n") + "\n"
+	}
 	if err := os.WriteFile(filepath.Join(dir, "config"), []byte(config), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	accounts := "<sip:baresip@127.0.0.1>;regint=0\n"
-	if len(account) > 0 {
-		accounts = strings.Join(account, "\n") + "\n"
+	if len(o.Accounts) > 0 {
+		accounts = strings.Join(o.Accounts, "\n") + "\n"
 	}
 	if err := os.WriteFile(filepath.Join(dir, "accounts"), []byte(accounts), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	b := &Baresip{t: t, out: &syncBuffer{}, done: make(chan struct{}),
+	b := &Baresip{t: t, dir: dir, out: &syncBuffer{}, done: make(chan struct{}),
 		console: &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1), Port: consPort}}
 	b.cmd = exec.Command(bin, "-f", dir)
 	b.cmd.Dir = dir
@@ -331,6 +362,10 @@ func (b *Baresip) WaitOutput(text string, d time.Duration) bool {
 	}
 	return false
 }
+
+// Dir is baresip's configuration directory (a temporary directory of the
+// test), where files it writes can be put.
+func (b *Baresip) Dir() string { return b.dir }
 
 // Output is what baresip printed so far.
 func (b *Baresip) Output() string { return b.out.String() }
