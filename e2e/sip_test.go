@@ -3,6 +3,7 @@ package e2e
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"log/slog"
 	"math"
 	"net"
@@ -22,6 +23,7 @@ import (
 	"github.com/voxflow/voxflow/internal/devtemporal/devtemporaltest"
 	"github.com/voxflow/voxflow/media/sipworker"
 	"github.com/voxflow/voxflow/media/sipworker/sipptest"
+	"github.com/voxflow/voxflow/ops"
 	"github.com/voxflow/voxflow/platform"
 	"github.com/voxflow/voxflow/platform/devstack"
 	"github.com/voxflow/voxflow/store"
@@ -144,9 +146,10 @@ func newSIPStack(t *testing.T) *sipStack {
 		Numbers: slowNumbers{s.store}, Flows: platform.StoreFlows{Store: s.store},
 		StartCall:    platform.SIPCallStarter(s.c),
 		SignalHangup: platform.HangupSignaler(s.c),
-		Registry:     s.store,
-		CallVars:     map[string]any{"crm_url": s.crmURL},
-		TTS:          toneTTS{}, RecordDir: recordDir,
+		CallClosed:   platform.CallClosedChecker(s.c), OrphanCheck: time.Second,
+		Registry: s.store,
+		CallVars: map[string]any{"crm_url": s.crmURL},
+		TTS:      toneTTS{}, RecordDir: recordDir,
 		Logger: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level})),
 	})
 	if err != nil {
@@ -345,7 +348,10 @@ func TestCLIMedia(t *testing.T) {
 	})
 	res := sipptest.Run(t, sipptest.Call{Scenario: sipptest.Scenario(t, "uac_dtmf_2833.xml"), Target: addr, Service: "7000", Timeout: 40 * time.Second})
 	if res.Err != nil {
-		t.Fatalf("%v\n%s\n--- voxflow media ---\n%s%s", res.Err, res.Output, out.String(), errb.String())
+		// What the flow did, from its CDR, says why the call went wrong.
+		time.Sleep(2 * time.Second)
+		recs, _, _ := st.SearchCDRs(ctx, store.CDRQuery{Flow: "sip-menu"})
+		t.Fatalf("%v\n%s\n--- voxflow media ---\n%s%s\n--- CDRs ---\n%s", res.Err, res.Output, out.String(), errb.String(), describeCDRs(recs))
 	}
 	var rec activities.CallRecord
 	waitFor(t, "CDR", func() bool {
@@ -373,6 +379,18 @@ func TestCLIMedia(t *testing.T) {
 	if !strings.Contains(out.String(), "activities on media-cli-media") {
 		t.Errorf("banner: %s", out.String())
 	}
+}
+
+// describeCDRs prints call records for a failure message.
+func describeCDRs(recs []activities.CallRecord) string {
+	var b strings.Builder
+	for _, r := range recs {
+		fmt.Fprintf(&b, "%s outcome %s path %s\n", r.CallID, r.Outcome, pathOf(r))
+		for _, s := range r.Path {
+			fmt.Fprintf(&b, "  %s %s exit %s took %v input %q error %q\n", s.Node, s.Type, s.Outcome, s.LeftAt.Sub(s.EnteredAt), s.Input, s.Error)
+		}
+	}
+	return b.String()
 }
 
 // A baresip softphone calls the menu line and presses 1 then 2 (RFC 4733).
@@ -588,6 +606,29 @@ nodes:
 	}
 	if pathOf(rec) != "who>message" || rec.Outcome != activities.OutcomeCompleted {
 		t.Errorf("outcome %s path %s, want the machine's message", rec.Outcome, pathOf(rec))
+	}
+	s.idle()
+}
+
+// An operator terminates a live call's workflow (the console's terminate):
+// the media worker notices the workflow is gone and hangs the caller up
+// instead of leaving them in silence.
+func TestSIPTerminatedCallIsHungUp(t *testing.T) {
+	s := newSIPStack(t)
+	ctx := context.Background()
+	wait := sipptest.Start(t, sipptest.Call{Scenario: sipptest.Scenario(t, "uac_record.xml"), Target: s.addr, Service: "7000", Timeout: 40 * time.Second})
+	var live []ops.CallSummary
+	waitFor(t, "the call's workflow running", func() bool {
+		var err error
+		live, err = ops.List(ctx, s.c, ops.Filter{Flow: "sip-menu", Running: true})
+		return err == nil && len(live) == 1
+	})
+	if err := s.c.TerminateWorkflow(ctx, live[0].WorkflowID, "", "operator ended the call"); err != nil {
+		t.Fatal(err)
+	}
+	// uac_record.xml passes only when voxflow sends the BYE.
+	if res := wait(); res.Err != nil {
+		t.Fatalf("%v\n%s", res.Err, res.Output)
 	}
 	s.idle()
 }

@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/worker"
@@ -66,6 +68,23 @@ func StartTextChannel(c client.Client, ch *text.Channel) (worker.Worker, error) 
 func HangupSignaler(c client.Client) text.HangupSignaler {
 	return func(ctx context.Context, callID string) error {
 		return c.SignalWorkflow(ctx, activities.WorkflowID(callID), "", activities.SignalHangup, nil)
+	}
+}
+
+// CallClosedChecker reports whether a call's workflow has closed (completed,
+// failed, terminated, timed out) or does not exist: a SIP media worker hangs
+// up a call whose workflow ended without hanging it up.
+func CallClosedChecker(c client.Client) func(ctx context.Context, callID string) (bool, error) {
+	return func(ctx context.Context, callID string) (bool, error) {
+		d, err := c.DescribeWorkflowExecution(ctx, activities.WorkflowID(callID), "")
+		if err != nil {
+			var nf *serviceerror.NotFound
+			if errors.As(err, &nf) {
+				return true, nil
+			}
+			return false, fmt.Errorf("describe call %s: %w", callID, err)
+		}
+		return d.WorkflowExecutionInfo.Status != enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING, nil
 	}
 }
 

@@ -99,6 +99,7 @@ worker.`,
 			}
 			cfg.StartCall = platform.SIPCallStarter(c)
 			cfg.SignalHangup = platform.HangupSignaler(c)
+			cfg.CallClosed = platform.CallClosedChecker(c)
 			if len(vars) > 0 {
 				cfg.CallVars = map[string]any{}
 				for k, v := range vars {

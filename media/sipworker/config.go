@@ -86,6 +86,14 @@ type Config struct {
 	// SignalHangup tells a call's workflow that the caller hung up
 	// (platform.HangupSignaler(c) fits).
 	SignalHangup func(ctx context.Context, callID string) error
+	// CallClosed reports whether a call's workflow has ended
+	// (platform.CallClosedChecker(c) fits). With it the worker hangs up
+	// calls whose workflow ended without hanging them up (terminated by an
+	// operator, or given up as media-lost while this worker was only
+	// slow), checking every OrphanCheck (default 15s) the calls with no
+	// media activity running. Nil leaves such calls to the caller.
+	CallClosed  func(ctx context.Context, callID string) (bool, error)
+	OrphanCheck time.Duration
 	// CallVars are variable overrides given to every call (e.g. crm_url).
 	CallVars map[string]any
 	// TTS renders text prompts (default: tts.NewDefault, espeak-ng cached,
@@ -185,6 +193,9 @@ func (c *Config) defaults() error {
 	}
 	if c.ReportInterval <= 0 {
 		c.ReportInterval = 2 * time.Second
+	}
+	if c.OrphanCheck <= 0 {
+		c.OrphanCheck = 15 * time.Second
 	}
 	return nil
 }

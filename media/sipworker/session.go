@@ -6,6 +6,7 @@ import (
 	"net/netip"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/emiago/diago"
 	"github.com/emiago/diago/media"
@@ -40,7 +41,11 @@ type session struct {
 	peer string
 	// leg marks the second leg of a bridged transfer (no workflow of its own).
 	leg bool
-	log *slog.Logger
+	// activities counts media activities running on the call; idleSince
+	// (unix ns) is when the last one ended, or when the call was set up.
+	activities atomic.Int32
+	idleSince  atomic.Int64
+	log        *slog.Logger
 
 	// ctx is cancelled when the call ends, whoever ends it; every media
 	// activity of the call runs under it.
@@ -111,6 +116,7 @@ func newMediaSession(w *Worker, id, sipCallID string, med *diago.DialogMedia, na
 		ctx: ctx, cancel: cancel, done: make(chan struct{}), launched: make(chan struct{}), signalled: make(chan struct{}),
 		digitSig: make(chan struct{}, 1), taps: map[int]func([]int16){}, dtmfPT: -1, dtmfSendPT: -1,
 	}
+	s.idleSince.Store(time.Now().UnixNano())
 	s.log = w.log.With("call", id, "sip_call_id", s.sipCallID)
 	ms := med.MediaSession()
 	codec := media.CodecAudioFromSession(ms)
@@ -160,11 +166,19 @@ func (s *session) stop(cause int32) {
 // shutdown ends the call because the worker is closing.
 func (s *session) shutdown() { s.stop(endShutdown) }
 
-// bind returns a context that ends with ctx or with the call.
+// bind returns a context that ends with ctx or with the call. Media
+// activities run under it, so it also tracks whether one is running (the
+// orphan check leaves those calls alone).
 func (s *session) bind(ctx context.Context) (context.Context, context.CancelFunc) {
 	ctx, cancel := context.WithCancel(ctx)
 	stop := context.AfterFunc(s.ctx, cancel)
+	s.activities.Add(1)
+	var once sync.Once
 	return ctx, func() {
+		once.Do(func() {
+			s.idleSince.Store(time.Now().UnixNano())
+			s.activities.Add(-1)
+		})
 		stop()
 		cancel()
 	}

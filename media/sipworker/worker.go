@@ -133,6 +133,9 @@ func Start(ctx context.Context, cfg Config) (*Worker, error) {
 	if cfg.Registry != nil {
 		w.startReporting()
 	}
+	if cfg.CallClosed != nil {
+		w.goBackground(func() { w.hangUpOrphans(serveCtx) })
+	}
 	ok = true
 	w.log.Info("SIP media worker listening", "addr", cfg.SIPAddr, "tls", cfg.TLSAddr, "queue", w.Queue())
 	return w, nil

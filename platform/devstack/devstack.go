@@ -236,6 +236,7 @@ func (d *Dev) startSIP(ctx context.Context) error {
 		Flows:        platform.StoreFlows{Store: d.Store},
 		StartCall:    platform.SIPCallStarter(d.Client),
 		SignalHangup: platform.HangupSignaler(d.Client),
+		CallClosed:   platform.CallClosedChecker(d.Client),
 		CallVars:     map[string]any{"crm_url": d.DemoCRMURL},
 		TTS:          tts.NewCached(tts.NewDefault(d.cfg.Logger), tts.DefaultCacheBytes, filepath.Join(d.cfg.DataDir, "prompts")),
 		RecordDir:    filepath.Join(d.cfg.DataDir, "recordings"),

@@ -1,0 +1,60 @@
+package sipworker
+
+import (
+	"context"
+	"time"
+)
+
+// hangUpOrphans hangs up calls whose workflow has ended without hanging
+// them up, every OrphanCheck until ctx ends. That happens when an operator
+// terminates a call's workflow, or when the engine gave this worker up as
+// lost (a heartbeat or schedule-to-start timeout under overload) and ended
+// the call elsewhere: without this the caller would sit in silence until
+// they hang up. Calls with a media activity running, calls idle for less
+// than one interval and bridge legs (owned by their call) are left alone.
+func (w *Worker) hangUpOrphans(ctx context.Context) {
+	t := time.NewTicker(w.cfg.OrphanCheck)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		for _, s := range w.idleCalls(time.Now().Add(-w.cfg.OrphanCheck)) {
+			cctx, cancel := context.WithTimeout(ctx, w.cfg.TemporalTimeout)
+			closed, err := w.cfg.CallClosed(cctx, s.id)
+			cancel()
+			switch {
+			case err != nil:
+				s.log.Debug("orphan check", "error", err)
+			case closed && s.activities.Load() == 0 && !s.gone():
+				s.log.Warn("the call's workflow has ended but the call is still up: hanging up")
+				s.stop(endLocal)
+			}
+		}
+	}
+}
+
+// idleCalls are the live calls (not bridge legs) whose workflow started,
+// with no media activity running since before idleBefore.
+func (w *Worker) idleCalls(idleBefore time.Time) []*session {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	var out []*session
+	for _, s := range w.sessions {
+		// A cause is set once the call is on its way out (a blind
+		// transfer settling): not an orphan.
+		if s.leg || s.gone() || s.cause.Load() != 0 || s.activities.Load() > 0 || s.idleSince.Load() > idleBefore.UnixNano() {
+			continue
+		}
+		select {
+		case <-s.launched:
+			if s.startErr == nil {
+				out = append(out, s)
+			}
+		default: // the workflow is still being started
+		}
+	}
+	return out
+}

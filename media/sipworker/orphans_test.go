@@ -1,0 +1,59 @@
+package sipworker
+
+import (
+	"context"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/voxflow/voxflow/activities"
+)
+
+// A call whose workflow ended without hanging up (terminated, or given up
+// as media-lost) is hung up by the worker; while the workflow runs, an idle
+// call is left alone.
+func TestOrphanedCallHungUp(t *testing.T) {
+	var closedAt atomic.Int64 // unix ns when the "workflow" ended; 0 while it runs
+	var checks atomic.Int32
+	ended := make(chan time.Time, 1)
+	r := newRig(t, func(ctx context.Context, w *Worker, call CallStart) {
+		for range 2 { // SIPp's two keys; then it waits for a BYE
+			if _, err := w.collect(ctx, activities.CollectInput{CallID: call.Call.ID, MaxDigits: 1, Timeout: 6 * time.Second}); err != nil {
+				t.Errorf("collect: %v", err)
+			}
+		}
+		checksBefore := checks.Load()
+		s, err := w.session(call.Call.ID)
+		if err != nil {
+			t.Error(err)
+			return
+		}
+		// Idle with the workflow running: checked, not hung up.
+		for checks.Load() < checksBefore+2 {
+			time.Sleep(20 * time.Millisecond)
+		}
+		if s.gone() {
+			t.Error("an idle call with a running workflow was hung up")
+		}
+		// The workflow ends without a hangup activity.
+		closedAt.Store(time.Now().UnixNano())
+		<-s.done
+		ended <- time.Now()
+	}, func(c *Config) {
+		c.OrphanCheck = 200 * time.Millisecond
+		c.CallClosed = func(ctx context.Context, callID string) (bool, error) {
+			checks.Add(1)
+			return closedAt.Load() != 0, nil
+		}
+	})
+	mustPass(t, r.sipp("uac_dtmf_2833.xml", "1000")) // passes only on our BYE
+	if at := <-ended; at.UnixNano() < closedAt.Load() {
+		t.Errorf("the call ended before its workflow did")
+	}
+	r.waitIdle()
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if len(r.hangups) != 0 {
+		t.Errorf("our own hangup was signalled as the caller's: %v", r.hangups)
+	}
+}
