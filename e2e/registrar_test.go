@@ -64,9 +64,10 @@ func registerWithSIPp(t *testing.T, addr, name, password string, lookup func() (
 	}
 }
 
-// An agent added with `voxflow agents add` registers a phone to `voxflow
-// dev`; `voxflow agents list` shows where while it is registered.
-func TestDevAgentRegisters(t *testing.T) {
+// startDevSIP starts `voxflow dev` on free loopback ports, stopped when
+// the test ends; it returns the platform, its SIP address and its store DSN.
+func startDevSIP(t *testing.T) (*devstack.Dev, string, string) {
+	t.Helper()
 	sipptest.Need(t)
 	dataDir := t.TempDir()
 	httpAddr, _ := freeAddr(t)
@@ -77,8 +78,14 @@ func TestDevAgentRegisters(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer dev.Stop()
-	dsn := "sqlite://" + filepath.Join(dataDir, "voxflow.db")
+	t.Cleanup(dev.Stop)
+	return dev, sipAddr, "sqlite://" + filepath.Join(dataDir, "voxflow.db")
+}
+
+// An agent added with `voxflow agents add` registers a phone to `voxflow
+// dev`; `voxflow agents list` shows where while it is registered.
+func TestDevAgentRegisters(t *testing.T) {
+	dev, sipAddr, dsn := startDevSIP(t)
 	password := addAgent(t, dsn, "alice")
 
 	lookup := func() ([]registrar.Contact, error) { return dev.Registrar.Lookup(context.Background(), "alice") }
@@ -154,18 +161,7 @@ func TestCLIMediaRegistrar(t *testing.T) {
 // caller dials 4000 (the agent-desk example), is bridged to her phone and
 // recorded; alice hangs up and the caller rates the call with key 1.
 func TestDevAgentDesk(t *testing.T) {
-	sipptest.Need(t)
-	dataDir := t.TempDir()
-	httpAddr, _ := freeAddr(t)
-	_, tport := freeAddr(t)
-	sipAddr := fmt.Sprintf("127.0.0.1:%d", sipptest.FreePort(t))
-	dev, err := devstack.StartDev(context.Background(), devstack.DevConfig{DataDir: dataDir, TemporalPort: tport,
-		HTTPAddr: httpAddr, SIPAddr: sipAddr, Out: io.Discard})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer dev.Stop()
-	dsn := "sqlite://" + filepath.Join(dataDir, "voxflow.db")
+	dev, sipAddr, dsn := startDevSIP(t)
 	password := addAgent(t, dsn, "alice")
 
 	phone := sipptest.StartBaresip(t, "<sip:alice@"+sipAddr+">;auth_pass="+password+";regint=600;answermode=auto")
@@ -183,17 +179,7 @@ func TestDevAgentDesk(t *testing.T) {
 	if res.Err != nil {
 		t.Fatalf("%v\n%s\n--- alice's phone ---\n%s", res.Err, res.Output, phone.Output())
 	}
-	var rec activities.CallRecord
-	waitFor(t, "the agent-desk CDR", func() bool {
-		recs, _, err := dev.Store.SearchCDRs(context.Background(), store.CDRQuery{Flow: "agent-desk"})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if len(recs) == 1 {
-			rec = recs[0]
-		}
-		return len(recs) == 1
-	})
+	rec := oneCDR(t, dev.Store, store.CDRQuery{Flow: "agent-desk"})
 	if pathOf(rec) != "connect>rate>happy>goodbye" || rec.Vars["rating"] != "good" {
 		t.Fatalf("path %s, vars %v\n--- alice's phone ---\n%s", pathOf(rec), rec.Vars, phone.Output())
 	}
@@ -202,6 +188,7 @@ func TestDevAgentDesk(t *testing.T) {
 		t.Fatalf("desk = %v, recordings %v", desk, rec.Recordings)
 	}
 	path := strings.TrimPrefix(rec.Recordings[0], "file://")
+	dataDir := filepath.Dir(strings.TrimPrefix(dsn, "sqlite://"))
 	if !strings.HasPrefix(path, filepath.Join(dataDir, "recordings")) {
 		t.Errorf("recording %s is not under the data dir", path)
 	}

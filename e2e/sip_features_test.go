@@ -240,17 +240,7 @@ func TestCLIMediaTLS(t *testing.T) {
 	u.Info('2')
 	u.Response("INFO", 3*time.Second)
 	u.Request("BYE", 15*time.Second)
-	var rec activities.CallRecord
-	waitFor(t, "CDR", func() bool {
-		recs, _, err := st.SearchCDRs(ctx, store.CDRQuery{Flow: "sip-menu"})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if len(recs) == 1 {
-			rec = recs[0]
-		}
-		return len(recs) == 1
-	})
+	rec := oneCDR(t, st, store.CDRQuery{Flow: "sip-menu"})
 	if got, want := pathOf(rec), "welcome>main_menu>sales_menu>new_orders>goodbye>wrap_up"; got != want || rec.Outcome != activities.OutcomeCompleted || rec.From != "+15550107" {
 		t.Errorf("path %s outcome %s from %s, want %s completed", got, rec.Outcome, rec.From, want)
 	}

@@ -170,22 +170,7 @@ func (s *sipStack) sipp(scenario, service string) {
 // cdr waits for the one CDR of a flow whose caller is from.
 func (s *sipStack) cdr(flow, from string) activities.CallRecord {
 	s.t.Helper()
-	var rec activities.CallRecord
-	waitFor(s.t, "CDR of "+flow+" from "+from, func() bool {
-		recs, _, err := s.store.SearchCDRs(context.Background(), store.CDRQuery{Flow: flow, From: from})
-		if err != nil {
-			s.t.Fatal(err)
-		}
-		if len(recs) > 1 {
-			s.t.Fatalf("%d CDRs of %s from %s", len(recs), flow, from)
-		}
-		if len(recs) == 1 {
-			rec = recs[0]
-			return true
-		}
-		return false
-	})
-	return rec
+	return oneCDR(s.t, s.store, store.CDRQuery{Flow: flow, From: from})
 }
 
 func (s *sipStack) idle() {
@@ -353,17 +338,7 @@ func TestCLIMedia(t *testing.T) {
 		recs, _, _ := st.SearchCDRs(ctx, store.CDRQuery{Flow: "sip-menu"})
 		t.Fatalf("%v\n%s\n--- voxflow media ---\n%s%s\n--- CDRs ---\n%s", res.Err, res.Output, out.String(), errb.String(), describeCDRs(recs))
 	}
-	var rec activities.CallRecord
-	waitFor(t, "CDR", func() bool {
-		recs, _, err := st.SearchCDRs(ctx, store.CDRQuery{Flow: "sip-menu"})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if len(recs) == 1 {
-			rec = recs[0]
-		}
-		return len(recs) == 1
-	})
+	rec := oneCDR(t, st, store.CDRQuery{Flow: "sip-menu"})
 	if got, want := pathOf(rec), "welcome>main_menu>sales_menu>new_orders>goodbye>wrap_up"; got != want || rec.Outcome != activities.OutcomeCompleted {
 		t.Errorf("path %s outcome %s, want %s completed", got, rec.Outcome, want)
 	}
@@ -405,17 +380,7 @@ func TestSIPBaresipMenu(t *testing.T) {
 	b.Command("/sndcode 1")
 	time.Sleep(time.Second)
 	b.Command("/sndcode 2")
-	var rec activities.CallRecord
-	waitFor(t, "CDR", func() bool {
-		recs, _, err := s.store.SearchCDRs(context.Background(), store.CDRQuery{Flow: "sip-menu"})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if len(recs) == 1 {
-			rec = recs[0]
-		}
-		return len(recs) == 1
-	})
+	rec := oneCDR(t, s.store, store.CDRQuery{Flow: "sip-menu"})
 	if got, want := pathOf(rec), "welcome>main_menu>sales_menu>new_orders>goodbye>wrap_up"; got != want || rec.Outcome != activities.OutcomeCompleted {
 		t.Errorf("path %s outcome %s, want %s completed\n%s", got, rec.Outcome, want, b.Output())
 	}

@@ -4,6 +4,7 @@ package e2e
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -113,6 +114,27 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 		time.Sleep(50 * time.Millisecond)
 	}
 	t.Fatalf("timed out waiting for %s", what)
+}
+
+// oneCDR waits for the one call record matching q and returns it; more
+// than one is a failure.
+func oneCDR(t *testing.T, st *store.Store, q store.CDRQuery) activities.CallRecord {
+	t.Helper()
+	var rec activities.CallRecord
+	waitFor(t, fmt.Sprintf("the CDR of flow %q from %q", q.Flow, q.From), func() bool {
+		recs, _, err := st.SearchCDRs(context.Background(), q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(recs) > 1 {
+			t.Fatalf("%d CDRs of flow %q from %q, want one", len(recs), q.Flow, q.From)
+		}
+		if len(recs) == 1 {
+			rec = recs[0]
+		}
+		return len(recs) == 1
+	})
+	return rec
 }
 
 func stripPrefix(crm *democrm.CRM) http.Handler {
