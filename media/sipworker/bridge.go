@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/emiago/sipgo/sip"
+	"go.temporal.io/sdk/temporal"
 
 	"github.com/voxflow/voxflow/activities"
 	"github.com/voxflow/voxflow/media/audio"
@@ -36,6 +37,10 @@ const (
 	relayDigit = 100 * time.Millisecond
 )
 
+// errAgentLookup: the registrar could not be asked where an agent is (not
+// the same as the agent not being registered).
+var errAgentLookup = errors.New("agent lookup failed")
+
 // bridgeTransfer connects the caller to in.To and holds the bridge until
 // one side hangs up.
 func (w *Worker) bridgeTransfer(ctx context.Context, s *session, in activities.TransferInput) (activities.TransferResult, error) {
@@ -44,6 +49,10 @@ func (w *Worker) bridgeTransfer(ctx context.Context, s *session, in activities.T
 		// As a proxy answers for an address with no binding.
 		s.log.Info("bridge: agent not registered", "to", in.To)
 		return activities.TransferResult{Outcome: activities.OriginateNoAnswer, SIPStatus: sip.StatusTemporarilyUnavailable}, nil
+	}
+	if errors.Is(err, errAgentLookup) {
+		// The registry is out of reach: the destination was fine.
+		return activities.TransferResult{}, temporal.NewNonRetryableApplicationError(err.Error(), ErrTypeTransferFailed, err)
 	}
 	if err != nil {
 		return activities.TransferResult{}, activities.NewBadInput(err)
@@ -166,6 +175,9 @@ func (w *Worker) agentTarget(ctx context.Context, name string) (sip.Uri, error) 
 	lctx, cancel := context.WithTimeout(ctx, lookupTimeout)
 	defer cancel()
 	contacts, err := w.cfg.Registrar.Lookup(lctx, name)
+	if err != nil && !errors.Is(err, registrar.ErrNotRegistered) {
+		return sip.Uri{}, fmt.Errorf("bridge: agent %q: %w: %w", name, errAgentLookup, err)
+	}
 	if err != nil {
 		return sip.Uri{}, fmt.Errorf("bridge: agent %q: %w", name, err)
 	}

@@ -3,6 +3,7 @@ package sipworker
 import (
 	"context"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"math"
 	"os"
@@ -11,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/emiago/sipgo/sip"
 	prtp "github.com/pion/rtp"
 
 	"github.com/voxflow/voxflow/activities"
@@ -326,4 +328,31 @@ func TestBridgeToRegisteredAgent(t *testing.T) {
 	if !strings.Contains(b.Output(), "incoming rtp for 'audio' established") {
 		t.Errorf("alice's phone never received the caller's RTP:\n%s", b.Output())
 	}
+}
+
+// brokenRegistrar cannot reach its bindings.
+type brokenRegistrar struct{}
+
+func (brokenRegistrar) ServeRegister(req *sip.Request, tx sip.ServerTransaction) {}
+func (brokenRegistrar) Lookup(ctx context.Context, user string) ([]registrar.Contact, error) {
+	return nil, errors.New("store: database is locked")
+}
+
+// A registry that cannot be asked fails the transfer (TransferFailed), it
+// is neither "no answer" nor the flow's bad input.
+func TestBridgeAgentLookupFails(t *testing.T) {
+	result := make(chan error, 1)
+	r := newRig(t, func(ctx context.Context, w *Worker, call CallStart) {
+		_, err := w.transfer(ctx, activities.TransferInput{CallID: call.Call.ID, To: "agent:alice", Mode: "bridge"})
+		result <- err
+		for range 2 {
+			_, _ = w.collect(ctx, activities.CollectInput{CallID: call.Call.ID, MaxDigits: 1, Timeout: 6 * time.Second})
+		}
+		_ = w.hangupCall(ctx, activities.HangupInput{CallID: call.Call.ID})
+	}, func(c *Config) { c.Registrar = brokenRegistrar{} })
+	mustPass(t, r.sipp("uac_dtmf_2833.xml", "1000"))
+	if err := <-result; !activities.IsType(err, ErrTypeTransferFailed) || !strings.Contains(err.Error(), "database is locked") {
+		t.Errorf("transfer = %v, want TransferFailed naming the cause", err)
+	}
+	r.waitIdle()
 }
