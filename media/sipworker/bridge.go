@@ -57,7 +57,15 @@ func (w *Worker) bridgeTransfer(ctx context.Context, s *session, in activities.T
 	if err != nil {
 		return activities.TransferResult{}, activities.NewBadInput(err)
 	}
-	from, err := w.fromHeader("", target, viaTrunk)
+	// The other party sees who is calling (an agent's phone shows the
+	// caller); a trunk gets our own caller ID, which it accepts.
+	caller := ""
+	if s.d != nil && !viaTrunk {
+		if n := callerNumber(s.d.InviteRequest); !strings.ContainsAny(n, ":;<>@ \t") {
+			caller = n
+		}
+	}
+	from, err := w.fromHeader(caller, target, viaTrunk)
 	if err != nil {
 		return activities.TransferResult{}, activities.NewBadInput(err)
 	}

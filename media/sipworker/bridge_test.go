@@ -328,6 +328,10 @@ func TestBridgeToRegisteredAgent(t *testing.T) {
 	if !strings.Contains(b.Output(), "incoming rtp for 'audio' established") {
 		t.Errorf("alice's phone never received the caller's RTP:\n%s", b.Output())
 	}
+	// Her phone showed who was calling (uac_record.xml calls as +15550100).
+	if !strings.Contains(b.Output(), "sip:+15550100@") {
+		t.Errorf("alice's phone did not see the caller's number:\n%s", b.Output())
+	}
 }
 
 // brokenRegistrar cannot reach its bindings.
