@@ -282,12 +282,12 @@ func (s *session) playLoop(pcm []int16) (stop func()) {
 }
 
 // ringback is one cadence of the ringing tone: 440+480 Hz, 2 s on, 4 s
-// off (the North American ringback of ITU-T E.180).
-func ringback() []int16 {
+// off (the North American ringback of ITU-T E.180), made once.
+var ringback = sync.OnceValue(func() []int16 {
 	a, b := audio.Tone(440, 2000, -22), audio.Tone(480, 2000, -22)
 	on := audio.Mix(a, b)
 	return append(on, make([]int16, 4*sampleRate)...)
-}
+})
 
 // loopSource feeds a Pacer the same audio in a loop.
 type loopSource struct {
