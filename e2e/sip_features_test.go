@@ -3,16 +3,7 @@ package e2e
 import (
 	"bytes"
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
-	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
-	"math/big"
-	"net"
-	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -20,11 +11,8 @@ import (
 	"time"
 
 	"github.com/voxflow/voxflow/activities"
-	"github.com/voxflow/voxflow/activities/builtin"
 	"github.com/voxflow/voxflow/internal/cli"
-	"github.com/voxflow/voxflow/internal/devtemporal/devtemporaltest"
 	"github.com/voxflow/voxflow/media/sipworker/sipptest"
-	"github.com/voxflow/voxflow/platform"
 	"github.com/voxflow/voxflow/store"
 )
 
@@ -126,69 +114,13 @@ func TestSIPEarlyMediaAndHold(t *testing.T) {
 	})
 }
 
-// writeSelfSigned writes a certificate for 127.0.0.1 and its key.
-func writeSelfSigned(t *testing.T) (certFile, keyFile string, pool *x509.CertPool) {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(time.Now().UnixNano()), Subject: pkix.Name{CommonName: "voxflow e2e"},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
-		IPAddresses: []net.IP{net.IPv4(127, 0, 0, 1)}, KeyUsage: x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign,
-		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}, BasicConstraintsValid: true, IsCA: true,
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	keyDER, err := x509.MarshalPKCS8PrivateKey(key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir := t.TempDir()
-	certFile, keyFile = filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
-	if err := os.WriteFile(certFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: keyDER}), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	cert, _ := x509.ParseCertificate(der)
-	pool = x509.NewCertPool()
-	pool.AddCert(cert)
-	return certFile, keyFile, pool
-}
-
 // `voxflow media --tls-cert --tls-key`: a call over SIP/TLS walks the menu
 // (keys as SIP INFO over TLS) and its CDR has the path; a missing
 // certificate is a startup error naming the flag and the file.
 func TestCLIMediaTLS(t *testing.T) {
-	ts, c := devtemporaltest.NewServer(t)
+	ts, st, dbPath := cliMediaEnv(t)
 	ctx := context.Background()
-	dbPath := filepath.Join(t.TempDir(), "voxflow.db")
-	st, err := store.Open(ctx, "sqlite://"+dbPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	if _, err := st.PublishSource(ctx, "sip-menu", sipMenuFlow, "e2e", ""); err != nil {
-		t.Fatal(err)
-	}
-	if err := st.BindNumber(ctx, "7000", "sip-menu"); err != nil {
-		t.Fatal(err)
-	}
-	ew, err := platform.StartEngine(c)
-	if err != nil {
-		t.Fatal(err)
-	}
-	sw, err := platform.StartShared(c, &builtin.Activities{HTTP: builtin.NewHTTPCaller(), Flows: platform.StoreFlows{Store: st}, CDRs: st, Router: builtin.NoAgents{}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { platform.Workers{sw, ew}.Stop() })
-	certFile, keyFile, pool := writeSelfSigned(t)
+	certFile, keyFile, pool := sipptest.SelfSignedCert(t, time.Now().Add(-time.Hour), time.Now().Add(time.Hour))
 	base := []string{"media", "--temporal", ts.GetFrontendHostPort(), "--namespace", ts.GetDefaultNamespace(),
 		"--store", "sqlite://" + dbPath, "--record-dir", t.TempDir(), "--drain-timeout", "10s"}
 

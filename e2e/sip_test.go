@@ -15,6 +15,8 @@ import (
 	"testing"
 	"time"
 
+	"go.temporal.io/server/temporaltest"
+
 	"github.com/voxflow/voxflow/activities"
 	"github.com/voxflow/voxflow/activities/builtin"
 	"github.com/voxflow/voxflow/flows"
@@ -286,10 +288,12 @@ func sipGoroutines() int {
 	return n
 }
 
-// `voxflow media` against an external Temporal and store answers a call
-// with espeak-ng prompts (or the shipped fallback) and drains on shutdown.
-func TestCLIMedia(t *testing.T) {
-	sipptest.Need(t)
+// cliMediaEnv is what `voxflow media` runs against in the CLI tests: a
+// Temporal server with the engine and shared workers, and a SQLite store
+// with sip-menu bound to 7000. It returns the server, the store and the
+// store's path.
+func cliMediaEnv(t *testing.T) (*temporaltest.TestServer, *store.Store, string) {
+	t.Helper()
 	ts, c := devtemporaltest.NewServer(t)
 	ctx := context.Background()
 	dbPath := filepath.Join(t.TempDir(), "voxflow.db")
@@ -313,6 +317,15 @@ func TestCLIMedia(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { platform.Workers{sw, ew}.Stop() })
+	return ts, st, dbPath
+}
+
+// `voxflow media` against an external Temporal and store answers a call
+// with espeak-ng prompts (or the shipped fallback) and drains on shutdown.
+func TestCLIMedia(t *testing.T) {
+	sipptest.Need(t)
+	ts, st, dbPath := cliMediaEnv(t)
+	ctx := context.Background()
 
 	addr := "127.0.0.1:" + strconv.Itoa(sipptest.FreePort(t))
 	runCtx, stop := context.WithCancel(ctx)
