@@ -157,13 +157,24 @@ type TransferInput struct {
 	Record bool `json:"record,omitempty"`
 }
 
+// Transfer outcomes (TransferResult.Outcome). An unanswered second leg of a
+// bridge reports OriginateNoAnswer, OriginateBusy or OriginateFailed.
+const (
+	// TransferLeft: a blind transfer was accepted and the call left us.
+	TransferLeft = "transferred"
+	// TransferBridged: the other party hung up first; the caller is back
+	// in the flow.
+	TransferBridged = "bridged"
+	// TransferCallerHangup: the caller hung up during the bridge.
+	TransferCallerHangup = "caller_hangup"
+)
+
 // TransferResult tells whether the caller is still with us.
 type TransferResult struct {
 	// Left is true when the call left the platform (blind transfer done).
 	Left bool `json:"left"`
-	// Outcome: transferred (blind), or for a bridge: bridged (the other
-	// party hung up first, the caller is back in the flow), caller_hangup,
-	// or the unanswered second leg's no_answer, busy or failed.
+	// Outcome is one of the Transfer outcomes, or for an unanswered
+	// bridge the second leg's no_answer, busy or failed.
 	Outcome string `json:"outcome"`
 	// Bridge only: the second leg's final SIP status when it was not
 	// answered, how long the parties talked, and the recording's reference
@@ -209,14 +220,6 @@ type OriginateResult struct {
 	// AnsweredBy is human, machine or unknown (media/audio's answering
 	// machine hint) when DetectMachine was asked and the call was answered.
 	AnsweredBy string `json:"answered_by,omitempty"`
-}
-
-// MediaWorker is one live media worker as the registry sees it.
-type MediaWorker struct {
-	ID        string    `json:"id"`
-	Queue     string    `json:"queue"`
-	LiveCalls int       `json:"live_calls"`
-	SeenAt    time.Time `json:"seen_at"`
 }
 
 // HTTPInput is a rendered request of an http node.
@@ -271,59 +274,6 @@ type FlowSource struct {
 	Version int    `json:"version"`
 	Source  string `json:"source"`
 }
-
-// StepRecord is one node the call went through.
-type StepRecord struct {
-	Node      string    `json:"node"`
-	Flow      string    `json:"flow,omitempty"`
-	Type      string    `json:"type"`
-	EnteredAt time.Time `json:"entered_at"`
-	LeftAt    time.Time `json:"left_at,omitempty"`
-	// Outcome is the exit taken ("next", "option 1", "on_error", ...) or an error.
-	Outcome string `json:"outcome,omitempty"`
-	Input   string `json:"input,omitempty"`
-	Error   string `json:"error,omitempty"`
-	// Event is the history length when the node was entered: the workflow
-	// task that entered it, which `calls reset --to-node` resets to.
-	Event int64 `json:"event,omitempty"`
-	// RunID is the workflow run the node ran in (runs change on continue-as-new).
-	RunID string `json:"run_id,omitempty"`
-}
-
-// CallRecord (CDR) is stored when a call ends.
-type CallRecord struct {
-	CallID      string         `json:"call_id"`
-	WorkflowID  string         `json:"workflow_id"`
-	RunID       string         `json:"run_id"`
-	Flow        string         `json:"flow"`
-	FlowVersion int            `json:"flow_version"`
-	From        string         `json:"from"`
-	To          string         `json:"to"`
-	Channel     string         `json:"channel"`
-	StartedAt   time.Time      `json:"started_at"`
-	EndedAt     time.Time      `json:"ended_at"`
-	Duration    time.Duration  `json:"duration"`
-	Outcome     string         `json:"outcome"`
-	Path        []StepRecord   `json:"path"`
-	Vars        map[string]any `json:"vars,omitempty"`
-	Recordings  []string       `json:"recordings,omitempty"`
-}
-
-// Call outcomes recorded in the CDR.
-const (
-	OutcomeCompleted   = "completed" // the flow ran to its end
-	OutcomeHungUp      = "caller_hangup"
-	OutcomeTransferred = "transferred"
-	// OutcomeBridged: a bridged transfer ended by the other party; the
-	// caller went on in the flow.
-	OutcomeBridged  = "bridged"
-	OutcomeMaxSteps = "max_steps"
-	OutcomeFailed   = "failed"
-	// OutcomeMediaLost: the media worker died and the callback failed.
-	OutcomeMediaLost = "media_lost"
-	// Outbound calls that were never answered end with the originate
-	// outcome: OriginateNoAnswer, OriginateBusy or OriginateFailed.
-)
 
 // Error types that cross the activity boundary. Engine code matches them by
 // type name via temporal.ApplicationError.

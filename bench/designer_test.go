@@ -29,6 +29,7 @@ import (
 	"time"
 
 	"github.com/voxflow/voxflow/activities"
+	"github.com/voxflow/voxflow/activities/records"
 	designerapi "github.com/voxflow/voxflow/designer-api"
 	"github.com/voxflow/voxflow/flows"
 	"github.com/voxflow/voxflow/flows/engine"
@@ -158,20 +159,20 @@ func seedFlows(ctx context.Context, s *store.Store, n int) error {
 // 30 days, each with a 6-step path and two variables.
 func seedCDRs(ctx context.Context, s *store.Store, n, flowCount int) error {
 	now := time.Now().UTC()
-	outcomes := []string{activities.OutcomeCompleted, activities.OutcomeCompleted, activities.OutcomeHungUp, activities.OutcomeTransferred}
+	outcomes := []string{records.OutcomeCompleted, records.OutcomeCompleted, records.OutcomeHungUp, records.OutcomeTransferred}
 	return parallel(n, 4, func(i int) error {
 		r := rand.New(rand.NewPCG(uint64(i), 7))
 		start := now.Add(-time.Duration(r.Int64N(int64(30 * 24 * time.Hour))))
 		dur := time.Duration(20+r.IntN(300)) * time.Second
-		path := make([]activities.StepRecord, 6)
+		path := make([]records.Step, 6)
 		at := start
 		for k := range path {
 			node, typ := []string{"menu_0", "set_0", "branch_0", "play_0", "menu_1", "set_1"}[k], []string{"menu", "set", "branch", "play", "menu", "set"}[k]
-			path[k] = activities.StepRecord{Node: node, Type: typ, EnteredAt: at, LeftAt: at.Add(dur / 6), Outcome: "next", Event: int64(5 + 6*k)}
+			path[k] = records.Step{Node: node, Type: typ, EnteredAt: at, LeftAt: at.Add(dur / 6), Outcome: "next", Event: int64(5 + 6*k)}
 			at = at.Add(dur / 6)
 		}
 		id := fmt.Sprintf("seed-%07d", i)
-		return s.SaveCDR(ctx, activities.CallRecord{
+		return s.SaveCDR(ctx, records.CDR{
 			CallID: id, WorkflowID: activities.WorkflowID(id), RunID: fmt.Sprintf("run-%07d", i),
 			Flow: fmt.Sprintf("%s%04d", designerFlowPrefix, i%flowCount), FlowVersion: 1,
 			From: fmt.Sprintf("+1555%07d", r.IntN(10_000_000)), To: "1000", Channel: "sip",
@@ -246,7 +247,7 @@ func startCalls(b *testing.B, dev *devstack.Dev, base, key string, live, done in
 	}
 	for _, id := range ids {
 		wctx, cancel := context.WithTimeout(ctx, time.Minute)
-		var rec activities.CallRecord
+		var rec records.CDR
 		err := platform.AwaitCall(wctx, dev.Client, id, &rec)
 		cancel()
 		if err != nil {

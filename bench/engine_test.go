@@ -22,6 +22,7 @@ import (
 
 	"github.com/voxflow/voxflow/activities"
 	"github.com/voxflow/voxflow/activities/builtin"
+	"github.com/voxflow/voxflow/activities/records"
 	examples "github.com/voxflow/voxflow/examples-flows"
 	"github.com/voxflow/voxflow/examples-flows/democrm"
 	"github.com/voxflow/voxflow/flows"
@@ -169,7 +170,7 @@ func (noFlows) LoadPublished(ctx context.Context, name string) (activities.FlowS
 	return activities.FlowSource{}, fmt.Errorf("no flow %q in the benchmark", name)
 }
 
-func (noFlows) SaveCDR(ctx context.Context, rec activities.CallRecord) error { return nil }
+func (noFlows) SaveCDR(ctx context.Context, rec records.CDR) error { return nil }
 
 // --- instrumented activities ---
 

@@ -26,8 +26,8 @@ import (
 	"github.com/emiago/sipgo"
 	"github.com/emiago/sipgo/sip"
 
-	"github.com/voxflow/voxflow/activities"
 	"github.com/voxflow/voxflow/activities/builtin"
+	"github.com/voxflow/voxflow/activities/records"
 	"github.com/voxflow/voxflow/bench/echo"
 	"github.com/voxflow/voxflow/internal/devtemporal/devtemporaltest"
 	"github.com/voxflow/voxflow/media/g711"
@@ -277,7 +277,7 @@ type countCDRs struct {
 	n  *atomic.Int64
 }
 
-func (c countCDRs) SaveCDR(ctx context.Context, rec activities.CallRecord) error {
+func (c countCDRs) SaveCDR(ctx context.Context, rec records.CDR) error {
 	err := c.st.SaveCDR(ctx, rec)
 	if err == nil {
 		c.n.Add(1)

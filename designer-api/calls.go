@@ -10,7 +10,7 @@ import (
 
 	"github.com/danielgtaylor/huma/v2"
 
-	"github.com/voxflow/voxflow/activities"
+	"github.com/voxflow/voxflow/activities/records"
 	"github.com/voxflow/voxflow/store"
 )
 
@@ -49,20 +49,20 @@ type CallSummary struct {
 
 // CallState is where a call is (or ended): the engine's state query.
 type CallState struct {
-	CallID      string                  `json:"call_id"`
-	WorkflowID  string                  `json:"workflow_id,omitempty"`
-	RunID       string                  `json:"run_id,omitempty"`
-	Flow        string                  `json:"flow"`
-	FlowVersion int                     `json:"flow_version"`
-	Node        string                  `json:"node" doc:"Current node; empty when the call ended"`
-	NodeFlow    string                  `json:"node_flow,omitempty"`
-	NodeSince   time.Time               `json:"node_since,omitzero"`
-	Path        []activities.StepRecord `json:"path"`
-	Vars        map[string]any          `json:"vars,omitempty"`
-	Steps       int                     `json:"steps"`
-	HungUp      bool                    `json:"hung_up"`
-	Ended       bool                    `json:"ended"`
-	Outcome     string                  `json:"outcome,omitempty"`
+	CallID      string         `json:"call_id"`
+	WorkflowID  string         `json:"workflow_id,omitempty"`
+	RunID       string         `json:"run_id,omitempty"`
+	Flow        string         `json:"flow"`
+	FlowVersion int            `json:"flow_version"`
+	Node        string         `json:"node" doc:"Current node; empty when the call ended"`
+	NodeFlow    string         `json:"node_flow,omitempty"`
+	NodeSince   time.Time      `json:"node_since,omitzero"`
+	Path        []records.Step `json:"path"`
+	Vars        map[string]any `json:"vars,omitempty"`
+	Steps       int            `json:"steps"`
+	HungUp      bool           `json:"hung_up"`
+	Ended       bool           `json:"ended"`
+	Outcome     string         `json:"outcome,omitempty"`
 }
 
 // StuckCall is a running call sitting in one node too long or whose
@@ -120,7 +120,7 @@ type CallDetail struct {
 	Timeline []TimelineStep `json:"timeline"`
 }
 
-func timeline(path []activities.StepRecord, now time.Time) []TimelineStep {
+func timeline(path []records.Step, now time.Time) []TimelineStep {
 	out := make([]TimelineStep, 0, len(path))
 	for _, p := range path {
 		end := p.LeftAt
@@ -352,9 +352,9 @@ func (s *server) callDetail(ctx context.Context, id string) (CallDetail, error) 
 	}
 	st := CallState{CallID: rec.CallID, WorkflowID: rec.WorkflowID, RunID: rec.RunID, Flow: rec.Flow,
 		FlowVersion: rec.FlowVersion, Path: rec.Path, Vars: rec.Vars, Steps: len(rec.Path), Ended: true,
-		Outcome: rec.Outcome, HungUp: rec.Outcome == activities.OutcomeHungUp}
+		Outcome: rec.Outcome, HungUp: rec.Outcome == records.OutcomeHungUp}
 	if st.Path == nil {
-		st.Path = []activities.StepRecord{}
+		st.Path = []records.Step{}
 	}
 	return CallDetail{CallState: st, Origin: "record", Timeline: timeline(rec.Path, rec.EndedAt)}, nil
 }

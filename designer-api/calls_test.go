@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/voxflow/voxflow/activities"
+	"github.com/voxflow/voxflow/activities/records"
 )
 
 func TestCalls(t *testing.T) {
@@ -37,7 +37,7 @@ func TestCalls(t *testing.T) {
 	}
 	// A call the engine does not know: from its CDR.
 	started := time.Now().UTC().Add(-time.Hour).Truncate(time.Millisecond)
-	e.saveCDR("old", "f1", activities.OutcomeCompleted, started)
+	e.saveCDR("old", "f1", records.OutcomeCompleted, started)
 	w = e.do(RoleViewer, http.MethodGet, Prefix+"/calls/old")
 	e.expect(w, http.StatusOK)
 	d = decode[CallDetail](t, w)
@@ -121,8 +121,8 @@ func TestCDRSearchAndExport(t *testing.T) {
 		w := e.do(RoleViewer, http.MethodGet, path)
 		e.expect(w, http.StatusOK)
 		page := decode[struct {
-			CDRs       []activities.CallRecord `json:"cdrs"`
-			NextCursor string                  `json:"next_cursor"`
+			CDRs       []records.CDR `json:"cdrs"`
+			NextCursor string        `json:"next_cursor"`
 		}](t, w)
 		for _, r := range page.CDRs {
 			ids = append(ids, r.CallID)
@@ -138,7 +138,7 @@ func TestCDRSearchAndExport(t *testing.T) {
 	after := base.Add(2 * time.Minute).Format(time.RFC3339)
 	w := e.do(RoleViewer, http.MethodGet, Prefix+"/cdrs?flow=f1&outcome=completed&started_after="+after)
 	e.expect(w, http.StatusOK)
-	if page := decode[struct{ CDRs []activities.CallRecord }](t, w); len(page.CDRs) != 3 || page.CDRs[2].CallID != "call-2" {
+	if page := decode[struct{ CDRs []records.CDR }](t, w); len(page.CDRs) != 3 || page.CDRs[2].CallID != "call-2" {
 		t.Fatalf("filtered %+v", page)
 	}
 	e.expect(e.do(RoleViewer, http.MethodGet, Prefix+"/cdrs?cursor=garbage"), http.StatusUnprocessableEntity)
@@ -163,7 +163,7 @@ func TestCDRSearchAndExport(t *testing.T) {
 	// JSON export, capped.
 	w = e.do(RoleViewer, http.MethodGet, Prefix+"/cdrs/export?format=json&max=5")
 	e.expect(w, http.StatusOK)
-	var recs []activities.CallRecord
+	var recs []records.CDR
 	if err := json.Unmarshal(w.Body.Bytes(), &recs); err != nil {
 		t.Fatalf("json export %q: %v", w.Body.String(), err)
 	}

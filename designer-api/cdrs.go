@@ -13,11 +13,11 @@ import (
 
 	"github.com/danielgtaylor/huma/v2"
 
-	"github.com/voxflow/voxflow/activities"
+	"github.com/voxflow/voxflow/activities/records"
 	"github.com/voxflow/voxflow/store"
 )
 
-var reflectCallRecord = reflect.TypeFor[activities.CallRecord]()
+var reflectCallRecord = reflect.TypeFor[records.CDR]()
 
 // cdrQuery is the store query of the filter fields both CDR inputs share.
 func cdrQuery(flow, from, outcome string, after, before time.Time) store.CDRQuery {
@@ -36,8 +36,8 @@ type searchCDRsInput struct {
 
 type cdrsOutput struct {
 	Body struct {
-		CDRs       []activities.CallRecord `json:"cdrs" doc:"Newest first"`
-		NextCursor string                  `json:"next_cursor,omitempty"`
+		CDRs       []records.CDR `json:"cdrs" doc:"Newest first"`
+		NextCursor string        `json:"next_cursor,omitempty"`
 	}
 }
 
@@ -46,7 +46,7 @@ type cdrInput struct {
 }
 
 type cdrOutput struct {
-	Body activities.CallRecord
+	Body records.CDR
 }
 
 type exportInput struct {
@@ -63,7 +63,7 @@ type exportInput struct {
 var CSVColumns = []string{"call_id", "run_id", "workflow_id", "flow", "flow_version", "from", "to", "channel",
 	"started_at", "ended_at", "duration_ms", "outcome", "path", "recordings"}
 
-func csvRow(r activities.CallRecord) []string {
+func csvRow(r records.CDR) []string {
 	nodes := make([]string, len(r.Path))
 	for i, p := range r.Path {
 		nodes[i] = p.Node
@@ -129,7 +129,7 @@ func (s *server) registerCDRs(api huma.API) {
 
 // writeExport streams pages of records. Errors after the first page can
 // only end the stream early; they are logged.
-func (s *server) writeExport(hctx huma.Context, in *exportInput, q store.CDRQuery, page []activities.CallRecord, next string) {
+func (s *server) writeExport(hctx huma.Context, in *exportInput, q store.CDRQuery, page []records.CDR, next string) {
 	ctx := hctx.Context()
 	w := hctx.BodyWriter()
 	name := "cdrs-" + time.Now().UTC().Format("20060102T150405Z")

@@ -17,7 +17,7 @@ import (
 	"github.com/danielgtaylor/huma/v2/humatest"
 	"golang.org/x/crypto/bcrypt"
 
-	"github.com/voxflow/voxflow/activities"
+	"github.com/voxflow/voxflow/activities/records"
 	"github.com/voxflow/voxflow/store"
 )
 
@@ -137,11 +137,11 @@ func (e *testEnv) publishFlow(name string) store.FlowVersion {
 
 func (e *testEnv) saveCDR(callID, flow, outcome string, started time.Time) {
 	e.t.Helper()
-	err := e.store.SaveCDR(context.Background(), activities.CallRecord{
+	err := e.store.SaveCDR(context.Background(), records.CDR{
 		CallID: callID, RunID: "run-" + callID, WorkflowID: "call-" + callID, Flow: flow, FlowVersion: 1,
 		From: "+15550100", To: "1000", Channel: "text", StartedAt: started, EndedAt: started.Add(3 * time.Second),
 		Duration: 3 * time.Second, Outcome: outcome,
-		Path: []activities.StepRecord{
+		Path: []records.Step{
 			{Node: "hello", Type: "play", EnteredAt: started, LeftAt: started.Add(time.Second), Outcome: "next"},
 			{Node: "bye", Type: "hangup", EnteredAt: started.Add(time.Second), LeftAt: started.Add(3 * time.Second)},
 		},
@@ -166,7 +166,7 @@ func newFakeCalls() *fakeCalls {
 	now := time.Now().UTC()
 	st := CallState{CallID: "c1", WorkflowID: "call-c1", RunID: "r1", Flow: "f1", FlowVersion: 1, Node: "menu",
 		NodeSince: now.Add(-5 * time.Minute), Steps: 2, Vars: map[string]any{"x": 1},
-		Path: []activities.StepRecord{
+		Path: []records.Step{
 			{Node: "hello", Type: "play", EnteredAt: now.Add(-6 * time.Minute), LeftAt: now.Add(-5 * time.Minute), Outcome: "next", RunID: "r1"},
 			{Node: "menu", Type: "menu", EnteredAt: now.Add(-5 * time.Minute), RunID: "r1"},
 		}}

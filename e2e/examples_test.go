@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/voxflow/voxflow/activities"
+	"github.com/voxflow/voxflow/activities/records"
 	"github.com/voxflow/voxflow/simulator"
 )
 
@@ -34,7 +35,7 @@ func TestExamplesSimulated(t *testing.T) {
 			name: "support line: standard caller picks billing, nobody free, voicemail",
 			flow: example(t, "support-line", alwaysOpen...), from: "+15550102", inputs: []string{"2"},
 			path:    "welcome>office_hours>lookup>vip_check>main_menu>to_billing>agent_queue>voicemail>goodbye>wrap_up",
-			outcome: activities.OutcomeCompleted,
+			outcome: records.OutcomeCompleted,
 			vars:    map[string]any{"customer_name": "Grace Hopper", "department": "billing", "tier": "standard"},
 			prompt:  "Hello Grace Hopper. For sales press 1",
 		},
@@ -42,7 +43,7 @@ func TestExamplesSimulated(t *testing.T) {
 			name: "agent desk: bridged to the agent, then rates the call",
 			flow: example(t, "agent-desk"), from: "+15550102", inputs: []string{"1"},
 			path:    "connect>rate>happy>goodbye",
-			outcome: activities.OutcomeCompleted,
+			outcome: records.OutcomeCompleted,
 			vars:    map[string]any{"rating": "good"},
 			prompt:  "Connecting you to an agent.",
 		},
@@ -50,7 +51,7 @@ func TestExamplesSimulated(t *testing.T) {
 			name: "support line: speech and retries",
 			flow: example(t, "support-line", alwaysOpen...), from: "+15550102", inputs: []string{"", "7", "technical help please"},
 			path:    "welcome>office_hours>lookup>vip_check>main_menu>to_support>agent_queue>voicemail>goodbye>wrap_up",
-			outcome: activities.OutcomeCompleted,
+			outcome: records.OutcomeCompleted,
 			vars:    map[string]any{"department": "support"},
 			prompt:  "Sorry, that is not a valid choice.",
 		},
@@ -58,7 +59,7 @@ func TestExamplesSimulated(t *testing.T) {
 			name: "support line: gold caller goes to the VIP queue",
 			flow: example(t, "support-line", alwaysOpen...), from: "+15550100",
 			path:    "welcome>office_hours>lookup>vip_check>vip_greeting>vip_queue>voicemail>goodbye>wrap_up",
-			outcome: activities.OutcomeCompleted,
+			outcome: records.OutcomeCompleted,
 			vars:    map[string]any{"tier": "gold", "department": "none"},
 			prompt:  "Welcome back Ada Lovelace. As a gold member you go straight to our priority team.",
 		},
@@ -66,14 +67,14 @@ func TestExamplesSimulated(t *testing.T) {
 			name: "support line: unknown caller skips the CRM data",
 			flow: example(t, "support-line", alwaysOpen...), from: "+19990000", inputs: []string{"1"},
 			path:    "welcome>office_hours>lookup>main_menu>to_sales>agent_queue>voicemail>goodbye>wrap_up",
-			outcome: activities.OutcomeCompleted,
+			outcome: records.OutcomeCompleted,
 			vars:    map[string]any{"department": "sales", "customer_name": ""},
 		},
 		{
 			name: "bank: PIN verified, balance read, caller ends",
 			flow: example(t, "bank-ivr"), subflows: []activities.FlowSource{verifyPin}, from: "+15550100", inputs: []string{"1234#", "9"},
 			path:    "identify>verify>ask_pin>check_pin>count>result>done>verified_check>balance_lookup>read_balance>options>goodbye",
-			outcome: activities.OutcomeCompleted,
+			outcome: records.OutcomeCompleted,
 			vars:    map[string]any{"verified": true, "balance": 1234.56, "account": "ACC-100"},
 			prompt:  "Thank you Ada Lovelace. Your balance is 1234.56 dollars.",
 		},
@@ -82,7 +83,7 @@ func TestExamplesSimulated(t *testing.T) {
 			flow: example(t, "bank-ivr"), subflows: []activities.FlowSource{verifyPin}, from: "+15550101",
 			inputs:  []string{"1111#", "2222#", "3333#"},
 			path:    "identify>verify>ask_pin>check_pin>count>result>wrong_pin>ask_pin>check_pin>count>result>wrong_pin>ask_pin>check_pin>count>result>done>verified_check>locked_out",
-			outcome: activities.OutcomeCompleted,
+			outcome: records.OutcomeCompleted,
 			vars:    map[string]any{"verified": false},
 			prompt:  "We could not verify your PIN. For your security this call will end.",
 		},
@@ -90,7 +91,7 @@ func TestExamplesSimulated(t *testing.T) {
 			name: "appointment reminder: confirm",
 			flow: example(t, "appointment-reminder"), from: "1000", to: "+15550100", inputs: []string{"1"},
 			path:    "load>remind>confirm>confirmed",
-			outcome: activities.OutcomeCompleted,
+			outcome: records.OutcomeCompleted,
 			vars:    map[string]any{"status": "confirmed", "appointment_id": "APT-1"},
 			prompt:  "Hello, this is a reminder of your appointment on Monday at 10 AM.",
 		},
@@ -98,7 +99,7 @@ func TestExamplesSimulated(t *testing.T) {
 			name: "appointment reminder: reschedule transfers the call",
 			flow: example(t, "appointment-reminder"), from: "1000", to: "+15550102", inputs: []string{"say:I need to reschedule"},
 			path:    "load>remind>reschedule",
-			outcome: activities.OutcomeTransferred,
+			outcome: records.OutcomeTransferred,
 		},
 	}
 	for _, tt := range tests {

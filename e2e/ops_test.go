@@ -11,6 +11,7 @@ import (
 	"go.temporal.io/sdk/worker"
 
 	"github.com/voxflow/voxflow/activities"
+	"github.com/voxflow/voxflow/activities/records"
 	"github.com/voxflow/voxflow/flows"
 	"github.com/voxflow/voxflow/flows/engine"
 	"github.com/voxflow/voxflow/media/text"
@@ -110,19 +111,19 @@ func (lc *liveCall) waitListen(t *testing.T, node string) {
 	}
 }
 
-func (lc *liveCall) result(t *testing.T, s *stack) activities.CallRecord {
+func (lc *liveCall) result(t *testing.T, s *stack) records.CDR {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	// Follow the latest run: a reset starts a new one.
-	var rec activities.CallRecord
+	var rec records.CDR
 	if err := platform.AwaitCall(ctx, s.c, lc.id, &rec); err != nil {
 		t.Fatal(err)
 	}
 	return rec
 }
 
-func pathOf(rec activities.CallRecord) string {
+func pathOf(rec records.CDR) string {
 	var ids []string
 	for _, st := range rec.Path {
 		ids = append(ids, st.Node)
@@ -140,7 +141,7 @@ func TestHangupCancelsMediaAndRunsOnHangup(t *testing.T) {
 		t.Fatal(err)
 	}
 	rec := lc.result(t, s)
-	if rec.Outcome != activities.OutcomeHungUp || rec.Vars["picked"] != "hung up" || pathOf(rec) != "greet>menu>wrap" {
+	if rec.Outcome != records.OutcomeHungUp || rec.Vars["picked"] != "hung up" || pathOf(rec) != "greet>menu>wrap" {
 		t.Errorf("outcome %s picked %v path %s", rec.Outcome, rec.Vars["picked"], pathOf(rec))
 	}
 	if rec.Path[1].Outcome != "caller_hangup" {
@@ -249,7 +250,7 @@ func TestContinueAsNewKeepsState(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	var rec activities.CallRecord
+	var rec records.CDR
 	if err := s.c.GetWorkflow(ctx, run.GetID(), "").Get(ctx, &rec); err != nil {
 		t.Fatal(err)
 	}
@@ -257,7 +258,7 @@ func TestContinueAsNewKeepsState(t *testing.T) {
 	for _, st := range rec.Path {
 		runs[st.RunID] = true
 	}
-	if rec.Outcome != activities.OutcomeMaxSteps || rec.Vars["n"] != float64(20) || len(rec.Path) != 40 || len(runs) < 3 {
+	if rec.Outcome != records.OutcomeMaxSteps || rec.Vars["n"] != float64(20) || len(rec.Path) != 40 || len(runs) < 3 {
 		t.Errorf("outcome %s n %v steps %d runs %d", rec.Outcome, rec.Vars["n"], len(rec.Path), len(runs))
 	}
 }
@@ -314,7 +315,7 @@ func TestMediaWorkerDeathCallsBack(t *testing.T) {
 	t.Cleanup(wa.Stop)
 
 	// The text channel is the live worker the callback goes through.
-	if err := s.store.ReportMediaWorker(ctx, activities.MediaWorker{ID: "e2e", Queue: s.ch.Queue()}); err != nil {
+	if err := s.store.ReportMediaWorker(ctx, records.MediaWorker{ID: "e2e", Queue: s.ch.Queue()}); err != nil {
 		t.Fatal(err)
 	}
 	id := platform.NewCallID()
@@ -332,7 +333,7 @@ func TestMediaWorkerDeathCallsBack(t *testing.T) {
 	}
 	actx, cancel := context.WithTimeout(ctx, 60*time.Second)
 	defer cancel()
-	var rec activities.CallRecord
+	var rec records.CDR
 	if err := platform.AwaitCall(actx, s.c, id, &rec); err != nil {
 		t.Fatal(err)
 	}
@@ -347,7 +348,7 @@ func TestMediaWorkerDeathCallsBack(t *testing.T) {
 	if took := lost.LeftAt.Sub(lost.EnteredAt); took > 15*time.Second {
 		t.Errorf("the workflow took %s to notice the dead worker", took)
 	}
-	if rec.Outcome != activities.OutcomeCompleted || rec.Vars["picked"] != "billing" {
+	if rec.Outcome != records.OutcomeCompleted || rec.Vars["picked"] != "billing" {
 		t.Errorf("outcome %s vars %v", rec.Outcome, rec.Vars)
 	}
 	saw := false

@@ -14,7 +14,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/voxflow/voxflow/activities"
+	"github.com/voxflow/voxflow/activities/records"
 	"github.com/voxflow/voxflow/internal/cli"
 	"github.com/voxflow/voxflow/internal/devtemporal/devtemporaltest"
 	"github.com/voxflow/voxflow/media/registrar"
@@ -184,7 +184,7 @@ func TestDevAgentDesk(t *testing.T) {
 		t.Fatalf("path %s, vars %v\n--- alice's phone ---\n%s", pathOf(rec), rec.Vars, phone.Output())
 	}
 	desk, _ := rec.Vars["desk"].(map[string]any)
-	if desk["outcome"] != activities.OutcomeBridged || len(rec.Recordings) != 1 || rec.Recordings[0] != desk["recording"] {
+	if desk["outcome"] != records.OutcomeBridged || len(rec.Recordings) != 1 || rec.Recordings[0] != desk["recording"] {
 		t.Fatalf("desk = %v, recordings %v", desk, rec.Recordings)
 	}
 	path := strings.TrimPrefix(rec.Recordings[0], "file://")

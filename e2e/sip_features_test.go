@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/voxflow/voxflow/activities"
+	"github.com/voxflow/voxflow/activities/records"
 	"github.com/voxflow/voxflow/internal/cli"
 	"github.com/voxflow/voxflow/media/sipworker/sipptest"
 	"github.com/voxflow/voxflow/store"
@@ -85,7 +85,7 @@ func TestSIPEarlyMediaAndHold(t *testing.T) {
 		if got, want := pathOf(rec), "closed>bye"; got != want {
 			t.Errorf("path = %s, want %s", got, want)
 		}
-		if rec.Outcome != activities.OutcomeCompleted {
+		if rec.Outcome != records.OutcomeCompleted {
 			t.Errorf("outcome = %s", rec.Outcome)
 		}
 		s.idle()
@@ -96,7 +96,7 @@ func TestSIPEarlyMediaAndHold(t *testing.T) {
 		if got, want := pathOf(rec), "welcome>main_menu>chosen>goodbye"; got != want {
 			t.Errorf("path = %s, want %s", got, want)
 		}
-		if rec.Outcome != activities.OutcomeCompleted || rec.Vars["choice"] != "one" {
+		if rec.Outcome != records.OutcomeCompleted || rec.Vars["choice"] != "one" {
 			t.Errorf("outcome %s vars %v", rec.Outcome, rec.Vars)
 		}
 		s.idle()
@@ -107,7 +107,7 @@ func TestSIPEarlyMediaAndHold(t *testing.T) {
 		if got, want := pathOf(rec), "welcome>main_menu>sales_menu>new_orders>goodbye>wrap_up"; got != want {
 			t.Errorf("path = %s, want %s", got, want)
 		}
-		if rec.Outcome != activities.OutcomeCompleted || rec.Vars["department"] != "new orders" {
+		if rec.Outcome != records.OutcomeCompleted || rec.Vars["department"] != "new orders" {
 			t.Errorf("outcome %s vars %v", rec.Outcome, rec.Vars)
 		}
 		s.idle()
@@ -173,7 +173,7 @@ func TestCLIMediaTLS(t *testing.T) {
 	u.Response("INFO", 3*time.Second)
 	u.Request("BYE", 15*time.Second)
 	rec := oneCDR(t, st, store.CDRQuery{Flow: "sip-menu"})
-	if got, want := pathOf(rec), "welcome>main_menu>sales_menu>new_orders>goodbye>wrap_up"; got != want || rec.Outcome != activities.OutcomeCompleted || rec.From != "+15550107" {
+	if got, want := pathOf(rec), "welcome>main_menu>sales_menu>new_orders>goodbye>wrap_up"; got != want || rec.Outcome != records.OutcomeCompleted || rec.From != "+15550107" {
 		t.Errorf("path %s outcome %s from %s, want %s completed", got, rec.Outcome, rec.From, want)
 	}
 	stop()

@@ -9,7 +9,7 @@ import (
 
 	prtp "github.com/pion/rtp"
 
-	"github.com/voxflow/voxflow/activities"
+	"github.com/voxflow/voxflow/activities/records"
 	"github.com/voxflow/voxflow/media/asr"
 	"github.com/voxflow/voxflow/media/g711"
 	"github.com/voxflow/voxflow/media/sipworker/sipptest"
@@ -66,7 +66,7 @@ func TestSIPSupportLineSpeech(t *testing.T) {
 			t.Errorf("main_menu input = %q, want the phrase billing", st.Input)
 		}
 	}
-	if rec.Vars["department"] != "billing" || rec.Outcome != activities.OutcomeHungUp {
+	if rec.Vars["department"] != "billing" || rec.Outcome != records.OutcomeHungUp {
 		t.Errorf("department %v outcome %s", rec.Vars["department"], rec.Outcome)
 	}
 	s.idle()

@@ -19,6 +19,7 @@ import (
 
 	"github.com/voxflow/voxflow/activities"
 	"github.com/voxflow/voxflow/activities/builtin"
+	"github.com/voxflow/voxflow/activities/records"
 	"github.com/voxflow/voxflow/flows"
 	"github.com/voxflow/voxflow/flows/engine"
 	"github.com/voxflow/voxflow/internal/cli"
@@ -170,7 +171,7 @@ func (s *sipStack) sipp(scenario, service string) {
 }
 
 // cdr waits for the one CDR of a flow whose caller is from.
-func (s *sipStack) cdr(flow, from string) activities.CallRecord {
+func (s *sipStack) cdr(flow, from string) records.CDR {
 	s.t.Helper()
 	return oneCDR(s.t, s.store, store.CDRQuery{Flow: flow, From: from})
 }
@@ -187,7 +188,7 @@ func TestSIPMenuDTMF(t *testing.T) {
 	if got, want := pathOf(rec), "welcome>main_menu>sales_menu>new_orders>goodbye>wrap_up"; got != want {
 		t.Errorf("path = %s, want %s", got, want)
 	}
-	if rec.Outcome != activities.OutcomeCompleted || rec.Channel != "sip" || rec.To != "7000" {
+	if rec.Outcome != records.OutcomeCompleted || rec.Channel != "sip" || rec.To != "7000" {
 		t.Errorf("CDR = outcome %s channel %s to %s", rec.Outcome, rec.Channel, rec.To)
 	}
 	if rec.Vars["department"] != "new orders" {
@@ -210,8 +211,8 @@ func TestSIPSupportLineVoicemailHangup(t *testing.T) {
 	if got, want := pathOf(rec), "welcome>office_hours>lookup>vip_check>main_menu>to_billing>agent_queue>voicemail>wrap_up"; got != want {
 		t.Errorf("path = %s, want %s", got, want)
 	}
-	if rec.Outcome != activities.OutcomeHungUp {
-		t.Errorf("outcome = %s, want %s", rec.Outcome, activities.OutcomeHungUp)
+	if rec.Outcome != records.OutcomeHungUp {
+		t.Errorf("outcome = %s, want %s", rec.Outcome, records.OutcomeHungUp)
 	}
 	if rec.Vars["department"] != "billing" || rec.Vars["customer_name"] != "Grace Hopper" {
 		t.Errorf("vars = %v", rec.Vars)
@@ -235,8 +236,8 @@ func TestSIPCallerHangupMidPrompt(t *testing.T) {
 	s := newSIPStack(t)
 	s.sipp("uac_hangup_midprompt.xml", "7000")
 	rec := s.cdr("sip-menu", "+15550101")
-	if rec.Outcome != activities.OutcomeHungUp {
-		t.Errorf("outcome = %s, want %s", rec.Outcome, activities.OutcomeHungUp)
+	if rec.Outcome != records.OutcomeHungUp {
+		t.Errorf("outcome = %s, want %s", rec.Outcome, records.OutcomeHungUp)
 	}
 	if got, want := pathOf(rec), "welcome>main_menu>wrap_up"; got != want {
 		t.Errorf("path = %s, want %s", got, want)
@@ -257,7 +258,7 @@ func TestSIPRejectsAndKeepsServing(t *testing.T) {
 	s.sipp("uac_unbound_number.xml", "4040")
 	// Still serving: a whole call goes through.
 	s.sipp("uac_dtmf_2833.xml", "7000")
-	if rec := s.cdr("sip-menu", "+15550100"); rec.Outcome != activities.OutcomeCompleted {
+	if rec := s.cdr("sip-menu", "+15550100"); rec.Outcome != records.OutcomeCompleted {
 		t.Errorf("outcome after rejects = %s", rec.Outcome)
 	}
 	if recs, _, _ := s.store.SearchCDRs(context.Background(), store.CDRQuery{Flow: "sip-menu"}); len(recs) != 1 {
@@ -352,7 +353,7 @@ func TestCLIMedia(t *testing.T) {
 		t.Fatalf("%v\n%s\n--- voxflow media ---\n%s%s\n--- CDRs ---\n%s", res.Err, res.Output, out.String(), errb.String(), describeCDRs(recs))
 	}
 	rec := oneCDR(t, st, store.CDRQuery{Flow: "sip-menu"})
-	if got, want := pathOf(rec), "welcome>main_menu>sales_menu>new_orders>goodbye>wrap_up"; got != want || rec.Outcome != activities.OutcomeCompleted {
+	if got, want := pathOf(rec), "welcome>main_menu>sales_menu>new_orders>goodbye>wrap_up"; got != want || rec.Outcome != records.OutcomeCompleted {
 		t.Errorf("path %s outcome %s, want %s completed", got, rec.Outcome, want)
 	}
 	stop()
@@ -370,7 +371,7 @@ func TestCLIMedia(t *testing.T) {
 }
 
 // describeCDRs prints call records for a failure message.
-func describeCDRs(recs []activities.CallRecord) string {
+func describeCDRs(recs []records.CDR) string {
 	var b strings.Builder
 	for _, r := range recs {
 		fmt.Fprintf(&b, "%s outcome %s path %s\n", r.CallID, r.Outcome, pathOf(r))
@@ -394,7 +395,7 @@ func TestSIPBaresipMenu(t *testing.T) {
 	time.Sleep(time.Second)
 	b.Command("/sndcode 2")
 	rec := oneCDR(t, s.store, store.CDRQuery{Flow: "sip-menu"})
-	if got, want := pathOf(rec), "welcome>main_menu>sales_menu>new_orders>goodbye>wrap_up"; got != want || rec.Outcome != activities.OutcomeCompleted {
+	if got, want := pathOf(rec), "welcome>main_menu>sales_menu>new_orders>goodbye>wrap_up"; got != want || rec.Outcome != records.OutcomeCompleted {
 		t.Errorf("path %s outcome %s, want %s completed\n%s", got, rec.Outcome, want, b.Output())
 	}
 	if rec.From != "baresip" {
@@ -451,7 +452,7 @@ func TestSIPOriginateThroughEngine(t *testing.T) {
 	}
 	actx, cancel := context.WithTimeout(ctx, 40*time.Second)
 	defer cancel()
-	var rec activities.CallRecord
+	var rec records.CDR
 	if err := platform.AwaitCall(actx, s.c, id, &rec); err != nil {
 		t.Fatal(err)
 	}
@@ -459,7 +460,7 @@ func TestSIPOriginateThroughEngine(t *testing.T) {
 		t.Fatalf("SIPp callee: %v\n%s", res.Err, res.Output)
 	}
 	// The callee listens for 3 s, then hangs up while the menu waits.
-	if pathOf(rec) != "notice>confirm" || rec.FlowVersion != 1 || rec.Outcome != activities.OutcomeHungUp || rec.Channel != "sip" {
+	if pathOf(rec) != "notice>confirm" || rec.FlowVersion != 1 || rec.Outcome != records.OutcomeHungUp || rec.Channel != "sip" {
 		t.Errorf("outbound call: outcome %s path %s version %d channel %s", rec.Outcome, pathOf(rec), rec.FlowVersion, rec.Channel)
 	}
 	s.idle()
@@ -508,11 +509,11 @@ nodes:
 		t.Fatalf("SIPp callee: %v\n%s", res.Err, res.Output)
 	}
 	rec := s.cdr("desk-bridge", "+15550100")
-	if pathOf(rec) != "desk>bye" || rec.Outcome != activities.OutcomeCompleted {
+	if pathOf(rec) != "desk>bye" || rec.Outcome != records.OutcomeCompleted {
 		t.Fatalf("outcome %s path %s", rec.Outcome, pathOf(rec))
 	}
 	desk, _ := rec.Vars["desk"].(map[string]any)
-	if desk["outcome"] != activities.OutcomeBridged {
+	if desk["outcome"] != records.OutcomeBridged {
 		t.Fatalf("desk = %v", rec.Vars["desk"])
 	}
 	if talk, _ := desk["talk_seconds"].(float64); talk < 2.5 || talk > 10 {
@@ -575,14 +576,14 @@ nodes:
 	}
 	actx, cancel := context.WithTimeout(ctx, 40*time.Second)
 	defer cancel()
-	var rec activities.CallRecord
+	var rec records.CDR
 	if err := platform.AwaitCall(actx, s.c, id, &rec); err != nil {
 		t.Fatal(err)
 	}
 	if res := wait(); res.Err != nil {
 		t.Fatalf("SIPp callee: %v\n%s", res.Err, res.Output)
 	}
-	if pathOf(rec) != "who>message" || rec.Outcome != activities.OutcomeCompleted {
+	if pathOf(rec) != "who>message" || rec.Outcome != records.OutcomeCompleted {
 		t.Errorf("outcome %s path %s, want the machine's message", rec.Outcome, pathOf(rec))
 	}
 	s.idle()

@@ -17,6 +17,7 @@ import (
 
 	"github.com/voxflow/voxflow/activities"
 	"github.com/voxflow/voxflow/activities/builtin"
+	"github.com/voxflow/voxflow/activities/records"
 	"github.com/voxflow/voxflow/examples-flows/democrm"
 	"github.com/voxflow/voxflow/flows"
 	"github.com/voxflow/voxflow/internal/devtemporal/devtemporaltest"
@@ -118,9 +119,9 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 
 // oneCDR waits for the one call record matching q and returns it; more
 // than one is a failure.
-func oneCDR(t *testing.T, st *store.Store, q store.CDRQuery) activities.CallRecord {
+func oneCDR(t *testing.T, st *store.Store, q store.CDRQuery) records.CDR {
 	t.Helper()
-	var rec activities.CallRecord
+	var rec records.CDR
 	waitFor(t, fmt.Sprintf("the CDR of flow %q from %q", q.Flow, q.From), func() bool {
 		recs, _, err := st.SearchCDRs(context.Background(), q)
 		if err != nil {

@@ -20,6 +20,7 @@ import (
 	"go.temporal.io/sdk/worker"
 
 	"github.com/voxflow/voxflow/activities"
+	"github.com/voxflow/voxflow/activities/records"
 	"github.com/voxflow/voxflow/flows/engine"
 )
 
@@ -216,7 +217,7 @@ func Reset(ctx context.Context, c client.Client, namespace, callID, node, reason
 		return "", fmt.Errorf("describe call %s: %w", callID, err)
 	}
 	runID := desc.WorkflowExecutionInfo.Execution.RunId
-	var step *activities.StepRecord
+	var step *records.Step
 	for i := len(st.Path) - 1; i >= 0; i-- {
 		if st.Path[i].Node == node && st.Path[i].RunID == runID {
 			step = &st.Path[i]

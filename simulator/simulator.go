@@ -15,6 +15,7 @@ import (
 	"go.temporal.io/sdk/client"
 
 	"github.com/voxflow/voxflow/activities"
+	"github.com/voxflow/voxflow/activities/records"
 	"github.com/voxflow/voxflow/flows"
 	"github.com/voxflow/voxflow/flows/engine"
 	"github.com/voxflow/voxflow/media/text"
@@ -40,12 +41,12 @@ type Request struct {
 
 // Result is what the call did.
 type Result struct {
-	CallID  string                `json:"call_id"`
-	Path    []string              `json:"path"`
-	Prompts []string              `json:"prompts"`
-	Vars    map[string]any        `json:"vars"`
-	Outcome string                `json:"outcome"`
-	Record  activities.CallRecord `json:"-"`
+	CallID  string         `json:"call_id"`
+	Path    []string       `json:"path"`
+	Prompts []string       `json:"prompts"`
+	Vars    map[string]any `json:"vars"`
+	Outcome string         `json:"outcome"`
+	Record  records.CDR    `json:"-"`
 }
 
 // Run places the call and waits for it to end.
@@ -87,7 +88,7 @@ func Run(ctx context.Context, c client.Client, ch *text.Channel, req Request) (*
 		defer wg.Done()
 		consume(sess, req, res, stop)
 	}()
-	var rec activities.CallRecord
+	var rec records.CDR
 	err = platform.AwaitCall(ctx, c, callID, &rec)
 	close(stop)
 	wg.Wait()

@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/voxflow/voxflow/activities"
+	"github.com/voxflow/voxflow/activities/records"
 )
 
 // go test ./store/ -run '^$' -bench . -benchtime 2s
@@ -24,7 +24,7 @@ func BenchmarkSaveCDR(b *testing.B) {
 		b.ReportAllocs()
 		b.ResetTimer()
 		for i := 0; i < b.N; i++ {
-			r := cdr(fmt.Sprintf("call-%d", i), "run", "main", "+4930", activities.OutcomeCompleted, base.Add(time.Duration(i)*time.Millisecond))
+			r := cdr(fmt.Sprintf("call-%d", i), "run", "main", "+4930", records.OutcomeCompleted, base.Add(time.Duration(i)*time.Millisecond))
 			if err := s.SaveCDR(ctx, r); err != nil {
 				b.Fatal(err)
 			}
@@ -40,7 +40,7 @@ func BenchmarkSearchCDRs(b *testing.B) {
 		err := s.inTx(ctx, func(tx *sql.Tx) error {
 			for i := 0; i < rows; i++ {
 				r := cdr(fmt.Sprintf("call-%06d", i), "run", fmt.Sprintf("flow-%d", i%20), fmt.Sprintf("+49%d", i%5000),
-					[]string{activities.OutcomeCompleted, activities.OutcomeHungUp, activities.OutcomeFailed}[i%3],
+					[]string{records.OutcomeCompleted, records.OutcomeHungUp, records.OutcomeFailed}[i%3],
 					base.Add(time.Duration(i)*10*time.Second))
 				if err := s.saveCDR(ctx, tx, r); err != nil {
 					return err
@@ -70,7 +70,7 @@ func BenchmarkSearchCDRs(b *testing.B) {
 			{"next-page", CDRQuery{PageToken: deep}},
 			{"by-flow", CDRQuery{Flow: "flow-7"}},
 			{"by-caller", CDRQuery{From: "+491234"}},
-			{"by-outcome-window", CDRQuery{Outcome: activities.OutcomeFailed,
+			{"by-outcome-window", CDRQuery{Outcome: records.OutcomeFailed,
 				StartedAfter: base.Add(100 * time.Hour), StartedBefore: base.Add(200 * time.Hour)}},
 			{"page-1000", CDRQuery{Limit: 1000}},
 		} {

@@ -10,7 +10,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/voxflow/voxflow/activities"
+	"github.com/voxflow/voxflow/activities/records"
 )
 
 // CDRQuery filters SearchCDRs. Zero fields do not filter.
@@ -38,11 +38,11 @@ const cdrColumns = `call_id, run_id, workflow_id, flow, flow_version, from_numbe
 
 // normCDR applies the store's time convention (UTC, microseconds) to every
 // time of a record, so what is read back equals what was written.
-func normCDR(r activities.CallRecord) activities.CallRecord {
+func normCDR(r records.CDR) records.CDR {
 	r.StartedAt = normTime(r.StartedAt)
 	r.EndedAt = normTime(r.EndedAt)
 	if r.Path != nil {
-		path := make([]activities.StepRecord, len(r.Path))
+		path := make([]records.Step, len(r.Path))
 		for i, st := range r.Path {
 			st.EnteredAt = normTime(st.EnteredAt)
 			st.LeftAt = normTime(st.LeftAt)
@@ -56,7 +56,7 @@ func normCDR(r activities.CallRecord) activities.CallRecord {
 // SaveCDR stores a call record. It is idempotent on (CallID, RunID): saving
 // the same call run again (an activity retry) replaces the row instead of
 // adding one. Times are normalised to UTC microseconds, including the path's.
-func (s *Store) SaveCDR(ctx context.Context, rec activities.CallRecord) error {
+func (s *Store) SaveCDR(ctx context.Context, rec records.CDR) error {
 	return s.saveCDR(ctx, s.db, rec)
 }
 
@@ -64,14 +64,14 @@ type execer interface {
 	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
 }
 
-func (s *Store) saveCDR(ctx context.Context, db execer, rec activities.CallRecord) error {
+func (s *Store) saveCDR(ctx context.Context, db execer, rec records.CDR) error {
 	if strings.TrimSpace(rec.CallID) == "" {
 		return fmt.Errorf("save CDR: %w: empty call_id", ErrInvalid)
 	}
 	rec = normCDR(rec)
 	path := rec.Path
 	if path == nil {
-		path = []activities.StepRecord{}
+		path = []records.Step{}
 	}
 	pathJSON, err := json.Marshal(path)
 	if err != nil {
@@ -130,9 +130,9 @@ func (j jsonScan) Scan(src any) error {
 	return nil
 }
 
-func scanCDR(row interface{ Scan(...any) error }) (activities.CallRecord, error) {
+func scanCDR(row interface{ Scan(...any) error }) (records.CDR, error) {
 	var (
-		r                     activities.CallRecord
+		r                     records.CDR
 		dur                   int64
 		path, vars, recording []byte
 	)
@@ -167,14 +167,14 @@ func scanCDR(row interface{ Scan(...any) error }) (activities.CallRecord, error)
 
 // CDR returns the record of call callID; when the call has several runs
 // (reset or continue-as-new), the one saved last. ErrNotFound if none.
-func (s *Store) CDR(ctx context.Context, callID string) (activities.CallRecord, error) {
+func (s *Store) CDR(ctx context.Context, callID string) (records.CDR, error) {
 	r, err := scanCDR(s.db.QueryRowContext(ctx, s.rebind(`SELECT `+cdrColumns+` FROM cdrs WHERE call_id = ?
 		ORDER BY saved_at DESC, started_at DESC, run_id DESC LIMIT 1`), callID))
 	if errors.Is(err, sql.ErrNoRows) {
 		err = ErrNotFound
 	}
 	if err != nil {
-		return activities.CallRecord{}, fmt.Errorf("CDR %q: %w", callID, err)
+		return records.CDR{}, fmt.Errorf("CDR %q: %w", callID, err)
 	}
 	return r, nil
 }
@@ -186,7 +186,7 @@ type pageToken struct {
 	RunID     string    `json:"r"`
 }
 
-func encodeToken(r activities.CallRecord) string {
+func encodeToken(r records.CDR) string {
 	b, _ := json.Marshal(pageToken{StartedAt: r.StartedAt, CallID: r.CallID, RunID: r.RunID})
 	return base64.RawURLEncoding.EncodeToString(b)
 }
@@ -206,7 +206,7 @@ func decodeToken(s string) (pageToken, error) {
 // SearchCDRs returns records matching q, newest first (started_at desc, then
 // call_id and run_id desc), one page at a time. The returned token fetches
 // the next page; it is "" after the last page.
-func (s *Store) SearchCDRs(ctx context.Context, q CDRQuery) ([]activities.CallRecord, string, error) {
+func (s *Store) SearchCDRs(ctx context.Context, q CDRQuery) ([]records.CDR, string, error) {
 	limit := q.Limit
 	if limit <= 0 {
 		limit = defaultCDRLimit
@@ -256,7 +256,7 @@ func (s *Store) SearchCDRs(ctx context.Context, q CDRQuery) ([]activities.CallRe
 		return nil, "", fmt.Errorf("search CDRs: %w", err)
 	}
 	defer rows.Close()
-	out := make([]activities.CallRecord, 0, min(limit, 64))
+	out := make([]records.CDR, 0, min(limit, 64))
 	for rows.Next() {
 		r, err := scanCDR(rows)
 		if err != nil {

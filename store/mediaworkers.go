@@ -6,19 +6,19 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/voxflow/voxflow/activities"
+	"github.com/voxflow/voxflow/activities/records"
 )
 
 // ReportMediaWorker records that a media worker is alive with w.LiveCalls
 // calls (upsert by w.ID). A zero w.SeenAt means now; a negative LiveCalls
 // marks the worker unavailable (draining or closed): MediaWorkers leaves it
 // out.
-func (s *Store) ReportMediaWorker(ctx context.Context, w activities.MediaWorker) error {
+func (s *Store) ReportMediaWorker(ctx context.Context, w records.MediaWorker) error {
 	if err := checkName("media worker", w.ID); err != nil {
 		return fmt.Errorf("report media worker: %w", err)
 	}
 	if w.Queue == "" {
-		w.Queue = activities.MediaQueue(w.ID)
+		return fmt.Errorf("report media worker %q: no task queue: %w", w.ID, ErrInvalid)
 	}
 	seen := w.SeenAt
 	if seen.IsZero() {
@@ -44,7 +44,7 @@ func (s *Store) RemoveMediaWorker(ctx context.Context, id string) error {
 
 // MediaWorkers lists the available media workers seen within freshWithin
 // (live_calls >= 0), least loaded first, ties by ID.
-func (s *Store) MediaWorkers(ctx context.Context, freshWithin time.Duration) ([]activities.MediaWorker, error) {
+func (s *Store) MediaWorkers(ctx context.Context, freshWithin time.Duration) ([]records.MediaWorker, error) {
 	if freshWithin <= 0 {
 		return nil, errors.New("media workers: freshWithin must be positive")
 	}
@@ -55,9 +55,9 @@ func (s *Store) MediaWorkers(ctx context.Context, freshWithin time.Duration) ([]
 		return nil, fmt.Errorf("list media workers: %w", err)
 	}
 	defer rows.Close()
-	out := []activities.MediaWorker{}
+	out := []records.MediaWorker{}
 	for rows.Next() {
-		var w activities.MediaWorker
+		var w records.MediaWorker
 		var seen int64
 		if err := rows.Scan(&w.ID, &w.Queue, &w.LiveCalls, &seen); err != nil {
 			return nil, fmt.Errorf("list media workers: %w", err)

@@ -5,7 +5,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/voxflow/voxflow/activities"
+	"github.com/voxflow/voxflow/activities/records"
 )
 
 func TestMediaWorkers(t *testing.T) {
@@ -13,24 +13,27 @@ func TestMediaWorkers(t *testing.T) {
 		now := time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)
 		s.now = func() time.Time { return now }
 
-		if ws := must[[]activities.MediaWorker](t)(s.MediaWorkers(ctx, 10*time.Second)); len(ws) != 0 {
+		if ws := must[[]records.MediaWorker](t)(s.MediaWorkers(ctx, 10*time.Second)); len(ws) != 0 {
 			t.Fatalf("empty registry: %+v", ws)
 		}
-		ok(t, s.ReportMediaWorker(ctx, activities.MediaWorker{ID: "b", LiveCalls: 3}))
-		ok(t, s.ReportMediaWorker(ctx, activities.MediaWorker{ID: "a", Queue: "media-a", LiveCalls: 3}))
-		ok(t, s.ReportMediaWorker(ctx, activities.MediaWorker{ID: "c", Queue: "media-c", LiveCalls: 7}))
+		ok(t, s.ReportMediaWorker(ctx, records.MediaWorker{ID: "b", Queue: "media-b", LiveCalls: 3}))
+		ok(t, s.ReportMediaWorker(ctx, records.MediaWorker{ID: "a", Queue: "media-a", LiveCalls: 3}))
+		ok(t, s.ReportMediaWorker(ctx, records.MediaWorker{ID: "c", Queue: "media-c", LiveCalls: 7}))
 		// Upsert: c now has one call.
-		ok(t, s.ReportMediaWorker(ctx, activities.MediaWorker{ID: "c", Queue: "media-c", LiveCalls: 1}))
+		ok(t, s.ReportMediaWorker(ctx, records.MediaWorker{ID: "c", Queue: "media-c", LiveCalls: 1}))
 		// Stale: seen 30 s ago.
-		ok(t, s.ReportMediaWorker(ctx, activities.MediaWorker{ID: "old", Queue: "media-old", SeenAt: now.Add(-30 * time.Second)}))
+		ok(t, s.ReportMediaWorker(ctx, records.MediaWorker{ID: "old", Queue: "media-old", SeenAt: now.Add(-30 * time.Second)}))
 		// Draining: live_calls -1.
-		ok(t, s.ReportMediaWorker(ctx, activities.MediaWorker{ID: "drain", Queue: "media-drain", LiveCalls: -1}))
-		if err := s.ReportMediaWorker(ctx, activities.MediaWorker{}); !errors.Is(err, ErrInvalid) {
+		ok(t, s.ReportMediaWorker(ctx, records.MediaWorker{ID: "drain", Queue: "media-drain", LiveCalls: -1}))
+		if err := s.ReportMediaWorker(ctx, records.MediaWorker{}); !errors.Is(err, ErrInvalid) {
 			t.Fatalf("empty ID: %v, want ErrInvalid", err)
 		}
+		if err := s.ReportMediaWorker(ctx, records.MediaWorker{ID: "noqueue"}); !errors.Is(err, ErrInvalid) {
+			t.Fatalf("no queue: %v, want ErrInvalid", err)
+		}
 
-		ws := must[[]activities.MediaWorker](t)(s.MediaWorkers(ctx, 10*time.Second))
-		want := []activities.MediaWorker{
+		ws := must[[]records.MediaWorker](t)(s.MediaWorkers(ctx, 10*time.Second))
+		want := []records.MediaWorker{
 			{ID: "c", Queue: "media-c", LiveCalls: 1, SeenAt: now},
 			{ID: "a", Queue: "media-a", LiveCalls: 3, SeenAt: now},
 			{ID: "b", Queue: "media-b", LiveCalls: 3, SeenAt: now},
@@ -44,18 +47,18 @@ func TestMediaWorkers(t *testing.T) {
 			}
 		}
 		// A wider window includes the stale one.
-		if ws := must[[]activities.MediaWorker](t)(s.MediaWorkers(ctx, time.Minute)); len(ws) != 4 || ws[0].ID != "old" {
+		if ws := must[[]records.MediaWorker](t)(s.MediaWorkers(ctx, time.Minute)); len(ws) != 4 || ws[0].ID != "old" {
 			t.Fatalf("MediaWorkers(1m) = %+v", ws)
 		}
 		// Time passes: nobody is fresh.
 		now = now.Add(11 * time.Second)
-		if ws := must[[]activities.MediaWorker](t)(s.MediaWorkers(ctx, 10*time.Second)); len(ws) != 0 {
+		if ws := must[[]records.MediaWorker](t)(s.MediaWorkers(ctx, 10*time.Second)); len(ws) != 0 {
 			t.Fatalf("after 11s: %+v", ws)
 		}
-		ok(t, s.ReportMediaWorker(ctx, activities.MediaWorker{ID: "a", Queue: "media-a", LiveCalls: 0}))
+		ok(t, s.ReportMediaWorker(ctx, records.MediaWorker{ID: "a", Queue: "media-a", LiveCalls: 0}))
 		ok(t, s.RemoveMediaWorker(ctx, "b"))
 		ok(t, s.RemoveMediaWorker(ctx, "never-there"))
-		ws = must[[]activities.MediaWorker](t)(s.MediaWorkers(ctx, 10*time.Second))
+		ws = must[[]records.MediaWorker](t)(s.MediaWorkers(ctx, 10*time.Second))
 		if len(ws) != 1 || ws[0].ID != "a" || ws[0].LiveCalls != 0 {
 			t.Fatalf("after re-report: %+v", ws)
 		}

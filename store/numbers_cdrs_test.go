@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/voxflow/voxflow/activities"
+	"github.com/voxflow/voxflow/activities/records"
 )
 
 func TestNumbers(t *testing.T) {
@@ -74,15 +74,15 @@ func TestNumbers(t *testing.T) {
 
 // cdr builds a record with sub-microsecond times in a non-UTC zone, so the
 // round trip exercises normalisation.
-func cdr(callID, runID, flow, from, outcome string, started time.Time) activities.CallRecord {
+func cdr(callID, runID, flow, from, outcome string, started time.Time) records.CDR {
 	zone := time.FixedZone("X", 2*3600)
 	started = started.In(zone).Add(123 * time.Nanosecond)
-	return activities.CallRecord{
+	return records.CDR{
 		CallID: callID, WorkflowID: "call-" + callID, RunID: runID,
 		Flow: flow, FlowVersion: 3, From: from, To: "+15550001", Channel: "sip",
 		StartedAt: started, EndedAt: started.Add(90*time.Second + 456789*time.Nanosecond),
 		Duration: 90*time.Second + 456789*time.Nanosecond, Outcome: outcome,
-		Path: []activities.StepRecord{
+		Path: []records.Step{
 			{Node: "hello", Type: "play", EnteredAt: started, LeftAt: started.Add(time.Second), Outcome: "next"},
 			{Node: "menu", Flow: "sub", Type: "menu", EnteredAt: started.Add(time.Second), Input: "1", Error: "x"},
 		},
@@ -94,9 +94,9 @@ func cdr(callID, runID, flow, from, outcome string, started time.Time) activitie
 func TestSaveCDR(t *testing.T) {
 	eachStore(t, func(t *testing.T, s *Store) {
 		base := time.Date(2026, 3, 1, 9, 30, 0, 0, time.UTC)
-		rec := cdr("c1", "r1", "main", "+4915100", activities.OutcomeCompleted, base)
+		rec := cdr("c1", "r1", "main", "+4915100", records.OutcomeCompleted, base)
 		ok(t, s.SaveCDR(ctx, rec))
-		got := must[activities.CallRecord](t)(s.CDR(ctx, "c1"))
+		got := must[records.CDR](t)(s.CDR(ctx, "c1"))
 		want := normCDR(rec)
 		if !reflect.DeepEqual(got, want) {
 			t.Fatalf("CDR round trip:\n got %+v\nwant %+v", got, want)
@@ -110,25 +110,25 @@ func TestSaveCDR(t *testing.T) {
 
 		// A retried activity saves the same record again: still one row.
 		ok(t, s.SaveCDR(ctx, rec))
-		rec.Outcome = activities.OutcomeHungUp // a retry carrying fresher data replaces it
+		rec.Outcome = records.OutcomeHungUp // a retry carrying fresher data replaces it
 		ok(t, s.SaveCDR(ctx, rec))
 		all, _, err := s.SearchCDRs(ctx, CDRQuery{})
 		ok(t, err)
-		if len(all) != 1 || all[0].Outcome != activities.OutcomeHungUp {
+		if len(all) != 1 || all[0].Outcome != records.OutcomeHungUp {
 			t.Fatalf("after retries: %d rows %+v", len(all), all)
 		}
 
 		// A second run of the same call (reset): CDR returns the latest saved.
 		s.now = func() time.Time { return time.Now().Add(time.Second) }
-		rec2 := cdr("c1", "r2", "main", "+4915100", activities.OutcomeCompleted, base.Add(time.Minute))
+		rec2 := cdr("c1", "r2", "main", "+4915100", records.OutcomeCompleted, base.Add(time.Minute))
 		ok(t, s.SaveCDR(ctx, rec2))
-		if got := must[activities.CallRecord](t)(s.CDR(ctx, "c1")); got.RunID != "r2" {
+		if got := must[records.CDR](t)(s.CDR(ctx, "c1")); got.RunID != "r2" {
 			t.Fatalf("CDR(c1) run = %q, want r2", got.RunID)
 		}
 
 		// Minimal record: nil path/vars/recordings come back empty.
-		ok(t, s.SaveCDR(ctx, activities.CallRecord{CallID: "bare", StartedAt: base}))
-		bare := must[activities.CallRecord](t)(s.CDR(ctx, "bare"))
+		ok(t, s.SaveCDR(ctx, records.CDR{CallID: "bare", StartedAt: base}))
+		bare := must[records.CDR](t)(s.CDR(ctx, "bare"))
 		if len(bare.Path) != 0 || bare.Vars != nil || bare.Recordings != nil || !bare.StartedAt.Equal(base) {
 			t.Fatalf("bare CDR = %+v", bare)
 		}
@@ -136,7 +136,7 @@ func TestSaveCDR(t *testing.T) {
 		if _, err := s.CDR(ctx, "nope"); !errors.Is(err, ErrNotFound) {
 			t.Fatalf("CDR(unknown) = %v, want ErrNotFound", err)
 		}
-		if err := s.SaveCDR(ctx, activities.CallRecord{}); !errors.Is(err, ErrInvalid) {
+		if err := s.SaveCDR(ctx, records.CDR{}); !errors.Is(err, ErrInvalid) {
 			t.Fatalf("SaveCDR(no call id) = %v, want ErrInvalid", err)
 		}
 	})
@@ -146,8 +146,8 @@ func TestSearchCDRs(t *testing.T) {
 	eachStore(t, func(t *testing.T, s *Store) {
 		base := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
 		flows := []string{"sales", "support"}
-		outcomes := []string{activities.OutcomeCompleted, activities.OutcomeHungUp, activities.OutcomeFailed}
-		var all []activities.CallRecord
+		outcomes := []string{records.OutcomeCompleted, records.OutcomeHungUp, records.OutcomeFailed}
+		var all []records.CDR
 		for i := 0; i < 60; i++ {
 			// pairs of calls share a start time, to exercise the keyset tie-break
 			started := base.Add(time.Duration(i/2) * time.Minute)
@@ -156,7 +156,7 @@ func TestSearchCDRs(t *testing.T) {
 			all = append(all, normCDR(r))
 		}
 		// expected order: started desc, call_id desc
-		expect := func(keep func(activities.CallRecord) bool) []string {
+		expect := func(keep func(records.CDR) bool) []string {
 			var ids []string
 			for i := len(all) - 1; i >= 0; i-- {
 				if keep(all[i]) {
@@ -168,24 +168,24 @@ func TestSearchCDRs(t *testing.T) {
 		tests := []struct {
 			name  string
 			q     CDRQuery
-			keep  func(activities.CallRecord) bool
+			keep  func(records.CDR) bool
 			pages int // expected number of pages
 		}{
-			{"all, default limit", CDRQuery{}, func(activities.CallRecord) bool { return true }, 2},
-			{"all, pages of 7", CDRQuery{Limit: 7}, func(activities.CallRecord) bool { return true }, 9},
-			{"limit clamps to 1000", CDRQuery{Limit: 5000}, func(activities.CallRecord) bool { return true }, 1},
-			{"flow", CDRQuery{Flow: "sales", Limit: 4}, func(r activities.CallRecord) bool { return r.Flow == "sales" }, 8},
-			{"from", CDRQuery{From: "+493", Limit: 5}, func(r activities.CallRecord) bool { return r.From == "+493" }, 3},
-			{"outcome", CDRQuery{Outcome: activities.OutcomeFailed}, func(r activities.CallRecord) bool { return r.Outcome == activities.OutcomeFailed }, 1},
+			{"all, default limit", CDRQuery{}, func(records.CDR) bool { return true }, 2},
+			{"all, pages of 7", CDRQuery{Limit: 7}, func(records.CDR) bool { return true }, 9},
+			{"limit clamps to 1000", CDRQuery{Limit: 5000}, func(records.CDR) bool { return true }, 1},
+			{"flow", CDRQuery{Flow: "sales", Limit: 4}, func(r records.CDR) bool { return r.Flow == "sales" }, 8},
+			{"from", CDRQuery{From: "+493", Limit: 5}, func(r records.CDR) bool { return r.From == "+493" }, 3},
+			{"outcome", CDRQuery{Outcome: records.OutcomeFailed}, func(r records.CDR) bool { return r.Outcome == records.OutcomeFailed }, 1},
 			{"time window", CDRQuery{StartedAfter: base.Add(5 * time.Minute), StartedBefore: base.Add(10 * time.Minute), Limit: 3},
-				func(r activities.CallRecord) bool {
+				func(r records.CDR) bool {
 					return !r.StartedAt.Before(base.Add(5*time.Minute)) && r.StartedAt.Before(base.Add(10*time.Minute))
 				}, 4},
-			{"combined", CDRQuery{Flow: "support", Outcome: activities.OutcomeCompleted, StartedAfter: base.Add(10 * time.Minute)},
-				func(r activities.CallRecord) bool {
-					return r.Flow == "support" && r.Outcome == activities.OutcomeCompleted && !r.StartedAt.Before(base.Add(10*time.Minute))
+			{"combined", CDRQuery{Flow: "support", Outcome: records.OutcomeCompleted, StartedAfter: base.Add(10 * time.Minute)},
+				func(r records.CDR) bool {
+					return r.Flow == "support" && r.Outcome == records.OutcomeCompleted && !r.StartedAt.Before(base.Add(10*time.Minute))
 				}, 1},
-			{"nothing matches", CDRQuery{Flow: "ghost"}, func(activities.CallRecord) bool { return false }, 1},
+			{"nothing matches", CDRQuery{Flow: "ghost"}, func(records.CDR) bool { return false }, 1},
 		}
 		for _, tc := range tests {
 			t.Run(tc.name, func(t *testing.T) {

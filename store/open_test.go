@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/voxflow/voxflow/activities"
+	"github.com/voxflow/voxflow/activities/records"
 )
 
 func TestSQLiteDSN(t *testing.T) {
@@ -146,7 +146,7 @@ func TestRestart(t *testing.T) {
 		v1 := must[FlowVersion](t)(s.PublishSource(ctx, "main", src("main", 1), "ann", "boot"))
 		d := must[Draft](t)(s.SaveDraft(ctx, "main", src("main", 2), ""))
 		ok(t, s.BindNumber(ctx, "+15550001", "main"))
-		rec := cdr("c1", "r1", "main", "+4930", activities.OutcomeCompleted, time.Now())
+		rec := cdr("c1", "r1", "main", "+4930", records.OutcomeCompleted, time.Now())
 		ok(t, s.SaveCDR(ctx, rec))
 		ok(t, s.Close())
 
@@ -160,7 +160,7 @@ func TestRestart(t *testing.T) {
 		if got := must[string](t)(s.FlowForNumber(ctx, "+15550001")); got != "main" {
 			t.Fatalf("number after restart: %q", got)
 		}
-		got := must[activities.CallRecord](t)(s.CDR(ctx, "c1"))
+		got := must[records.CDR](t)(s.CDR(ctx, "c1"))
 		if got.CallID != "c1" || !got.StartedAt.Equal(normTime(rec.StartedAt)) || len(got.Path) != 2 {
 			t.Fatalf("CDR after restart: %+v", got)
 		}

@@ -10,6 +10,7 @@ import (
 	"go.temporal.io/sdk/activity"
 
 	"github.com/voxflow/voxflow/activities"
+	"github.com/voxflow/voxflow/activities/records"
 )
 
 // FlowLoader returns the latest published version of a flow.
@@ -20,7 +21,7 @@ type FlowLoader interface {
 // CDRSink stores call records. SaveCDR must be idempotent per call and run:
 // Temporal may deliver an activity more than once.
 type CDRSink interface {
-	SaveCDR(ctx context.Context, rec activities.CallRecord) error
+	SaveCDR(ctx context.Context, rec records.CDR) error
 }
 
 // Router hands a call to an agent queue. Until the routing layer lands,
@@ -51,7 +52,7 @@ func (a *Activities) Register(w activities.Registrar) {
 	}
 }
 
-func (a *Activities) saveCDR(ctx context.Context, rec activities.CallRecord) error {
+func (a *Activities) saveCDR(ctx context.Context, rec records.CDR) error {
 	if err := a.CDRs.SaveCDR(ctx, rec); err != nil {
 		return fmt.Errorf("save call record %s: %w", rec.CallID, err)
 	}

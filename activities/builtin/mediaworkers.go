@@ -8,12 +8,13 @@ import (
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/voxflow/voxflow/activities"
+	"github.com/voxflow/voxflow/activities/records"
 )
 
 // WorkerRegistry lists the live media workers (the store fits): those seen
 // within freshWithin and not draining.
 type WorkerRegistry interface {
-	MediaWorkers(ctx context.Context, freshWithin time.Duration) ([]activities.MediaWorker, error)
+	MediaWorkers(ctx context.Context, freshWithin time.Duration) ([]records.MediaWorker, error)
 }
 
 // ErrTypeNoMediaWorker is the (non-retryable) application error type of
@@ -27,10 +28,10 @@ const MediaWorkerFreshness = 6 * time.Second
 
 // pickMediaWorker returns the fresh media worker with the fewest live calls,
 // ties broken by ID.
-func (a *Activities) pickMediaWorker(ctx context.Context) (activities.MediaWorker, error) {
+func (a *Activities) pickMediaWorker(ctx context.Context) (records.MediaWorker, error) {
 	ws, err := a.Workers.MediaWorkers(ctx, MediaWorkerFreshness)
 	if err != nil {
-		return activities.MediaWorker{}, fmt.Errorf("pick media worker: %w", err)
+		return records.MediaWorker{}, fmt.Errorf("pick media worker: %w", err)
 	}
 	return PickLeastLoaded(ws)
 }
@@ -38,8 +39,8 @@ func (a *Activities) pickMediaWorker(ctx context.Context) (activities.MediaWorke
 // PickLeastLoaded picks the worker with the fewest live calls (ties by ID),
 // ignoring unavailable ones (negative LiveCalls). With none it returns a
 // non-retryable application error of type ErrTypeNoMediaWorker.
-func PickLeastLoaded(ws []activities.MediaWorker) (activities.MediaWorker, error) {
-	var best *activities.MediaWorker
+func PickLeastLoaded(ws []records.MediaWorker) (records.MediaWorker, error) {
+	var best *records.MediaWorker
 	for i := range ws {
 		w := &ws[i]
 		if w.LiveCalls < 0 || w.ID == "" {
@@ -50,7 +51,7 @@ func PickLeastLoaded(ws []activities.MediaWorker) (activities.MediaWorker, error
 		}
 	}
 	if best == nil {
-		return activities.MediaWorker{}, temporal.NewNonRetryableApplicationError(
+		return records.MediaWorker{}, temporal.NewNonRetryableApplicationError(
 			"no live media worker reported itself in the last "+MediaWorkerFreshness.String(), ErrTypeNoMediaWorker, nil)
 	}
 	if best.Queue == "" {

@@ -11,10 +11,11 @@ import (
 	"go.temporal.io/sdk/testsuite"
 
 	"github.com/voxflow/voxflow/activities"
+	"github.com/voxflow/voxflow/activities/records"
 	"github.com/voxflow/voxflow/store"
 )
 
-func pick(t *testing.T, reg WorkerRegistry) (activities.MediaWorker, error) {
+func pick(t *testing.T, reg WorkerRegistry) (records.MediaWorker, error) {
 	t.Helper()
 	var ts testsuite.WorkflowTestSuite
 	env := ts.NewTestActivityEnvironment()
@@ -23,9 +24,9 @@ func pick(t *testing.T, reg WorkerRegistry) (activities.MediaWorker, error) {
 	// The engine passes one nil argument; the activity takes none.
 	val, err := env.ExecuteActivity(activities.ActPickMediaWorker, nil)
 	if err != nil {
-		return activities.MediaWorker{}, err
+		return records.MediaWorker{}, err
 	}
-	var w activities.MediaWorker
+	var w records.MediaWorker
 	if err := val.Get(&w); err != nil {
 		t.Fatal(err)
 	}
@@ -52,7 +53,7 @@ func TestPickMediaWorker(t *testing.T) {
 
 	report := func(id string, calls int, seen time.Time) {
 		t.Helper()
-		if err := s.ReportMediaWorker(ctx, activities.MediaWorker{ID: id, Queue: activities.MediaQueue(id), LiveCalls: calls, SeenAt: seen}); err != nil {
+		if err := s.ReportMediaWorker(ctx, records.MediaWorker{ID: id, Queue: activities.MediaQueue(id), LiveCalls: calls, SeenAt: seen}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -78,7 +79,7 @@ func TestPickMediaWorker(t *testing.T) {
 }
 
 func TestPickLeastLoaded(t *testing.T) {
-	w, err := PickLeastLoaded([]activities.MediaWorker{{ID: "z", LiveCalls: 1}, {ID: "y", LiveCalls: -1}, {ID: "x", LiveCalls: 1}})
+	w, err := PickLeastLoaded([]records.MediaWorker{{ID: "z", LiveCalls: 1}, {ID: "y", LiveCalls: -1}, {ID: "x", LiveCalls: 1}})
 	if err != nil || w.ID != "x" || w.Queue != "media-x" {
 		t.Fatalf("PickLeastLoaded = %+v, %v", w, err)
 	}

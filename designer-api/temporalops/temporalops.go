@@ -11,16 +11,18 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"google.golang.org/protobuf/encoding/protojson"
 	"log/slog"
 	"sync"
 	"time"
+
+	"google.golang.org/protobuf/encoding/protojson"
 
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/client"
 
 	"github.com/voxflow/voxflow/activities"
+	"github.com/voxflow/voxflow/activities/records"
 	designerapi "github.com/voxflow/voxflow/designer-api"
 	"github.com/voxflow/voxflow/flows"
 	"github.com/voxflow/voxflow/flows/engine"
@@ -209,7 +211,7 @@ func (s *Simulator) follow(callID string, sess *text.Session, emit func(designer
 	ctx, cancel := context.WithTimeout(context.Background(), s.MaxCall)
 	defer cancel()
 	type result struct {
-		rec activities.CallRecord
+		rec records.CDR
 		err error
 	}
 	done := make(chan result, 1)
@@ -245,7 +247,7 @@ func (s *Simulator) follow(callID string, sess *text.Session, emit func(designer
 			if r.err != nil {
 				end.Error = r.err.Error()
 				if end.Outcome == "" {
-					end.Outcome = activities.OutcomeFailed
+					end.Outcome = records.OutcomeFailed
 				}
 				s.log.Warn("simulated call failed", "call", callID, "error", r.err)
 			}

@@ -20,6 +20,7 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/voxflow/voxflow/activities"
+	"github.com/voxflow/voxflow/activities/records"
 	"github.com/voxflow/voxflow/flows"
 	"github.com/voxflow/voxflow/flows/engine"
 	"github.com/voxflow/voxflow/media/text"
@@ -35,7 +36,7 @@ type harness struct {
 	http    func(activities.HTTPInput) (activities.HTTPResult, error)
 	httpIn  []activities.HTTPInput
 	enqueue []activities.EnqueueInput
-	cdrs    []activities.CallRecord
+	cdrs    []records.CDR
 	flows   map[string]string
 }
 
@@ -66,7 +67,7 @@ func newHarness(t *testing.T, inputs ...string) *harness {
 		}
 		return h.http(in)
 	}, activity.RegisterOptions{Name: activities.ActHTTP})
-	h.env.RegisterActivityWithOptions(func(ctx context.Context, rec activities.CallRecord) error {
+	h.env.RegisterActivityWithOptions(func(ctx context.Context, rec records.CDR) error {
 		h.cdrs = append(h.cdrs, rec)
 		return nil
 	}, activity.RegisterOptions{Name: activities.ActSaveCDR})
@@ -89,12 +90,12 @@ func newHarness(t *testing.T, inputs ...string) *harness {
 }
 
 // run executes the flow and returns the call record.
-func (h *harness) run(src string) activities.CallRecord {
+func (h *harness) run(src string) records.CDR {
 	h.t.Helper()
 	return h.runInput(engine.CallInput{Flow: activities.FlowSource{Name: flowName(h.t, src), Version: 3, Source: src}})
 }
 
-func (h *harness) runInput(in engine.CallInput) activities.CallRecord {
+func (h *harness) runInput(in engine.CallInput) records.CDR {
 	h.t.Helper()
 	in.Call = flows.CallInfo{ID: callID, From: "+15550100", To: "1000", Channel: "text", StartedAt: time.Date(2026, 11, 23, 15, 0, 0, 0, time.UTC)}
 	in.MediaQueue = h.ch.Queue()
@@ -105,7 +106,7 @@ func (h *harness) runInput(in engine.CallInput) activities.CallRecord {
 	if err := h.env.GetWorkflowError(); err != nil {
 		h.t.Fatalf("workflow error: %v", err)
 	}
-	var rec activities.CallRecord
+	var rec records.CDR
 	if err := h.env.GetWorkflowResult(&rec); err != nil {
 		h.t.Fatalf("result: %v", err)
 	}
@@ -138,7 +139,7 @@ func flowName(t *testing.T, src string) string {
 	return f.Name
 }
 
-func path(rec activities.CallRecord) string {
+func path(rec records.CDR) string {
 	var ids []string
 	for _, s := range rec.Path {
 		ids = append(ids, s.Node)
@@ -208,7 +209,7 @@ func TestMenu(t *testing.T) {
 			if rec.Vars["choice"] != tt.choice {
 				t.Errorf("choice = %v, want %q", rec.Vars["choice"], tt.choice)
 			}
-			if rec.Outcome != activities.OutcomeCompleted {
+			if rec.Outcome != records.OutcomeCompleted {
 				t.Errorf("outcome = %s", rec.Outcome)
 			}
 			if tt.prompts != nil {
@@ -603,7 +604,7 @@ func TestWaitQueueVoicemailTransfer(t *testing.T) {
 	if got := path(rec); got != "wait>queue>vm>xfer" {
 		t.Errorf("path = %s", got)
 	}
-	if rec.Outcome != activities.OutcomeTransferred {
+	if rec.Outcome != records.OutcomeTransferred {
 		t.Errorf("outcome = %s", rec.Outcome)
 	}
 	if len(h.enqueue) != 1 || h.enqueue[0].Priority != 5 || strings.Join(h.enqueue[0].Skills, ",") != "english,billing" || h.enqueue[0].Queue != "support" {
@@ -642,7 +643,7 @@ nodes:
 func TestCallerHangupInCollect(t *testing.T) {
 	h := newHarness(t, "hangup")
 	rec := h.run(hangupFlow)
-	if rec.Outcome != activities.OutcomeHungUp || rec.Vars["wrapped"] != true {
+	if rec.Outcome != records.OutcomeHungUp || rec.Vars["wrapped"] != true {
 		t.Errorf("outcome = %s vars = %v", rec.Outcome, rec.Vars)
 	}
 	if got := path(rec); got != "menu>wrap" {
@@ -667,7 +668,7 @@ func TestHangupSignalCancelsMedia(t *testing.T) {
 		}
 		return activities.CollectResult{Kind: activities.InputTimeout}, nil
 	}, activity.RegisterOptions{Name: activities.ActCollect})
-	env.RegisterActivityWithOptions(func(ctx context.Context, rec activities.CallRecord) error { return nil },
+	env.RegisterActivityWithOptions(func(ctx context.Context, rec records.CDR) error { return nil },
 		activity.RegisterOptions{Name: activities.ActSaveCDR})
 	env.RegisterDelayedCallback(func() { env.SignalWorkflow(activities.SignalHangup, nil) }, time.Second)
 	env.ExecuteWorkflow(activities.CallWorkflowName, engine.CallInput{
@@ -678,7 +679,7 @@ func TestHangupSignalCancelsMedia(t *testing.T) {
 	if err := env.GetWorkflowError(); err != nil {
 		t.Fatal(err)
 	}
-	var rec activities.CallRecord
+	var rec records.CDR
 	_ = env.GetWorkflowResult(&rec)
 	select {
 	case name := <-cancelled:
@@ -688,7 +689,7 @@ func TestHangupSignalCancelsMedia(t *testing.T) {
 	default:
 		t.Error("collect activity was not cancelled")
 	}
-	if rec.Outcome != activities.OutcomeHungUp || rec.Vars["wrapped"] != true {
+	if rec.Outcome != records.OutcomeHungUp || rec.Vars["wrapped"] != true {
 		t.Errorf("outcome = %s vars = %v", rec.Outcome, rec.Vars)
 	}
 }
@@ -716,7 +717,7 @@ func TestMaxSteps(t *testing.T) {
 		Flow:   activities.FlowSource{Name: "loop-test", Version: 1, Source: loopFlow},
 		Limits: engine.Limits{MaxSteps: 11},
 	})
-	if rec.Outcome != activities.OutcomeMaxSteps || rec.Vars["n"] != float64(6) || len(rec.Path) != 11 {
+	if rec.Outcome != records.OutcomeMaxSteps || rec.Vars["n"] != float64(6) || len(rec.Path) != 11 {
 		t.Errorf("outcome = %s n = %v steps = %d", rec.Outcome, rec.Vars["n"], len(rec.Path))
 	}
 }
@@ -815,7 +816,7 @@ func TestSubflowErrorRecordBridge(t *testing.T) {
 	if rec.Path[0].Outcome != "on_error" || !strings.Contains(rec.Path[0].Error, "not-published") {
 		t.Errorf("subflow step = %+v", rec.Path[0])
 	}
-	if rec.Vars["name_rec"] != "text://"+callID+"/record_name" || rec.Outcome != activities.OutcomeCompleted {
+	if rec.Vars["name_rec"] != "text://"+callID+"/record_name" || rec.Outcome != records.OutcomeCompleted {
 		t.Errorf("vars = %v outcome = %s", rec.Vars, rec.Outcome)
 	}
 }
@@ -852,7 +853,7 @@ func TestBridgeTransferOutcomes(t *testing.T) {
 		path string
 		want map[string]any
 	}{
-		{"bridged", activities.TransferResult{Outcome: activities.OutcomeBridged, Talk: 95 * time.Second, Recording: "file:///r.wav"}, "desk>bye",
+		{"bridged", activities.TransferResult{Outcome: records.OutcomeBridged, Talk: 95 * time.Second, Recording: "file:///r.wav"}, "desk>bye",
 			map[string]any{"outcome": "bridged", "talk_seconds": 95.0, "recording": "file:///r.wav"}},
 		{"busy", activities.TransferResult{Outcome: activities.OriginateBusy, SIPStatus: 486}, "desk>sorry",
 			map[string]any{"outcome": "busy", "talk_seconds": 0.0, "sip_status": 486.0}},
@@ -896,7 +897,7 @@ func TestOutboundCall(t *testing.T) {
 			Flow:     activities.FlowSource{Name: "menu-test", Version: 1, Source: menuFlow},
 			Outbound: &engine.Outbound{To: "+15550100", MediaQueue: "media-test"},
 		})
-		if rec.Outcome != activities.OutcomeCompleted || path(rec) != "hello>menu>sales>bye" {
+		if rec.Outcome != records.OutcomeCompleted || path(rec) != "hello>menu>sales>bye" {
 			t.Errorf("outcome %s path %s", rec.Outcome, path(rec))
 		}
 	})
@@ -949,9 +950,9 @@ nodes:
 func TestMediaLossCallsBack(t *testing.T) {
 	h := newHarness(t)
 	var picked int
-	h.env.RegisterActivityWithOptions(func(ctx context.Context) (activities.MediaWorker, error) {
+	h.env.RegisterActivityWithOptions(func(ctx context.Context) (records.MediaWorker, error) {
 		picked++
-		return activities.MediaWorker{ID: "b", Queue: "media-test"}, nil
+		return records.MediaWorker{ID: "b", Queue: "media-test"}, nil
 	}, activity.RegisterOptions{Name: activities.ActPickMediaWorker})
 	collects := 0
 	var prompts [][]activities.Prompt
@@ -971,7 +972,7 @@ func TestMediaLossCallsBack(t *testing.T) {
 	if rec.Path[1].Outcome != "callback" || !strings.Contains(rec.Path[1].Error, "media worker lost") {
 		t.Errorf("lost step = %+v", rec.Path[1])
 	}
-	if picked != 1 || rec.Outcome != activities.OutcomeCompleted || rec.Vars["choice"] != "billing" {
+	if picked != 1 || rec.Outcome != records.OutcomeCompleted || rec.Vars["choice"] != "billing" {
 		t.Errorf("picked %d outcome %s vars %v", picked, rec.Outcome, rec.Vars)
 	}
 	if len(prompts) != 2 || prompts[1][0].Text != "Sorry, we were cut off. Let's continue where we left off." {
@@ -987,7 +988,7 @@ func TestMediaLossWithoutCallbackEnds(t *testing.T) {
 		Flow:     activities.FlowSource{Name: "hangup-test", Version: 1, Source: hangupFlow},
 		Recovery: engine.Recovery{Disabled: true},
 	})
-	if rec.Outcome != activities.OutcomeMediaLost || path(rec) != "menu>wrap" || rec.Vars["wrapped"] != true {
+	if rec.Outcome != records.OutcomeMediaLost || path(rec) != "menu>wrap" || rec.Vars["wrapped"] != true {
 		t.Errorf("outcome %s path %s vars %v", rec.Outcome, path(rec), rec.Vars)
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/voxflow/voxflow/activities"
+	"github.com/voxflow/voxflow/activities/records"
 	"github.com/voxflow/voxflow/flows"
 )
 
@@ -32,7 +33,7 @@ func (c *call) step() {
 	case err != nil:
 		workflow.GetLogger(c.ctx).Error("node failed with no on_error", "flow", f.Name, "node", n.ID, "error", err)
 		if c.outcome == "" {
-			c.outcome = activities.OutcomeFailed
+			c.outcome = records.OutcomeFailed
 		}
 		exit, next = "failed", ""
 	}
@@ -525,7 +526,7 @@ func (c *call) runTransfer(f *flows.Flow, n *flows.Node) (string, string, error)
 		return "", "", err
 	}
 	if res.Left {
-		c.outcome = activities.OutcomeTransferred
+		c.outcome = records.OutcomeTransferred
 		c.top().Node = ""
 		c.stack = c.stack[:1]
 		return "transferred", "", nil

@@ -10,6 +10,7 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/voxflow/voxflow/activities"
+	"github.com/voxflow/voxflow/activities/records"
 	"github.com/voxflow/voxflow/flows"
 )
 
@@ -58,7 +59,7 @@ func (c *call) originate(to, from, queue string, ring time.Duration, detectMachi
 			TaskQueue: activities.SharedQueue, StartToCloseTimeout: 10 * time.Second,
 			RetryPolicy: &temporal.RetryPolicy{MaximumAttempts: 3, NonRetryableErrorTypes: []string{"NoMediaWorker"}},
 		})
-		var w activities.MediaWorker
+		var w records.MediaWorker
 		if err := workflow.ExecuteActivity(pctx, activities.ActPickMediaWorker, nil).Get(pctx, &w); err != nil {
 			return "", fmt.Errorf("pick a media worker: %w", err)
 		}
@@ -142,7 +143,7 @@ func (c *call) recoverMedia(n *flows.Node) (string, string) {
 // is unreachable, so only the wrap-up path runs.
 func (c *call) mediaGone() (string, string) {
 	if c.outcome == "" {
-		c.outcome = activities.OutcomeMediaLost
+		c.outcome = records.OutcomeMediaLost
 	}
 	c.markHungUp()
 	return "media_lost", ""

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/voxflow/voxflow/activities"
+	"github.com/voxflow/voxflow/activities/records"
 	"github.com/voxflow/voxflow/flows"
 )
 
@@ -111,7 +112,7 @@ type Frame struct {
 type ResumeState struct {
 	Stack        []Frame                 `json:"stack"`
 	Steps        int                     `json:"steps"`
-	Path         []activities.StepRecord `json:"path"`
+	Path         []records.Step          `json:"path"`
 	HungUp       bool                    `json:"hung_up"`
 	InHangup     bool                    `json:"in_hangup"`
 	Outcome      string                  `json:"outcome,omitempty"`
@@ -128,13 +129,13 @@ type CallState struct {
 	Flow        string `json:"flow"`
 	FlowVersion int    `json:"flow_version"`
 	// Node is the node the call is in now ("" when it ended).
-	Node      string                  `json:"node"`
-	NodeFlow  string                  `json:"node_flow"`
-	NodeSince time.Time               `json:"node_since"`
-	Path      []activities.StepRecord `json:"path"`
-	Vars      map[string]any          `json:"vars"`
-	Steps     int                     `json:"steps"`
-	HungUp    bool                    `json:"hung_up"`
-	Ended     bool                    `json:"ended"`
-	Outcome   string                  `json:"outcome,omitempty"`
+	Node      string         `json:"node"`
+	NodeFlow  string         `json:"node_flow"`
+	NodeSince time.Time      `json:"node_since"`
+	Path      []records.Step `json:"path"`
+	Vars      map[string]any `json:"vars"`
+	Steps     int            `json:"steps"`
+	HungUp    bool           `json:"hung_up"`
+	Ended     bool           `json:"ended"`
+	Outcome   string         `json:"outcome,omitempty"`
 }

@@ -10,6 +10,7 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/voxflow/voxflow/activities"
+	"github.com/voxflow/voxflow/activities/records"
 	"github.com/voxflow/voxflow/flows"
 )
 
@@ -35,7 +36,7 @@ type call struct {
 	stack      []Frame
 	steps      int
 	maxSteps   int
-	path       []activities.StepRecord
+	path       []records.Step
 	hungUp     bool
 	inHangup   bool // running the flow's on_hangup path
 	outcome    string
@@ -53,7 +54,7 @@ type call struct {
 }
 
 // CallWorkflow runs one call through its flow.
-func CallWorkflow(ctx workflow.Context, in CallInput) (activities.CallRecord, error) {
+func CallWorkflow(ctx workflow.Context, in CallInput) (records.CDR, error) {
 	c := &call{ctx: ctx, in: in, flows: map[string]*flows.Flow{}}
 	logger := workflow.GetLogger(ctx)
 
@@ -62,17 +63,17 @@ func CallWorkflow(ctx workflow.Context, in CallInput) (activities.CallRecord, er
 		// result is in the history, so replays and resets see the same.
 		src, err := c.load(in.Flow.Name)
 		if err != nil {
-			return activities.CallRecord{}, err
+			return records.CDR{}, err
 		}
 		in.Flow, c.in.Flow = src, src
 	}
 	main, err := c.parse(in.Flow)
 	if err != nil {
-		return activities.CallRecord{}, temporal.NewNonRetryableApplicationError(err.Error(), activities.ErrTypeBadInput, err)
+		return records.CDR{}, temporal.NewNonRetryableApplicationError(err.Error(), activities.ErrTypeBadInput, err)
 	}
 	for _, src := range in.Subflows {
 		if _, err := c.parse(src); err != nil {
-			return activities.CallRecord{}, temporal.NewNonRetryableApplicationError(err.Error(), activities.ErrTypeBadInput, err)
+			return records.CDR{}, temporal.NewNonRetryableApplicationError(err.Error(), activities.ErrTypeBadInput, err)
 		}
 	}
 	c.maxSteps = main.Settings.MaxSteps
@@ -90,12 +91,12 @@ func CallWorkflow(ctx workflow.Context, in CallInput) (activities.CallRecord, er
 	}
 	c.hangupCh = workflow.GetSignalChannel(ctx, activities.SignalHangup)
 	if err := workflow.SetQueryHandler(ctx, activities.QueryState, c.state); err != nil {
-		return activities.CallRecord{}, fmt.Errorf("register state query: %w", err)
+		return records.CDR{}, fmt.Errorf("register state query: %w", err)
 	}
 	if in.Resume == nil {
 		if err := workflow.UpsertTypedSearchAttributes(ctx,
 			attrFlow.ValueSet(in.Flow.Name), attrVersion.ValueSet(int64(in.Flow.Version))); err != nil {
-			return activities.CallRecord{}, fmt.Errorf("set search attributes: %w", err)
+			return records.CDR{}, fmt.Errorf("set search attributes: %w", err)
 		}
 	}
 
@@ -116,12 +117,12 @@ func CallWorkflow(ctx workflow.Context, in CallInput) (activities.CallRecord, er
 		}
 		if c.steps >= c.maxSteps {
 			logger.Warn("call reached max steps", "max_steps", c.maxSteps)
-			c.outcome = activities.OutcomeMaxSteps
+			c.outcome = records.OutcomeMaxSteps
 			break
 		}
 		if c.shouldContinueAsNew() {
 			c.flushPrompts()
-			return activities.CallRecord{}, workflow.NewContinueAsNewError(ctx, CallWorkflow, c.continueInput())
+			return records.CDR{}, workflow.NewContinueAsNewError(ctx, CallWorkflow, c.continueInput())
 		}
 		c.steps++
 		c.step()
@@ -221,7 +222,7 @@ func (c *call) markHungUp() {
 		c.hungUp = true
 		c.pending = nil
 		if c.outcome == "" {
-			c.outcome = activities.OutcomeHungUp
+			c.outcome = records.OutcomeHungUp
 		}
 	}
 }
@@ -305,7 +306,7 @@ func normalize(v any) any {
 func (c *call) enter(n *flows.Node) {
 	now := workflow.Now(c.ctx)
 	info := workflow.GetInfo(c.ctx)
-	c.path = append(c.path, activities.StepRecord{
+	c.path = append(c.path, records.Step{
 		Node: n.ID, Flow: c.top().Flow, Type: string(n.Type), EnteredAt: now,
 		Event: int64(info.GetCurrentHistoryLength()), RunID: info.WorkflowExecution.RunID,
 	})
@@ -343,9 +344,9 @@ func (c *call) publishNode() {
 func (c *call) finish() {
 	c.flushPrompts()
 	if c.outcome == "" {
-		c.outcome = activities.OutcomeCompleted
+		c.outcome = records.OutcomeCompleted
 	}
-	if c.hungUp || c.outcome == activities.OutcomeTransferred {
+	if c.hungUp || c.outcome == records.OutcomeTransferred {
 		return
 	}
 	// The flow ended without a hangup node: release the line.
@@ -353,11 +354,11 @@ func (c *call) finish() {
 	c.hungUp = true
 }
 
-func (c *call) record() activities.CallRecord {
+func (c *call) record() records.CDR {
 	info := workflow.GetInfo(c.ctx)
 	end := workflow.Now(c.ctx)
 	main := c.stack[0]
-	return activities.CallRecord{
+	return records.CDR{
 		CallID: c.in.Call.ID, WorkflowID: info.WorkflowExecution.ID, RunID: info.WorkflowExecution.RunID,
 		Flow: c.in.Flow.Name, FlowVersion: c.in.Flow.Version,
 		From: c.in.Call.From, To: c.in.Call.To, Channel: c.in.Call.Channel,

@@ -17,6 +17,7 @@ import (
 
 	"github.com/voxflow/voxflow/activities"
 	"github.com/voxflow/voxflow/activities/builtin"
+	"github.com/voxflow/voxflow/activities/records"
 	"github.com/voxflow/voxflow/examples-flows/democrm"
 	"github.com/voxflow/voxflow/flows"
 	"github.com/voxflow/voxflow/internal/devtemporal"
@@ -370,4 +371,4 @@ func (noStore) LoadPublished(ctx context.Context, name string) (activities.FlowS
 	return activities.FlowSource{}, fmt.Errorf("flow %q: the embedded simulator has no store; put it beside the flow file", name)
 }
 
-func (noStore) SaveCDR(ctx context.Context, rec activities.CallRecord) error { return nil }
+func (noStore) SaveCDR(ctx context.Context, rec records.CDR) error { return nil }

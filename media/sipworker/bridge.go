@@ -105,7 +105,7 @@ func (w *Worker) bridgeTransfer(ctx context.Context, s *session, in activities.T
 	s.log.Info("bridge: connected", "to", target.String(), "record", in.Record)
 	began := time.Now()
 	s.connect(ctx, leg, rec)
-	res := activities.TransferResult{Outcome: activities.OutcomeBridged, Talk: time.Since(began).Round(time.Millisecond)}
+	res := activities.TransferResult{Outcome: activities.TransferBridged, Talk: time.Since(began).Round(time.Millisecond)}
 	if rec != nil {
 		ref, err := rec.close()
 		if err != nil {
@@ -128,7 +128,7 @@ func (w *Worker) bridgeTransfer(ctx context.Context, s *session, in activities.T
 		case <-s.signalled:
 		case <-time.After(w.cfg.TemporalTimeout):
 		}
-		res.Outcome = activities.OutcomeHungUp
+		res.Outcome = activities.TransferCallerHangup
 		return res, nil
 	case actx.Err() != nil:
 		return activities.TransferResult{}, actx.Err()

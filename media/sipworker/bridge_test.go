@@ -134,7 +134,7 @@ func TestBridgeTransfer(t *testing.T) {
 	if a.err != nil {
 		t.Fatalf("agent: %v", a.err)
 	}
-	if res.Outcome != activities.OutcomeBridged || res.Left {
+	if res.Outcome != activities.TransferBridged || res.Left {
 		t.Errorf("result = %+v, want outcome bridged with the caller still here", res)
 	}
 	if res.Talk < 3*time.Second || res.Talk > 15*time.Second {
@@ -275,7 +275,7 @@ func TestBridgeCallerHangsUp(t *testing.T) {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	if res.Outcome != activities.OutcomeHungUp || res.Talk <= 0 || res.Talk > 5*time.Second {
+	if res.Outcome != activities.TransferCallerHangup || res.Talk <= 0 || res.Talk > 5*time.Second {
 		t.Errorf("result = %+v, want caller_hangup after ~1 s of talk", res)
 	}
 	caller.mu.Lock()
@@ -320,7 +320,7 @@ func TestBridgeToRegisteredAgent(t *testing.T) {
 	}
 	res := <-results
 	r.waitIdle()
-	if res.Outcome != activities.OutcomeBridged || res.Talk < 2*time.Second {
+	if res.Outcome != activities.TransferBridged || res.Talk < 2*time.Second {
 		t.Fatalf("bridge to alice = %+v, want bridged for ~3 s\n%s", res, b.Output())
 	}
 	// Debian's baresip 1.0 cannot record what it plays; its log says

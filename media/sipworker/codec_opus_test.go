@@ -304,7 +304,7 @@ func TestOpusBridgeToPCMU(t *testing.T) {
 	if a.codec != "PCMU" {
 		t.Errorf("agent leg negotiated %s, want PCMU (the test covers Opus <-> PCMU)", a.codec)
 	}
-	if res.Outcome != activities.OutcomeBridged {
+	if res.Outcome != activities.TransferBridged {
 		t.Errorf("result = %+v, want outcome bridged", res)
 	}
 	if a.digit.Kind != activities.InputDTMF || a.digit.Digits != "1" {

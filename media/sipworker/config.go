@@ -21,6 +21,7 @@ import (
 	"go.temporal.io/sdk/client"
 
 	"github.com/voxflow/voxflow/activities"
+	"github.com/voxflow/voxflow/activities/records"
 	"github.com/voxflow/voxflow/flows"
 	"github.com/voxflow/voxflow/media/asr"
 	"github.com/voxflow/voxflow/media/tts"
@@ -149,7 +150,7 @@ type Trunk struct {
 
 // Registry records live media workers (store.Store fits).
 type Registry interface {
-	ReportMediaWorker(ctx context.Context, w activities.MediaWorker) error
+	ReportMediaWorker(ctx context.Context, w records.MediaWorker) error
 }
 
 func (c *Config) defaults() error {

@@ -14,6 +14,7 @@ import (
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/voxflow/voxflow/activities"
+	"github.com/voxflow/voxflow/activities/records"
 	"github.com/voxflow/voxflow/media/sipworker/sipptest"
 )
 
@@ -229,11 +230,11 @@ func TestOriginateDraining(t *testing.T) {
 // fakeRegistry records reports; it has RemoveMediaWorker like the store.
 type fakeRegistry struct {
 	mu      sync.Mutex
-	reports []activities.MediaWorker
+	reports []records.MediaWorker
 	removed []string
 }
 
-func (f *fakeRegistry) ReportMediaWorker(ctx context.Context, w activities.MediaWorker) error {
+func (f *fakeRegistry) ReportMediaWorker(ctx context.Context, w records.MediaWorker) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.reports = append(f.reports, w)
@@ -247,11 +248,11 @@ func (f *fakeRegistry) RemoveMediaWorker(ctx context.Context, id string) error {
 	return nil
 }
 
-func (f *fakeRegistry) last() (activities.MediaWorker, int) {
+func (f *fakeRegistry) last() (records.MediaWorker, int) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if len(f.reports) == 0 {
-		return activities.MediaWorker{}, 0
+		return records.MediaWorker{}, 0
 	}
 	return f.reports[len(f.reports)-1], len(f.reports)
 }
@@ -259,7 +260,7 @@ func (f *fakeRegistry) last() (activities.MediaWorker, int) {
 func TestRegistryReports(t *testing.T) {
 	reg := &fakeRegistry{}
 	r := newRig(t, nil, func(c *Config) { c.Registry, c.ReportInterval = reg, 50*time.Millisecond })
-	waitFor := func(what string, ok func(activities.MediaWorker, int) bool) {
+	waitFor := func(what string, ok func(records.MediaWorker, int) bool) {
 		t.Helper()
 		deadline := time.Now().Add(3 * time.Second)
 		for {
@@ -273,18 +274,18 @@ func TestRegistryReports(t *testing.T) {
 			time.Sleep(10 * time.Millisecond)
 		}
 	}
-	waitFor("periodic reports", func(w activities.MediaWorker, n int) bool {
+	waitFor("periodic reports", func(w records.MediaWorker, n int) bool {
 		return n >= 3 && w.ID == "test" && w.Queue == "media-test" && w.LiveCalls == 0 && time.Since(w.SeenAt) < time.Second
 	})
 	r.w.inflight.Add(2) // two calls ringing or live
-	waitFor("load", func(w activities.MediaWorker, n int) bool { return w.LiveCalls == 2 })
+	waitFor("load", func(w records.MediaWorker, n int) bool { return w.LiveCalls == 2 })
 	r.w.inflight.Add(-2)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 	defer cancel()
 	if err := r.w.Drain(ctx); err != nil {
 		t.Fatal(err)
 	}
-	waitFor("draining", func(w activities.MediaWorker, n int) bool { return w.LiveCalls == -1 })
+	waitFor("draining", func(w records.MediaWorker, n int) bool { return w.LiveCalls == -1 })
 	r.w.Close()
 	reg.mu.Lock()
 	defer reg.mu.Unlock()

@@ -94,7 +94,7 @@ func (w *Worker) transfer(ctx context.Context, in activities.TransferInput) (act
 		}
 		s.stop(endTransfer)
 	})
-	return activities.TransferResult{Left: true, Outcome: activities.OutcomeTransferred}, nil
+	return activities.TransferResult{Left: true, Outcome: activities.TransferLeft}, nil
 }
 
 // referTarget turns a transfer destination into a URI: a sip:/sips: URI is

@@ -19,6 +19,7 @@ import (
 	"go.temporal.io/sdk/worker"
 
 	"github.com/voxflow/voxflow/activities"
+	"github.com/voxflow/voxflow/activities/records"
 )
 
 // Worker is a running SIP media worker.
@@ -284,12 +285,12 @@ func (w *Worker) respond(req *sip.Request, tx sip.ServerTransaction, code int, r
 
 // report is what the registry is told: calls ringing or live, or -1 while
 // draining (not to be picked).
-func (w *Worker) report() activities.MediaWorker {
+func (w *Worker) report() records.MediaWorker {
 	calls := int(w.inflight.Load())
 	if w.draining.Load() {
 		calls = -1
 	}
-	return activities.MediaWorker{ID: w.cfg.ID, Queue: w.Queue(), LiveCalls: calls, SeenAt: time.Now().UTC()}
+	return records.MediaWorker{ID: w.cfg.ID, Queue: w.Queue(), LiveCalls: calls, SeenAt: time.Now().UTC()}
 }
 
 // startReporting tells the registry every ReportInterval that the worker

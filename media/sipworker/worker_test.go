@@ -17,6 +17,7 @@ import (
 	prtp "github.com/pion/rtp"
 
 	"github.com/voxflow/voxflow/activities"
+	"github.com/voxflow/voxflow/activities/records"
 	"github.com/voxflow/voxflow/media/audio"
 	"github.com/voxflow/voxflow/media/dtmf"
 	"github.com/voxflow/voxflow/media/g711"
@@ -466,7 +467,7 @@ func TestBlindTransfer(t *testing.T) {
 	result := make(chan error, 1)
 	r := newRig(t, func(ctx context.Context, w *Worker, call CallStart) {
 		res, err := w.transfer(ctx, activities.TransferInput{CallID: call.Call.ID, To: "sip:agent@127.0.0.1:5999", Mode: "blind", Timeout: 5 * time.Second})
-		if err == nil && (!res.Left || res.Outcome != activities.OutcomeTransferred) {
+		if err == nil && (!res.Left || res.Outcome != records.OutcomeTransferred) {
 			err = fmt.Errorf("result %+v", res)
 		}
 		result <- err

@@ -331,7 +331,7 @@ func (c *Channel) transfer(ctx context.Context, in activities.TransferInput) (ac
 	}
 	s.emit(Event{Kind: EventTransfer, Node: in.NodeID, Text: in.To})
 	if in.Mode == "bridge" {
-		return activities.TransferResult{Outcome: activities.OutcomeBridged}, nil
+		return activities.TransferResult{Outcome: activities.TransferBridged}, nil
 	}
 	c.Close(in.CallID)
 	return activities.TransferResult{Left: true, Outcome: "transferred"}, nil

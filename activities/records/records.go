@@ -1,0 +1,70 @@
+// Package records holds the facts voxflow keeps about calls and workers:
+// the call record (CDR) with the path a call took and how it ended, and the
+// liveness row of a media worker. The engine writes them, activities carry
+// them and the store persists them; the package imports no Temporal or
+// storage package, so each side can depend on it without the other.
+package records
+
+import "time"
+
+// Step is one node the call went through.
+type Step struct {
+	Node      string    `json:"node"`
+	Flow      string    `json:"flow,omitempty"`
+	Type      string    `json:"type"`
+	EnteredAt time.Time `json:"entered_at"`
+	LeftAt    time.Time `json:"left_at,omitempty"`
+	// Outcome is the exit taken ("next", "option 1", "on_error", ...) or an error.
+	Outcome string `json:"outcome,omitempty"`
+	Input   string `json:"input,omitempty"`
+	Error   string `json:"error,omitempty"`
+	// Event is the history length when the node was entered: the workflow
+	// task that entered it, which `calls reset --to-node` resets to.
+	Event int64 `json:"event,omitempty"`
+	// RunID is the workflow run the node ran in (runs change on continue-as-new).
+	RunID string `json:"run_id,omitempty"`
+}
+
+// CDR is the call record stored when a call ends.
+type CDR struct {
+	CallID      string         `json:"call_id"`
+	WorkflowID  string         `json:"workflow_id"`
+	RunID       string         `json:"run_id"`
+	Flow        string         `json:"flow"`
+	FlowVersion int            `json:"flow_version"`
+	From        string         `json:"from"`
+	To          string         `json:"to"`
+	Channel     string         `json:"channel"`
+	StartedAt   time.Time      `json:"started_at"`
+	EndedAt     time.Time      `json:"ended_at"`
+	Duration    time.Duration  `json:"duration"`
+	Outcome     string         `json:"outcome"`
+	Path        []Step         `json:"path"`
+	Vars        map[string]any `json:"vars,omitempty"`
+	Recordings  []string       `json:"recordings,omitempty"`
+}
+
+// Call outcomes recorded in the CDR. Outbound calls that were never
+// answered end with the originate outcome instead (activities'
+// OriginateNoAnswer, OriginateBusy or OriginateFailed).
+const (
+	OutcomeCompleted   = "completed" // the flow ran to its end
+	OutcomeHungUp      = "caller_hangup"
+	OutcomeTransferred = "transferred"
+	// OutcomeBridged: a bridged transfer ended by the other party; the
+	// caller went on in the flow.
+	OutcomeBridged  = "bridged"
+	OutcomeMaxSteps = "max_steps"
+	OutcomeFailed   = "failed"
+	// OutcomeMediaLost: the media worker died and the callback failed.
+	OutcomeMediaLost = "media_lost"
+)
+
+// MediaWorker is one live media worker as the registry sees it. A
+// draining worker reports LiveCalls -1.
+type MediaWorker struct {
+	ID        string    `json:"id"`
+	Queue     string    `json:"queue"`
+	LiveCalls int       `json:"live_calls"`
+	SeenAt    time.Time `json:"seen_at"`
+}
