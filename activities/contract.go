@@ -6,11 +6,9 @@
 package activities
 
 import (
-	"errors"
 	"time"
 
 	"go.temporal.io/sdk/activity"
-	"go.temporal.io/sdk/temporal"
 )
 
 // Registrar is where activities are registered: a worker, or a test
@@ -273,31 +271,4 @@ type FlowSource struct {
 	Name    string `json:"name"`
 	Version int    `json:"version"`
 	Source  string `json:"source"`
-}
-
-// Error types that cross the activity boundary. Engine code matches them by
-// type name via temporal.ApplicationError.
-const (
-	// ErrTypeCallGone: the caller is no longer connected; do not retry.
-	ErrTypeCallGone = "CallGone"
-	// ErrTypeBadInput: the request itself is wrong; retrying will not help.
-	ErrTypeBadInput = "BadInput"
-	// ErrTypeHTTPStatus: an HTTP node got a non-2xx response.
-	ErrTypeHTTPStatus = "HTTPStatus"
-)
-
-// NewCallGone reports a call whose media session no longer exists.
-func NewCallGone(callID string) error {
-	return temporal.NewNonRetryableApplicationError("call "+callID+" is gone", ErrTypeCallGone, nil)
-}
-
-// NewBadInput wraps an error that retrying cannot fix.
-func NewBadInput(err error) error {
-	return temporal.NewNonRetryableApplicationError(err.Error(), ErrTypeBadInput, err)
-}
-
-// IsType reports whether err carries an application error of the given type.
-func IsType(err error, errType string) bool {
-	var appErr *temporal.ApplicationError
-	return errors.As(err, &appErr) && appErr.Type() == errType
 }

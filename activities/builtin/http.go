@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"mime"
@@ -12,8 +11,6 @@ import (
 	"net/url"
 	"strings"
 	"time"
-
-	"go.temporal.io/sdk/temporal"
 
 	"github.com/voxflow/voxflow/activities"
 )
@@ -77,8 +74,7 @@ func (h *HTTPCaller) Do(ctx context.Context, in activities.HTTPInput) (activitie
 	}
 	res.Body = decodeBody(resp.Header.Get("Content-Type"), raw)
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return res, temporal.NewNonRetryableApplicationError(
-			fmt.Sprintf("%s %s: status %d", in.Method, u.Redacted(), resp.StatusCode), activities.ErrTypeHTTPStatus, errors.New(resp.Status), res)
+		return res, activities.NewHTTPStatus(in.Method, u.Redacted(), resp.StatusCode, resp.Status, res)
 	}
 	return res, nil
 }

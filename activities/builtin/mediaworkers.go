@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"time"
 
-	"go.temporal.io/sdk/temporal"
-
 	"github.com/voxflow/voxflow/activities"
 	"github.com/voxflow/voxflow/activities/records"
 )
@@ -16,10 +14,6 @@ import (
 type WorkerRegistry interface {
 	MediaWorkers(ctx context.Context, freshWithin time.Duration) ([]records.MediaWorker, error)
 }
-
-// ErrTypeNoMediaWorker is the (non-retryable) application error type of
-// PickMediaWorker when no media worker reported itself recently.
-const ErrTypeNoMediaWorker = "NoMediaWorker"
 
 // MediaWorkerFreshness is how recently a media worker must have reported
 // itself to be picked: three missed reports (workers report every 2 s)
@@ -38,7 +32,7 @@ func (a *Activities) pickMediaWorker(ctx context.Context) (records.MediaWorker, 
 
 // PickLeastLoaded picks the worker with the fewest live calls (ties by ID),
 // ignoring unavailable ones (negative LiveCalls). With none it returns a
-// non-retryable application error of type ErrTypeNoMediaWorker.
+// activities.NewNoMediaWorker error.
 func PickLeastLoaded(ws []records.MediaWorker) (records.MediaWorker, error) {
 	var best *records.MediaWorker
 	for i := range ws {
@@ -51,8 +45,8 @@ func PickLeastLoaded(ws []records.MediaWorker) (records.MediaWorker, error) {
 		}
 	}
 	if best == nil {
-		return records.MediaWorker{}, temporal.NewNonRetryableApplicationError(
-			"no live media worker reported itself in the last "+MediaWorkerFreshness.String(), ErrTypeNoMediaWorker, nil)
+		return records.MediaWorker{}, activities.NewNoMediaWorker(
+			"no live media worker reported itself in the last " + MediaWorkerFreshness.String())
 	}
 	if best.Queue == "" {
 		best.Queue = activities.MediaQueue(best.ID)

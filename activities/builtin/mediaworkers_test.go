@@ -45,8 +45,8 @@ func TestPickMediaWorker(t *testing.T) {
 		t.Helper()
 		_, err := pick(t, s)
 		var appErr *temporal.ApplicationError
-		if !errors.As(err, &appErr) || appErr.Type() != ErrTypeNoMediaWorker || !appErr.NonRetryable() {
-			t.Fatalf("%s: err = %v, want non-retryable %s", what, err, ErrTypeNoMediaWorker)
+		if !errors.As(err, &appErr) || !activities.IsNoMediaWorker(err) || !appErr.NonRetryable() {
+			t.Fatalf("%s: err = %v, want non-retryable %s", what, err, activities.ErrTypeNoMediaWorker)
 		}
 	}
 	wantNone("empty registry")

@@ -405,7 +405,7 @@ func TestHTTP(t *testing.T) {
 	t.Run("error path", func(t *testing.T) {
 		h := newHarness(t)
 		h.http = func(in activities.HTTPInput) (activities.HTTPResult, error) {
-			return activities.HTTPResult{}, temporal.NewNonRetryableApplicationError("status 500", activities.ErrTypeHTTPStatus, nil)
+			return activities.HTTPResult{}, activities.NewHTTPStatus("GET", "http://crm.test/", 500, "500 Internal Server Error", activities.HTTPResult{Status: 500})
 		}
 		rec := h.run(httpFlow)
 		if got := path(rec); got != "lookup>failed" {
@@ -748,7 +748,7 @@ func TestBadFlowIsNonRetryable(t *testing.T) {
 		Flow: activities.FlowSource{Name: "broken", Version: 1, Source: "name: broken\nentry: nowhere\nnodes: {}\n"},
 	})
 	err := env.GetWorkflowError()
-	if !activities.IsType(err, activities.ErrTypeBadInput) {
+	if !activities.IsBadInput(err) {
 		t.Fatalf("want BadInput error, got %v", err)
 	}
 }

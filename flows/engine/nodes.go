@@ -675,7 +675,7 @@ func (c *call) mediaFor(name string, in, out any, maxRun time.Duration) error {
 	})
 	c.publishNode()
 	err := c.interruptible(ctx, name, in, out)
-	if activities.IsType(err, activities.ErrTypeCallGone) {
+	if activities.IsCallGone(err) {
 		c.markHungUp()
 		return errCallGone
 	}

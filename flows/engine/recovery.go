@@ -45,7 +45,7 @@ func (c *call) load(name string) (activities.FlowSource, error) {
 		return activities.FlowSource{}, fmt.Errorf("load flow %q: %w", name, err)
 	}
 	if len(srcs) != 1 {
-		return activities.FlowSource{}, temporal.NewNonRetryableApplicationError(fmt.Sprintf("flow %q is not published", name), activities.ErrTypeBadInput, nil)
+		return activities.FlowSource{}, activities.NewBadInput(fmt.Errorf("flow %q is not published", name))
 	}
 	return srcs[0], nil
 }
@@ -57,7 +57,7 @@ func (c *call) originate(to, from, queue string, ring time.Duration, detectMachi
 	if queue == "" {
 		pctx := workflow.WithActivityOptions(c.ctx, workflow.ActivityOptions{
 			TaskQueue: activities.SharedQueue, StartToCloseTimeout: 10 * time.Second,
-			RetryPolicy: &temporal.RetryPolicy{MaximumAttempts: 3, NonRetryableErrorTypes: []string{"NoMediaWorker"}},
+			RetryPolicy: &temporal.RetryPolicy{MaximumAttempts: 3, NonRetryableErrorTypes: []string{activities.ErrTypeNoMediaWorker}},
 		})
 		var w records.MediaWorker
 		if err := workflow.ExecuteActivity(pctx, activities.ActPickMediaWorker, nil).Get(pctx, &w); err != nil {

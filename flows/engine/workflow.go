@@ -69,11 +69,11 @@ func CallWorkflow(ctx workflow.Context, in CallInput) (records.CDR, error) {
 	}
 	main, err := c.parse(in.Flow)
 	if err != nil {
-		return records.CDR{}, temporal.NewNonRetryableApplicationError(err.Error(), activities.ErrTypeBadInput, err)
+		return records.CDR{}, activities.NewBadInput(err)
 	}
 	for _, src := range in.Subflows {
 		if _, err := c.parse(src); err != nil {
-			return records.CDR{}, temporal.NewNonRetryableApplicationError(err.Error(), activities.ErrTypeBadInput, err)
+			return records.CDR{}, activities.NewBadInput(err)
 		}
 	}
 	c.maxSteps = main.Settings.MaxSteps

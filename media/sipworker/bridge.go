@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"github.com/emiago/sipgo/sip"
-	"go.temporal.io/sdk/temporal"
 
 	"github.com/voxflow/voxflow/activities"
 	"github.com/voxflow/voxflow/media/audio"
@@ -52,7 +51,7 @@ func (w *Worker) bridgeTransfer(ctx context.Context, s *session, in activities.T
 	}
 	if errors.Is(err, errAgentLookup) {
 		// The registry is out of reach: the destination was fine.
-		return activities.TransferResult{}, temporal.NewNonRetryableApplicationError(err.Error(), ErrTypeTransferFailed, err)
+		return activities.TransferResult{}, activities.NewTransferFailed(err.Error(), err)
 	}
 	if err != nil {
 		return activities.TransferResult{}, activities.NewBadInput(err)

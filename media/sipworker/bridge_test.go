@@ -261,7 +261,7 @@ func TestBridgeCallerHangsUp(t *testing.T) {
 		}
 		mustPass(t, caller.sipp("uac_hangup_midprompt.xml", "1000"))
 		res = <-bridged
-		if err := <-agentErr; !activities.IsType(err, activities.ErrTypeCallGone) {
+		if err := <-agentErr; !activities.IsCallGone(err) {
 			t.Errorf("agent's collect = %v, want CallGone (the bridge hung the agent up)", err)
 		}
 		caller.waitIdle()
@@ -355,7 +355,7 @@ func TestBridgeAgentLookupFails(t *testing.T) {
 		_ = w.hangupCall(ctx, activities.HangupInput{CallID: call.Call.ID})
 	}, func(c *Config) { c.Registrar = brokenRegistrar{} })
 	mustPass(t, r.sipp("uac_dtmf_2833.xml", "1000"))
-	if err := <-result; !activities.IsType(err, ErrTypeTransferFailed) || !strings.Contains(err.Error(), "database is locked") {
+	if err := <-result; !activities.IsTransferFailed(err) || !strings.Contains(err.Error(), "database is locked") {
 		t.Errorf("transfer = %v, want TransferFailed naming the cause", err)
 	}
 	r.waitIdle()

@@ -189,7 +189,7 @@ func TestEarlyMediaCancel(t *testing.T) {
 	u.Ack(final)
 	select {
 	case err := <-played:
-		if !activities.IsType(err, activities.ErrTypeCallGone) {
+		if !activities.IsCallGone(err) {
 			t.Fatalf("play = %v, want CallGone", err)
 		}
 	case <-time.After(5 * time.Second):

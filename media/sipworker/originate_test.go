@@ -11,8 +11,6 @@ import (
 	"testing"
 	"time"
 
-	"go.temporal.io/sdk/temporal"
-
 	"github.com/voxflow/voxflow/activities"
 	"github.com/voxflow/voxflow/activities/records"
 	"github.com/voxflow/voxflow/media/sipworker/sipptest"
@@ -105,8 +103,7 @@ func TestOriginateAnsweredPlayAndCalleeBye(t *testing.T) {
 }
 
 func isCallGone(err error) bool {
-	var appErr *temporal.ApplicationError
-	return errors.As(err, &appErr) && appErr.Type() == activities.ErrTypeCallGone
+	return activities.IsCallGone(err)
 }
 
 func TestOriginateBusy(t *testing.T) {
@@ -204,8 +201,7 @@ func TestOriginateBadInput(t *testing.T) {
 		{CallID: "x", To: "sip:a@127.0.0.1", From: "bad caller"},
 	} {
 		_, err := r.w.originate(context.Background(), in)
-		var appErr *temporal.ApplicationError
-		if !errors.As(err, &appErr) || appErr.Type() != activities.ErrTypeBadInput {
+		if !activities.IsBadInput(err) {
 			t.Errorf("originate(%+v) = %v, want BadInput", in, err)
 		}
 	}

@@ -11,15 +11,8 @@ import (
 	"github.com/emiago/diago"
 	"github.com/emiago/sipgo"
 	"github.com/emiago/sipgo/sip"
-	"go.temporal.io/sdk/temporal"
 
 	"github.com/voxflow/voxflow/activities"
-)
-
-// Error types of the transfer activity (non-retryable).
-const (
-	// ErrTypeTransferFailed: the caller's side refused or never answered the REFER.
-	ErrTypeTransferFailed = "TransferFailed"
 )
 
 const (
@@ -74,11 +67,11 @@ func (w *Worker) transfer(ctx context.Context, in activities.TransferInput) (act
 		}
 		var rerr sipgo.ErrDialogResponse
 		if errors.As(err, &rerr) {
-			return activities.TransferResult{}, temporal.NewNonRetryableApplicationError(
-				fmt.Sprintf("transfer to %s refused: %d %s", target.String(), rerr.Res.StatusCode, rerr.Res.Reason), ErrTypeTransferFailed, nil)
+			return activities.TransferResult{}, activities.NewTransferFailed(
+				fmt.Sprintf("transfer to %s refused: %d %s", target.String(), rerr.Res.StatusCode, rerr.Res.Reason), nil)
 		}
-		return activities.TransferResult{}, temporal.NewNonRetryableApplicationError(
-			fmt.Sprintf("transfer to %s: %v", target.String(), err), ErrTypeTransferFailed, err)
+		return activities.TransferResult{}, activities.NewTransferFailed(
+			fmt.Sprintf("transfer to %s: %v", target.String(), err), err)
 	}
 	// Accepted: the call leaves us. The caller's BYE is no hangup of the flow.
 	s.cause.CompareAndSwap(0, endTransfer)

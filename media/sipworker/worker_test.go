@@ -218,7 +218,7 @@ func TestCallerHangupMidPrompt(t *testing.T) {
 	mustPass(t, r.sipp("uac_hangup_midprompt.xml", "1000"))
 	select {
 	case err := <-result:
-		if !activities.IsType(err, activities.ErrTypeCallGone) {
+		if !activities.IsCallGone(err) {
 			t.Fatalf("play = %v, want CallGone", err)
 		}
 	case <-time.After(5 * time.Second):
@@ -498,10 +498,10 @@ func TestTransferBadInput(t *testing.T) {
 		_ = w.hangupCall(ctx, activities.HangupInput{CallID: call.Call.ID})
 	})
 	mustPass(t, r.sipp("uac_dtmf_2833.xml", "1000"))
-	if err := <-result; !activities.IsType(err, activities.ErrTypeBadInput) {
+	if err := <-result; !activities.IsBadInput(err) {
 		t.Errorf("mailto transfer = %v, want BadInput", err)
 	}
-	if err := <-result; !activities.IsType(err, activities.ErrTypeBadInput) {
+	if err := <-result; !activities.IsBadInput(err) {
 		t.Errorf("bridge transfer to a tel: URI = %v, want BadInput", err)
 	}
 	r.waitIdle()
@@ -510,16 +510,16 @@ func TestTransferBadInput(t *testing.T) {
 func TestActivitiesOnGoneCall(t *testing.T) {
 	r := newRig(t, func(ctx context.Context, w *Worker, call CallStart) {})
 	ctx := context.Background()
-	if err := r.w.play(ctx, activities.PlayInput{CallID: "nope"}); !activities.IsType(err, activities.ErrTypeCallGone) {
+	if err := r.w.play(ctx, activities.PlayInput{CallID: "nope"}); !activities.IsCallGone(err) {
 		t.Errorf("play = %v", err)
 	}
-	if _, err := r.w.collect(ctx, activities.CollectInput{CallID: "nope"}); !activities.IsType(err, activities.ErrTypeCallGone) {
+	if _, err := r.w.collect(ctx, activities.CollectInput{CallID: "nope"}); !activities.IsCallGone(err) {
 		t.Errorf("collect = %v", err)
 	}
-	if _, err := r.w.record(ctx, activities.RecordInput{CallID: "nope"}); !activities.IsType(err, activities.ErrTypeCallGone) {
+	if _, err := r.w.record(ctx, activities.RecordInput{CallID: "nope"}); !activities.IsCallGone(err) {
 		t.Errorf("record = %v", err)
 	}
-	if _, err := r.w.transfer(ctx, activities.TransferInput{CallID: "nope"}); !activities.IsType(err, activities.ErrTypeCallGone) {
+	if _, err := r.w.transfer(ctx, activities.TransferInput{CallID: "nope"}); !activities.IsCallGone(err) {
 		t.Errorf("transfer = %v", err)
 	}
 	if err := r.w.hangupCall(ctx, activities.HangupInput{CallID: "nope"}); err != nil {
