@@ -1,0 +1,204 @@
+// Package config is the configuration of voxflow's processes (`voxflow
+// dev`, `engine`, `media`): one struct, one table of settings, and one
+// order of precedence: defaults, then an optional YAML file (--config),
+// then environment variables, then command-line flags, then Validate. Each
+// default is one constant here; every error names the setting's key (and
+// for a file, its line and column).
+package config
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Defaults. Each is used by every command that has the setting.
+const (
+	DefaultTemporalAddress = "127.0.0.1:7233"
+	DefaultTemporalPort    = 7233
+	DefaultNamespace       = "default"
+	DefaultHTTPAddr        = ":8080"
+	DefaultSIPAddr         = ":5060"
+	DefaultDataDir         = "./voxflow-data"
+	DefaultDrainTimeout    = 5 * time.Minute
+	// DevWorkerID is the media worker ID of `voxflow dev` (queue media-dev).
+	DevWorkerID = "dev"
+	// SIPOff as media.sip runs no SIP media worker (voxflow dev only).
+	SIPOff = "off"
+)
+
+// Config is everything a voxflow process can be told.
+type Config struct {
+	Temporal Temporal
+	// Store is the store DSN: sqlite:///path or postgres://...
+	Store string
+	// AdminAddr serves /healthz and /metrics (engine, media); empty: off.
+	AdminAddr string
+	// Verbose logs at debug level.
+	Verbose bool
+	Dev     Dev
+	Media   Media
+
+	// origins records where each setting that is not a default came from.
+	origins map[string]string
+}
+
+// Temporal is where the Temporal frontend is.
+type Temporal struct {
+	Address   string
+	Namespace string
+}
+
+// Dev is `voxflow dev`'s own settings.
+type Dev struct {
+	DataDir string
+	// TemporalPort is the embedded Temporal frontend's port on 127.0.0.1.
+	TemporalPort int
+	// HTTPAddr serves the API, designer, console, /healthz, /metrics.
+	HTTPAddr string
+}
+
+// Media is a SIP media worker's settings.
+type Media struct {
+	// ID names the worker; its task queue is media-<ID>. Default: the
+	// hostname (`voxflow media`), DevWorkerID (`voxflow dev`).
+	ID           string
+	SIPAddr      string
+	TLSCert      string
+	TLSKey       string
+	TLSAddr      string
+	ExternalHost string
+	// RTPPorts is START-END; empty leaves ephemeral ports.
+	RTPPorts  string
+	RecordDir string
+	PromptDir string
+	// Vars are given to every call (e.g. crm_url).
+	Vars         map[string]string
+	DrainTimeout time.Duration
+	Trunk        Trunk
+	// From is the caller ID of outbound calls that give none.
+	From      string
+	Registrar bool
+	// Realm is the registrar's digest realm; empty: registrar.DefaultRealm.
+	Realm string
+}
+
+// Trunk is the SIP trunk for outbound calls to bare numbers.
+type Trunk struct {
+	URI, User, Password string
+}
+
+// Defaults returns the configuration before any file, variable or flag.
+func Defaults() Config {
+	return Config{
+		Temporal: Temporal{Address: DefaultTemporalAddress, Namespace: DefaultNamespace},
+		Dev:      Dev{DataDir: DefaultDataDir, TemporalPort: DefaultTemporalPort, HTTPAddr: DefaultHTTPAddr},
+		Media: Media{
+			SIPAddr: DefaultSIPAddr, DrainTimeout: DefaultDrainTimeout,
+			Registrar: true,
+		},
+	}
+}
+
+// Validate checks every setting; the error names the key and where its
+// value came from, one line per problem.
+func (c Config) Validate() error {
+	var errs []error
+	bad := func(key, format string, args ...any) { errs = append(errs, c.problem(key, format, args...)) }
+	if err := checkHostPort(c.Temporal.Address, false); err != nil {
+		bad("temporal.address", "%v", err)
+	}
+	if c.Temporal.Namespace == "" {
+		bad("temporal.namespace", "must not be empty")
+	}
+	if c.AdminAddr != "" {
+		if err := checkHostPort(c.AdminAddr, true); err != nil {
+			bad("admin_addr", "%v", err)
+		}
+	}
+	if c.Dev.DataDir == "" {
+		bad("dev.data_dir", "must not be empty")
+	}
+	if c.Dev.TemporalPort < 1 || c.Dev.TemporalPort > 65535 {
+		bad("dev.temporal_port", "want a port from 1 to 65535, got %d", c.Dev.TemporalPort)
+	}
+	if err := checkHostPort(c.Dev.HTTPAddr, true); err != nil {
+		bad("dev.http", "%v", err)
+	}
+	c.Media.validate(bad)
+	return errors.Join(errs...)
+}
+
+func (m Media) validate(bad func(key, format string, args ...any)) {
+	if m.SIPAddr != SIPOff {
+		if err := checkHostPort(m.SIPAddr, true); err != nil {
+			bad("media.sip", "%v (or %q for no SIP worker in voxflow dev)", err, SIPOff)
+		}
+	}
+	if (m.TLSCert == "") != (m.TLSKey == "") {
+		bad("media.tls_cert", "SIP over TLS needs both --tls-cert and --tls-key")
+	}
+	if m.TLSAddr != "" {
+		if err := checkHostPort(m.TLSAddr, true); err != nil {
+			bad("media.tls", "%v", err)
+		}
+	}
+	if _, _, err := m.RTPRange(); err != nil {
+		bad("media.rtp_ports", "%v", err)
+	}
+	if m.DrainTimeout <= 0 {
+		bad("media.drain_timeout", "want a positive duration, got %s", m.DrainTimeout)
+	}
+	if m.Trunk.URI == "" && m.Trunk.User != "" {
+		bad("media.trunk.user", "a trunk user needs a trunk (--trunk)")
+	}
+	if m.Trunk.URI == "" && m.Trunk.Password != "" {
+		bad("media.trunk.password", "a trunk password needs a trunk (--trunk)")
+	}
+}
+
+// RTPRange is media.rtp_ports as numbers; 0, 0 when it is empty.
+func (m Media) RTPRange() (start, end int, err error) {
+	if m.RTPPorts == "" {
+		return 0, 0, nil
+	}
+	lo, hi, ok := strings.Cut(m.RTPPorts, "-")
+	start, err1 := strconv.Atoi(strings.TrimSpace(lo))
+	end, err2 := strconv.Atoi(strings.TrimSpace(hi))
+	if !ok || err1 != nil || err2 != nil || start < 1 || end > 65535 || start > end {
+		return 0, 0, fmt.Errorf("want START-END within 1-65535, e.g. 10000-20000, got %q", m.RTPPorts)
+	}
+	return start, end, nil
+}
+
+// Require reports a missing setting a command cannot run without.
+func (c Config) Require(key, value, why string) error {
+	if value != "" {
+		return nil
+	}
+	var flag string
+	for _, s := range c.settings() {
+		if s.key == key {
+			flag = fmt.Sprintf(" (--%s or $%s)", s.flag, s.env)
+		}
+	}
+	return fmt.Errorf("%w: %s is required%s: %s", ErrInvalid, key, flag, why)
+}
+
+// checkHostPort checks a host:port; with listen the host may be empty.
+func checkHostPort(addr string, listen bool) error {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return fmt.Errorf("want host:port, got %q", addr)
+	}
+	if host == "" && !listen {
+		return fmt.Errorf("want host:port with a host, got %q", addr)
+	}
+	if p, err := strconv.Atoi(port); err != nil || p < 0 || p > 65535 {
+		return fmt.Errorf("bad port in %q", addr)
+	}
+	return nil
+}

@@ -1,0 +1,161 @@
+package config
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+
+	"github.com/spf13/pflag"
+)
+
+// ErrInvalid is wrapped by every configuration error.
+var ErrInvalid = errors.New("invalid configuration")
+
+// Flags are the settings a command takes on its command line, plus
+// --config. Values given on the command line are kept until Load applies
+// them last, over the file and the environment.
+type Flags struct {
+	file    string
+	pending []assignment
+}
+
+type assignment struct{ key, text string }
+
+// Bind registers --config and the flags of the settings with keys on fs.
+// The help shows each setting's default. It panics on an unknown key (a
+// programming error).
+func Bind(fs *pflag.FlagSet, keys ...string) *Flags {
+	f := &Flags{}
+	fs.StringVar(&f.file, "config", "", "YAML configuration file (settings by key; flags and environment override it)")
+	defaults := Defaults()
+	table := defaults.settings()
+	for _, key := range keys {
+		s, ok := lookup(table, key)
+		if !ok {
+			panic("config: Bind of unknown key " + key)
+		}
+		usage := fmt.Sprintf("%s (%s, $%s)", s.usage, s.key, s.env)
+		fl := fs.VarPF(&flagValue{key: key, kind: s.val.kind(), def: s.val.String(), f: f}, s.flag, "", usage)
+		if s.val.kind() == "bool" {
+			fl.NoOptDefVal = "true"
+		}
+	}
+	return f
+}
+
+// flagValue records a flag's value for Load, after checking it parses.
+type flagValue struct {
+	key, kind, def string
+	f              *Flags
+}
+
+func (v *flagValue) Set(s string) error {
+	var scratch Config
+	st, _ := lookup(scratch.settings(), v.key)
+	if err := st.val.set(s); err != nil {
+		return err
+	}
+	v.f.pending = append(v.f.pending, assignment{v.key, s})
+	return nil
+}
+func (v *flagValue) String() string { return v.def }
+func (v *flagValue) Type() string   { return v.kind }
+
+// Load builds the configuration: defaults, the --config file, the
+// environment, the flags given, then Validate.
+func (f *Flags) Load() (Config, error) {
+	return f.load(os.LookupEnv)
+}
+
+func (f *Flags) load(getenv func(string) (string, bool)) (Config, error) {
+	c := Defaults()
+	c.origins = map[string]string{}
+	table := c.settings()
+	if f.file != "" {
+		if err := c.applyFile(table, f.file); err != nil {
+			return c, err
+		}
+	}
+	for i := range table {
+		s := &table[i]
+		if text, ok := getenv(s.env); ok {
+			if err := s.val.set(text); err != nil {
+				return c, fmt.Errorf("%w: $%s (%s): %w", ErrInvalid, s.env, s.key, err)
+			}
+			c.origins[s.key] = "$" + s.env
+		}
+	}
+	for _, a := range f.pending {
+		s, _ := lookup(table, a.key)
+		if err := s.val.set(a.text); err != nil {
+			return c, fmt.Errorf("%w: --%s (%s): %w", ErrInvalid, s.flag, s.key, err)
+		}
+		c.origins[s.key] = "--" + s.flag
+	}
+	return c, c.Validate()
+}
+
+// Origin says where a setting's value came from: a file position, an
+// environment variable, a flag, or "default".
+func (c Config) Origin(key string) string {
+	if o, ok := c.origins[key]; ok {
+		return o
+	}
+	return "default"
+}
+
+// problem is a Validate error naming the key and where its value came from.
+func (c Config) problem(key, format string, args ...any) error {
+	return fmt.Errorf("%w: %s (from %s): %s", ErrInvalid, key, c.Origin(key), fmt.Sprintf(format, args...))
+}
+
+// suggest returns the key closest to a mistyped one, if any is close.
+func suggest(table []setting, key string) string {
+	best, bestDist := "", 4
+	for _, s := range table {
+		if d := distance(key, s.key); d < bestDist {
+			best, bestDist = s.key, d
+		}
+	}
+	return best
+}
+
+// distance is the Levenshtein distance between a and b.
+func distance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur := make([]int, len(b)+1)
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev = cur
+	}
+	return prev[len(b)]
+}
+
+// joinKey is a dotted key path.
+func joinKey(prefix, key string) string {
+	if prefix == "" {
+		return key
+	}
+	return prefix + "." + key
+}
+
+// hasPrefix reports whether some setting's key lies under prefix.
+func hasPrefix(table []setting, prefix string) bool {
+	for _, s := range table {
+		if strings.HasPrefix(s.key, prefix+".") {
+			return true
+		}
+	}
+	return false
+}

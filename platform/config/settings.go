@@ -1,0 +1,163 @@
+package config
+
+import (
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// setting is one configurable value: its key in the YAML file, its flag
+// and environment variable, and where it lives in a Config.
+type setting struct {
+	key   string // YAML path, e.g. "media.sip"
+	flag  string // without the dashes
+	env   string
+	usage string
+	val   value
+}
+
+// value parses text into one field of a Config.
+type value interface {
+	set(s string) error
+	String() string
+	kind() string // flag type shown in help
+}
+
+// settings is the table of every setting, pointing into c.
+func (c *Config) settings() []setting {
+	m := &c.Media
+	return []setting{
+		{"temporal.address", "temporal", "TEMPORAL_ADDRESS", "Temporal frontend host:port (voxflow dev serves one on " + DefaultTemporalAddress + ")", (*strVal)(&c.Temporal.Address)},
+		{"temporal.namespace", "namespace", "TEMPORAL_NAMESPACE", "Temporal namespace", (*strVal)(&c.Temporal.Namespace)},
+		{"store", "store", "VOXFLOW_STORE", "store DSN: postgres://... or sqlite:///path", (*strVal)(&c.Store)},
+		{"admin_addr", "admin-addr", "VOXFLOW_ADMIN_ADDR", "serve /healthz and /metrics on this HTTP address, e.g. :9464 (empty: off)", (*strVal)(&c.AdminAddr)},
+		{"verbose", "verbose", "VOXFLOW_VERBOSE", "debug logging", (*boolVal)(&c.Verbose)},
+		{"dev.data_dir", "data-dir", "VOXFLOW_DATA_DIR", "where the store and Temporal keep their SQLite files", (*strVal)(&c.Dev.DataDir)},
+		{"dev.temporal_port", "temporal-port", "VOXFLOW_TEMPORAL_PORT", "embedded Temporal frontend port (on 127.0.0.1)", (*intVal)(&c.Dev.TemporalPort)},
+		{"dev.http", "http", "VOXFLOW_HTTP", "HTTP listen address (API, designer, console, health, metrics, demo CRM)", (*strVal)(&c.Dev.HTTPAddr)},
+		{"media.id", "id", "VOXFLOW_MEDIA_ID", "media worker ID; its task queue is media-<id> (default: the hostname)", (*strVal)(&m.ID)},
+		{"media.sip", "sip", "VOXFLOW_SIP", "SIP listen address, UDP and TCP (voxflow dev: off runs no SIP worker)", (*strVal)(&m.SIPAddr)},
+		{"media.tls_cert", "tls-cert", "VOXFLOW_TLS_CERT", "PEM certificate (chain) file: serve SIP over TLS too (needs --tls-key)", (*strVal)(&m.TLSCert)},
+		{"media.tls_key", "tls-key", "VOXFLOW_TLS_KEY", "PEM private key file of --tls-cert", (*strVal)(&m.TLSKey)},
+		{"media.tls", "tls", "VOXFLOW_TLS", "SIP over TLS listen address (default: the --sip port + 1, e.g. :5061)", (*strVal)(&m.TLSAddr)},
+		{"media.external_host", "external-host", "VOXFLOW_EXTERNAL_HOST", "host or IP to put in Contact and SDP when behind NAT", (*strVal)(&m.ExternalHost)},
+		{"media.rtp_ports", "rtp-ports", "VOXFLOW_RTP_PORTS", "RTP port range START-END (RTCP uses port+1; default: ephemeral)", (*strVal)(&m.RTPPorts)},
+		{"media.record_dir", "record-dir", "VOXFLOW_RECORD_DIR", "where recordings are written (default: $TMPDIR/voxflow-recordings; voxflow dev: under --data-dir)", (*strVal)(&m.RecordDir)},
+		{"media.prompt_dir", "prompt-dir", "VOXFLOW_PROMPT_DIR", "directory for relative audio prompt paths", (*strVal)(&m.PromptDir)},
+		{"media.vars", "var", "VOXFLOW_VARS", "variable given to every call, e.g. --var crm_url=http://crm.local/api (repeatable)", (*mapVal)(&m.Vars)},
+		{"media.drain_timeout", "drain-timeout", "VOXFLOW_DRAIN_TIMEOUT", "how long live calls may run on after SIGTERM", (*durVal)(&m.DrainTimeout)},
+		{"media.trunk.uri", "trunk", "VOXFLOW_TRUNK", "SIP trunk for outbound calls to bare numbers, e.g. sip:sip.example.net:5060;transport=tcp", (*strVal)(&m.Trunk.URI)},
+		{"media.trunk.user", "trunk-user", "VOXFLOW_TRUNK_USER", "digest username for the trunk", (*strVal)(&m.Trunk.User)},
+		{"media.trunk.password", "trunk-password", "VOXFLOW_TRUNK_PASSWORD", "digest password for the trunk (better: $VOXFLOW_TRUNK_PASSWORD)", (*strVal)(&m.Trunk.Password)},
+		{"media.from", "from", "VOXFLOW_FROM", "caller ID of outbound calls that give none (number or SIP URI)", (*strVal)(&m.From)},
+		{"media.registrar", "registrar", "VOXFLOW_REGISTRAR", "answer REGISTER from agents' phones with the accounts of 'voxflow agents' (bindings kept in the store, shared by every worker); false answers 405", (*boolVal)(&m.Registrar)},
+		{"media.realm", "realm", "VOXFLOW_REALM", "SIP digest realm agents' phones register with; agents must be added with the same --realm (default: voxflow)", (*strVal)(&m.Realm)},
+	}
+}
+
+// lookup returns the setting with key.
+func lookup(table []setting, key string) (*setting, bool) {
+	for i := range table {
+		if table[i].key == key {
+			return &table[i], true
+		}
+	}
+	return nil, false
+}
+
+// Keys lists every setting's key, sorted.
+func Keys() []string {
+	var c Config
+	var keys []string
+	for _, s := range c.settings() {
+		keys = append(keys, s.key)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+type strVal string
+
+func (v *strVal) set(s string) error { *v = strVal(s); return nil }
+func (v *strVal) String() string     { return string(*v) }
+func (v *strVal) kind() string       { return "string" }
+
+type intVal int
+
+func (v *intVal) set(s string) error {
+	n, err := strconv.Atoi(strings.TrimSpace(s))
+	if err != nil {
+		return fmt.Errorf("want a whole number, got %q", s)
+	}
+	*v = intVal(n)
+	return nil
+}
+func (v *intVal) String() string { return strconv.Itoa(int(*v)) }
+func (v *intVal) kind() string   { return "int" }
+
+type boolVal bool
+
+func (v *boolVal) set(s string) error {
+	b, err := strconv.ParseBool(strings.TrimSpace(s))
+	if err != nil {
+		return fmt.Errorf("want true or false, got %q", s)
+	}
+	*v = boolVal(b)
+	return nil
+}
+func (v *boolVal) String() string { return strconv.FormatBool(bool(*v)) }
+func (v *boolVal) kind() string   { return "bool" }
+
+type durVal time.Duration
+
+func (v *durVal) set(s string) error {
+	d, err := time.ParseDuration(strings.TrimSpace(s))
+	if err != nil {
+		return fmt.Errorf("want a duration such as 90s or 5m, got %q", s)
+	}
+	*v = durVal(d)
+	return nil
+}
+func (v *durVal) String() string { return time.Duration(*v).String() }
+func (v *durVal) kind() string   { return "duration" }
+
+// mapVal takes key=value pairs; several may be given at once, separated by
+// commas (a piece with no '=' continues the previous value, so a URL with
+// commas survives).
+type mapVal map[string]string
+
+func (v *mapVal) set(s string) error {
+	if *v == nil {
+		*v = map[string]string{}
+	}
+	last := ""
+	for _, piece := range strings.Split(s, ",") {
+		k, val, ok := strings.Cut(piece, "=")
+		switch {
+		case ok && strings.TrimSpace(k) != "":
+			last = strings.TrimSpace(k)
+			(*v)[last] = val
+		case last != "":
+			(*v)[last] += "," + piece
+		default:
+			return fmt.Errorf("want key=value, got %q", s)
+		}
+	}
+	return nil
+}
+
+func (v *mapVal) String() string {
+	keys := make([]string, 0, len(*v))
+	for k := range *v {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	parts := make([]string, len(keys))
+	for i, k := range keys {
+		parts[i] = k + "=" + (*v)[k]
+	}
+	return strings.Join(parts, ",")
+}
+func (v *mapVal) kind() string { return "key=value" }
