@@ -13,7 +13,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"log/slog"
 	"math/rand/v2"
 	"net"
@@ -34,6 +33,7 @@ import (
 	"github.com/voxflow/voxflow/flows"
 	"github.com/voxflow/voxflow/flows/engine"
 	"github.com/voxflow/voxflow/platform"
+	"github.com/voxflow/voxflow/platform/config"
 	"github.com/voxflow/voxflow/platform/devstack"
 	"github.com/voxflow/voxflow/store"
 )
@@ -55,9 +55,9 @@ func startDesignerDev(b *testing.B) (*devstack.Dev, string) {
 	httpAddr, _ := free()
 	_, tport := free()
 	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError}))
-	dev, err := devstack.StartDev(context.Background(), devstack.DevConfig{
-		DataDir: b.TempDir(), TemporalPort: tport, HTTPAddr: httpAddr, SIPAddr: "off", Out: io.Discard, Logger: logger,
-	})
+	cfg := config.Defaults()
+	cfg.Dev.DataDir, cfg.Dev.TemporalPort, cfg.Dev.HTTPAddr, cfg.Media.SIPAddr = b.TempDir(), tport, httpAddr, config.SIPOff
+	dev, err := devstack.StartDev(context.Background(), cfg, devstack.Options{Logger: logger})
 	if err != nil {
 		b.Fatal(err)
 	}

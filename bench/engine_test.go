@@ -21,8 +21,6 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/voxflow/voxflow/activities"
-	"github.com/voxflow/voxflow/activities/builtin"
-	"github.com/voxflow/voxflow/activities/records"
 	examples "github.com/voxflow/voxflow/examples-flows"
 	"github.com/voxflow/voxflow/examples-flows/democrm"
 	"github.com/voxflow/voxflow/flows"
@@ -126,7 +124,7 @@ func newEngineStack(b *testing.B, dc map[string]any) *engineStack {
 	_, c := devtemporaltest.NewServerWithDynamicConfig(b, dc)
 	s := &engineStack{c: c, spans: newSpanRecorder(), results: map[string]*overheadResult{}}
 
-	// The engine worker as platform.StartEngine makes it, plus the
+	// The engine worker as platform.StartWorkers makes it, plus the
 	// hand-written workflow, so both run on the same worker and queue.
 	eng := worker.New(c, activities.EngineQueue, worker.Options{})
 	engine.Register(eng)
@@ -135,8 +133,7 @@ func newEngineStack(b *testing.B, dc map[string]any) *engineStack {
 	// Shared activities as `voxflow flows simulate` runs them, plus the
 	// no-op custom activity.
 	shared := worker.New(c, activities.SharedQueue, worker.Options{})
-	acts := &builtin.Activities{HTTP: builtin.NewHTTPCaller(), Flows: noFlows{}, CDRs: noFlows{}, Router: builtin.NoAgents{}}
-	acts.Register(shared)
+	platform.StorelessActivities().Register(shared)
 	shared.RegisterActivityWithOptions(s.noop, activity.RegisterOptions{Name: noopActivity})
 
 	// Instrumented media activities for the overhead and turn benchmarks.
@@ -148,7 +145,7 @@ func newEngineStack(b *testing.B, dc map[string]any) *engineStack {
 	// The real text channel for the simulator.
 	s.channel = text.NewChannel(benchSimID, platform.HangupSignaler(c))
 	sim := worker.New(c, s.channel.Queue(), worker.Options{})
-	s.channel.Register(sim)
+	activities.RegisterChannel(sim, s.channel)
 
 	for _, w := range []worker.Worker{eng, shared, media, sim} {
 		if err := w.Start(); err != nil {
@@ -162,15 +159,6 @@ func newEngineStack(b *testing.B, dc map[string]any) *engineStack {
 	s.crmURL = crm.URL + "/demo/crm"
 	return s
 }
-
-// noFlows backs the shared activities: no subflows to load, CDRs dropped.
-type noFlows struct{}
-
-func (noFlows) LoadPublished(ctx context.Context, name string) (activities.FlowSource, error) {
-	return activities.FlowSource{}, fmt.Errorf("no flow %q in the benchmark", name)
-}
-
-func (noFlows) SaveCDR(ctx context.Context, rec records.CDR) error { return nil }
 
 // --- instrumented activities ---
 
@@ -588,10 +576,10 @@ func (s *engineStack) benchThroughput(b *testing.B) {
 	defer cancel()
 	src := supportLine(b)
 	call := func() (*simulator.Result, error) {
-		return simulator.Run(ctx, s.c, s.channel, simulator.Request{
+		return simulator.New(s.c, s.channel).Run(ctx, simulator.Request{
 			Flow: src, From: "+15550102", Inputs: []string{"2"},
 			Vars: map[string]any{"crm_url": s.crmURL},
-		})
+		}, simulator.Transcript{})
 	}
 	// Warm-up, and a check that the call takes the menu path.
 	res, err := call()

@@ -26,7 +26,7 @@ import (
 	"github.com/emiago/sipgo"
 	"github.com/emiago/sipgo/sip"
 
-	"github.com/voxflow/voxflow/activities/builtin"
+	"github.com/voxflow/voxflow/activities"
 	"github.com/voxflow/voxflow/activities/records"
 	"github.com/voxflow/voxflow/bench/echo"
 	"github.com/voxflow/voxflow/internal/devtemporal/devtemporaltest"
@@ -316,23 +316,18 @@ func newSIPEnv(b *testing.B) *sipEnv {
 			b.Fatal(err)
 		}
 	}
-	acts := &builtin.Activities{HTTP: builtin.NewHTTPCaller(), Flows: platform.StoreFlows{Store: st},
-		CDRs: countCDRs{st, &e.cdrs}, Router: builtin.NoAgents{}}
-	ew, err := platform.StartEngine(c)
+	acts := platform.SharedActivities(st)
+	acts.CDRs = countCDRs{st, &e.cdrs}
+	ws, err := platform.StartWorkers(c, platform.Parts{Engine: true, Shared: acts})
 	if err != nil {
 		b.Fatal(err)
 	}
-	sw, err := platform.StartShared(c, acts)
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { platform.Workers{sw, ew}.Stop() })
+	b.Cleanup(ws.Stop)
 	e.vf = &sipTarget{name: "vf", addr: "127.0.0.1:" + strconv.Itoa(sipptest.FreePort(b))}
-	start := platform.SIPCallStarter(c)
+	start := platform.CallStarter(c)
 	w, err := sipworker.Start(ctx, sipworker.Config{
-		ID: "bench-sip", SIPAddr: e.vf.addr, Temporal: c,
-		Numbers: st, Flows: platform.StoreFlows{Store: st},
-		StartCall: func(ctx context.Context, cs sipworker.CallStart) error {
+		ID: "bench-sip", SIPAddr: e.vf.addr, Routes: &platform.StoreRoutes{Store: st},
+		StartCall: func(ctx context.Context, cs activities.CallStart) error {
 			e.vf.answers.add()
 			return start(ctx, cs)
 		},
@@ -343,6 +338,11 @@ func newSIPEnv(b *testing.B) *sipEnv {
 		b.Fatal(err)
 	}
 	b.Cleanup(func() { w.Close() })
+	mws, err := platform.StartWorkers(c, platform.Parts{Channels: []activities.Channel{w}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(mws.Stop)
 	e.vf.live = w.LiveCalls
 	e.vf.settled = func(int) { waitUntil(15*time.Second, func() bool { return w.LiveCalls() == 0 }) }
 	e.probe = newProbeUA(b)

@@ -18,6 +18,7 @@ import (
 	examples "github.com/voxflow/voxflow/examples-flows"
 	"github.com/voxflow/voxflow/internal/cli"
 	"github.com/voxflow/voxflow/media/sipworker/sipptest"
+	"github.com/voxflow/voxflow/platform/config"
 	"github.com/voxflow/voxflow/platform/devstack"
 	"github.com/voxflow/voxflow/store"
 )
@@ -111,6 +112,14 @@ func TestCLISimulateEmbedded(t *testing.T) {
 	}
 }
 
+// devConfig is voxflow dev's configuration with the test's own data
+// directory and addresses.
+func devConfig(dataDir string, temporalPort int, httpAddr, sipAddr string) config.Config {
+	cfg := config.Defaults()
+	cfg.Dev.DataDir, cfg.Dev.TemporalPort, cfg.Dev.HTTPAddr, cfg.Media.SIPAddr = dataDir, temporalPort, httpAddr, sipAddr
+	return cfg
+}
+
 func freeAddr(t *testing.T) (string, int) {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -129,9 +138,9 @@ func TestDevPlatformEndToEnd(t *testing.T) {
 	_, tport := freeAddr(t)
 	temporal := fmt.Sprintf("127.0.0.1:%d", tport)
 	sipAddr := fmt.Sprintf("127.0.0.1:%d", sipptest.FreePort(t))
-	cfg := devstack.DevConfig{DataDir: dataDir, TemporalPort: tport, HTTPAddr: httpAddr, SIPAddr: sipAddr, Out: io.Discard}
+	cfg := devConfig(dataDir, tport, httpAddr, sipAddr)
 	ctx := context.Background()
-	dev, err := devstack.StartDev(ctx, cfg)
+	dev, err := devstack.StartDev(ctx, cfg, devstack.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -163,11 +172,11 @@ func TestDevPlatformEndToEnd(t *testing.T) {
 	}
 
 	// A second platform on the same ports fails with errors naming the flag.
-	if _, err := devstack.StartDev(ctx, devstack.DevConfig{DataDir: t.TempDir(), TemporalPort: tport, HTTPAddr: httpAddr, SIPAddr: "off"}); err == nil || !strings.Contains(err.Error(), "--http") {
+	if _, err := devstack.StartDev(ctx, devConfig(t.TempDir(), tport, httpAddr, "off"), devstack.Options{}); err == nil || !strings.Contains(err.Error(), "--http") {
 		t.Errorf("taken HTTP port: %v", err)
 	}
 	_, free := freeAddr(t)
-	if _, err := devstack.StartDev(ctx, devstack.DevConfig{DataDir: t.TempDir(), TemporalPort: tport, HTTPAddr: fmt.Sprintf("127.0.0.1:%d", free), SIPAddr: "off"}); err == nil || !strings.Contains(err.Error(), "--temporal-port") {
+	if _, err := devstack.StartDev(ctx, devConfig(t.TempDir(), tport, fmt.Sprintf("127.0.0.1:%d", free), "off"), devstack.Options{}); err == nil || !strings.Contains(err.Error(), "--temporal-port") {
 		t.Errorf("taken Temporal port: %v", err)
 	}
 
@@ -253,7 +262,7 @@ func TestDevPlatformEndToEnd(t *testing.T) {
 	// call's Temporal history survive.
 	dev.Stop()
 	stopped = true
-	dev2, err := devstack.StartDev(ctx, cfg)
+	dev2, err := devstack.StartDev(ctx, cfg, devstack.Options{})
 	if err != nil {
 		t.Fatalf("restart: %v", err)
 	}

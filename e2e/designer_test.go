@@ -16,6 +16,7 @@ import (
 	"time"
 
 	designerapi "github.com/voxflow/voxflow/designer-api"
+	"github.com/voxflow/voxflow/platform/config"
 	"github.com/voxflow/voxflow/platform/devstack"
 )
 
@@ -56,7 +57,7 @@ func TestDesignerInBrowser(t *testing.T) {
 	httpAddr, _ := freeAddr(t)
 	_, tport := freeAddr(t)
 	ctx := context.Background()
-	dev, err := devstack.StartDev(ctx, devstack.DevConfig{DataDir: t.TempDir(), TemporalPort: tport, HTTPAddr: httpAddr, Out: io.Discard})
+	dev, err := devstack.StartDev(ctx, devConfig(t.TempDir(), tport, httpAddr, config.SIPOff), devstack.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"net"
 	"os"
 	"path/filepath"
@@ -20,6 +19,7 @@ import (
 	"github.com/voxflow/voxflow/media/registrar"
 	"github.com/voxflow/voxflow/media/sipworker/sipptest"
 	"github.com/voxflow/voxflow/platform/devstack"
+	"github.com/voxflow/voxflow/platform/sipmedia"
 	"github.com/voxflow/voxflow/store"
 )
 
@@ -73,8 +73,7 @@ func startDevSIP(t *testing.T) (*devstack.Dev, string, string) {
 	httpAddr, _ := freeAddr(t)
 	_, tport := freeAddr(t)
 	sipAddr := fmt.Sprintf("127.0.0.1:%d", sipptest.FreePort(t))
-	dev, err := devstack.StartDev(context.Background(), devstack.DevConfig{DataDir: dataDir, TemporalPort: tport,
-		HTTPAddr: httpAddr, SIPAddr: sipAddr, Out: io.Discard})
+	dev, err := devstack.StartDev(context.Background(), devConfig(dataDir, tport, httpAddr, sipAddr), devstack.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -88,7 +87,7 @@ func TestDevAgentRegisters(t *testing.T) {
 	dev, sipAddr, dsn := startDevSIP(t)
 	password := addAgent(t, dsn, "alice")
 
-	lookup := func() ([]registrar.Contact, error) { return dev.Registrar.Lookup(context.Background(), "alice") }
+	lookup := func() ([]registrar.Contact, error) { return dev.Media.Registrar.Lookup(context.Background(), "alice") }
 	registerWithSIPp(t, sipAddr, "alice", password, lookup, func(c registrar.Contact) {
 		if c.WorkerID != "dev" || c.Transport != "UDP" {
 			t.Errorf("contact %+v", c)
@@ -132,7 +131,7 @@ func TestCLIMediaRegistrar(t *testing.T) {
 		return err == nil
 	})
 
-	other := registrar.StoreBackend{Store: st} // another worker's view of the same store
+	other := sipmedia.RegistrarStore{Store: st} // another worker's view of the same store
 	lookup := func() ([]registrar.Contact, error) {
 		cs, err := other.Contacts(ctx, "bob", time.Now())
 		if err == nil && len(cs) == 0 {
@@ -166,7 +165,7 @@ func TestDevAgentDesk(t *testing.T) {
 
 	phone := sipptest.StartBaresip(t, "<sip:alice@"+sipAddr+">;auth_pass="+password+";regint=600;answermode=auto")
 	waitFor(t, "alice's phone registered", func() bool {
-		cs, err := dev.Registrar.Lookup(context.Background(), "alice")
+		cs, err := dev.Media.Registrar.Lookup(context.Background(), "alice")
 		return err == nil && len(cs) == 1
 	})
 	go func() {

@@ -18,7 +18,6 @@ import (
 	"go.temporal.io/server/temporaltest"
 
 	"github.com/voxflow/voxflow/activities"
-	"github.com/voxflow/voxflow/activities/builtin"
 	"github.com/voxflow/voxflow/activities/records"
 	"github.com/voxflow/voxflow/flows"
 	"github.com/voxflow/voxflow/flows/engine"
@@ -28,7 +27,9 @@ import (
 	"github.com/voxflow/voxflow/media/sipworker/sipptest"
 	"github.com/voxflow/voxflow/ops"
 	"github.com/voxflow/voxflow/platform"
+	"github.com/voxflow/voxflow/platform/config"
 	"github.com/voxflow/voxflow/platform/devstack"
+	"github.com/voxflow/voxflow/platform/sipmedia"
 	"github.com/voxflow/voxflow/store"
 )
 
@@ -93,19 +94,19 @@ func (toneTTS) Synthesize(ctx context.Context, text, voice, language string) ([]
 	return out, nil
 }
 
-// slowNumbers is the store, slow to answer for numbers starting with 9:
-// calls to them ring long enough for the caller to CANCEL.
-type slowNumbers struct{ *store.Store }
+// slowRoutes are the store's routes, slow to answer for numbers starting
+// with 9: calls to them ring long enough for the caller to CANCEL.
+type slowRoutes struct{ *platform.StoreRoutes }
 
-func (n slowNumbers) FlowForNumber(ctx context.Context, number string) (string, error) {
+func (r slowRoutes) Route(ctx context.Context, number string) (activities.Route, error) {
 	if strings.HasPrefix(number, "9") {
 		select {
 		case <-time.After(1500 * time.Millisecond):
 		case <-ctx.Done():
-			return "", ctx.Err()
+			return activities.Route{}, ctx.Err()
 		}
 	}
-	return n.Store.FlowForNumber(ctx, number)
+	return r.StoreRoutes.Route(ctx, number)
 }
 
 // sipStack is the e2e stack plus a SIP media worker on a loopback port,
@@ -144,22 +145,18 @@ func newSIPStack(t *testing.T) *sipStack {
 	if os.Getenv("SIPWORKER_DEBUG") != "" {
 		level = slog.LevelDebug
 	}
-	w, err := sipworker.Start(ctx, sipworker.Config{
-		ID: "e2e-sip", SIPAddr: addr, Temporal: s.c,
-		Numbers: slowNumbers{s.store}, Flows: platform.StoreFlows{Store: s.store},
-		StartCall:    platform.SIPCallStarter(s.c),
-		SignalHangup: platform.HangupSignaler(s.c),
-		CallClosed:   platform.CallClosedChecker(s.c), OrphanCheck: time.Second,
-		Registry: s.store,
-		CallVars: map[string]any{"crm_url": s.crmURL},
-		TTS:      toneTTS{}, RecordDir: recordDir,
+	cfg := config.Defaults().Media
+	cfg.ID, cfg.SIPAddr, cfg.RecordDir, cfg.Registrar = "e2e-sip", addr, recordDir, false
+	m, err := sipmedia.Start(ctx, cfg, sipmedia.Deps{
+		Client: s.c, Store: s.store, Routes: slowRoutes{&platform.StoreRoutes{Store: s.store}}, OrphanCheck: time.Second,
+		CallVars: map[string]any{"crm_url": s.crmURL}, TTS: toneTTS{},
 		Logger: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level})),
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { w.Close() })
-	return &sipStack{stack: s, w: w, addr: addr, recordDir: recordDir}
+	t.Cleanup(func() { m.Stop(context.Background()) })
+	return &sipStack{stack: s, w: m.SIP, addr: addr, recordDir: recordDir}
 }
 
 func (s *sipStack) sipp(scenario, service string) {
@@ -309,15 +306,11 @@ func cliMediaEnv(t *testing.T) (*temporaltest.TestServer, *store.Store, string) 
 	if err := st.BindNumber(ctx, "7000", "sip-menu"); err != nil {
 		t.Fatal(err)
 	}
-	ew, err := platform.StartEngine(c)
+	ws, err := platform.StartWorkers(c, platform.Parts{Engine: true, Shared: platform.SharedActivities(st)})
 	if err != nil {
 		t.Fatal(err)
 	}
-	sw, err := platform.StartShared(c, &builtin.Activities{HTTP: builtin.NewHTTPCaller(), Flows: platform.StoreFlows{Store: st}, CDRs: st, Router: builtin.NoAgents{}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { platform.Workers{sw, ew}.Stop() })
+	t.Cleanup(ws.Stop)
 	return ts, st, dbPath
 }
 

@@ -16,7 +16,6 @@ import (
 	"go.temporal.io/sdk/client"
 
 	"github.com/voxflow/voxflow/activities"
-	"github.com/voxflow/voxflow/activities/builtin"
 	"github.com/voxflow/voxflow/activities/records"
 	"github.com/voxflow/voxflow/examples-flows/democrm"
 	"github.com/voxflow/voxflow/flows"
@@ -50,20 +49,11 @@ func newStack(t *testing.T) *stack {
 	crm := httptest.NewServer(stripPrefix(democrm.New()))
 	t.Cleanup(crm.Close)
 	s := &stack{t: t, c: c, namespace: ts.GetDefaultNamespace(), store: st, ch: text.NewChannel("e2e", platform.HangupSignaler(c)), crmURL: crm.URL + "/demo/crm"}
-	acts := &builtin.Activities{HTTP: builtin.NewHTTPCaller(), Flows: platform.StoreFlows{Store: st}, CDRs: st, Router: builtin.NoAgents{}, Workers: st}
-	ew, err := platform.StartEngine(c)
+	ws, err := platform.StartWorkers(c, platform.Parts{Engine: true, Shared: platform.SharedActivities(st), Channels: []activities.Channel{s.ch}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	sw, err := platform.StartShared(c, acts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tw, err := platform.StartTextChannel(c, s.ch)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { platform.Workers{tw, sw, ew}.Stop() })
+	t.Cleanup(ws.Stop)
 	return s
 }
 
@@ -97,7 +87,7 @@ func (s *stack) simulate(req simulator.Request) *simulator.Result {
 	req.Vars["crm_url"] = s.crmURL
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	res, err := simulator.Run(ctx, s.c, s.ch, req)
+	res, err := simulator.New(s.c, s.ch).Run(ctx, req, simulator.Transcript{})
 	if err != nil {
 		s.t.Fatal(err)
 	}

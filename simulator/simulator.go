@@ -1,17 +1,17 @@
 // Package simulator runs a flow as a real CallWorkflow with the text
-// channel in place of media: prompts are printed and inputs are typed or
-// scripted. Business users use it to try flows before publishing them.
+// channel in place of media: prompts come out as text and inputs are typed
+// or scripted. Business users try flows with it before publishing them;
+// `voxflow flows simulate` and the designer's simulator panel are both
+// built on Start.
 package simulator
 
 import (
-	"bufio"
 	"context"
+	"errors"
 	"fmt"
-	"io"
-	"strings"
-	"sync"
 	"time"
 
+	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/client"
 
 	"github.com/voxflow/voxflow/activities"
@@ -22,36 +22,86 @@ import (
 	"github.com/voxflow/voxflow/platform"
 )
 
+// Defaults of a simulated call.
+const (
+	DefaultFrom = "+15550100"
+	DefaultTo   = "simulator"
+	// MaxCall bounds how long a simulated call is followed.
+	MaxCall = 30 * time.Minute
+)
+
+// ErrEnded is wrapped by Send once the call is over.
+var ErrEnded = errors.New("the simulated call has ended")
+
 // Request is one simulated call.
 type Request struct {
+	// CallID is the call's ID; empty: a fresh one.
+	CallID   string
 	Flow     activities.FlowSource
 	Subflows []activities.FlowSource
 	From, To string
 	// Vars override the flow's initial variables.
 	Vars map[string]any
-	// Inputs are the caller's actions in order (see text.ParseInput). When
-	// nil, the simulator is interactive and reads a line from In at each turn.
+	// Inputs, when not nil, supplies the caller's inputs in order (see
+	// text.ParseInput); after it every turn is silence. Without a script
+	// inputs come from Call.Send.
 	Inputs []string
-	In     io.Reader
-	// Out, when set, receives a live transcript.
-	Out io.Writer
 	// Outbound places the call to To instead of taking an inbound one.
 	Outbound bool
 }
 
-// Result is what the call did.
-type Result struct {
-	CallID  string         `json:"call_id"`
-	Path    []string       `json:"path"`
-	Prompts []string       `json:"prompts"`
-	Vars    map[string]any `json:"vars"`
-	Outcome string         `json:"outcome"`
-	Record  records.CDR    `json:"-"`
+// Simulator places simulated calls on a text channel whose media
+// activities a worker serves (platform.StartWorkers).
+type Simulator struct {
+	client  client.Client
+	channel *text.Channel
 }
 
-// Run places the call and waits for it to end.
-func Run(ctx context.Context, c client.Client, ch *text.Channel, req Request) (*Result, error) {
-	callID := platform.NewCallID()
+// New returns a simulator placing calls through c on ch.
+func New(c client.Client, ch *text.Channel) *Simulator {
+	return &Simulator{client: c, channel: ch}
+}
+
+// Event kinds: what the text channel reports, then EventEnd, always last.
+const (
+	EventPrompt   = text.EventPrompt   // the flow said Text at Node
+	EventListen   = text.EventListen   // the flow waits for input at Node
+	EventInput    = text.EventInput    // what the caller did
+	EventRecord   = text.EventRecord   // a recording was taken
+	EventTransfer = text.EventTransfer // the caller was transferred
+	EventHangup   = text.EventHangup   // the flow hung up
+	EventAnswered = text.EventAnswered // an outbound call was answered
+	EventEnd      = "end"
+)
+
+// Event is one thing that happened on the call.
+type Event struct {
+	Kind string
+	Node string
+	Text string
+	// End only: the call's record, and why it failed when it did.
+	Record *records.CDR
+	Err    error
+}
+
+// Call is a simulated call in progress.
+type Call struct {
+	ID   string
+	sess *text.Session
+	done chan struct{}
+	rec  records.CDR
+	err  error
+}
+
+// Start opens a text session, starts the call's workflow and follows it in
+// the background: onEvent gets every event in order, from one goroutine,
+// ending with EventEnd. ctx bounds only the start.
+func (s *Simulator) Start(ctx context.Context, req Request, onEvent func(Event)) (*Call, error) {
+	c, ch := s.client, s.channel
+	call := &Call{ID: req.CallID, done: make(chan struct{})}
+	if call.ID == "" {
+		call.ID = platform.NewCallID()
+	}
 	var script []text.Input
 	if req.Inputs != nil {
 		script = make([]text.Input, 0, len(req.Inputs))
@@ -59,124 +109,114 @@ func Run(ctx context.Context, c client.Client, ch *text.Channel, req Request) (*
 			script = append(script, text.ParseInput(s))
 		}
 	}
-	sess := ch.Open(callID, script)
-	defer ch.Close(callID)
+	call.sess = ch.Open(call.ID, script)
+	if _, err := platform.StartCall(ctx, c, callInput(call.ID, req, ch)); err != nil {
+		ch.Close(call.ID)
+		return nil, err
+	}
+	go call.follow(c, ch, onEvent)
+	return call, nil
+}
 
+// callInput is the engine's input for a simulated call.
+func callInput(callID string, req Request, ch *text.Channel) engine.CallInput {
 	from, to := req.From, req.To
 	if from == "" {
-		from = "+15550100"
+		from = DefaultFrom
 	}
 	if to == "" {
-		to = "simulator"
+		to = DefaultTo
 	}
-	_, err := platform.StartCall(ctx, c, engine.CallInput{
+	in := engine.CallInput{
 		Call:       flows.CallInfo{ID: callID, From: from, To: to, Channel: "text", StartedAt: time.Now().UTC()},
 		Flow:       req.Flow,
 		Subflows:   req.Subflows,
 		Vars:       req.Vars,
 		MediaQueue: ch.Queue(),
-		Outbound:   outbound(req, ch),
-	})
-	if err != nil {
-		return nil, err
 	}
-	res := &Result{CallID: callID}
-	var wg sync.WaitGroup
-	wg.Add(1)
-	stop := make(chan struct{})
-	go func() {
-		defer wg.Done()
-		consume(sess, req, res, stop)
-	}()
-	var rec records.CDR
-	err = platform.AwaitCall(ctx, c, callID, &rec)
-	close(stop)
-	wg.Wait()
-	if err != nil {
-		return nil, fmt.Errorf("simulated call %s: %w", callID, err)
+	if req.Outbound {
+		in.Outbound = &engine.Outbound{To: to, From: from, MediaQueue: ch.Queue()}
 	}
-	res.Record = rec
-	res.Outcome = rec.Outcome
-	res.Vars = rec.Vars
-	res.Path = make([]string, 0, len(rec.Path))
-	for _, s := range rec.Path {
-		res.Path = append(res.Path, s.Node)
-	}
-	if req.Out != nil {
-		fmt.Fprintf(req.Out, "-- call ended: %s; path: %s\n", res.Outcome, strings.Join(res.Path, " > "))
-	}
-	return res, nil
+	return in
 }
 
-// consume follows the session's events until the call is over, printing the
-// transcript and, when interactive, feeding typed lines back as input.
-func consume(sess *text.Session, req Request, res *Result, stop <-chan struct{}) {
-	var lines *bufio.Scanner
-	if req.Inputs == nil && req.In != nil {
-		lines = bufio.NewScanner(req.In)
-	}
-	handle := func(e text.Event) {
-		switch e.Kind {
-		case text.EventPrompt:
-			res.Prompts = append(res.Prompts, e.Text)
-			printf(req.Out, "[%s] voxflow: %s\n", e.Node, e.Text)
-		case text.EventListen:
-			if lines == nil {
-				return
-			}
-			printf(req.Out, "[%s] you (digits, words, empty for silence, 'hangup'): ", e.Node)
-			line := ""
-			if lines.Scan() {
-				line = lines.Text()
-			} else {
-				line = "hangup"
-			}
-			_ = sess.Send(text.ParseInput(line))
-		case text.EventInput:
-			if lines == nil {
-				printf(req.Out, "[%s] caller: %s\n", e.Node, e.Text)
-			}
-		case text.EventAnswered:
-			printf(req.Out, "-- call to %s answered\n", e.Text)
-		case text.EventTransfer:
-			printf(req.Out, "[%s] transferred to %s\n", e.Node, e.Text)
-		case text.EventRecord:
-			printf(req.Out, "[%s] recorded %s\n", e.Node, e.Text)
-		case text.EventHangup:
-			if e.Text != "" {
-				printf(req.Out, "-- voxflow hung up (%s)\n", e.Text)
-			} else {
-				printf(req.Out, "-- voxflow hung up\n")
-			}
-		}
-	}
+// follow relays the session's events until the workflow ends, then sends
+// EventEnd with the call's record.
+func (call *Call) follow(c client.Client, ch *text.Channel, onEvent func(Event)) {
+	defer close(call.done)
+	defer ch.Close(call.ID)
+	ended := make(chan struct{})
+	go func() {
+		call.rec, call.err = await(c, call.ID)
+		close(ended)
+	}()
+	relay := func(e text.Event) { onEvent(Event{Kind: e.Kind, Node: e.Node, Text: e.Text}) }
 	for {
 		select {
-		case e := <-sess.Events():
-			handle(e)
-		case <-stop:
-			for {
+		case e := <-call.sess.Events():
+			relay(e)
+		case <-ended:
+			for drained := false; !drained; {
 				select {
-				case e := <-sess.Events():
-					handle(e)
+				case e := <-call.sess.Events():
+					relay(e)
 				default:
-					return
+					drained = true
 				}
 			}
+			onEvent(Event{Kind: EventEnd, Record: &call.rec, Err: call.err})
+			return
 		}
 	}
 }
 
-func printf(w io.Writer, format string, args ...any) {
-	if w != nil {
-		fmt.Fprintf(w, format, args...)
+// await waits for the call's workflow to end, following it to a new run
+// when an operator resets it.
+func await(c client.Client, callID string) (records.CDR, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), MaxCall)
+	defer cancel()
+	var rec records.CDR
+	for {
+		err := platform.AwaitCall(ctx, c, callID, &rec)
+		if err == nil || ctx.Err() != nil || !running(ctx, c, callID) {
+			if err != nil {
+				err = fmt.Errorf("simulated call %s: %w", callID, err)
+			}
+			return rec, err
+		}
 	}
 }
 
-// outbound makes the call an outbound one placed through the text channel.
-func outbound(req Request, ch *text.Channel) *engine.Outbound {
-	if !req.Outbound {
+// running reports whether the call's current run is running.
+func running(ctx context.Context, c client.Client, callID string) bool {
+	desc, err := c.DescribeWorkflowExecution(ctx, activities.WorkflowID(callID), "")
+	return err == nil && desc.GetWorkflowExecutionInfo().GetStatus() == enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING
+}
+
+// Send delivers a typed caller input (text.ParseInput: digits, words,
+// "hangup", "" for silence) to the call's current turn.
+func (call *Call) Send(ctx context.Context, input string) error {
+	errc := make(chan error, 1)
+	go func() { errc <- call.sess.Send(text.ParseInput(input)) }()
+	select {
+	case err := <-errc:
+		if err != nil {
+			return fmt.Errorf("simulated call %s: %w: %w", call.ID, ErrEnded, err)
+		}
 		return nil
+	case <-call.done:
+		return fmt.Errorf("simulated call %s: %w", call.ID, ErrEnded)
+	case <-ctx.Done():
+		return fmt.Errorf("send input to simulated call %s: %w", call.ID, ctx.Err())
 	}
-	return &engine.Outbound{To: req.To, From: req.From, MediaQueue: ch.Queue()}
+}
+
+// Wait waits for the call to end and returns its record.
+func (call *Call) Wait(ctx context.Context) (records.CDR, error) {
+	select {
+	case <-call.done:
+		return call.rec, call.err
+	case <-ctx.Done():
+		return records.CDR{}, ctx.Err()
+	}
 }

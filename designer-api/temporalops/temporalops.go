@@ -1,7 +1,6 @@
 // Package temporalops implements the designer API's Temporal-facing
 // interfaces on a Temporal client: designerapi.CallOps over package ops,
-// and designerapi.Simulator over the text channel (media/text) and
-// platform.StartCall. It is a separate package so that designerapi and its
+// and designerapi.Simulator over package simulator. It is a separate package so that designerapi and its
 // tests do not link the Temporal server (package ops imports platform,
 // which embeds it for `voxflow dev`).
 package temporalops
@@ -17,18 +16,15 @@ import (
 
 	"google.golang.org/protobuf/encoding/protojson"
 
-	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/client"
 
 	"github.com/voxflow/voxflow/activities"
 	"github.com/voxflow/voxflow/activities/records"
 	designerapi "github.com/voxflow/voxflow/designer-api"
-	"github.com/voxflow/voxflow/flows"
 	"github.com/voxflow/voxflow/flows/engine"
-	"github.com/voxflow/voxflow/media/text"
 	"github.com/voxflow/voxflow/ops"
-	"github.com/voxflow/voxflow/platform"
+	"github.com/voxflow/voxflow/simulator"
 )
 
 // CallOps operates on calls through Temporal.
@@ -155,128 +151,83 @@ func (o *CallOps) ReplayCheck(ctx context.Context, callID string) (designerapi.R
 	return res, nil
 }
 
-// Simulator runs simulated calls as real CallWorkflows whose media is a
-// text channel (the one `voxflow dev` serves on its media-<id> queue).
+// Simulator implements designerapi.Simulator with package simulator on a
+// text channel: the designer's simulator panel runs the same simulated
+// calls as `voxflow flows simulate`.
 type Simulator struct {
-	client  client.Client
-	channel *text.Channel
-	log     *slog.Logger
-	// MaxCall bounds one simulated call (default 30 minutes).
-	MaxCall time.Duration
+	sim *simulator.Simulator
+	log *slog.Logger
 
-	mu       sync.Mutex
-	sessions map[string]*text.Session
+	mu    sync.Mutex
+	calls map[string]*simulator.Call
 }
 
 var _ designerapi.Simulator = (*Simulator)(nil)
 
-// NewSimulator returns a Simulator placing calls on ch, whose media
-// activities a worker must serve (platform.StartTextChannel).
-func NewSimulator(c client.Client, ch *text.Channel, log *slog.Logger) *Simulator {
+// NewSimulator returns a Simulator placing calls with sim.
+func NewSimulator(sim *simulator.Simulator, log *slog.Logger) *Simulator {
 	if log == nil {
 		log = slog.Default()
 	}
-	return &Simulator{client: c, channel: ch, log: log, MaxCall: 30 * time.Minute, sessions: map[string]*text.Session{}}
+	return &Simulator{sim: sim, log: log, calls: map[string]*simulator.Call{}}
 }
 
-// Start opens an interactive text session and starts the call's workflow.
+// Start places an interactive simulated call; emit gets its events.
 func (s *Simulator) Start(ctx context.Context, req designerapi.SimRequest, emit func(designerapi.SimEvent)) error {
-	sess := s.channel.Open(req.CallID, nil)
-	_, err := platform.StartCall(ctx, s.client, engine.CallInput{
-		Call:       flows.CallInfo{ID: req.CallID, From: req.From, To: req.To, Channel: "text", StartedAt: time.Now().UTC()},
-		Flow:       req.Flow,
-		Vars:       req.Vars,
-		MediaQueue: s.channel.Queue(),
+	started := make(chan struct{})
+	call, err := s.sim.Start(ctx, simulator.Request{
+		CallID: req.CallID, Flow: req.Flow, From: req.From, To: req.To, Vars: req.Vars,
+	}, func(e simulator.Event) {
+		<-started
+		if e.Kind == simulator.EventEnd {
+			s.mu.Lock()
+			delete(s.calls, req.CallID)
+			s.mu.Unlock()
+			emit(s.endEvent(req.CallID, e))
+			return
+		}
+		emit(simEvent(e))
 	})
 	if err != nil {
-		s.channel.Close(req.CallID)
 		return err
 	}
 	s.mu.Lock()
-	s.sessions[req.CallID] = sess
+	s.calls[req.CallID] = call
 	s.mu.Unlock()
-	go s.follow(req.CallID, sess, emit)
+	close(started)
 	return nil
 }
 
-// follow relays the session's events until the workflow ends, then emits
-// the end event with the CDR's outcome and path.
-func (s *Simulator) follow(callID string, sess *text.Session, emit func(designerapi.SimEvent)) {
-	defer func() {
-		s.mu.Lock()
-		delete(s.sessions, callID)
-		s.mu.Unlock()
-		s.channel.Close(callID)
-	}()
-	ctx, cancel := context.WithTimeout(context.Background(), s.MaxCall)
-	defer cancel()
-	type result struct {
-		rec records.CDR
-		err error
+// endEvent is the last event: the call's outcome and path, or its failure.
+func (s *Simulator) endEvent(callID string, e simulator.Event) designerapi.SimEvent {
+	end := designerapi.SimEvent{Kind: designerapi.SimEnd, Outcome: e.Record.Outcome}
+	for _, p := range e.Record.Path {
+		end.Path = append(end.Path, p.Node)
 	}
-	done := make(chan result, 1)
-	go func() {
-		var r result
-		for {
-			r.err = platform.AwaitCall(ctx, s.client, callID, &r.rec)
-			if r.err == nil || ctx.Err() != nil || !s.running(ctx, callID) {
-				break
-			}
-			// The run we waited on ended but the call runs on: an operator
-			// reset it to a new run. Follow that one.
+	if e.Err != nil {
+		end.Error = e.Err.Error()
+		if end.Outcome == "" {
+			end.Outcome = records.OutcomeFailed
 		}
-		done <- r
-	}()
-	for {
-		select {
-		case e := <-sess.Events():
-			emit(simEvent(e))
-		case r := <-done:
-			for drained := false; !drained; {
-				select {
-				case e := <-sess.Events():
-					emit(simEvent(e))
-				default:
-					drained = true
-				}
-			}
-			end := designerapi.SimEvent{Kind: designerapi.SimEnd, Outcome: r.rec.Outcome}
-			for _, p := range r.rec.Path {
-				end.Path = append(end.Path, p.Node)
-			}
-			if r.err != nil {
-				end.Error = r.err.Error()
-				if end.Outcome == "" {
-					end.Outcome = records.OutcomeFailed
-				}
-				s.log.Warn("simulated call failed", "call", callID, "error", r.err)
-			}
-			emit(end)
-			return
-		}
+		s.log.Warn("simulated call failed", "call", callID, "error", e.Err)
 	}
+	return end
 }
 
-// running reports whether the call's current run is running.
-func (s *Simulator) running(ctx context.Context, callID string) bool {
-	desc, err := s.client.DescribeWorkflowExecution(ctx, activities.WorkflowID(callID), "")
-	return err == nil && desc.GetWorkflowExecutionInfo().GetStatus() == enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING
-}
-
-func simEvent(e text.Event) designerapi.SimEvent {
+func simEvent(e simulator.Event) designerapi.SimEvent {
 	kind := e.Kind
 	switch e.Kind {
-	case text.EventPrompt:
+	case simulator.EventPrompt:
 		kind = designerapi.SimPrompt
-	case text.EventListen:
+	case simulator.EventListen:
 		kind = designerapi.SimListen
-	case text.EventInput:
+	case simulator.EventInput:
 		kind = designerapi.SimInput
-	case text.EventRecord:
+	case simulator.EventRecord:
 		kind = designerapi.SimRecord
-	case text.EventTransfer:
+	case simulator.EventTransfer:
 		kind = designerapi.SimTransfer
-	case text.EventHangup:
+	case simulator.EventHangup:
 		kind = designerapi.SimHangup
 	}
 	return designerapi.SimEvent{Kind: kind, Node: e.Node, Text: e.Text}
@@ -285,20 +236,14 @@ func simEvent(e text.Event) designerapi.SimEvent {
 // Send delivers typed caller input (text.ParseInput) to a running call.
 func (s *Simulator) Send(ctx context.Context, callID, input string) error {
 	s.mu.Lock()
-	sess := s.sessions[callID]
+	call := s.calls[callID]
 	s.mu.Unlock()
-	if sess == nil {
+	if call == nil {
 		return fmt.Errorf("simulated call %s: %w", callID, designerapi.ErrCallNotRunning)
 	}
-	errc := make(chan error, 1)
-	go func() { errc <- sess.Send(text.ParseInput(input)) }()
-	select {
-	case err := <-errc:
-		if err != nil {
-			return fmt.Errorf("simulated call %s: %w: %w", callID, designerapi.ErrCallNotRunning, err)
-		}
-		return nil
-	case <-ctx.Done():
-		return fmt.Errorf("send input to simulated call %s: %w", callID, ctx.Err())
+	err := call.Send(ctx, input)
+	if errors.Is(err, simulator.ErrEnded) {
+		return fmt.Errorf("%w: %w", designerapi.ErrCallNotRunning, err)
 	}
+	return err
 }

@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"go.temporal.io/sdk/client"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
@@ -13,13 +12,16 @@ import (
 	"testing"
 	"time"
 
+	"go.temporal.io/sdk/client"
+
 	"github.com/danielgtaylor/huma/v2/humatest"
 
-	"github.com/voxflow/voxflow/activities/builtin"
+	"github.com/voxflow/voxflow/activities"
 	designerapi "github.com/voxflow/voxflow/designer-api"
 	"github.com/voxflow/voxflow/internal/devtemporal/devtemporaltest"
 	"github.com/voxflow/voxflow/media/text"
 	"github.com/voxflow/voxflow/platform"
+	"github.com/voxflow/voxflow/simulator"
 	"github.com/voxflow/voxflow/store"
 )
 
@@ -63,20 +65,11 @@ func TestAdaptersOnTemporal(t *testing.T) {
 	}
 	t.Cleanup(func() { st.Close() })
 	ch := text.NewChannel("api-test", platform.HangupSignaler(c))
-	acts := &builtin.Activities{HTTP: builtin.NewHTTPCaller(), Flows: platform.StoreFlows{Store: st}, CDRs: st, Router: builtin.NoAgents{}}
-	ew, err := platform.StartEngine(c)
+	ws, err := platform.StartWorkers(c, platform.Parts{Engine: true, Shared: platform.SharedActivities(st), Channels: []activities.Channel{ch}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	sw, err := platform.StartShared(c, acts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tw, err := platform.StartTextChannel(c, ch)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { platform.Workers{tw, sw, ew}.Stop() })
+	t.Cleanup(ws.Stop)
 
 	auth, err := designerapi.NewAuth(st, designerapi.AuthOptions{})
 	if err != nil {
@@ -87,7 +80,7 @@ func TestAdaptersOnTemporal(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, hapi := designerapi.New(designerapi.Config{Store: st, Auth: auth,
-		Calls: NewCallOps(c, ts.GetDefaultNamespace()), Sim: NewSimulator(c, ch, nil)})
+		Calls: NewCallOps(c, ts.GetDefaultNamespace()), Sim: NewSimulator(simulator.New(c, ch), nil)})
 	api := humatest.Wrap(quiet{t}, hapi)
 	bearer := "Authorization: Bearer " + key
 	do := func(method, path string, want int, body ...any) *httptest.ResponseRecorder {

@@ -54,7 +54,7 @@ func newHarness(t *testing.T, inputs ...string) *harness {
 	h := &harness{t: t, env: newEnv(), flows: map[string]string{}}
 	h.env.RegisterWorkflowWithOptions(engine.CallWorkflow, workflow.RegisterOptions{Name: activities.CallWorkflowName})
 	h.ch = text.NewChannel("test", nil)
-	h.ch.Register(h.env)
+	activities.RegisterChannel(h.env, h.ch)
 	script := make([]text.Input, 0, len(inputs))
 	for _, in := range inputs {
 		script = append(script, text.ParseInput(in))

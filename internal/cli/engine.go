@@ -1,56 +1,75 @@
 package cli
 
 import (
+	"context"
 	"fmt"
+	"io"
 
 	"github.com/spf13/cobra"
 
-	"github.com/voxflow/voxflow/activities/builtin"
 	"github.com/voxflow/voxflow/platform"
+	"github.com/voxflow/voxflow/platform/config"
 	"github.com/voxflow/voxflow/store"
 )
 
 func newEngineCmd() *cobra.Command {
-	var tf temporalFlags
-	var storeDSN string
+	var flags *config.Flags
 	cmd := &cobra.Command{
 		Use:   "engine",
 		Short: "Run the call engine worker against an external Temporal (production)",
 		Long: `Runs CallWorkflow on the voxflow-engine task queue. With --store it also
 runs the shared activities (HTTP, call records, subflow loading, picking
 the least-loaded media worker for outbound calls) on the
-voxflow-activities queue. Run as many replicas as you need.`,
+voxflow-activities queue. Run as many replicas as you need. With
+--admin-addr it serves /healthz (ready while Temporal and the store answer)
+and /metrics.`,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			c, err := tf.dial()
+			cfg, err := flags.Load()
 			if err != nil {
 				return err
 			}
-			defer c.Close()
-			w, err := platform.StartEngine(c)
-			if err != nil {
-				return err
-			}
-			ws := platform.Workers{w}
-			defer ws.Stop()
-			if storeDSN != "" {
-				s, err := store.Open(cmd.Context(), storeDSN)
-				if err != nil {
-					return err
-				}
-				defer s.Close()
-				acts := &builtin.Activities{HTTP: builtin.NewHTTPCaller(), Flows: platform.StoreFlows{Store: s}, CDRs: s, Router: builtin.NoAgents{}, Workers: s}
-				sw, err := platform.StartShared(c, acts)
-				if err != nil {
-					return err
-				}
-				ws = append(ws, sw)
-			}
-			fmt.Fprintf(cmd.OutOrStdout(), "engine worker running against %s (namespace %s)\n", tf.address, tf.namespace)
-			<-cmd.Context().Done()
-			return nil
+			return runEngine(cmd.Context(), cfg, cmd.OutOrStdout())
 		},
 	}
-	tf.register(cmd)
-	cmd.Flags().StringVar(&storeDSN, "store", "", "store DSN (postgres://... or sqlite:///path); enables the shared activities")
+	flags = config.Bind(cmd.Flags(), "temporal.address", "temporal.namespace", "store", "admin_addr", "verbose")
 	return cmd
+}
+
+func runEngine(ctx context.Context, cfg config.Config, out io.Writer) error {
+	log := processLogger(cfg)
+	c, err := dialTemporal(cfg.Temporal)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	parts := platform.Parts{Engine: true}
+	var s *store.Store
+	if cfg.Store != "" {
+		if s, err = store.Open(ctx, cfg.Store); err != nil {
+			return err
+		}
+		defer s.Close()
+		parts.Shared = platform.SharedActivities(s)
+	}
+	ws, err := platform.StartWorkers(c, parts)
+	if err != nil {
+		return err
+	}
+	defer ws.Stop()
+	admin, err := serveAdmin(cfg, platform.Health{Client: c, Store: s}, log)
+	if err != nil {
+		return err
+	}
+	defer admin.Close()
+	fmt.Fprintf(out, "engine worker running against %s (namespace %s)%s\n", cfg.Temporal.Address, cfg.Temporal.Namespace, adminNote(admin))
+	<-ctx.Done()
+	return nil
+}
+
+// adminNote says where /healthz and /metrics are served, if anywhere.
+func adminNote(a *platform.Admin) string {
+	if a == nil {
+		return ""
+	}
+	return fmt.Sprintf("; /healthz and /metrics on http://%s", a.Addr())
 }

@@ -16,8 +16,6 @@ import (
 	sdklog "go.temporal.io/sdk/log"
 
 	"github.com/voxflow/voxflow/activities"
-	"github.com/voxflow/voxflow/activities/builtin"
-	"github.com/voxflow/voxflow/activities/records"
 	"github.com/voxflow/voxflow/examples-flows/democrm"
 	"github.com/voxflow/voxflow/flows"
 	"github.com/voxflow/voxflow/internal/devtemporal"
@@ -161,15 +159,16 @@ so the call shows up in 'voxflow calls' and its record in the store.`,
 				}
 			}
 			req := simulator.Request{Flow: main.source, Subflows: subs, From: from, To: to, Vars: overrides, Outbound: outbound}
+			var tr simulator.Transcript
 			if cmd.Flags().Changed("input") {
 				req.Inputs = inputs
 			} else {
-				req.In = cmd.InOrStdin()
+				tr.In = cmd.InOrStdin()
 			}
 			if !asJSON {
-				req.Out = cmd.OutOrStdout()
+				tr.Out = cmd.OutOrStdout()
 			}
-			res, err := simulator.Run(ctx, env.client, env.channel, req)
+			res, err := simulator.New(env.client, env.channel).Run(ctx, req, tr)
 			if err != nil {
 				return err
 			}
@@ -332,24 +331,18 @@ func newSimEnv(ctx context.Context, remote bool, tf temporalFlags) (*simEnv, err
 		go crm.Serve(ln)
 		env.closers = append(env.closers, func() { _ = crm.Close() })
 		env.crmURL = "http://" + ln.Addr().String() + "/demo/crm"
-		acts := &builtin.Activities{HTTP: builtin.NewHTTPCaller(), Flows: noStore{}, CDRs: noStore{}, Router: builtin.NoAgents{}}
-		for _, start := range []func() (interface{ Stop() }, error){
-			func() (interface{ Stop() }, error) { return platform.StartEngine(c) },
-			func() (interface{ Stop() }, error) { return platform.StartShared(c, acts) },
-		} {
-			w, err := start()
-			if err != nil {
-				return nil, err
-			}
-			env.closers = append(env.closers, w.Stop)
+		ws, err := platform.StartWorkers(c, platform.Parts{Engine: true, Shared: platform.StorelessActivities()})
+		if err != nil {
+			return nil, err
 		}
+		env.closers = append(env.closers, ws.Stop)
 	}
 	env.channel = text.NewChannel("sim-"+platform.NewCallID()[:8], platform.HangupSignaler(env.client))
-	w, err := platform.StartTextChannel(env.client, env.channel)
+	ws, err := platform.StartWorkers(env.client, platform.Parts{Channels: []activities.Channel{env.channel}})
 	if err != nil {
 		return nil, err
 	}
-	env.closers = append(env.closers, w.Stop)
+	env.closers = append(env.closers, ws.Stop)
 	ok = true
 	return env, nil
 }
@@ -362,13 +355,3 @@ func freePort() (int, error) {
 	defer ln.Close()
 	return ln.Addr().(*net.TCPAddr).Port, nil
 }
-
-// noStore backs the embedded simulator: subflows are pinned up front and
-// call records are printed, not stored.
-type noStore struct{}
-
-func (noStore) LoadPublished(ctx context.Context, name string) (activities.FlowSource, error) {
-	return activities.FlowSource{}, fmt.Errorf("flow %q: the embedded simulator has no store; put it beside the flow file", name)
-}
-
-func (noStore) SaveCDR(ctx context.Context, rec records.CDR) error { return nil }

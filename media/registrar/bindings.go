@@ -37,7 +37,7 @@ type Change struct {
 
 // Locations holds the bindings (the location service of RFC 3261 §10). It
 // is shared by every media worker, so an agent that registered on one
-// worker can be reached from any other: StoreBackend keeps them in the
+// worker can be reached from any other: platform/sipmedia.RegistrarStore keeps them in the
 // store. Bindings whose Expires is not after now are dead: implementations
 // ignore them and may delete them at any time.
 type Locations interface {

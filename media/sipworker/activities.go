@@ -90,7 +90,8 @@ func (w *Worker) sayUntil(ctx context.Context, s *session, prompts []activities.
 	return false, nil
 }
 
-func (w *Worker) play(ctx context.Context, in activities.PlayInput) error {
+// Play plays prompts to the caller (activities.Channel).
+func (w *Worker) Play(ctx context.Context, in activities.PlayInput) error {
 	s, err := w.session(in.CallID)
 	if err != nil {
 		return err
@@ -102,7 +103,9 @@ func (w *Worker) play(ctx context.Context, in activities.PlayInput) error {
 	return s.result(err)
 }
 
-func (w *Worker) collect(ctx context.Context, in activities.CollectInput) (activities.CollectResult, error) {
+// Collect is one caller turn: prompts, then keys or speech
+// (activities.Channel). A call in early media is answered first.
+func (w *Worker) Collect(ctx context.Context, in activities.CollectInput) (activities.CollectResult, error) {
 	s, err := w.answeredSession(ctx, in.CallID) // early media: answer first
 	if err != nil {
 		return activities.CollectResult{}, err
@@ -184,7 +187,9 @@ func (s *session) gather(ctx context.Context, in activities.CollectInput, l *lis
 	}
 }
 
-func (w *Worker) hangupCall(ctx context.Context, in activities.HangupInput) error {
+// Hangup says the last prompts and hangs up (activities.Channel); a call
+// already gone is not an error.
+func (w *Worker) Hangup(ctx context.Context, in activities.HangupInput) error {
 	s, err := w.session(in.CallID)
 	if err != nil {
 		return nil // already gone: hanging up twice is fine

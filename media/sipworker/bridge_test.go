@@ -82,10 +82,10 @@ func TestBridgeTransfer(t *testing.T) {
 		err   error
 	}
 	saw := make(chan agentSaw, 1)
-	agent := newRig(t, func(ctx context.Context, w *Worker, call CallStart) {
+	agent := newRig(t, func(ctx context.Context, w *Worker, call activities.CallStart) {
 		var a agentSaw
 		defer func() { saw <- a }()
-		s, err := w.session(call.Call.ID)
+		s, err := w.session(call.CallID)
 		if err != nil {
 			a.err = err
 			return
@@ -95,31 +95,31 @@ func TestBridgeTransfer(t *testing.T) {
 		talk := strings.Repeat("a", 70)
 		played := make(chan error, 1)
 		go func() {
-			played <- w.play(ctx, activities.PlayInput{CallID: call.Call.ID, Prompts: []activities.Prompt{{Text: talk}}})
+			played <- w.Play(ctx, activities.PlayInput{CallID: call.CallID, Prompts: []activities.Prompt{{Text: talk}}})
 		}()
-		a.rec, a.err = w.record(ctx, activities.RecordInput{CallID: call.Call.ID, NodeID: "agent", MaxDuration: 3 * time.Second})
+		a.rec, a.err = w.Record(ctx, activities.RecordInput{CallID: call.CallID, NodeID: "agent", MaxDuration: 3 * time.Second})
 		if perr := <-played; a.err == nil {
 			a.err = perr
 		}
 		if a.err == nil {
-			a.digit, a.err = w.collect(ctx, activities.CollectInput{CallID: call.Call.ID, MaxDigits: 1, Timeout: 8 * time.Second})
+			a.digit, a.err = w.Collect(ctx, activities.CollectInput{CallID: call.CallID, MaxDigits: 1, Timeout: 8 * time.Second})
 		}
-		_ = w.hangupCall(ctx, activities.HangupInput{CallID: call.Call.ID})
+		_ = w.Hangup(ctx, activities.HangupInput{CallID: call.CallID})
 	}, func(c *Config) {
 		c.ID = "agent"
-		c.Numbers = fakeNumbers{flows: map[string]string{"agent": "agent"}}
+		c.Routes = fakeRoutes{flows: map[string]string{"agent": "agent"}}
 	})
 
 	bridged := make(chan activities.TransferResult, 1)
-	caller := newRig(t, func(ctx context.Context, w *Worker, call CallStart) {
-		res, err := w.transfer(ctx, activities.TransferInput{CallID: call.Call.ID, NodeID: "to agent",
+	caller := newRig(t, func(ctx context.Context, w *Worker, call activities.CallStart) {
+		res, err := w.Transfer(ctx, activities.TransferInput{CallID: call.CallID, NodeID: "to agent",
 			To: "sip:agent@" + agent.addr, Mode: "bridge", Timeout: 10 * time.Second, Record: true})
 		if err != nil {
 			t.Errorf("bridge transfer: %v", err)
 		}
 		bridged <- res
 		// Back in the flow after the agent hung up: the flow says goodbye.
-		_ = w.hangupCall(ctx, activities.HangupInput{CallID: call.Call.ID, Prompts: []activities.Prompt{{Text: "bye"}}})
+		_ = w.Hangup(ctx, activities.HangupInput{CallID: call.CallID, Prompts: []activities.Prompt{{Text: "bye"}}})
 	})
 
 	mustPass(t, sipptest.Run(t, sipptest.Call{
@@ -209,17 +209,17 @@ func TestBridgeNotAnswered(t *testing.T) {
 	uasPort := sipptest.FreePort(t)
 	uas := sipptest.Start(t, sipptest.Call{Scenario: sipptest.Scenario(t, "uas_busy.xml"), Port: uasPort, Timeout: 20 * time.Second})
 	bridged := make(chan activities.TransferResult, 1)
-	r := newRig(t, func(ctx context.Context, w *Worker, call CallStart) {
-		res, err := w.transfer(ctx, activities.TransferInput{CallID: call.Call.ID, To: fmt.Sprintf("sip:agent@127.0.0.1:%d", uasPort), Mode: "bridge", Timeout: 5 * time.Second})
+	r := newRig(t, func(ctx context.Context, w *Worker, call activities.CallStart) {
+		res, err := w.Transfer(ctx, activities.TransferInput{CallID: call.CallID, To: fmt.Sprintf("sip:agent@127.0.0.1:%d", uasPort), Mode: "bridge", Timeout: 5 * time.Second})
 		if err != nil {
 			t.Errorf("bridge transfer: %v", err)
 		}
 		bridged <- res
 		// Still ours: the flow goes on (two key presses, then goodbye).
 		for range 2 {
-			_, _ = w.collect(ctx, activities.CollectInput{CallID: call.Call.ID, MaxDigits: 1, Timeout: 6 * time.Second})
+			_, _ = w.Collect(ctx, activities.CollectInput{CallID: call.CallID, MaxDigits: 1, Timeout: 6 * time.Second})
 		}
-		_ = w.hangupCall(ctx, activities.HangupInput{CallID: call.Call.ID})
+		_ = w.Hangup(ctx, activities.HangupInput{CallID: call.CallID})
 	})
 	mustPass(t, r.sipp("uac_dtmf_2833.xml", "1000"))
 	mustPass(t, uas())
@@ -235,16 +235,16 @@ func TestBridgeNotAnswered(t *testing.T) {
 // result (after the signal) for on_hangup.
 func TestBridgeCallerHangsUp(t *testing.T) {
 	agentErr := make(chan error, 2)
-	agent := newRig(t, func(ctx context.Context, w *Worker, call CallStart) {
-		_, err := w.collect(ctx, activities.CollectInput{CallID: call.Call.ID, MaxDigits: 1, Timeout: 20 * time.Second})
+	agent := newRig(t, func(ctx context.Context, w *Worker, call activities.CallStart) {
+		_, err := w.Collect(ctx, activities.CollectInput{CallID: call.CallID, MaxDigits: 1, Timeout: 20 * time.Second})
 		agentErr <- err
 	}, func(c *Config) {
 		c.ID = "agent"
-		c.Numbers = fakeNumbers{flows: map[string]string{"agent": "agent"}}
+		c.Routes = fakeRoutes{flows: map[string]string{"agent": "agent"}}
 	})
 	bridged := make(chan activities.TransferResult, 2)
-	caller := newRig(t, func(ctx context.Context, w *Worker, call CallStart) {
-		res, err := w.transfer(ctx, activities.TransferInput{CallID: call.Call.ID, To: "sip:agent@" + agent.addr, Mode: "bridge", Timeout: 10 * time.Second})
+	caller := newRig(t, func(ctx context.Context, w *Worker, call activities.CallStart) {
+		res, err := w.Transfer(ctx, activities.TransferInput{CallID: call.CallID, To: "sip:agent@" + agent.addr, Mode: "bridge", Timeout: 10 * time.Second})
 		if err != nil {
 			t.Errorf("bridge transfer: %v", err)
 		}
@@ -293,15 +293,15 @@ func TestBridgeCallerHangsUp(t *testing.T) {
 func TestBridgeToRegisteredAgent(t *testing.T) {
 	results := make(chan activities.TransferResult, 2)
 	var r *regRig
-	r = newRegRigScript(t, registrar.Config{}, func(ctx context.Context, w *Worker, call CallStart) {
+	r = newRegRigScript(t, registrar.Config{}, func(ctx context.Context, w *Worker, call activities.CallStart) {
 		for _, to := range []string{"agent:bob", "agent:alice"} {
-			res, err := w.transfer(ctx, activities.TransferInput{CallID: call.Call.ID, To: to, Mode: "bridge", Timeout: 10 * time.Second})
+			res, err := w.Transfer(ctx, activities.TransferInput{CallID: call.CallID, To: to, Mode: "bridge", Timeout: 10 * time.Second})
 			if err != nil {
 				t.Errorf("bridge to %s: %v", to, err)
 			}
 			results <- res
 		}
-		_ = w.hangupCall(ctx, activities.HangupInput{CallID: call.Call.ID})
+		_ = w.Hangup(ctx, activities.HangupInput{CallID: call.CallID})
 	})
 	b := sipptest.StartBaresip(t, "<sip:alice@"+r.addr+">;auth_pass="+alicePassword+";regint=600;answermode=auto")
 	if _, ok := r.waitContact("@127.0.0.1:", 10*time.Second); !ok {
@@ -346,13 +346,13 @@ func (brokenRegistrar) Lookup(ctx context.Context, user string) ([]registrar.Con
 // is neither "no answer" nor the flow's bad input.
 func TestBridgeAgentLookupFails(t *testing.T) {
 	result := make(chan error, 1)
-	r := newRig(t, func(ctx context.Context, w *Worker, call CallStart) {
-		_, err := w.transfer(ctx, activities.TransferInput{CallID: call.Call.ID, To: "agent:alice", Mode: "bridge"})
+	r := newRig(t, func(ctx context.Context, w *Worker, call activities.CallStart) {
+		_, err := w.Transfer(ctx, activities.TransferInput{CallID: call.CallID, To: "agent:alice", Mode: "bridge"})
 		result <- err
 		for range 2 {
-			_, _ = w.collect(ctx, activities.CollectInput{CallID: call.Call.ID, MaxDigits: 1, Timeout: 6 * time.Second})
+			_, _ = w.Collect(ctx, activities.CollectInput{CallID: call.CallID, MaxDigits: 1, Timeout: 6 * time.Second})
 		}
-		_ = w.hangupCall(ctx, activities.HangupInput{CallID: call.Call.ID})
+		_ = w.Hangup(ctx, activities.HangupInput{CallID: call.CallID})
 	}, func(c *Config) { c.Registrar = brokenRegistrar{} })
 	mustPass(t, r.sipp("uac_dtmf_2833.xml", "1000"))
 	if err := <-result; !activities.IsTransferFailed(err) || !strings.Contains(err.Error(), "database is locked") {

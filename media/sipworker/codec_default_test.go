@@ -54,8 +54,8 @@ func TestOpusOnlyOfferWithoutOpusBuild(t *testing.T) {
 	if !errors.Is(err, errNotAcceptable) || !strings.Contains(err.Error(), "want PCMU or PCMA") {
 		t.Fatalf("checkOffer = %v, want not acceptable (want PCMU or PCMA)", err)
 	}
-	r := newRig(t, func(ctx context.Context, w *Worker, call CallStart) {
-		_ = w.hangupCall(ctx, activities.HangupInput{CallID: call.Call.ID})
+	r := newRig(t, func(ctx context.Context, w *Worker, call activities.CallStart) {
+		_ = w.Hangup(ctx, activities.HangupInput{CallID: call.CallID})
 	})
 	if code := rawRequest(t, r.addr, opusOnlyOffer(r.addr)); code != 488 {
 		t.Fatalf("Opus-only INVITE answered %d, want 488", code)

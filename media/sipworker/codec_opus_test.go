@@ -147,8 +147,8 @@ func TestOpusBaresipMenu(t *testing.T) {
 	listening := make(chan struct{}, 4)
 	got := make(chan string, 4)
 	heard := &tapTone{}
-	r := newRig(t, func(ctx context.Context, w *Worker, call CallStart) {
-		s, err := w.session(call.Call.ID)
+	r := newRig(t, func(ctx context.Context, w *Worker, call activities.CallStart) {
+		s, err := w.session(call.CallID)
 		if err != nil {
 			saw <- callSaw{err: err}
 			return
@@ -157,7 +157,7 @@ func TestOpusBaresipMenu(t *testing.T) {
 		defer s.tap(heard.add)()
 		for range 2 {
 			listening <- struct{}{}
-			res, err := w.collect(ctx, activities.CollectInput{CallID: call.Call.ID,
+			res, err := w.Collect(ctx, activities.CollectInput{CallID: call.CallID,
 				Prompts: []activities.Prompt{{Text: strings.Repeat("a", 25)}}, BargeIn: false, MaxDigits: 1, Timeout: 8 * time.Second})
 			if err != nil {
 				got <- "error: " + err.Error()
@@ -165,7 +165,7 @@ func TestOpusBaresipMenu(t *testing.T) {
 			}
 			got <- res.Kind + ":" + res.Digits
 		}
-		_ = w.hangupCall(ctx, activities.HangupInput{CallID: call.Call.ID, Prompts: []activities.Prompt{{Text: "Bye."}}})
+		_ = w.Hangup(ctx, activities.HangupInput{CallID: call.CallID, Prompts: []activities.Prompt{{Text: "Bye."}}})
 	})
 	b, dumps := opusBaresip(t, 1000)
 	b.Command("/dial sip:1000@" + r.addr)
@@ -229,10 +229,10 @@ func TestOpusBridgeToPCMU(t *testing.T) {
 	}
 	saw := make(chan agentSaw, 1)
 	recorded := make(chan struct{})
-	agent := newRig(t, func(ctx context.Context, w *Worker, call CallStart) {
+	agent := newRig(t, func(ctx context.Context, w *Worker, call activities.CallStart) {
 		var a agentSaw
 		defer func() { saw <- a }()
-		s, err := w.session(call.Call.ID)
+		s, err := w.session(call.CallID)
 		if err != nil {
 			a.err = err
 			return
@@ -240,37 +240,37 @@ func TestOpusBridgeToPCMU(t *testing.T) {
 		a.codec = s.codec.name
 		played := make(chan error, 1)
 		go func() {
-			played <- w.play(ctx, activities.PlayInput{CallID: call.Call.ID, Prompts: []activities.Prompt{{Text: strings.Repeat("a", 60)}}})
+			played <- w.Play(ctx, activities.PlayInput{CallID: call.CallID, Prompts: []activities.Prompt{{Text: strings.Repeat("a", 60)}}})
 		}()
-		a.rec, a.err = w.record(ctx, activities.RecordInput{CallID: call.Call.ID, NodeID: "agent", MaxDuration: 3 * time.Second})
+		a.rec, a.err = w.Record(ctx, activities.RecordInput{CallID: call.CallID, NodeID: "agent", MaxDuration: 3 * time.Second})
 		if perr := <-played; a.err == nil {
 			a.err = perr
 		}
 		close(recorded)
 		if a.err == nil {
-			a.digit, a.err = w.collect(ctx, activities.CollectInput{CallID: call.Call.ID, MaxDigits: 1, Timeout: 8 * time.Second})
+			a.digit, a.err = w.Collect(ctx, activities.CollectInput{CallID: call.CallID, MaxDigits: 1, Timeout: 8 * time.Second})
 		}
-		_ = w.hangupCall(ctx, activities.HangupInput{CallID: call.Call.ID})
+		_ = w.Hangup(ctx, activities.HangupInput{CallID: call.CallID})
 	}, func(c *Config) {
 		c.ID = "agent"
-		c.Numbers = fakeNumbers{flows: map[string]string{"agent": "agent"}}
+		c.Routes = fakeRoutes{flows: map[string]string{"agent": "agent"}}
 	})
 
 	callerCodec := make(chan string, 1)
 	bridged := make(chan activities.TransferResult, 1)
-	caller := newRig(t, func(ctx context.Context, w *Worker, call CallStart) {
-		if s, err := w.session(call.Call.ID); err == nil {
+	caller := newRig(t, func(ctx context.Context, w *Worker, call activities.CallStart) {
+		if s, err := w.session(call.CallID); err == nil {
 			callerCodec <- s.codec.name
 		} else {
 			callerCodec <- err.Error()
 		}
-		res, err := w.transfer(ctx, activities.TransferInput{CallID: call.Call.ID, NodeID: "to agent",
+		res, err := w.Transfer(ctx, activities.TransferInput{CallID: call.CallID, NodeID: "to agent",
 			To: "sip:agent@" + agent.addr, Mode: "bridge", Timeout: 10 * time.Second})
 		if err != nil {
 			t.Errorf("bridge transfer: %v", err)
 		}
 		bridged <- res
-		_ = w.hangupCall(ctx, activities.HangupInput{CallID: call.Call.ID})
+		_ = w.Hangup(ctx, activities.HangupInput{CallID: call.CallID})
 	})
 
 	b, dumps := opusBaresip(t, 1000)

@@ -18,47 +18,22 @@ import (
 	"strconv"
 	"time"
 
-	"go.temporal.io/sdk/client"
-
 	"github.com/voxflow/voxflow/activities"
 	"github.com/voxflow/voxflow/activities/records"
-	"github.com/voxflow/voxflow/flows"
 	"github.com/voxflow/voxflow/media/asr"
 	"github.com/voxflow/voxflow/media/tts"
 )
-
-// NumberResolver finds the flow bound to a dialled number. The store's
-// FlowForNumber fits; an error wrapping store.ErrNotFound means "unbound"
-// and is answered 404.
-type NumberResolver interface {
-	FlowForNumber(ctx context.Context, number string) (string, error)
-}
-
-// FlowLoader returns the published version of a flow (platform.StoreFlows fits).
-type FlowLoader interface {
-	LoadPublished(ctx context.Context, name string) (activities.FlowSource, error)
-}
 
 // Synthesizer renders text to 8 kHz mono 16-bit PCM (media/tts fits).
 type Synthesizer interface {
 	Synthesize(ctx context.Context, text, voice, language string) ([]int16, error)
 }
 
-// CallStart is what the worker knows of a new inbound call when it asks for
-// its workflow to be started. The launcher maps it onto engine.CallInput
-// (this package must not import flows/engine).
-type CallStart struct {
-	Call       flows.CallInfo
-	Flow       activities.FlowSource
-	Vars       map[string]any
-	MediaQueue string
-}
-
 // Config configures a SIP media worker.
 type Config struct {
 	// ID names the worker; its task queue is activities.MediaQueue(ID).
 	ID string
-	// SIPAddr is where SIP is served on both UDP and TCP (default ":5060").
+	// SIPAddr is where SIP is served on both UDP and TCP (required).
 	SIPAddr string
 	// TLSCert and TLSKey are PEM files of a certificate (chain) and its key.
 	// With both set SIP is also served over TLS on TLSAddr (default: the
@@ -74,16 +49,13 @@ type Config struct {
 	// leaves ephemeral ports.
 	RTPPortStart, RTPPortEnd int
 
-	// Temporal, when set, runs the media activities on Queue(). Without it
-	// call Register on a worker of your own.
-	Temporal client.Client
-	// Numbers maps the dialled number to a flow; Flows loads its published version.
-	Numbers NumberResolver
-	Flows   FlowLoader
-	// StartCall starts CallWorkflow for an answered call (required). With
-	// platform: platform.StartCall(ctx, c, engine.CallInput{Call: s.Call,
-	// Flow: s.Flow, Vars: s.Vars, MediaQueue: s.MediaQueue}).
-	StartCall func(ctx context.Context, call CallStart) error
+	// Routes finds the flow serving a dialled number (required); an error
+	// wrapping activities.ErrNoRoute is answered 404. The worker serves the
+	// media activities (activities.Channel) of its calls: run them on a
+	// Temporal worker polling Queue() with activities.RegisterChannel.
+	Routes activities.Routes
+	// StartCall starts CallWorkflow for an answered call (required).
+	StartCall func(ctx context.Context, call activities.CallStart) error
 	// SignalHangup tells a call's workflow that the caller hung up
 	// (platform.HangupSignaler(c) fits).
 	SignalHangup func(ctx context.Context, callID string) error
@@ -124,7 +96,7 @@ type Config struct {
 
 	// Registry, when set, is told every ReportInterval (default 2s) that
 	// the worker is alive and how many calls it holds, for least-loaded
-	// originate (store.Store fits). A draining worker reports -1 calls; on
+	// originate (the store fits). A draining worker reports -1 calls; on
 	// Close it removes itself when the registry has
 	// RemoveMediaWorker(ctx, id) error, else reports -1.
 	Registry       Registry
@@ -148,7 +120,7 @@ type Trunk struct {
 	Username, Password string
 }
 
-// Registry records live media workers (store.Store fits).
+// Registry records live media workers (the store fits).
 type Registry interface {
 	ReportMediaWorker(ctx context.Context, w records.MediaWorker) error
 }
@@ -158,10 +130,10 @@ func (c *Config) defaults() error {
 		return errors.New("sipworker: Config.ID is required")
 	}
 	if c.SIPAddr == "" {
-		c.SIPAddr = ":5060"
+		return errors.New("sipworker: Config.SIPAddr is required")
 	}
-	if c.Numbers == nil || c.Flows == nil {
-		return errors.New("sipworker: Config.Numbers and Config.Flows are required")
+	if c.Routes == nil {
+		return errors.New("sipworker: Config.Routes is required")
 	}
 	if c.StartCall == nil {
 		return errors.New("sipworker: Config.StartCall is required")

@@ -3,7 +3,6 @@ package sipworker
 import (
 	"context"
 	"fmt"
-	"strconv"
 	"sync"
 	"time"
 
@@ -11,7 +10,6 @@ import (
 	"github.com/emiago/sipgo/sip"
 
 	"github.com/voxflow/voxflow/activities"
-	"github.com/voxflow/voxflow/flows"
 )
 
 // Early media: a flow with settings.early_media gets 183 Session Progress
@@ -27,21 +25,6 @@ type earlyState struct {
 	answered bool
 	opts     diago.AnswerOptions
 	since    time.Time
-}
-
-// wantsEarlyMedia reports whether the flow sets settings.early_media
-// (cached by name and version: published versions do not change).
-func (w *Worker) wantsEarlyMedia(src activities.FlowSource) bool {
-	key := src.Name + "@" + strconv.Itoa(src.Version)
-	if v, ok := w.earlyMedia.Load(key); ok {
-		return v.(bool)
-	}
-	f, _ := flows.Decode(src.Name, []byte(src.Source))
-	early := f != nil && f.Settings.EarlyMedia
-	if src.Version > 0 {
-		w.earlyMedia.Store(key, early)
-	}
-	return early
 }
 
 // answeredSession is session for activities that need the caller: a call

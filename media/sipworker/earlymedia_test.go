@@ -11,31 +11,18 @@ import (
 	"github.com/voxflow/voxflow/media/sipworker/sipptest"
 )
 
-// earlyFlows publishes flows whose name starts with "early" with
-// settings.early_media, the others without.
-type earlyFlows struct{}
-
-func (earlyFlows) LoadPublished(ctx context.Context, name string) (activities.FlowSource, error) {
-	src := "name: " + name + "\n"
-	if strings.HasPrefix(name, "early") {
-		src += "settings:\n  early_media: true\n"
-	}
-	return activities.FlowSource{Name: name, Version: 1, Source: src}, nil
-}
-
 func withEarlyFlows(c *Config) {
-	c.Numbers = fakeNumbers{flows: map[string]string{"1000": "menu", "2000": "early-closed", "2100": "early-menu"}}
-	c.Flows = earlyFlows{}
+	c.Routes = fakeRoutes{flows: map[string]string{"1000": "menu", "2000": "early-closed", "2100": "early-menu"}}
 }
 
 // earlyScript runs the two early-media flows: a closed announcement
 // (play, hangup) and a greeting followed by a menu.
-func earlyScript(got chan<- string) func(ctx context.Context, w *Worker, call CallStart) {
-	return func(ctx context.Context, w *Worker, call CallStart) {
-		id := call.Call.ID
+func earlyScript(got chan<- string) func(ctx context.Context, w *Worker, call activities.CallStart) {
+	return func(ctx context.Context, w *Worker, call activities.CallStart) {
+		id := call.CallID
 		switch call.Flow.Name {
 		case "early-closed":
-			if err := w.play(ctx, activities.PlayInput{CallID: id, Prompts: []activities.Prompt{{Text: "We are closed. Please call again tomorrow."}}}); err != nil {
+			if err := w.Play(ctx, activities.PlayInput{CallID: id, Prompts: []activities.Prompt{{Text: "We are closed. Please call again tomorrow."}}}); err != nil {
 				got <- "play error: " + err.Error()
 				return
 			}
@@ -45,22 +32,22 @@ func earlyScript(got chan<- string) func(ctx context.Context, w *Worker, call Ca
 				return
 			}
 			got <- "answered after play: " + map[bool]string{true: "yes", false: "no"}[s.answered()]
-			if err := w.hangupCall(ctx, activities.HangupInput{CallID: id}); err != nil {
+			if err := w.Hangup(ctx, activities.HangupInput{CallID: id}); err != nil {
 				got <- "hangup error: " + err.Error()
 			}
 		case "early-menu":
-			if err := w.play(ctx, activities.PlayInput{CallID: id, Prompts: []activities.Prompt{{Text: "Welcome."}}}); err != nil {
+			if err := w.Play(ctx, activities.PlayInput{CallID: id, Prompts: []activities.Prompt{{Text: "Welcome."}}}); err != nil {
 				got <- "play error: " + err.Error()
 				return
 			}
-			res, err := w.collect(ctx, activities.CollectInput{CallID: id, Prompts: []activities.Prompt{{Text: "Press a key."}},
+			res, err := w.Collect(ctx, activities.CollectInput{CallID: id, Prompts: []activities.Prompt{{Text: "Press a key."}},
 				BargeIn: true, MaxDigits: 1, Timeout: 8 * time.Second})
 			if err != nil {
 				got <- "collect error: " + err.Error()
 				return
 			}
 			got <- res.Kind + ":" + res.Digits
-			_ = w.hangupCall(ctx, activities.HangupInput{CallID: id, Prompts: []activities.Prompt{{Text: "Bye."}}})
+			_ = w.Hangup(ctx, activities.HangupInput{CallID: id, Prompts: []activities.Prompt{{Text: "Bye."}}})
 		}
 	}
 }
@@ -144,8 +131,8 @@ func TestEarlyMediaRTPBeforeFinalResponse(t *testing.T) {
 
 // Without early_media the normal path is unchanged: 180 then 200.
 func TestNoEarlyMediaAnswersAtOnce(t *testing.T) {
-	r := newRig(t, func(ctx context.Context, w *Worker, call CallStart) {
-		_ = w.hangupCall(ctx, activities.HangupInput{CallID: call.Call.ID, Prompts: []activities.Prompt{{Text: "Bye."}}})
+	r := newRig(t, func(ctx context.Context, w *Worker, call activities.CallStart) {
+		_ = w.Hangup(ctx, activities.HangupInput{CallID: call.CallID, Prompts: []activities.Prompt{{Text: "Bye."}}})
 	}, withEarlyFlows)
 	u := sipptest.NewUAC(t, sipptest.UACConfig{Target: r.addr})
 	u.Invite("1000")
@@ -169,8 +156,8 @@ func TestNoEarlyMediaAnswersAtOnce(t *testing.T) {
 // INVITE 487, the play stops and the workflow is told the caller hung up.
 func TestEarlyMediaCancel(t *testing.T) {
 	played := make(chan error, 1)
-	r := newRig(t, func(ctx context.Context, w *Worker, call CallStart) {
-		played <- w.play(ctx, activities.PlayInput{CallID: call.Call.ID, Prompts: []activities.Prompt{{Text: strings.Repeat("We are closed. ", 10)}}})
+	r := newRig(t, func(ctx context.Context, w *Worker, call activities.CallStart) {
+		played <- w.Play(ctx, activities.PlayInput{CallID: call.CallID, Prompts: []activities.Prompt{{Text: strings.Repeat("We are closed. ", 10)}}})
 	}, withEarlyFlows)
 	u := sipptest.NewUAC(t, sipptest.UACConfig{Target: r.addr})
 	u.Invite("2000")
@@ -198,7 +185,7 @@ func TestEarlyMediaCancel(t *testing.T) {
 	r.waitIdle()
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if len(r.started) != 1 || len(r.hangups) != 1 || r.hangups[0] != r.started[0].Call.ID {
+	if len(r.started) != 1 || len(r.hangups) != 1 || r.hangups[0] != r.started[0].CallID {
 		t.Fatalf("started %v, hangups %v", r.started, r.hangups)
 	}
 }

@@ -14,9 +14,9 @@ import (
 // (a=sendrecv) and then its key presses still drive the menu.
 func TestHoldResumeThenDTMF(t *testing.T) {
 	got := make(chan string, 4)
-	r := newRig(t, func(ctx context.Context, w *Worker, call CallStart) {
+	r := newRig(t, func(ctx context.Context, w *Worker, call activities.CallStart) {
 		for range 2 {
-			res, err := w.collect(ctx, activities.CollectInput{CallID: call.Call.ID,
+			res, err := w.Collect(ctx, activities.CollectInput{CallID: call.CallID,
 				Prompts: []activities.Prompt{{Text: "For sales press 1. For support press 2."}}, BargeIn: true, MaxDigits: 1, Timeout: 8 * time.Second})
 			if err != nil {
 				got <- "error: " + err.Error()
@@ -24,7 +24,7 @@ func TestHoldResumeThenDTMF(t *testing.T) {
 			}
 			got <- res.Kind + ":" + res.Digits
 		}
-		_ = w.hangupCall(ctx, activities.HangupInput{CallID: call.Call.ID, Prompts: []activities.Prompt{{Text: "Bye."}}})
+		_ = w.Hangup(ctx, activities.HangupInput{CallID: call.CallID, Prompts: []activities.Prompt{{Text: "Bye."}}})
 	})
 	mustPass(t, r.sipp("uac_hold.xml", "1000"))
 	for _, want := range []string{"dtmf:1", "dtmf:2"} {
@@ -44,15 +44,15 @@ func TestHoldResumeThenDTMF(t *testing.T) {
 // resume it flows again and a key still ends the prompt.
 func TestHoldStopsPromptRTP(t *testing.T) {
 	got := make(chan string, 2)
-	r := newRig(t, func(ctx context.Context, w *Worker, call CallStart) {
-		res, err := w.collect(ctx, activities.CollectInput{CallID: call.Call.ID,
+	r := newRig(t, func(ctx context.Context, w *Worker, call activities.CallStart) {
+		res, err := w.Collect(ctx, activities.CollectInput{CallID: call.CallID,
 			Prompts: []activities.Prompt{{Text: strings.Repeat("This menu goes on and on. ", 6)}}, BargeIn: true, MaxDigits: 1, Timeout: 8 * time.Second})
 		if err != nil {
 			got <- "error: " + err.Error()
 			return
 		}
 		got <- res.Kind + ":" + res.Digits
-		_ = w.hangupCall(ctx, activities.HangupInput{CallID: call.Call.ID})
+		_ = w.Hangup(ctx, activities.HangupInput{CallID: call.CallID})
 	})
 	u := sipptest.NewUAC(t, sipptest.UACConfig{Target: r.addr})
 	u.Invite("1000")

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -15,8 +16,6 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/voxflow/voxflow/activities"
-	"github.com/voxflow/voxflow/flows"
-	"github.com/voxflow/voxflow/store"
 )
 
 // lookupTimeout bounds the store look-ups made while the caller waits.
@@ -105,13 +104,41 @@ func (w *Worker) serveDialog(d *diago.DialogServerSession) {
 	defer w.inflight.Add(-1)
 	req := d.InviteRequest
 	log := w.log.With("sip_call_id", req.CallID().Value())
-	dctx := d.Context()
 	if err := d.Trying(); err != nil {
 		log.Debug("send 100", "error", err)
 		return
 	}
 	number := dialledNumber(req)
-	src, code, err := w.findFlow(dctx, number)
+	route, ok := w.routeOrReject(d, number, log)
+	if !ok {
+		return
+	}
+	s := w.answer(d, route.EarlyMedia, log)
+	if s == nil {
+		return
+	}
+	w.addSession(s)
+	defer w.removeSession(s)
+
+	start := activities.CallStart{
+		CallID: s.id, From: callerNumber(req), To: number, Channel: "sip",
+		StartedAt: time.Now().UTC(), Headers: callHeaders(req), CallbackTo: callbackURI(req),
+		Flow: route.Flow, Vars: w.cfg.CallVars, MediaQueue: w.Queue(),
+	}
+	state := "call answered"
+	if route.EarlyMedia {
+		state = "call in early media"
+	}
+	s.log.Info(state, "from", start.From, "to", number, "flow", route.Flow.Name, "version", route.Flow.Version)
+	w.goBackground(func() { w.launch(s, start) })
+
+	w.holdCall(s, d.Context(), s.hangupInbound)
+}
+
+// routeOrReject finds the flow for the dialled number; when there is none,
+// or the worker is draining, it answers the INVITE with the failure.
+func (w *Worker) routeOrReject(d *diago.DialogServerSession, number string, log *slog.Logger) (activities.Route, bool) {
+	route, code, err := w.route(d.Context(), number)
 	if err != nil {
 		log.Info("rejected INVITE", "number", number, "code", code, "error", err)
 		reason := "Not Found"
@@ -121,19 +148,24 @@ func (w *Worker) serveDialog(d *diago.DialogServerSession) {
 		if err := d.Respond(code, reason, nil); err != nil {
 			log.Debug("respond", "code", code, "error", err)
 		}
-		return
+		return route, false
 	}
 	if w.draining.Load() {
 		_ = d.Respond(sip.StatusServiceUnavailable, "Service Unavailable", nil, sip.NewHeader("Retry-After", "30"))
-		return
+		return route, false
 	}
-	// With settings.early_media the caller hears the first prompts as early
-	// media (183) and is answered by the first activity that needs it.
-	early := w.wantsEarlyMedia(src)
+	return route, true
+}
+
+// answer starts the call's media: 180 then 200 OK, or with early media
+// 183 with our SDP (the first activity that needs the caller answers). It
+// returns the new session with media running, or nil when the caller left
+// or the answer failed.
+func (w *Worker) answer(d *diago.DialogServerSession, early bool, log *slog.Logger) *session {
 	if !early {
 		if err := d.Ringing(); err != nil {
 			log.Debug("send 180", "error", err) // cancelled while we looked up
-			return
+			return nil
 		}
 	}
 	// A re-INVITE (hold, a new address) moves the accepted RTP source.
@@ -143,10 +175,11 @@ func (w *Worker) serveDialog(d *diago.DialogServerSession) {
 			s.mediaUpdated(m)
 		}
 	}}
-	if behindNAT(req) {
+	if behindNAT(d.InviteRequest) {
 		opts.RTPNAT = media.RTPNATSymetric // reply to where the caller's RTP comes from
 	}
 	var med *diago.DialogMedia
+	var err error
 	if early {
 		med, err = d.ProgressMedia(diago.ProgressMediaOptions{RTPNAT: opts.RTPNAT})
 		if err != nil && med != nil {
@@ -156,13 +189,12 @@ func (w *Worker) serveDialog(d *diago.DialogServerSession) {
 		med, err = d.Answer(opts)
 	}
 	if err != nil {
-		if dctx.Err() == nil {
+		if d.Context().Err() == nil {
 			log.Warn("answer failed", "early_media", early, "error", err)
 		}
-		return
+		return nil
 	}
-	callID := uuid.NewString()
-	s := newSession(w, callID, d, med)
+	s := newSession(w, uuid.NewString(), d, med)
 	if early {
 		s.early = &earlyState{opts: opts, since: time.Now()}
 	}
@@ -170,26 +202,9 @@ func (w *Worker) serveDialog(d *diago.DialogServerSession) {
 	if err := s.startMedia(); err != nil {
 		s.log.Error("start media", "error", err)
 		_ = med.Close()
-		return // diago hangs up when the handler returns
+		return nil // diago hangs up when the handler returns
 	}
-	w.addSession(s)
-	defer w.removeSession(s)
-
-	start := CallStart{
-		Call: flows.CallInfo{
-			ID: callID, From: callerNumber(req), To: number, Channel: "sip",
-			StartedAt: time.Now().UTC(), Headers: callHeaders(req),
-		},
-		Flow: src, Vars: w.cfg.CallVars, MediaQueue: w.Queue(),
-	}
-	if early {
-		s.log.Info("call in early media", "from", start.Call.From, "to", number, "flow", src.Name, "version", src.Version)
-	} else {
-		s.log.Info("call answered", "from", start.Call.From, "to", number, "flow", src.Name, "version", src.Version)
-	}
-	w.goBackground(func() { w.launch(s, start) })
-
-	w.holdCall(s, dctx, s.hangupInbound)
+	return s
 }
 
 func causeName(c int32) string {
@@ -208,30 +223,23 @@ func causeName(c int32) string {
 	return "unknown"
 }
 
-// findFlow resolves the dialled number to its published flow; the code is
-// the SIP response for a failure.
-func (w *Worker) findFlow(ctx context.Context, number string) (_ activities.FlowSource, code int, _ error) {
+// route resolves the dialled number to its flow; the code is the SIP
+// response for a failure.
+func (w *Worker) route(ctx context.Context, number string) (_ activities.Route, code int, _ error) {
 	ctx, cancel := context.WithTimeout(ctx, lookupTimeout)
 	defer cancel()
-	name, err := w.cfg.Numbers.FlowForNumber(ctx, number)
-	if err != nil {
-		if errors.Is(err, store.ErrNotFound) {
-			return activities.FlowSource{}, sip.StatusNotFound, fmt.Errorf("number %q is not bound to a flow: %w", number, err)
-		}
-		return activities.FlowSource{}, sip.StatusInternalServerError, fmt.Errorf("look up number %q: %w", number, err)
+	r, err := w.cfg.Routes.Route(ctx, number)
+	switch {
+	case errors.Is(err, activities.ErrNoRoute):
+		return r, sip.StatusNotFound, fmt.Errorf("number %q: %w", number, err)
+	case err != nil:
+		return r, sip.StatusInternalServerError, fmt.Errorf("route number %q: %w", number, err)
 	}
-	src, err := w.cfg.Flows.LoadPublished(ctx, name)
-	if err != nil {
-		if errors.Is(err, store.ErrNotFound) {
-			return activities.FlowSource{}, sip.StatusNotFound, fmt.Errorf("flow %q has no published version: %w", name, err)
-		}
-		return activities.FlowSource{}, sip.StatusInternalServerError, fmt.Errorf("load flow %q: %w", name, err)
-	}
-	return src, 0, nil
+	return r, 0, nil
 }
 
 // launch starts the call's workflow. If that fails the caller is hung up.
-func (w *Worker) launch(s *session, start CallStart) {
+func (w *Worker) launch(s *session, start activities.CallStart) {
 	defer close(s.launched)
 	ctx, cancel := context.WithTimeout(context.Background(), w.cfg.TemporalTimeout)
 	defer cancel()
@@ -254,6 +262,17 @@ func (w *Worker) signalHangup(s *session) {
 	if err := w.cfg.SignalHangup(ctx, s.id); err != nil {
 		s.log.Warn("signal hangup", "error", err)
 	}
+}
+
+// callbackURI is the caller's address (the From URI without its header
+// parameters), where a callback reaches the phone that called if this
+// worker dies mid-call.
+func callbackURI(req *sip.Request) string {
+	from := req.From()
+	if from == nil {
+		return ""
+	}
+	return from.Address.String()
 }
 
 // callerNumber is the From user (the caller's number), else the From URI.

@@ -32,7 +32,7 @@ func TestOriginateDetectsMachine(t *testing.T) {
 			defer cancel()
 			id := "amd-" + c.want
 			began := time.Now()
-			res, err := r.w.originate(ctx, activities.OriginateInput{CallID: id, To: "sip:callee@127.0.0.1:" + strconv.Itoa(port), Timeout: 5 * time.Second, DetectMachine: true})
+			res, err := r.w.Originate(ctx, activities.OriginateInput{CallID: id, To: "sip:callee@127.0.0.1:" + strconv.Itoa(port), Timeout: 5 * time.Second, DetectMachine: true})
 			if err != nil || res.Outcome != activities.OriginateAnswered {
 				t.Fatalf("originate = %+v, %v\n%s", res, err, wait().Output)
 			}
@@ -40,7 +40,7 @@ func TestOriginateDetectsMachine(t *testing.T) {
 			if res.AnsweredBy != c.want {
 				t.Errorf("answered by %q, want %q", res.AnsweredBy, c.want)
 			}
-			if err := r.w.hangupCall(ctx, activities.HangupInput{CallID: id}); err != nil {
+			if err := r.w.Hangup(ctx, activities.HangupInput{CallID: id}); err != nil {
 				t.Fatal(err)
 			}
 			mustPass(t, wait())

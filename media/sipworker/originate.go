@@ -140,10 +140,10 @@ func dialogResponse(err error) *sip.Response {
 	return nil
 }
 
-// originate places an outbound call and, once answered, holds it as a
+// Originate places an outbound call and, once answered, holds it as a
 // session under in.CallID like an inbound call: the other media activities
 // work on it and the callee's BYE signals hangup to the call's workflow.
-func (w *Worker) originate(ctx context.Context, in activities.OriginateInput) (activities.OriginateResult, error) {
+func (w *Worker) Originate(ctx context.Context, in activities.OriginateInput) (activities.OriginateResult, error) {
 	if in.CallID == "" {
 		return activities.OriginateResult{}, activities.NewBadInput(errors.New("originate: call_id is required"))
 	}

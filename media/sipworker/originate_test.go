@@ -32,7 +32,7 @@ func TestOriginateAnsweredPlayAndCalleeBye(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 
-	res, err := r.w.originate(ctx, activities.OriginateInput{CallID: "out-1", To: to, Timeout: 5 * time.Second,
+	res, err := r.w.Originate(ctx, activities.OriginateInput{CallID: "out-1", To: to, Timeout: 5 * time.Second,
 		Headers: map[string]string{"X-Campaign": "callback", "Call-ID": "ignored"}})
 	if err != nil || res.Outcome != activities.OriginateAnswered {
 		t.Fatalf("originate = %+v, %v", res, err)
@@ -41,7 +41,7 @@ func TestOriginateAnsweredPlayAndCalleeBye(t *testing.T) {
 		t.Fatalf("live calls = %d", r.w.LiveCalls())
 	}
 	// A repeated request finds the call.
-	if res, err := r.w.originate(ctx, activities.OriginateInput{CallID: "out-1", To: to}); err != nil || res.Outcome != activities.OriginateAnswered {
+	if res, err := r.w.Originate(ctx, activities.OriginateInput{CallID: "out-1", To: to}); err != nil || res.Outcome != activities.OriginateAnswered {
 		t.Fatalf("repeated originate = %+v, %v", res, err)
 	}
 
@@ -61,7 +61,7 @@ func TestOriginateAnsweredPlayAndCalleeBye(t *testing.T) {
 		}
 	})
 	start := time.Now()
-	if err := r.w.play(ctx, activities.PlayInput{CallID: "out-1", NodeID: "greet", Prompts: []activities.Prompt{{Text: "Hello, this is your callback."}}}); err != nil {
+	if err := r.w.Play(ctx, activities.PlayInput{CallID: "out-1", NodeID: "greet", Prompts: []activities.Prompt{{Text: "Hello, this is your callback."}}}); err != nil {
 		t.Fatalf("play on the originated call: %v", err)
 	}
 	untap()
@@ -89,7 +89,7 @@ func TestOriginateAnsweredPlayAndCalleeBye(t *testing.T) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	if err := r.w.play(ctx, activities.PlayInput{CallID: "out-1", Prompts: []activities.Prompt{{Text: "x"}}}); !isCallGone(err) {
+	if err := r.w.Play(ctx, activities.PlayInput{CallID: "out-1", Prompts: []activities.Prompt{{Text: "x"}}}); !isCallGone(err) {
 		t.Fatalf("play after BYE = %v, want CallGone", err)
 	}
 	for _, want := range []string{"INVITE sip:callee@127.0.0.1", "From: <sip:+15550199@127.0.0.1>", "X-Campaign: callback"} {
@@ -109,7 +109,7 @@ func isCallGone(err error) bool {
 func TestOriginateBusy(t *testing.T) {
 	r := newRig(t, nil)
 	to, wait := r.uas("uas_busy.xml", "callee")
-	res, err := r.w.originate(context.Background(), activities.OriginateInput{CallID: "out-busy", To: to, Timeout: 5 * time.Second})
+	res, err := r.w.Originate(context.Background(), activities.OriginateInput{CallID: "out-busy", To: to, Timeout: 5 * time.Second})
 	if err != nil || res.Outcome != activities.OriginateBusy || res.SIPStatus != 486 {
 		t.Fatalf("originate = %+v, %v; want busy 486", res, err)
 	}
@@ -124,7 +124,7 @@ func TestOriginateNoAnswerSendsCancel(t *testing.T) {
 	r := newRig(t, nil)
 	to, wait := r.uas("uas_noanswer.xml", "callee")
 	start := time.Now()
-	res, err := r.w.originate(context.Background(), activities.OriginateInput{CallID: "out-na", To: to, Timeout: 1500 * time.Millisecond})
+	res, err := r.w.Originate(context.Background(), activities.OriginateInput{CallID: "out-na", To: to, Timeout: 1500 * time.Millisecond})
 	took := time.Since(start)
 	if err != nil || res.Outcome != activities.OriginateNoAnswer {
 		t.Fatalf("originate = %+v, %v; want no_answer", res, err)
@@ -145,7 +145,7 @@ func TestOriginateCancelledWhileRinging(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	time.AfterFunc(800*time.Millisecond, cancel)
 	start := time.Now()
-	_, err := r.w.originate(ctx, activities.OriginateInput{CallID: "out-cx", To: to, Timeout: 10 * time.Second})
+	_, err := r.w.Originate(ctx, activities.OriginateInput{CallID: "out-cx", To: to, Timeout: 10 * time.Second})
 	if !errors.Is(err, context.Canceled) {
 		t.Fatalf("originate = %v, want context.Canceled", err)
 	}
@@ -163,7 +163,7 @@ func TestOriginateNumberThroughTrunk(t *testing.T) {
 	})
 	wait := sipptest.Start(t, sipptest.Call{Scenario: sipptest.Scenario(t, "uas_busy.xml"), Port: port, Timeout: 20 * time.Second})
 	time.Sleep(300 * time.Millisecond)
-	res, err := r.w.originate(context.Background(), activities.OriginateInput{CallID: "out-trunk", To: "+15557654321", From: "4000", Timeout: 5 * time.Second})
+	res, err := r.w.Originate(context.Background(), activities.OriginateInput{CallID: "out-trunk", To: "+15557654321", From: "4000", Timeout: 5 * time.Second})
 	if err != nil || res.Outcome != activities.OriginateBusy {
 		t.Fatalf("originate = %+v, %v", res, err)
 	}
@@ -183,7 +183,7 @@ func TestOriginateDigestAuth(t *testing.T) {
 	})
 	wait := sipptest.Start(t, sipptest.Call{Scenario: sipptest.Scenario(t, "uas_auth_busy.xml"), Port: port, Timeout: 20 * time.Second})
 	time.Sleep(300 * time.Millisecond)
-	res, err := r.w.originate(context.Background(), activities.OriginateInput{CallID: "out-auth", To: "5551000", Timeout: 5 * time.Second})
+	res, err := r.w.Originate(context.Background(), activities.OriginateInput{CallID: "out-auth", To: "5551000", Timeout: 5 * time.Second})
 	// The UAS answers a correct digest with 486 (so nothing is left up) and a
 	// wrong one with 403.
 	if err != nil || res.Outcome != activities.OriginateBusy {
@@ -200,7 +200,7 @@ func TestOriginateBadInput(t *testing.T) {
 		{CallID: "x", To: "5551234"}, // a number, and no trunk
 		{CallID: "x", To: "sip:a@127.0.0.1", From: "bad caller"},
 	} {
-		_, err := r.w.originate(context.Background(), in)
+		_, err := r.w.Originate(context.Background(), in)
 		if !activities.IsBadInput(err) {
 			t.Errorf("originate(%+v) = %v, want BadInput", in, err)
 		}
@@ -217,7 +217,7 @@ func TestOriginateDraining(t *testing.T) {
 	if err := r.w.Drain(ctx); err != nil {
 		t.Fatal(err)
 	}
-	res, err := r.w.originate(context.Background(), activities.OriginateInput{CallID: "x", To: "sip:a@127.0.0.1:9"})
+	res, err := r.w.Originate(context.Background(), activities.OriginateInput{CallID: "x", To: "sip:a@127.0.0.1:9"})
 	if err != nil || res.Outcome != activities.OriginateFailed || res.SIPStatus != 503 {
 		t.Fatalf("originate while draining = %+v, %v", res, err)
 	}

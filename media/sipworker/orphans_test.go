@@ -16,14 +16,14 @@ func TestOrphanedCallHungUp(t *testing.T) {
 	var closedAt atomic.Int64 // unix ns when the "workflow" ended; 0 while it runs
 	var checks atomic.Int32
 	ended := make(chan time.Time, 1)
-	r := newRig(t, func(ctx context.Context, w *Worker, call CallStart) {
+	r := newRig(t, func(ctx context.Context, w *Worker, call activities.CallStart) {
 		for range 2 { // SIPp's two keys; then it waits for a BYE
-			if _, err := w.collect(ctx, activities.CollectInput{CallID: call.Call.ID, MaxDigits: 1, Timeout: 6 * time.Second}); err != nil {
+			if _, err := w.Collect(ctx, activities.CollectInput{CallID: call.CallID, MaxDigits: 1, Timeout: 6 * time.Second}); err != nil {
 				t.Errorf("collect: %v", err)
 			}
 		}
 		checksBefore := checks.Load()
-		s, err := w.session(call.Call.ID)
+		s, err := w.session(call.CallID)
 		if err != nil {
 			t.Error(err)
 			return

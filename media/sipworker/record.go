@@ -18,7 +18,8 @@ const defaultRecordMax = 2 * time.Minute
 
 var unsafeName = regexp.MustCompile(`[^A-Za-z0-9._-]+`)
 
-func (w *Worker) record(ctx context.Context, in activities.RecordInput) (activities.RecordResult, error) {
+// Record records the caller into a WAV under RecordDir (activities.Channel).
+func (w *Worker) Record(ctx context.Context, in activities.RecordInput) (activities.RecordResult, error) {
 	s, err := w.answeredSession(ctx, in.CallID) // early media: answer first
 	if err != nil {
 		return activities.RecordResult{}, err

@@ -3,9 +3,9 @@ package sipworker
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -14,41 +14,44 @@ import (
 	"github.com/emiago/sipgo"
 	"github.com/emiago/sipgo/sip"
 
+	"github.com/voxflow/voxflow/activities"
 	"github.com/voxflow/voxflow/media/registrar"
 	"github.com/voxflow/voxflow/media/sipworker/sipptest"
-	"github.com/voxflow/voxflow/store"
 )
 
 // regRig is a media worker answering REGISTER through a store-backed
 // registrar, with agent alice (password alicePassword).
 type regRig struct {
 	*rig
-	reg   *registrar.Registrar
-	store *store.Store
+	reg  *registrar.Registrar
+	locs *registrar.MemoryLocations
+}
+
+// accounts is the registrar's account list of the tests: alice only.
+type accounts map[string]registrar.Account
+
+func (a accounts) Account(ctx context.Context, user string) (registrar.Account, error) {
+	acc, ok := a[user]
+	if !ok {
+		return registrar.Account{}, fmt.Errorf("%w: %q", registrar.ErrUnknownAccount, user)
+	}
+	return acc, nil
 }
 
 const alicePassword = "w0nderl4nd"
 
 func newRegRig(t *testing.T, cfg registrar.Config) *regRig {
 	t.Helper()
-	return newRegRigScript(t, cfg, func(ctx context.Context, w *Worker, call CallStart) {})
+	return newRegRigScript(t, cfg, func(ctx context.Context, w *Worker, call activities.CallStart) {})
 }
 
 // newRegRigScript is newRegRig whose inbound calls run script.
-func newRegRigScript(t *testing.T, cfg registrar.Config, script func(ctx context.Context, w *Worker, call CallStart)) *regRig {
+func newRegRigScript(t *testing.T, cfg registrar.Config, script func(ctx context.Context, w *Worker, call activities.CallStart)) *regRig {
 	t.Helper()
-	ctx := context.Background()
-	s, err := store.Open(ctx, "sqlite://"+filepath.Join(t.TempDir(), "voxflow.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { s.Close() })
-	if err := s.AddSIPAccount(ctx, store.SIPAccount{Username: "alice", Realm: registrar.DefaultRealm,
-		HA1: registrar.HA1("alice", registrar.DefaultRealm, alicePassword), Enabled: true}); err != nil {
-		t.Fatal(err)
-	}
-	backend := registrar.StoreBackend{Store: s}
-	cfg.Accounts, cfg.Locations, cfg.WorkerID = backend, backend, "test"
+	locs := &registrar.MemoryLocations{}
+	cfg.Accounts = accounts{"alice": {Username: "alice", Realm: registrar.DefaultRealm,
+		HA1: registrar.HA1("alice", registrar.DefaultRealm, alicePassword), Enabled: true}}
+	cfg.Locations, cfg.WorkerID = locs, "test"
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
@@ -57,7 +60,7 @@ func newRegRigScript(t *testing.T, cfg registrar.Config, script func(ctx context
 		t.Fatal(err)
 	}
 	r := newRig(t, script, func(c *Config) { c.Registrar = reg })
-	return &regRig{rig: r, reg: reg, store: s}
+	return &regRig{rig: r, reg: reg, locs: locs}
 }
 
 // waitContact polls Lookup until alice has a contact containing want.
@@ -115,8 +118,8 @@ func TestRegisterSIPp(t *testing.T) {
 			}
 			mustPass(t, wait())
 			r.wantUnregistered(t)
-			if regs, _ := r.store.LiveRegistrations(context.Background(), "", time.Time{}); len(regs) != 0 {
-				t.Fatalf("rows left after unregister: %+v", regs)
+			if left, _ := r.locs.Contacts(context.Background(), "alice", time.Time{}); len(left) != 0 {
+				t.Fatalf("bindings left after unregister: %+v", left)
 			}
 		})
 	}
@@ -212,7 +215,7 @@ func TestRegisterBaresip(t *testing.T) {
 
 // Without a registrar REGISTER is not answered by one: 405, as before.
 func TestRegisterWithoutRegistrar(t *testing.T) {
-	r := newRig(t, func(ctx context.Context, w *Worker, call CallStart) {})
+	r := newRig(t, func(ctx context.Context, w *Worker, call activities.CallStart) {})
 	msg := strings.Join([]string{
 		"REGISTER sip:" + r.addr + " SIP/2.0",
 		"Via: SIP/2.0/UDP 127.0.0.1:%PORT%;branch=z9hG4bK-reg" + strconv.FormatInt(time.Now().UnixNano(), 36),

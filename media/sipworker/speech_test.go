@@ -109,10 +109,10 @@ func TestInboundMenuSpeech(t *testing.T) {
 	phrases := []string{"billing", "sales", "technical support"}
 	got := make(chan string, 4)
 	logs := &logBuffer{}
-	r := newRig(t, func(ctx context.Context, w *Worker, call CallStart) {
+	r := newRig(t, func(ctx context.Context, w *Worker, call activities.CallStart) {
 		for range 3 {
 			start := time.Now()
-			res, err := w.collect(ctx, activities.CollectInput{CallID: call.Call.ID,
+			res, err := w.Collect(ctx, activities.CollectInput{CallID: call.CallID,
 				Prompts: []activities.Prompt{{Text: strings.Repeat("For billing say billing. ", 6), Language: "en-US"}},
 				BargeIn: true, MaxDigits: 1, Timeout: 6 * time.Second, Phrases: phrases})
 			if err != nil {
@@ -122,7 +122,7 @@ func TestInboundMenuSpeech(t *testing.T) {
 			got <- res.Kind + ":" + res.Digits + res.Utterance
 			t.Logf("collect %s:%s%s after %v", res.Kind, res.Digits, res.Utterance, time.Since(start).Round(time.Millisecond))
 		}
-		_ = w.hangupCall(ctx, activities.HangupInput{CallID: call.Call.ID})
+		_ = w.Hangup(ctx, activities.HangupInput{CallID: call.CallID})
 	}, func(c *Config) {
 		c.Logger = slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	})

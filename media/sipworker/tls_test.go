@@ -28,15 +28,15 @@ func TestTLSCall(t *testing.T) {
 	certFile, keyFile, pool := selfSigned(t, time.Now().Add(-time.Hour), time.Now().Add(time.Hour))
 	tlsAddr := "127.0.0.1:" + strconv.Itoa(sipptest.FreePort(t))
 	got := make(chan string, 2)
-	r := newRig(t, func(ctx context.Context, w *Worker, call CallStart) {
-		res, err := w.collect(ctx, activities.CollectInput{CallID: call.Call.ID,
+	r := newRig(t, func(ctx context.Context, w *Worker, call activities.CallStart) {
+		res, err := w.Collect(ctx, activities.CollectInput{CallID: call.CallID,
 			Prompts: []activities.Prompt{{Text: "For sales press 1. For support press 2."}}, BargeIn: true, MaxDigits: 1, Timeout: 8 * time.Second})
 		if err != nil {
 			got <- "error: " + err.Error()
 			return
 		}
 		got <- res.Kind + ":" + res.Digits
-		_ = w.hangupCall(ctx, activities.HangupInput{CallID: call.Call.ID, Prompts: []activities.Prompt{{Text: "Bye."}}})
+		_ = w.Hangup(ctx, activities.HangupInput{CallID: call.CallID, Prompts: []activities.Prompt{{Text: "Bye."}}})
 	}, func(c *Config) {
 		c.TLSCert, c.TLSKey, c.TLSAddr = certFile, keyFile, tlsAddr
 	})
@@ -83,7 +83,7 @@ func TestTLSCall(t *testing.T) {
 	r.waitIdle()
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if len(r.started) != 1 || r.started[0].Call.From != "+15550106" || r.started[0].Call.To != "1000" {
+	if len(r.started) != 1 || r.started[0].From != "+15550106" || r.started[0].To != "1000" {
 		t.Fatalf("started %+v", r.started)
 	}
 	if len(r.hangups) != 0 {
@@ -116,8 +116,8 @@ func TestTLSConfigErrors(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			w, err := Start(context.Background(), Config{ID: "tls", SIPAddr: "127.0.0.1:0", TLSCert: tc.cert, TLSKey: tc.key, TLSAddr: tc.addr,
-				Numbers: fakeNumbers{}, Flows: fakeFlows{}, TTS: toneTTS{},
-				StartCall: func(context.Context, CallStart) error { return nil }})
+				Routes: fakeRoutes{}, TTS: toneTTS{},
+				StartCall: func(context.Context, activities.CallStart) error { return nil }})
 			if err == nil {
 				w.Close()
 				t.Fatal("started")

@@ -22,7 +22,9 @@ const (
 	referSettle = 5 * time.Second
 )
 
-func (w *Worker) transfer(ctx context.Context, in activities.TransferInput) (activities.TransferResult, error) {
+// Transfer moves the caller: REFER (blind) or a second leg bridged to
+// the caller (activities.Channel).
+func (w *Worker) Transfer(ctx context.Context, in activities.TransferInput) (activities.TransferResult, error) {
 	s, err := w.answeredSession(ctx, in.CallID) // early media: answer first
 	if err != nil {
 		return activities.TransferResult{}, err

@@ -15,8 +15,6 @@ import (
 	"github.com/emiago/diago/media"
 	"github.com/emiago/sipgo"
 	"github.com/emiago/sipgo/sip"
-	"go.temporal.io/sdk/activity"
-	"go.temporal.io/sdk/worker"
 
 	"github.com/voxflow/voxflow/activities"
 	"github.com/voxflow/voxflow/activities/records"
@@ -27,16 +25,11 @@ type Worker struct {
 	cfg Config
 	log *slog.Logger
 
-	ua      *sipgo.UserAgent
-	srv     *sipgo.Server
-	dg      *diago.Diago
-	tw      worker.Worker
-	cancel  context.CancelFunc
-	prompts *promptCache
-	// earlyMedia caches, by flow name and version, whether a flow asks for
-	// early media (settings.early_media).
-	earlyMedia sync.Map
-
+	ua       *sipgo.UserAgent
+	srv      *sipgo.Server
+	dg       *diago.Diago
+	cancel   context.CancelFunc
+	prompts  *promptCache
 	draining atomic.Bool
 	closed   atomic.Bool
 
@@ -56,8 +49,10 @@ type Worker struct {
 	reportDone chan struct{}
 }
 
-// Start listens for SIP on cfg.SIPAddr (UDP and TCP) and, when cfg.Temporal
-// is set, runs the media activities on Queue().
+// Start listens for SIP on cfg.SIPAddr (UDP and TCP, and TLS when
+// configured). The worker is an activities.Channel: its media activities
+// run wherever it is registered (activities.RegisterChannel on a Temporal
+// worker polling Queue()).
 func Start(ctx context.Context, cfg Config) (*Worker, error) {
 	if err := cfg.defaults(); err != nil {
 		return nil, err
@@ -119,18 +114,6 @@ func Start(ctx context.Context, cfg Config) (*Worker, error) {
 		}
 		return nil, fmt.Errorf("sipworker: listen on %s: %w", cfg.SIPAddr, err)
 	}
-	if cfg.Temporal != nil {
-		w.tw = worker.New(cfg.Temporal, w.Queue(), worker.Options{
-			// Cancellation reaches an activity with a heartbeat response:
-			// keep that within a second or two.
-			MaxHeartbeatThrottleInterval: time.Second,
-		})
-		w.Register(w.tw)
-		if err := w.tw.Start(); err != nil {
-			w.tw = nil
-			return nil, fmt.Errorf("sipworker: start media activity worker on %s: %w", w.Queue(), err)
-		}
-	}
 	if cfg.Registry != nil {
 		w.startReporting()
 	}
@@ -142,21 +125,16 @@ func Start(ctx context.Context, cfg Config) (*Worker, error) {
 	return w, nil
 }
 
+// ID is the worker's ID.
+func (w *Worker) ID() string { return w.cfg.ID }
+
 // Queue is the worker's media task queue.
 func (w *Worker) Queue() string { return activities.MediaQueue(w.cfg.ID) }
 
 // LiveCalls is the number of answered calls in progress.
 func (w *Worker) LiveCalls() int { return int(w.liveCalls.Load()) }
 
-// Register adds the media activities to r (a worker on Queue()).
-func (w *Worker) Register(r activities.Registrar) {
-	r.RegisterActivityWithOptions(w.play, activity.RegisterOptions{Name: activities.ActPlay})
-	r.RegisterActivityWithOptions(w.collect, activity.RegisterOptions{Name: activities.ActCollect})
-	r.RegisterActivityWithOptions(w.record, activity.RegisterOptions{Name: activities.ActRecord})
-	r.RegisterActivityWithOptions(w.transfer, activity.RegisterOptions{Name: activities.ActTransfer})
-	r.RegisterActivityWithOptions(w.hangupCall, activity.RegisterOptions{Name: activities.ActHangup})
-	r.RegisterActivityWithOptions(w.originate, activity.RegisterOptions{Name: activities.ActOriginate})
-}
+var _ activities.Channel = (*Worker)(nil)
 
 // Drain stops accepting calls (new INVITEs get 503, OPTIONS too so a load
 // balancer takes the worker out) and waits for the calls in progress to end,
@@ -177,7 +155,7 @@ func (w *Worker) Drain(ctx context.Context) error {
 }
 
 // Close hangs up the calls still live (their workflows are told the caller
-// hung up), stops the activity worker and the SIP listeners.
+// hung up) and stops the SIP listeners.
 func (w *Worker) Close() error {
 	if !w.closed.CompareAndSwap(false, true) {
 		return nil
@@ -198,9 +176,6 @@ func (w *Worker) Close() error {
 		w.log.Warn("close", "error", err)
 	}
 	cancel()
-	if w.tw != nil {
-		w.tw.Stop()
-	}
 	if w.cancel != nil {
 		w.cancel()
 	}

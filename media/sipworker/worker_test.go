@@ -23,7 +23,6 @@ import (
 	"github.com/voxflow/voxflow/media/g711"
 	"github.com/voxflow/voxflow/media/sipworker/sipptest"
 	"github.com/voxflow/voxflow/media/wav"
-	"github.com/voxflow/voxflow/store"
 )
 
 // toneTTS "speaks" a 400 Hz tone, 60 ms a character: prompts have a
@@ -39,30 +38,27 @@ func (toneTTS) Synthesize(ctx context.Context, text, voice, language string) ([]
 	return out, nil
 }
 
-type fakeNumbers struct {
+// fakeRoutes serves flows by number; flows named "early..." ask for early
+// media. A number in delay answers that late (a slow store).
+type fakeRoutes struct {
 	flows map[string]string
 	delay map[string]time.Duration
 }
 
-func (f fakeNumbers) FlowForNumber(ctx context.Context, number string) (string, error) {
+func (f fakeRoutes) Route(ctx context.Context, number string) (activities.Route, error) {
 	if d := f.delay[number]; d > 0 {
 		select {
 		case <-time.After(d):
 		case <-ctx.Done():
-			return "", ctx.Err()
+			return activities.Route{}, ctx.Err()
 		}
 	}
 	flow, ok := f.flows[number]
 	if !ok {
-		return "", fmt.Errorf("flow for number %q: %w", number, store.ErrNotFound)
+		return activities.Route{}, fmt.Errorf("flow for number %q: %w", number, activities.ErrNoRoute)
 	}
-	return flow, nil
-}
-
-type fakeFlows struct{}
-
-func (fakeFlows) LoadPublished(ctx context.Context, name string) (activities.FlowSource, error) {
-	return activities.FlowSource{Name: name, Version: 1, Source: "name: " + name}, nil
+	src := activities.FlowSource{Name: flow, Version: 1, Source: "name: " + flow}
+	return activities.Route{Flow: src, EarlyMedia: strings.HasPrefix(flow, "early")}, nil
 }
 
 // rig is a worker whose calls run a Go script instead of a workflow.
@@ -70,15 +66,15 @@ type rig struct {
 	t      *testing.T
 	w      *Worker
 	addr   string
-	script func(ctx context.Context, w *Worker, call CallStart)
+	script func(ctx context.Context, w *Worker, call activities.CallStart)
 
 	mu      sync.Mutex
-	started []CallStart
+	started []activities.CallStart
 	hangups []string
 	scripts sync.WaitGroup
 }
 
-func newRig(t *testing.T, script func(ctx context.Context, w *Worker, call CallStart), opts ...func(*Config)) *rig {
+func newRig(t *testing.T, script func(ctx context.Context, w *Worker, call activities.CallStart), opts ...func(*Config)) *rig {
 	t.Helper()
 	port := sipptest.FreePort(t)
 	r := &rig{t: t, addr: "127.0.0.1:" + strconv.Itoa(port), script: script}
@@ -89,12 +85,12 @@ func newRig(t *testing.T, script func(ctx context.Context, w *Worker, call CallS
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
 	cfg := Config{
 		ID: "test", SIPAddr: r.addr,
-		Numbers: fakeNumbers{
+		Routes: fakeRoutes{
 			flows: map[string]string{"1000": "menu", "5000": "slow"},
 			delay: map[string]time.Duration{"5000": 1500 * time.Millisecond},
 		},
-		Flows: fakeFlows{}, TTS: toneTTS{}, RecordDir: t.TempDir(), Logger: log,
-		StartCall: func(ctx context.Context, call CallStart) error {
+		TTS: toneTTS{}, RecordDir: t.TempDir(), Logger: log,
+		StartCall: func(ctx context.Context, call activities.CallStart) error {
 			r.mu.Lock()
 			r.started = append(r.started, call)
 			r.mu.Unlock()
@@ -160,9 +156,9 @@ func mustPass(t *testing.T, res sipptest.Result) {
 
 func TestInboundMenuDTMF2833(t *testing.T) {
 	got := make(chan string, 4)
-	r := newRig(t, func(ctx context.Context, w *Worker, call CallStart) {
+	r := newRig(t, func(ctx context.Context, w *Worker, call activities.CallStart) {
 		for _, node := range []string{"main_menu", "sub_menu"} {
-			res, err := w.collect(ctx, activities.CollectInput{CallID: call.Call.ID, NodeID: node,
+			res, err := w.Collect(ctx, activities.CollectInput{CallID: call.CallID, NodeID: node,
 				Prompts: []activities.Prompt{{Text: "For sales press 1. For support press 2. For anything else stay on the line."}},
 				BargeIn: true, MinDigits: 1, MaxDigits: 1, Timeout: 6 * time.Second})
 			if err != nil {
@@ -171,7 +167,7 @@ func TestInboundMenuDTMF2833(t *testing.T) {
 			}
 			got <- res.Kind + ":" + res.Digits
 		}
-		if err := w.hangupCall(ctx, activities.HangupInput{CallID: call.Call.ID, Prompts: []activities.Prompt{{Text: "Goodbye."}}}); err != nil {
+		if err := w.Hangup(ctx, activities.HangupInput{CallID: call.CallID, Prompts: []activities.Prompt{{Text: "Goodbye."}}}); err != nil {
 			got <- "hangup error: " + err.Error()
 		}
 	})
@@ -193,11 +189,16 @@ func TestInboundMenuDTMF2833(t *testing.T) {
 		t.Fatalf("started %d calls", len(r.started))
 	}
 	c := r.started[0]
-	if c.Call.From != "+15550100" || c.Call.To != "1000" || c.Call.Channel != "sip" || c.Flow.Name != "menu" || c.MediaQueue != "media-test" {
+	if c.From != "+15550100" || c.To != "1000" || c.Channel != "sip" || c.Flow.Name != "menu" || c.MediaQueue != "media-test" {
 		t.Errorf("call start = %+v", c)
 	}
-	if c.Call.Headers["X-Campaign"] != "sipp-test" {
-		t.Errorf("headers = %v", c.Call.Headers)
+	// A callback after a worker failure reaches the phone that called:
+	// the From URI without its tag.
+	if !strings.HasPrefix(c.CallbackTo, "sip:+15550100@127.0.0.1:") || strings.Contains(c.CallbackTo, "tag") {
+		t.Errorf("callback to %q, want the caller's From URI", c.CallbackTo)
+	}
+	if c.Headers["X-Campaign"] != "sipp-test" {
+		t.Errorf("headers = %v", c.Headers)
 	}
 	if len(r.hangups) != 0 {
 		t.Errorf("flow hung up, yet hangup signalled: %v", r.hangups)
@@ -206,10 +207,10 @@ func TestInboundMenuDTMF2833(t *testing.T) {
 
 func TestCallerHangupMidPrompt(t *testing.T) {
 	result := make(chan error, 1)
-	r := newRig(t, func(ctx context.Context, w *Worker, call CallStart) {
+	r := newRig(t, func(ctx context.Context, w *Worker, call activities.CallStart) {
 		long := strings.Repeat("This prompt goes on and on. ", 10)
 		start := time.Now()
-		err := w.play(ctx, activities.PlayInput{CallID: call.Call.ID, Prompts: []activities.Prompt{{Text: long}}})
+		err := w.Play(ctx, activities.PlayInput{CallID: call.CallID, Prompts: []activities.Prompt{{Text: long}}})
 		if err == nil {
 			err = fmt.Errorf("play finished after %v", time.Since(start))
 		}
@@ -227,13 +228,13 @@ func TestCallerHangupMidPrompt(t *testing.T) {
 	r.waitIdle()
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if len(r.started) != 1 || len(r.hangups) != 1 || r.hangups[0] != r.started[0].Call.ID {
+	if len(r.started) != 1 || len(r.hangups) != 1 || r.hangups[0] != r.started[0].CallID {
 		t.Fatalf("started %v, hangups %v", r.started, r.hangups)
 	}
 }
 
 func TestCancelBeforeAnswer(t *testing.T) {
-	r := newRig(t, func(ctx context.Context, w *Worker, call CallStart) {})
+	r := newRig(t, func(ctx context.Context, w *Worker, call activities.CallStart) {})
 	mustPass(t, r.sipp("uac_cancel.xml", "5000"))
 	r.waitIdle()
 	r.mu.Lock()
@@ -244,8 +245,8 @@ func TestCancelBeforeAnswer(t *testing.T) {
 }
 
 func TestRejects(t *testing.T) {
-	r := newRig(t, func(ctx context.Context, w *Worker, call CallStart) {
-		_ = w.hangupCall(ctx, activities.HangupInput{CallID: call.Call.ID})
+	r := newRig(t, func(ctx context.Context, w *Worker, call activities.CallStart) {
+		_ = w.Hangup(ctx, activities.HangupInput{CallID: call.CallID})
 	})
 	for _, tc := range []struct{ scenario, service string }{
 		{"uac_no_contact.xml", "1000"},
@@ -356,10 +357,10 @@ func rawRequest(t *testing.T, addr, msg string) int {
 }
 
 func TestDrainAndLeaks(t *testing.T) {
-	r := newRig(t, func(ctx context.Context, w *Worker, call CallStart) {
-		_, _ = w.collect(ctx, activities.CollectInput{CallID: call.Call.ID, MaxDigits: 1, Timeout: 5 * time.Second})
-		_, _ = w.collect(ctx, activities.CollectInput{CallID: call.Call.ID, MaxDigits: 1, Timeout: 5 * time.Second})
-		_ = w.hangupCall(ctx, activities.HangupInput{CallID: call.Call.ID})
+	r := newRig(t, func(ctx context.Context, w *Worker, call activities.CallStart) {
+		_, _ = w.Collect(ctx, activities.CollectInput{CallID: call.CallID, MaxDigits: 1, Timeout: 5 * time.Second})
+		_, _ = w.Collect(ctx, activities.CollectInput{CallID: call.CallID, MaxDigits: 1, Timeout: 5 * time.Second})
+		_ = w.Hangup(ctx, activities.HangupInput{CallID: call.CallID})
 	})
 	// Warm up once so lazily started goroutines do not count as leaks.
 	mustPass(t, r.sipp("uac_dtmf_2833.xml", "1000"))
@@ -412,9 +413,9 @@ func TestDrainAndLeaks(t *testing.T) {
 
 func TestInboundMenuSIPInfo(t *testing.T) {
 	got := make(chan string, 4)
-	r := newRig(t, func(ctx context.Context, w *Worker, call CallStart) {
+	r := newRig(t, func(ctx context.Context, w *Worker, call activities.CallStart) {
 		for range 2 {
-			res, err := w.collect(ctx, activities.CollectInput{CallID: call.Call.ID,
+			res, err := w.Collect(ctx, activities.CollectInput{CallID: call.CallID,
 				Prompts: []activities.Prompt{{Text: "Press a key."}}, BargeIn: true, MaxDigits: 1, Timeout: 6 * time.Second})
 			if err != nil {
 				got <- "error: " + err.Error()
@@ -422,7 +423,7 @@ func TestInboundMenuSIPInfo(t *testing.T) {
 			}
 			got <- res.Kind + ":" + res.Digits
 		}
-		_ = w.hangupCall(ctx, activities.HangupInput{CallID: call.Call.ID})
+		_ = w.Hangup(ctx, activities.HangupInput{CallID: call.CallID})
 	})
 	mustPass(t, r.sipp("uac_dtmf_info.xml", "1000"))
 	for _, want := range []string{"dtmf:1", "dtmf:2"} {
@@ -435,14 +436,14 @@ func TestInboundMenuSIPInfo(t *testing.T) {
 
 func TestRecordCallerAudio(t *testing.T) {
 	result := make(chan activities.RecordResult, 1)
-	r := newRig(t, func(ctx context.Context, w *Worker, call CallStart) {
-		res, err := w.record(ctx, activities.RecordInput{CallID: call.Call.ID, NodeID: "voice mail",
+	r := newRig(t, func(ctx context.Context, w *Worker, call activities.CallStart) {
+		res, err := w.Record(ctx, activities.RecordInput{CallID: call.CallID, NodeID: "voice mail",
 			Prompts: []activities.Prompt{{Text: "Leave a message."}}, Beep: true, MaxDuration: 3 * time.Second})
 		if err != nil {
 			t.Errorf("record: %v", err)
 		}
 		result <- res
-		_ = w.hangupCall(ctx, activities.HangupInput{CallID: call.Call.ID})
+		_ = w.Hangup(ctx, activities.HangupInput{CallID: call.CallID})
 	})
 	mustPass(t, r.sipp("uac_record.xml", "1000"))
 	res := <-result
@@ -465,8 +466,8 @@ func TestRecordCallerAudio(t *testing.T) {
 
 func TestBlindTransfer(t *testing.T) {
 	result := make(chan error, 1)
-	r := newRig(t, func(ctx context.Context, w *Worker, call CallStart) {
-		res, err := w.transfer(ctx, activities.TransferInput{CallID: call.Call.ID, To: "sip:agent@127.0.0.1:5999", Mode: "blind", Timeout: 5 * time.Second})
+	r := newRig(t, func(ctx context.Context, w *Worker, call activities.CallStart) {
+		res, err := w.Transfer(ctx, activities.TransferInput{CallID: call.CallID, To: "sip:agent@127.0.0.1:5999", Mode: "blind", Timeout: 5 * time.Second})
 		if err == nil && (!res.Left || res.Outcome != records.OutcomeTransferred) {
 			err = fmt.Errorf("result %+v", res)
 		}
@@ -486,16 +487,16 @@ func TestBlindTransfer(t *testing.T) {
 
 func TestTransferBadInput(t *testing.T) {
 	result := make(chan error, 2)
-	r := newRig(t, func(ctx context.Context, w *Worker, call CallStart) {
-		_, err := w.transfer(ctx, activities.TransferInput{CallID: call.Call.ID, To: "mailto:x@y", Mode: "blind"})
+	r := newRig(t, func(ctx context.Context, w *Worker, call activities.CallStart) {
+		_, err := w.Transfer(ctx, activities.TransferInput{CallID: call.CallID, To: "mailto:x@y", Mode: "blind"})
 		result <- err
-		_, err = w.transfer(ctx, activities.TransferInput{CallID: call.Call.ID, To: "tel:+15550100", Mode: "bridge"})
+		_, err = w.Transfer(ctx, activities.TransferInput{CallID: call.CallID, To: "tel:+15550100", Mode: "bridge"})
 		result <- err
 		// Let SIPp press its keys before the BYE it waits for.
 		for range 2 {
-			_, _ = w.collect(ctx, activities.CollectInput{CallID: call.Call.ID, MaxDigits: 1, Timeout: 6 * time.Second})
+			_, _ = w.Collect(ctx, activities.CollectInput{CallID: call.CallID, MaxDigits: 1, Timeout: 6 * time.Second})
 		}
-		_ = w.hangupCall(ctx, activities.HangupInput{CallID: call.Call.ID})
+		_ = w.Hangup(ctx, activities.HangupInput{CallID: call.CallID})
 	})
 	mustPass(t, r.sipp("uac_dtmf_2833.xml", "1000"))
 	if err := <-result; !activities.IsBadInput(err) {
@@ -508,21 +509,21 @@ func TestTransferBadInput(t *testing.T) {
 }
 
 func TestActivitiesOnGoneCall(t *testing.T) {
-	r := newRig(t, func(ctx context.Context, w *Worker, call CallStart) {})
+	r := newRig(t, func(ctx context.Context, w *Worker, call activities.CallStart) {})
 	ctx := context.Background()
-	if err := r.w.play(ctx, activities.PlayInput{CallID: "nope"}); !activities.IsCallGone(err) {
+	if err := r.w.Play(ctx, activities.PlayInput{CallID: "nope"}); !activities.IsCallGone(err) {
 		t.Errorf("play = %v", err)
 	}
-	if _, err := r.w.collect(ctx, activities.CollectInput{CallID: "nope"}); !activities.IsCallGone(err) {
+	if _, err := r.w.Collect(ctx, activities.CollectInput{CallID: "nope"}); !activities.IsCallGone(err) {
 		t.Errorf("collect = %v", err)
 	}
-	if _, err := r.w.record(ctx, activities.RecordInput{CallID: "nope"}); !activities.IsCallGone(err) {
+	if _, err := r.w.Record(ctx, activities.RecordInput{CallID: "nope"}); !activities.IsCallGone(err) {
 		t.Errorf("record = %v", err)
 	}
-	if _, err := r.w.transfer(ctx, activities.TransferInput{CallID: "nope"}); !activities.IsCallGone(err) {
+	if _, err := r.w.Transfer(ctx, activities.TransferInput{CallID: "nope"}); !activities.IsCallGone(err) {
 		t.Errorf("transfer = %v", err)
 	}
-	if err := r.w.hangupCall(ctx, activities.HangupInput{CallID: "nope"}); err != nil {
+	if err := r.w.Hangup(ctx, activities.HangupInput{CallID: "nope"}); err != nil {
 		t.Errorf("hangup = %v", err)
 	}
 }
@@ -549,9 +550,9 @@ func inbandPcap(keys string) []byte {
 
 func TestInboundMenuInbandDTMF(t *testing.T) {
 	got := make(chan string, 4)
-	r := newRig(t, func(ctx context.Context, w *Worker, call CallStart) {
+	r := newRig(t, func(ctx context.Context, w *Worker, call activities.CallStart) {
 		for range 2 {
-			res, err := w.collect(ctx, activities.CollectInput{CallID: call.Call.ID,
+			res, err := w.Collect(ctx, activities.CollectInput{CallID: call.CallID,
 				Prompts: []activities.Prompt{{Text: "Press a key."}}, BargeIn: true, MaxDigits: 1, Timeout: 6 * time.Second})
 			if err != nil {
 				got <- "error: " + err.Error()
@@ -559,7 +560,7 @@ func TestInboundMenuInbandDTMF(t *testing.T) {
 			}
 			got <- res.Kind + ":" + res.Digits
 		}
-		_ = w.hangupCall(ctx, activities.HangupInput{CallID: call.Call.ID})
+		_ = w.Hangup(ctx, activities.HangupInput{CallID: call.CallID})
 	})
 	mustPass(t, sipptest.Run(t, sipptest.Call{Scenario: sipptest.Scenario(t, "uac_dtmf_inband.xml"), Target: r.addr, Service: "1000",
 		Timeout: 20 * time.Second, Files: map[string][]byte{"dtmf_inband.pcap": inbandPcap("12")}}))
@@ -574,10 +575,10 @@ func TestInboundMenuInbandDTMF(t *testing.T) {
 func TestBaresipMenu(t *testing.T) {
 	listening := make(chan struct{}, 4)
 	got := make(chan string, 4)
-	r := newRig(t, func(ctx context.Context, w *Worker, call CallStart) {
+	r := newRig(t, func(ctx context.Context, w *Worker, call activities.CallStart) {
 		for range 2 {
 			listening <- struct{}{}
-			res, err := w.collect(ctx, activities.CollectInput{CallID: call.Call.ID,
+			res, err := w.Collect(ctx, activities.CollectInput{CallID: call.CallID,
 				Prompts: []activities.Prompt{{Text: "Press a key."}}, BargeIn: true, MaxDigits: 1, Timeout: 8 * time.Second})
 			if err != nil {
 				got <- "error: " + err.Error()
@@ -585,7 +586,7 @@ func TestBaresipMenu(t *testing.T) {
 			}
 			got <- res.Kind + ":" + res.Digits
 		}
-		_ = w.hangupCall(ctx, activities.HangupInput{CallID: call.Call.ID, Prompts: []activities.Prompt{{Text: "Bye."}}})
+		_ = w.Hangup(ctx, activities.HangupInput{CallID: call.CallID, Prompts: []activities.Prompt{{Text: "Bye."}}})
 	})
 	b := sipptest.StartBaresip(t)
 	b.Command("/dial sip:1000@" + r.addr)
@@ -613,11 +614,11 @@ func TestBaresipMenu(t *testing.T) {
 
 func TestTCPAndCloseLeavesNoGoroutines(t *testing.T) {
 	before := runtime.NumGoroutine()
-	r := newRig(t, func(ctx context.Context, w *Worker, call CallStart) {
+	r := newRig(t, func(ctx context.Context, w *Worker, call activities.CallStart) {
 		for range 2 {
-			_, _ = w.collect(ctx, activities.CollectInput{CallID: call.Call.ID, MaxDigits: 1, Timeout: 6 * time.Second})
+			_, _ = w.Collect(ctx, activities.CollectInput{CallID: call.CallID, MaxDigits: 1, Timeout: 6 * time.Second})
 		}
-		_ = w.hangupCall(ctx, activities.HangupInput{CallID: call.Call.ID})
+		_ = w.Hangup(ctx, activities.HangupInput{CallID: call.CallID})
 	})
 	mustPass(t, sipptest.Run(t, sipptest.Call{Scenario: sipptest.Scenario(t, "uac_dtmf_2833.xml"), Target: r.addr, Service: "1000", TCP: true, Timeout: 20 * time.Second}))
 	r.waitIdle()

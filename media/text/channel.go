@@ -97,15 +97,7 @@ func NewChannel(id string, hangup HangupSignaler) *Channel {
 // Queue is the channel's media task queue.
 func (c *Channel) Queue() string { return activities.MediaQueue(c.id) }
 
-// Register adds the media activities to w (a worker on c.Queue()).
-func (c *Channel) Register(w activities.Registrar) {
-	w.RegisterActivityWithOptions(c.play, activity.RegisterOptions{Name: activities.ActPlay})
-	w.RegisterActivityWithOptions(c.collect, activity.RegisterOptions{Name: activities.ActCollect})
-	w.RegisterActivityWithOptions(c.record, activity.RegisterOptions{Name: activities.ActRecord})
-	w.RegisterActivityWithOptions(c.transfer, activity.RegisterOptions{Name: activities.ActTransfer})
-	w.RegisterActivityWithOptions(c.hangupCall, activity.RegisterOptions{Name: activities.ActHangup})
-	w.RegisterActivityWithOptions(c.originate, activity.RegisterOptions{Name: activities.ActOriginate})
-}
+var _ activities.Channel = (*Channel)(nil)
 
 // Session is one text conversation.
 type Session struct {
@@ -227,7 +219,8 @@ func (s *Session) say(node string, ps []activities.Prompt) {
 	}
 }
 
-func (c *Channel) play(ctx context.Context, in activities.PlayInput) error {
+// Play shows prompts as messages (activities.Channel).
+func (c *Channel) Play(ctx context.Context, in activities.PlayInput) error {
 	s, err := c.session(in.CallID)
 	if err != nil {
 		return err
@@ -262,7 +255,9 @@ func (c *Channel) next(ctx context.Context, s *Session, turn chan Input) (Input,
 	}
 }
 
-func (c *Channel) collect(ctx context.Context, in activities.CollectInput) (activities.CollectResult, error) {
+// Collect shows the prompts and waits for the caller's reply: digits, words,
+// silence or hangup (activities.Channel).
+func (c *Channel) Collect(ctx context.Context, in activities.CollectInput) (activities.CollectResult, error) {
 	s, err := c.session(in.CallID)
 	if err != nil {
 		return activities.CollectResult{}, err
@@ -313,7 +308,8 @@ func (c *Channel) callerHungUp(ctx context.Context, s *Session) error {
 	return activities.NewCallGone(s.CallID)
 }
 
-func (c *Channel) record(ctx context.Context, in activities.RecordInput) (activities.RecordResult, error) {
+// Record takes the caller's next message as the recording (activities.Channel).
+func (c *Channel) Record(ctx context.Context, in activities.RecordInput) (activities.RecordResult, error) {
 	s, err := c.session(in.CallID)
 	if err != nil {
 		return activities.RecordResult{}, err
@@ -324,7 +320,9 @@ func (c *Channel) record(ctx context.Context, in activities.RecordInput) (activi
 	return activities.RecordResult{Ref: ref}, nil
 }
 
-func (c *Channel) transfer(ctx context.Context, in activities.TransferInput) (activities.TransferResult, error) {
+// Transfer reports the transfer to the caller; a bridge ends at once as if
+// the other party hung up (activities.Channel).
+func (c *Channel) Transfer(ctx context.Context, in activities.TransferInput) (activities.TransferResult, error) {
 	s, err := c.session(in.CallID)
 	if err != nil {
 		return activities.TransferResult{}, err
@@ -337,7 +335,8 @@ func (c *Channel) transfer(ctx context.Context, in activities.TransferInput) (ac
 	return activities.TransferResult{Left: true, Outcome: "transferred"}, nil
 }
 
-func (c *Channel) hangupCall(ctx context.Context, in activities.HangupInput) error {
+// Hangup shows the last prompts and ends the session (activities.Channel).
+func (c *Channel) Hangup(ctx context.Context, in activities.HangupInput) error {
 	s, err := c.session(in.CallID)
 	if err != nil {
 		return nil // already gone: hanging up twice is fine
@@ -348,10 +347,10 @@ func (c *Channel) hangupCall(ctx context.Context, in activities.HangupInput) err
 	return nil
 }
 
-// originate "rings" a text participant: the call is answered when a session
-// for the call ID was opened (the simulator opens it before starting an
-// outbound call), and goes unanswered otherwise.
-func (c *Channel) originate(ctx context.Context, in activities.OriginateInput) (activities.OriginateResult, error) {
+// Originate "rings" a text participant (activities.Channel): the call is
+// answered when a session for the call ID was opened (the simulator opens
+// it before starting an outbound call), and goes unanswered otherwise.
+func (c *Channel) Originate(ctx context.Context, in activities.OriginateInput) (activities.OriginateResult, error) {
 	s, err := c.session(in.CallID)
 	if err != nil {
 		return activities.OriginateResult{Outcome: activities.OriginateNoAnswer}, nil

@@ -1,4 +1,4 @@
-package registrar
+package sipmedia
 
 import (
 	"context"
@@ -14,6 +14,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/voxflow/voxflow/media/registrar"
+	"github.com/voxflow/voxflow/media/registrar/registrartest"
 	"github.com/voxflow/voxflow/store"
 )
 
@@ -35,7 +37,7 @@ func storeDSNs(t *testing.T) map[string]string {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { admin.Close() })
-	schema := fmt.Sprintf("vf_registrar_%d_%08x", time.Now().UnixNano()%1e9, rand.Uint32())
+	schema := fmt.Sprintf("vf_sipmedia_%d_%08x", time.Now().UnixNano()%1e9, rand.Uint32())
 	if _, err := admin.Exec(`CREATE SCHEMA ` + schema); err != nil {
 		t.Fatalf("create schema: %v", err)
 	}
@@ -51,7 +53,7 @@ func storeDSNs(t *testing.T) map[string]string {
 	return dsns
 }
 
-func TestStoreBackend(t *testing.T) {
+func TestRegistrarStore(t *testing.T) {
 	for name, dsn := range storeDSNs(t) {
 		t.Run(name, func(t *testing.T) {
 			ctx := context.Background()
@@ -61,25 +63,25 @@ func TestStoreBackend(t *testing.T) {
 			}
 			defer s.Close()
 			if err := s.AddSIPAccount(ctx, store.SIPAccount{Username: "alice", Realm: "voxflow",
-				HA1: HA1("alice", "voxflow", "wonderland"), Enabled: true}); err != nil {
+				HA1: registrar.HA1("alice", "voxflow", "wonderland"), Enabled: true}); err != nil {
 				t.Fatal(err)
 			}
-			clk := &clock{t: time.Now().Truncate(time.Second)}
-			backend := StoreBackend{Store: s}
+			clk := registrartest.NewClock(time.Now().Truncate(time.Second))
+			backend := RegistrarStore{Store: s}
 			// Two workers on one store: alice registers on w1, w2 finds her.
-			w1, err := New(Config{Accounts: backend, Locations: backend, WorkerID: "w1", Now: clk.Now,
+			w1, err := registrar.New(registrar.Config{Accounts: backend, Locations: backend, WorkerID: "w1", Now: clk.Now,
 				Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 			if err != nil {
 				t.Fatal(err)
 			}
-			w2, err := New(Config{Accounts: backend, Locations: backend, WorkerID: "w2", Now: clk.Now,
+			w2, err := registrar.New(registrar.Config{Accounts: backend, Locations: backend, WorkerID: "w2", Now: clk.Now,
 				Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 			if err != nil {
 				t.Fatal(err)
 			}
-			p := newPhone(t, w1, "alice", "wonderland")
-			wantCode(t, p.register(false), 401)
-			wantCode(t, p.register(true, "Contact: <sip:alice@192.168.1.20:5062>;expires=120"), 200)
+			p := registrartest.NewPhone(t, w1, "alice", "wonderland")
+			registrartest.WantCode(t, p.Register(false), 401)
+			registrartest.WantCode(t, p.Register(true, "Contact: <sip:alice@192.168.1.20:5062>;expires=120"), 200)
 			cs, err := w2.Lookup(ctx, "alice")
 			if err != nil {
 				t.Fatal(err)
@@ -90,33 +92,35 @@ func TestStoreBackend(t *testing.T) {
 			}
 			// Expiry: ignored once past, then purged.
 			clk.Add(121 * time.Second)
-			if _, err := w2.Lookup(ctx, "alice"); !errors.Is(err, ErrNotRegistered) {
+			if _, err := w2.Lookup(ctx, "alice"); !errors.Is(err, registrar.ErrNotRegistered) {
 				t.Fatalf("Lookup after expiry: %v", err)
 			}
-			w2.maybePurge(ctx)
+			if _, err := backend.Purge(ctx, clk.Now()); err != nil {
+				t.Fatal(err)
+			}
 			if regs, _ := s.LiveRegistrations(ctx, "", time.Time{}); len(regs) != 0 {
 				t.Fatalf("expired binding not purged: %+v", regs)
 			}
 			// Register again, then unregister through the other worker.
-			wantCode(t, p.register(true, "Contact: <sip:alice@192.168.1.20:5062>"), 200)
+			registrartest.WantCode(t, p.Register(true, "Contact: <sip:alice@192.168.1.20:5062>"), 200)
 			if _, err := w2.Lookup(ctx, "alice"); err != nil {
 				t.Fatal(err)
 			}
-			p.r = w2
-			wantCode(t, p.register(true, "Contact: <sip:alice@192.168.1.20:5062>", "Expires: 0"), 401) // w1's nonce: stale
-			wantCode(t, p.register(true, "Contact: <sip:alice@192.168.1.20:5062>", "Expires: 0"), 200)
-			if _, err := w1.Lookup(ctx, "alice"); !errors.Is(err, ErrNotRegistered) {
+			p.R = w2
+			registrartest.WantCode(t, p.Register(true, "Contact: <sip:alice@192.168.1.20:5062>", "Expires: 0"), 401) // w1's nonce: stale
+			registrartest.WantCode(t, p.Register(true, "Contact: <sip:alice@192.168.1.20:5062>", "Expires: 0"), 200)
+			if _, err := w1.Lookup(ctx, "alice"); !errors.Is(err, registrar.ErrNotRegistered) {
 				t.Fatalf("Lookup after unregister: %v", err)
 			}
 			// A removed account can no longer register.
 			if err := s.RemoveSIPAccount(ctx, "alice"); err != nil {
 				t.Fatal(err)
 			}
-			wantCode(t, p.register(true, "Contact: <sip:alice@192.168.1.20:5062>"), 401)
-			if _, err := backend.Account(ctx, "alice"); !errors.Is(err, ErrUnknownAccount) {
+			registrartest.WantCode(t, p.Register(true, "Contact: <sip:alice@192.168.1.20:5062>"), 401)
+			if _, err := backend.Account(ctx, "alice"); !errors.Is(err, registrar.ErrUnknownAccount) {
 				t.Fatalf("Account after remove: %v", err)
 			}
-			if _, err := backend.Update(ctx, "alice", clk.Now(), func([]Contact) (Change, error) { return Change{}, nil }); !errors.Is(err, ErrUnknownAccount) {
+			if _, err := backend.Update(ctx, "alice", clk.Now(), func([]registrar.Contact) (registrar.Change, error) { return registrar.Change{}, nil }); !errors.Is(err, registrar.ErrUnknownAccount) {
 				t.Fatalf("Update after remove: %v", err)
 			}
 		})

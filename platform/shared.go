@@ -1,0 +1,36 @@
+package platform
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/voxflow/voxflow/activities"
+	"github.com/voxflow/voxflow/activities/builtin"
+	"github.com/voxflow/voxflow/activities/records"
+	"github.com/voxflow/voxflow/store"
+)
+
+// SharedActivities are the shared activities of a platform on a store:
+// HTTP for http nodes, call records and subflows in s, the least-loaded
+// media worker from s's registry, and routing (no agents yet).
+func SharedActivities(s *store.Store) *builtin.Activities {
+	return &builtin.Activities{
+		HTTP: builtin.NewHTTPCaller(), Flows: StoreFlows{Store: s}, CDRs: s,
+		Router: builtin.NoAgents{}, Workers: s,
+	}
+}
+
+// StorelessActivities are the shared activities of the embedded simulator,
+// which has no store: subflows must be pinned when the call starts and
+// call records are dropped (the simulator reads the workflow's result).
+func StorelessActivities() *builtin.Activities {
+	return &builtin.Activities{HTTP: builtin.NewHTTPCaller(), Flows: noStore{}, CDRs: noStore{}, Router: builtin.NoAgents{}}
+}
+
+type noStore struct{}
+
+func (noStore) LoadPublished(ctx context.Context, name string) (activities.FlowSource, error) {
+	return activities.FlowSource{}, fmt.Errorf("flow %q: the embedded simulator has no store; put it beside the flow file", name)
+}
+
+func (noStore) SaveCDR(ctx context.Context, rec records.CDR) error { return nil }

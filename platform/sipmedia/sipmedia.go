@@ -1,0 +1,153 @@
+// Package sipmedia builds a SIP media worker from configuration: the
+// registrar over the store, the routes of dialled numbers, the trunk, the
+// call launcher and the worker's Temporal worker. It is the one place
+// `voxflow dev`, `voxflow media` and the tests build one.
+package sipmedia
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"go.temporal.io/sdk/client"
+
+	"github.com/voxflow/voxflow/activities"
+	"github.com/voxflow/voxflow/media/registrar"
+	"github.com/voxflow/voxflow/media/sipworker"
+	"github.com/voxflow/voxflow/platform"
+	"github.com/voxflow/voxflow/platform/config"
+	"github.com/voxflow/voxflow/store"
+)
+
+// Deps are what a SIP media worker is built on.
+type Deps struct {
+	Client client.Client
+	Store  *store.Store
+	Logger *slog.Logger
+	// CallVars are given to every call on top of the configured vars
+	// (voxflow dev: crm_url of its demo CRM).
+	CallVars map[string]any
+	// TTS renders prompts; nil: espeak-ng with an in-memory cache.
+	TTS sipworker.Synthesizer
+	// Routes finds the flow of a dialled number; nil: the store's number
+	// bindings and published flows (platform.StoreRoutes).
+	Routes activities.Routes
+	// OrphanCheck is how often calls with no media activity running are
+	// checked for a closed workflow; 0: the worker's default.
+	OrphanCheck time.Duration
+}
+
+// Media is a running SIP media worker and the Temporal worker serving its
+// media activities.
+type Media struct {
+	SIP *sipworker.Worker
+	// Registrar answers agents' REGISTERs; nil with media.registrar false.
+	Registrar *registrar.Registrar
+	workers   platform.Workers
+	log       *slog.Logger
+}
+
+// Start builds the worker from cfg, starts SIP and runs its media
+// activities on its queue.
+func Start(ctx context.Context, cfg config.Media, d Deps) (*Media, error) {
+	wc, reg, err := workerConfig(cfg, d)
+	if err != nil {
+		return nil, err
+	}
+	w, err := sipworker.Start(ctx, wc)
+	if errors.Is(err, sipworker.ErrBadTLS) {
+		return nil, fmt.Errorf("start SIP media worker: %w", err)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("start SIP media worker on %s: %w: choose another address with --sip", cfg.SIPAddr, err)
+	}
+	ws, err := platform.StartWorkers(d.Client, platform.Parts{Channels: []activities.Channel{w}})
+	if err != nil {
+		_ = w.Close()
+		return nil, err
+	}
+	return &Media{SIP: w, Registrar: reg, workers: ws, log: wc.Logger}, nil
+}
+
+// workerConfig maps the configuration onto the worker's.
+func workerConfig(cfg config.Media, d Deps) (sipworker.Config, *registrar.Registrar, error) {
+	start, end, err := cfg.RTPRange()
+	if err != nil {
+		return sipworker.Config{}, nil, fmt.Errorf("media.rtp_ports: %w", err)
+	}
+	log := d.Logger
+	if log == nil {
+		log = slog.Default()
+	}
+	wc := sipworker.Config{
+		ID: cfg.ID, SIPAddr: cfg.SIPAddr, TLSCert: cfg.TLSCert, TLSKey: cfg.TLSKey, TLSAddr: cfg.TLSAddr,
+		ExternalHost: cfg.ExternalHost, RTPPortStart: start, RTPPortEnd: end,
+		Routes: d.Routes, StartCall: platform.CallStarter(d.Client),
+		SignalHangup: platform.HangupSignaler(d.Client), CallClosed: platform.CallClosedChecker(d.Client), OrphanCheck: d.OrphanCheck,
+		CallVars: callVars(cfg.Vars, d.CallVars), TTS: d.TTS, RecordDir: cfg.RecordDir, PromptDir: cfg.PromptDir,
+		Logger: log, Registry: d.Store, OriginateFrom: cfg.From,
+	}
+	if wc.Routes == nil {
+		wc.Routes = &platform.StoreRoutes{Store: d.Store}
+	}
+	if wc.ID == "" {
+		host, err := os.Hostname()
+		if err != nil {
+			return wc, nil, fmt.Errorf("media.id is not set and there is no hostname: %w", err)
+		}
+		wc.ID = host
+	}
+	if cfg.Trunk.URI != "" {
+		wc.Trunk = &sipworker.Trunk{URI: cfg.Trunk.URI, Username: cfg.Trunk.User, Password: cfg.Trunk.Password}
+	}
+	if !cfg.Registrar {
+		return wc, nil, nil
+	}
+	rs := RegistrarStore{Store: d.Store}
+	reg, err := registrar.New(registrar.Config{Realm: cfg.Realm, Accounts: rs, Locations: rs, WorkerID: wc.ID, Logger: log})
+	if err != nil {
+		return wc, nil, err
+	}
+	wc.Registrar = reg
+	return wc, reg, nil
+}
+
+// callVars merges the configured variables with the process's own.
+func callVars(cfg map[string]string, extra map[string]any) map[string]any {
+	if len(cfg)+len(extra) == 0 {
+		return nil
+	}
+	out := make(map[string]any, len(cfg)+len(extra))
+	for k, v := range cfg {
+		out[k] = v
+	}
+	for k, v := range extra {
+		out[k] = v
+	}
+	return out
+}
+
+// Stop drains the worker (new calls get 503; live calls may finish until
+// ctx ends), hangs up what is left, then stops its Temporal worker.
+func (m *Media) Stop(ctx context.Context) {
+	if err := m.SIP.Drain(ctx); err != nil {
+		m.log.Warn("drain SIP calls", "error", err)
+	}
+	if err := m.SIP.Close(); err != nil {
+		m.log.Warn("close SIP media worker", "error", err)
+	}
+	m.workers.Stop()
+}
+
+// Collectors are the worker's metrics.
+func (m *Media) Collectors() []prometheus.Collector {
+	return []prometheus.Collector{
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "voxflow_sip_live_calls", Help: "Live SIP calls on this media worker.",
+		}, func() float64 { return float64(m.SIP.LiveCalls()) }),
+	}
+}
