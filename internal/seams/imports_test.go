@@ -1,0 +1,171 @@
+package seams
+
+import (
+	"bytes"
+	"encoding/json"
+	"io"
+	"os/exec"
+	"path"
+	"sort"
+	"strings"
+	"testing"
+)
+
+const module = "github.com/voxflow/voxflow/"
+
+// arrows are the voxflow packages each package may import (non-test
+// imports; "x/..." is x and everything under it). A package matching no
+// rule fails the test: a new package is placed in the design on purpose.
+// Keep this table and docs/architecture.md's "Dependency direction" equal.
+var arrows = []struct {
+	pkg string
+	may []string
+	why string
+}{
+	{"activities/records", nil, "plain records: persisted by the store, carried by activities"},
+	{"activities", []string{"activities/records"}, "the contracts: names, payloads, errors, the channel interface"},
+	{"activities/builtin", []string{"activities", "activities/records"}, "shared activities behind interfaces the platform fills"},
+	{"flows", nil, "the flow language: no Temporal, media or network"},
+	{"flows/engine", []string{"flows", "activities", "activities/records"}, "workflow code only"},
+	{"store", []string{"activities/records"}, "persistence"},
+	{"media/g711", nil, ""},
+	{"media/wav", []string{"media/g711"}, ""},
+	{"media/audio", nil, ""},
+	{"media/dtmf", nil, ""},
+	{"media/rtp/...", []string{"media/g711"}, ""},
+	{"media/tts", []string{"media/wav"}, ""},
+	{"media/asr", []string{"media/audio", "media/wav"}, ""},
+	{"media/registrar/...", []string{"media/registrar"}, "SIP registrar; storage behind its own interfaces"},
+	{"media/text", []string{"activities"}, "the text channel"},
+	{"media/sipworker/...", []string{"activities", "activities/records", "media/..."}, "media workers see only the contracts"},
+	{"ops", []string{"activities", "activities/records", "flows/engine"}, "operator functions over a Temporal client"},
+	{"platform/config", nil, "process configuration"},
+	{"platform", []string{"activities", "activities/...", "flows", "flows/engine", "store"}, "the composition root: no SIP or WebRTC stack"},
+	{"platform/sipmedia", []string{"activities", "media/registrar", "media/sipworker", "platform", "platform/config", "store"}, "builds SIP media workers"},
+	{"simulator", []string{"activities", "activities/records", "flows", "flows/engine", "media/text", "platform"}, ""},
+	{"designer-api", []string{"activities", "activities/records", "flows", "store"}, "the HTTP API: no media, no Temporal server"},
+	{"designer-api/temporalops", []string{"activities", "activities/records", "designer-api", "flows/engine", "ops", "simulator"}, ""},
+	{"internal/devtemporal/...", []string{"activities", "internal/devtemporal"}, "the embedded Temporal server"},
+	{"platform/devstack", []string{"activities", "designer-api/...", "examples-flows/...", "flows", "internal/devtemporal", "media/text", "media/tts", "platform/...", "simulator", "store"}, "voxflow dev"},
+	{"examples-flows/...", nil, ""},
+	{"internal/cli", []string{"activities/...", "designer-api/...", "examples-flows/...", "flows/...", "internal/devtemporal/...", "media/registrar", "media/text", "ops", "platform/...", "simulator", "store"}, "the commands"},
+	{"cmd/voxflow", []string{"internal/cli"}, ""},
+	{"internal/seams", nil, ""},
+	{"bench/...", []string{"media/g711", "media/rtp"}, "load harness (its tests may import anything)"},
+	{"e2e", nil, "end-to-end tests (test files may import anything)"},
+}
+
+// forbiddenDeps are packages that must not be linked at all (transitive
+// non-test imports), whatever the direct arrows say.
+var forbiddenDeps = []struct {
+	pkg, dep, why string
+}{
+	{"store", "go.temporal.io/", "the store links no Temporal"},
+	{"activities/records", "go.temporal.io/", "records are plain data"},
+	{"flows", "go.temporal.io/", "the flow language is Temporal-free"},
+	{"media/...", module + "flows", "media workers do not read flows"},
+	{"media/...", module + "store", "media workers reach storage through interfaces"},
+	{"platform", "github.com/emiago/", "the composition root links no SIP stack"},
+	{"simulator", "github.com/emiago/", "the simulator links no SIP stack"},
+	{"designer-api", "go.temporal.io/server", "the API links no Temporal server"},
+	{"flows/engine", "github.com/sashabaranov/go-openai", "no network clients in workflow code"},
+}
+
+type goPackage struct {
+	ImportPath string
+	Imports    []string
+	Deps       []string
+}
+
+// listPackages runs go list over the module.
+func listPackages(t *testing.T) []goPackage {
+	t.Helper()
+	cmd := exec.Command("go", "list", "-json=ImportPath,Imports,Deps", module+"...")
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("go list: %v\n%s", err, errb.String())
+	}
+	var pkgs []goPackage
+	dec := json.NewDecoder(&out)
+	for {
+		var p goPackage
+		if err := dec.Decode(&p); err == io.EOF {
+			break
+		} else if err != nil {
+			t.Fatal(err)
+		}
+		p.ImportPath = strings.TrimPrefix(p.ImportPath, module)
+		pkgs = append(pkgs, p)
+	}
+	return pkgs
+}
+
+// matches reports whether pkg is pattern, or under it for "x/...".
+func matches(pattern, pkg string) bool {
+	if base, ok := strings.CutSuffix(pattern, "/..."); ok {
+		return pkg == base || strings.HasPrefix(pkg, base+"/")
+	}
+	return pkg == pattern
+}
+
+func TestImportRules(t *testing.T) {
+	for _, p := range listPackages(t) {
+		rule := -1
+		for i, a := range arrows {
+			if matches(a.pkg, p.ImportPath) {
+				rule = i
+				break
+			}
+		}
+		if rule < 0 {
+			t.Errorf("%s: no rule in the arrows table; place the package in docs/architecture.md and here", p.ImportPath)
+			continue
+		}
+		for _, imp := range p.Imports {
+			dep, ok := strings.CutPrefix(imp, module)
+			if !ok {
+				continue
+			}
+			allowed := matches(arrows[rule].pkg, dep) && arrows[rule].pkg != dep // within its own subtree
+			for _, may := range arrows[rule].may {
+				allowed = allowed || matches(may, dep)
+			}
+			if !allowed {
+				t.Errorf("%s imports %s: not an allowed arrow (may import: %s)", p.ImportPath, dep, strings.Join(arrows[rule].may, ", "))
+			}
+		}
+		for _, f := range forbiddenDeps {
+			if !matches(f.pkg, p.ImportPath) {
+				continue
+			}
+			for _, d := range p.Deps {
+				if strings.HasPrefix(d, f.dep) {
+					t.Errorf("%s links %s (%s)", p.ImportPath, d, f.why)
+					break
+				}
+			}
+		}
+	}
+}
+
+// The rule for "x/..." must not shadow a more specific rule below it.
+func TestArrowsOrder(t *testing.T) {
+	for i, a := range arrows {
+		for _, b := range arrows[i+1:] {
+			if a.pkg != b.pkg && matches(a.pkg, strings.TrimSuffix(b.pkg, "/...")) {
+				t.Errorf("rule %q comes before the narrower %q and hides it", a.pkg, b.pkg)
+			}
+		}
+	}
+	var names []string
+	for _, a := range arrows {
+		names = append(names, path.Clean(a.pkg))
+	}
+	sort.Strings(names)
+	for i := 1; i < len(names); i++ {
+		if names[i] == names[i-1] {
+			t.Errorf("two rules for %s", names[i])
+		}
+	}
+}
