@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/netip"
 	"strings"
 	"sync/atomic"
@@ -199,15 +200,13 @@ type dialRequest struct {
 // ends it). Without an answer the result says why (no answer, busy,
 // failed) and the session is nil; ctx's cancellation CANCELs the INVITE.
 func (w *Worker) dial(ctx context.Context, in dialRequest) (*session, activities.OriginateResult, error) {
-	target := in.Target
-	log := w.log.With("call", in.CallID, "to", target.String())
+	log := w.log.With("call", in.CallID, "to", in.Target.String())
 	if w.draining.Load() {
 		log.Info("dial refused: draining")
 		return nil, activities.OriginateResult{Outcome: activities.OriginateFailed, SIPStatus: sip.StatusServiceUnavailable}, nil
 	}
-	timeout := in.Timeout
-	if timeout <= 0 {
-		timeout = defaultRingTimeout
+	if in.Timeout <= 0 {
+		in.Timeout = defaultRingTimeout
 	}
 
 	w.inflight.Add(1)
@@ -218,129 +217,25 @@ func (w *Worker) dial(ctx context.Context, in dialRequest) (*session, activities
 		}
 	}()
 
-	d, err := w.dg.NewDialog(target, diago.NewDialogOptions{})
+	d, err := w.dg.NewDialog(in.Target, diago.NewDialogOptions{})
 	if err != nil {
-		return nil, activities.OriginateResult{}, fmt.Errorf("dial %s: %w", target.String(), err)
+		return nil, activities.OriginateResult{}, fmt.Errorf("dial %s: %w", in.Target.String(), err)
 	}
-	opts := diago.InviteClientOptions{Headers: []sip.Header{}}
-	if in.From != nil {
-		opts.Headers = append(opts.Headers, in.From)
-	}
-	for k, v := range in.Headers {
-		if reservedHeaders[strings.ToLower(strings.TrimSpace(k))] {
-			log.Warn("dial: header not sent (set by the SIP stack)", "header", k)
-			continue
-		}
-		opts.Headers = append(opts.Headers, sip.NewHeader(strings.TrimSpace(k), v))
-	}
-	if in.ViaTrunk && w.cfg.Trunk.Password != "" {
-		opts.Username, opts.Password = w.cfg.Trunk.Username, w.cfg.Trunk.Password
-	}
+	c := &outboundCall{w: w, in: in, log: log, d: d}
+	opts := c.inviteOptions()
+	ringCtx, release := c.startRinging(ctx)
+	defer release()
 
-	// Ringing ends by answer, a final response, the ring timeout or the
-	// activity's cancellation. Both of the latter send CANCEL once the callee
-	// answered anything (RFC 3261 9.1); before any response there is
-	// nothing to cancel and the transaction is dropped.
-	var responded, timedOut atomic.Bool
-	opts.OnResponse = func(res *sip.Response) error {
-		responded.Store(true)
-		if res.IsProvisional() && res.StatusCode != sip.StatusTrying {
-			log.Debug("dial: progress", "code", res.StatusCode)
-		}
-		return nil
-	}
-	ringCtx, ringCancel := context.WithCancelCause(context.WithoutCancel(ctx))
-	defer ringCancel(nil)
-	stopRinging := func(cause error) {
-		if !responded.Load() {
-			cause = sipgo.WaitAnswerForceCancelErr
-		}
-		ringCancel(cause)
-	}
-	ringTimer := time.AfterFunc(timeout, func() {
-		timedOut.Store(true)
-		stopRinging(errors.New("ring timeout"))
-	})
-	defer ringTimer.Stop()
-	stopOnCancel := context.AfterFunc(ctx, func() { stopRinging(context.Cause(ctx)) })
-	defer stopOnCancel()
-
-	var live atomic.Pointer[session]
-	opts.OnMediaUpdate = func(m *diago.DialogMedia) {
-		if s := live.Load(); s != nil {
-			if ms := m.MediaSession(); ms != nil {
-				remote, _ := netip.ParseAddrPort(ms.Raddr.String())
-				s.source.SetRemote(remote)
-				s.log.Info("media updated", "remote", remote)
-			}
-		}
-	}
-
-	log.Info("dial", "timeout", timeout, "via_trunk", in.ViaTrunk, "leg", in.Leg)
+	log.Info("dial", "timeout", in.Timeout, "via_trunk", in.ViaTrunk, "leg", in.Leg)
 	med, err := d.Invite(ringCtx, opts)
-	ringTimer.Stop()
+	c.ringTimer.Stop()
 	if err != nil {
-		res := d.InviteResponse
-		if res != nil && res.IsSuccess() {
-			// Answered while we cancelled: acknowledge and hang up.
-			w.goBackground(func() {
-				bctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-				defer cancel()
-				_ = d.Ack(bctx)
-				_ = d.Hangup(bctx)
-				_ = d.Close()
-			})
-		} else {
-			_ = d.Close()
-		}
-		code := 0
-		if res != nil && !res.IsProvisional() {
-			code = res.StatusCode
-		}
-		switch {
-		case timedOut.Load():
-			log.Info("dial: no answer", "after", timeout, "cancelled", responded.Load(), "code", code)
-			return nil, activities.OriginateResult{Outcome: activities.OriginateNoAnswer, SIPStatus: code}, nil
-		case ctx.Err() != nil:
-			log.Info("dial: cancelled", "code", code)
-			return nil, activities.OriginateResult{}, ctx.Err()
-		}
-		if fr := dialogResponse(err); fr != nil {
-			out := outcomeOf(fr.StatusCode)
-			log.Info("dial: not answered", "outcome", out, "code", fr.StatusCode, "reason", fr.Reason)
-			return nil, activities.OriginateResult{Outcome: out, SIPStatus: fr.StatusCode}, nil
-		}
-		log.Warn("dial failed", "error", err)
-		return nil, activities.OriginateResult{Outcome: activities.OriginateFailed, SIPStatus: code}, nil
+		res, err := c.notAnswered(ctx, err)
+		return nil, res, err
 	}
-
-	// Answered: ACK, then hold the call like an inbound one.
-	actx, acancel := context.WithTimeout(context.Background(), 5*time.Second)
-	err = d.Ack(actx)
-	acancel()
-	hangup := func() {
-		bctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		_ = d.Hangup(bctx)
-		_ = med.Close()
-		_ = d.Close()
-	}
+	s, err := c.startSession(ctx, med)
 	if err != nil {
-		hangup()
-		return nil, activities.OriginateResult{}, fmt.Errorf("dial %s: ACK: %w", target.String(), err)
-	}
-	res := d.InviteResponse
-	s := newMediaSession(w, in.CallID, d.InviteRequest.CallID().Value(), med, sdpElsewhere(res.Body(), res.Source()))
-	s.dc, s.peer, s.leg = d, res.Source(), in.Leg
-	live.Store(s)
-	if err := s.startMedia(); err != nil {
-		hangup()
-		return nil, activities.OriginateResult{}, fmt.Errorf("dial %s: start media: %w", target.String(), err)
-	}
-	w.addSession(s)
-	if ctx.Err() != nil {
-		// Cancelled as the callee answered: nobody wants the call any more.
-		s.stop(endLocal)
+		return nil, activities.OriginateResult{}, err
 	}
 	handedOff = true
 	w.goBackground(func() {
@@ -353,6 +248,166 @@ func (w *Worker) dial(ctx context.Context, in dialRequest) (*session, activities
 		return nil, activities.OriginateResult{}, err
 	}
 	return s, activities.OriginateResult{Outcome: activities.OriginateAnswered}, nil
+}
+
+// dialogRequestTimeout bounds an ACK or BYE the worker sends on its own
+// (not on behalf of an activity that could be cancelled).
+const dialogRequestTimeout = 5 * time.Second
+
+// outboundCall is the state of one dial: its request, its dialog and how
+// its ringing ended.
+type outboundCall struct {
+	w   *Worker
+	in  dialRequest // Timeout is set
+	log *slog.Logger
+	d   *diago.DialogClientSession
+
+	// responded: the callee sent a response, so ringing ends by CANCEL.
+	// timedOut: the ring timeout ended it.
+	responded, timedOut atomic.Bool
+	ringTimer           *time.Timer
+	// live is the answered call's session, once there is one.
+	live atomic.Pointer[session]
+}
+
+// inviteOptions are the INVITE's extra headers (From, the request's own
+// headers but those the SIP stack sets) and the trunk's credentials.
+func (c *outboundCall) inviteOptions() diago.InviteClientOptions {
+	opts := diago.InviteClientOptions{Headers: []sip.Header{}, OnResponse: c.onResponse, OnMediaUpdate: c.onMediaUpdate}
+	if c.in.From != nil {
+		opts.Headers = append(opts.Headers, c.in.From)
+	}
+	for k, v := range c.in.Headers {
+		if reservedHeaders[strings.ToLower(strings.TrimSpace(k))] {
+			c.log.Warn("dial: header not sent (set by the SIP stack)", "header", k)
+			continue
+		}
+		opts.Headers = append(opts.Headers, sip.NewHeader(strings.TrimSpace(k), v))
+	}
+	if c.in.ViaTrunk && c.w.cfg.Trunk.Password != "" {
+		opts.Username, opts.Password = c.w.cfg.Trunk.Username, c.w.cfg.Trunk.Password
+	}
+	return opts
+}
+
+func (c *outboundCall) onResponse(res *sip.Response) error {
+	c.responded.Store(true)
+	if res.IsProvisional() && res.StatusCode != sip.StatusTrying {
+		c.log.Debug("dial: progress", "code", res.StatusCode)
+	}
+	return nil
+}
+
+// onMediaUpdate follows the answered call's media to a new address
+// (a re-INVITE).
+func (c *outboundCall) onMediaUpdate(m *diago.DialogMedia) {
+	if s := c.live.Load(); s != nil {
+		if ms := m.MediaSession(); ms != nil {
+			remote, _ := netip.ParseAddrPort(ms.Raddr.String())
+			s.source.SetRemote(remote)
+			s.log.Info("media updated", "remote", remote)
+		}
+	}
+}
+
+// startRinging returns the context the INVITE waits for an answer on.
+// Ringing ends by answer, a final response, the ring timeout or ctx's
+// cancellation. Both of the latter send CANCEL once the callee answered
+// anything (RFC 3261 9.1); before any response there is nothing to cancel
+// and the transaction is dropped. release stops the timer and the watch on
+// ctx.
+func (c *outboundCall) startRinging(ctx context.Context) (ringCtx context.Context, release func()) {
+	ringCtx, ringCancel := context.WithCancelCause(context.WithoutCancel(ctx))
+	stopRinging := func(cause error) {
+		if !c.responded.Load() {
+			cause = sipgo.WaitAnswerForceCancelErr
+		}
+		ringCancel(cause)
+	}
+	c.ringTimer = time.AfterFunc(c.in.Timeout, func() {
+		c.timedOut.Store(true)
+		stopRinging(errors.New("ring timeout"))
+	})
+	stopOnCancel := context.AfterFunc(ctx, func() { stopRinging(context.Cause(ctx)) })
+	return ringCtx, func() {
+		stopOnCancel()
+		c.ringTimer.Stop()
+		ringCancel(nil)
+	}
+}
+
+// notAnswered closes the dialog of an INVITE that failed with err and says
+// why: no answer (the ring timeout), ctx's cancellation (an error), or the
+// callee's final response.
+func (c *outboundCall) notAnswered(ctx context.Context, err error) (activities.OriginateResult, error) {
+	d, log := c.d, c.log
+	res := d.InviteResponse
+	if res != nil && res.IsSuccess() {
+		// Answered while we cancelled: acknowledge and hang up.
+		c.w.goBackground(func() {
+			bctx, cancel := context.WithTimeout(context.Background(), dialogRequestTimeout)
+			defer cancel()
+			_ = d.Ack(bctx)
+			_ = d.Hangup(bctx)
+			_ = d.Close()
+		})
+	} else {
+		_ = d.Close()
+	}
+	code := 0
+	if res != nil && !res.IsProvisional() {
+		code = res.StatusCode
+	}
+	switch {
+	case c.timedOut.Load():
+		log.Info("dial: no answer", "after", c.in.Timeout, "cancelled", c.responded.Load(), "code", code)
+		return activities.OriginateResult{Outcome: activities.OriginateNoAnswer, SIPStatus: code}, nil
+	case ctx.Err() != nil:
+		log.Info("dial: cancelled", "code", code)
+		return activities.OriginateResult{}, ctx.Err()
+	}
+	if fr := dialogResponse(err); fr != nil {
+		out := outcomeOf(fr.StatusCode)
+		log.Info("dial: not answered", "outcome", out, "code", fr.StatusCode, "reason", fr.Reason)
+		return activities.OriginateResult{Outcome: out, SIPStatus: fr.StatusCode}, nil
+	}
+	log.Warn("dial failed", "error", err)
+	return activities.OriginateResult{Outcome: activities.OriginateFailed, SIPStatus: code}, nil
+}
+
+// startSession ACKs the answer and holds the call like an inbound one: a
+// session with its media running, registered under in.CallID. Cancelled as
+// the callee answered, the session is stopped at once (nobody wants the
+// call any more; holdCall hangs it up).
+func (c *outboundCall) startSession(ctx context.Context, med *diago.DialogMedia) (*session, error) {
+	d, target := c.d, c.in.Target
+	actx, acancel := context.WithTimeout(context.Background(), dialogRequestTimeout)
+	err := d.Ack(actx)
+	acancel()
+	hangup := func() {
+		bctx, cancel := context.WithTimeout(context.Background(), dialogRequestTimeout)
+		defer cancel()
+		_ = d.Hangup(bctx)
+		_ = med.Close()
+		_ = d.Close()
+	}
+	if err != nil {
+		hangup()
+		return nil, fmt.Errorf("dial %s: ACK: %w", target.String(), err)
+	}
+	res := d.InviteResponse
+	s := newMediaSession(c.w, c.in.CallID, d.InviteRequest.CallID().Value(), med, sdpElsewhere(res.Body(), res.Source()))
+	s.dc, s.peer, s.leg = d, res.Source(), c.in.Leg
+	c.live.Store(s)
+	if err := s.startMedia(); err != nil {
+		hangup()
+		return nil, fmt.Errorf("dial %s: start media: %w", target.String(), err)
+	}
+	c.w.addSession(s)
+	if ctx.Err() != nil {
+		s.stop(endLocal)
+	}
+	return s, nil
 }
 
 // holdCall waits for the call to end, by the remote party's BYE (dctx
@@ -374,7 +429,7 @@ func (w *Worker) holdCall(s *session, dctx context.Context, hangup func(context.
 		if cause == endShutdown && !s.leg {
 			w.goBackground(func() { w.signalHangup(s) })
 		}
-		byeCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		byeCtx, cancel := context.WithTimeout(context.Background(), dialogRequestTimeout)
 		if err := hangup(byeCtx); err != nil && dctx.Err() == nil {
 			s.log.Debug("bye", "error", err)
 		}
