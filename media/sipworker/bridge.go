@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net"
 	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -56,15 +55,7 @@ func (w *Worker) bridgeTransfer(ctx context.Context, s *session, in activities.T
 	if err != nil {
 		return activities.TransferResult{}, activities.NewBadInput(err)
 	}
-	// The other party sees who is calling (an agent's phone shows the
-	// caller); a trunk gets our own caller ID, which it accepts.
-	caller := ""
-	if s.d != nil && !viaTrunk {
-		if n := callerNumber(s.d.InviteRequest); !strings.ContainsAny(n, ":;<>@ \t") {
-			caller = n
-		}
-	}
-	from, err := w.fromHeader(caller, target, viaTrunk)
+	from, err := w.fromHeader(bridgeCaller(s, viaTrunk), target, viaTrunk)
 	if err != nil {
 		return activities.TransferResult{}, activities.NewBadInput(err)
 	}
@@ -94,9 +85,32 @@ func (w *Worker) bridgeTransfer(ctx context.Context, s *session, in activities.T
 	if s.gone() {
 		return activities.TransferResult{}, activities.NewCallGone(s.id)
 	}
+	res, err := w.talk(ctx, s, leg, in, target)
+	if err != nil {
+		return activities.TransferResult{}, err
+	}
+	s.log.Info("bridge: ended", "to", target.String(), "talk", res.Talk, "by_caller", s.gone())
+	return w.bridgeEnded(actx, s, res)
+}
 
+// bridgeCaller is the caller ID the other party sees: an agent's phone
+// shows the caller; a trunk gets our own caller ID (""), which it accepts.
+func bridgeCaller(s *session, viaTrunk bool) string {
+	if s.d != nil && !viaTrunk {
+		if n := callerNumber(s.d.InviteRequest); !strings.ContainsAny(n, ":;<>@ \t") {
+			return n
+		}
+	}
+	return ""
+}
+
+// talk connects the caller (s) to the answered leg until either hangs up
+// or ctx ends, recording the conversation when in.Record; the result holds
+// the talk time and the recording.
+func (w *Worker) talk(ctx context.Context, s, leg *session, in activities.TransferInput, target sip.Uri) (activities.TransferResult, error) {
 	var rec *stereoRecorder
 	if in.Record {
+		var err error
 		if rec, err = w.newStereoRecorder(in); err != nil {
 			return activities.TransferResult{}, err
 		}
@@ -113,7 +127,14 @@ func (w *Worker) bridgeTransfer(ctx context.Context, s *session, in activities.T
 			res.Recording = ref
 		}
 	}
-	s.log.Info("bridge: ended", "to", target.String(), "talk", res.Talk, "by_caller", s.gone())
+	return res, nil
+}
+
+// bridgeEnded is the transfer's result once the bridge ended: res when the
+// other party hung up; when the caller did, res with the caller-hangup
+// outcome; the activity's cancellation (actx) or the call ending otherwise
+// is an error.
+func (w *Worker) bridgeEnded(actx context.Context, s *session, res activities.TransferResult) (activities.TransferResult, error) {
 	switch {
 	case s.gone():
 		c := s.cause.Load()
@@ -123,10 +144,7 @@ func (w *Worker) bridgeTransfer(ctx context.Context, s *session, in activities.T
 		// Like a voicemail, the result (talk time, recording) is kept: it
 		// is returned after the hangup signal, so the workflow learns of
 		// the hangup first and runs on_hangup with the bridge's variables.
-		select {
-		case <-s.signalled:
-		case <-time.After(w.cfg.TemporalTimeout):
-		}
+		w.awaitHangupSignal(s)
 		res.Outcome = activities.TransferCallerHangup
 		return res, nil
 	case actx.Err() != nil:
@@ -377,11 +395,8 @@ type stereoRecorder struct {
 }
 
 func (w *Worker) newStereoRecorder(in activities.TransferInput) (*stereoRecorder, error) {
-	if err := os.MkdirAll(w.cfg.RecordDir, 0o755); err != nil {
-		return nil, fmt.Errorf("bridge: recording: %w", err)
-	}
 	name := fmt.Sprintf("%s-%s-bridge-%d.wav", unsafeName.ReplaceAllString(in.CallID, "_"), unsafeName.ReplaceAllString(in.NodeID, "_"), time.Now().UnixMilli())
-	path, err := filepath.Abs(filepath.Join(w.cfg.RecordDir, name))
+	path, err := w.recordingPath(name)
 	if err != nil {
 		return nil, fmt.Errorf("bridge: recording: %w", err)
 	}

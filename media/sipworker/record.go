@@ -41,11 +41,8 @@ func (w *Worker) Record(ctx context.Context, in activities.RecordInput) (activit
 			return activities.RecordResult{}, s.result(err)
 		}
 	}
-	if err := os.MkdirAll(w.cfg.RecordDir, 0o755); err != nil {
-		return activities.RecordResult{}, fmt.Errorf("record: %w", err)
-	}
 	name := fmt.Sprintf("%s-%s-%d.wav", in.CallID, unsafeName.ReplaceAllString(in.NodeID, "_"), time.Now().UnixMilli())
-	path, err := filepath.Abs(filepath.Join(w.cfg.RecordDir, name))
+	path, err := w.recordingPath(name)
 	if err != nil {
 		return activities.RecordResult{}, fmt.Errorf("record: %w", err)
 	}
@@ -61,12 +58,28 @@ func (w *Worker) Record(ctx context.Context, in activities.RecordInput) (activit
 	// after the hangup signal, so the workflow always learns of the hangup
 	// first and ends the call the same way whichever message is quicker.
 	if c := s.cause.Load(); c == endCaller || c == endShutdown {
-		select {
-		case <-s.signalled:
-		case <-time.After(w.cfg.TemporalTimeout):
-		}
+		w.awaitHangupSignal(s)
 	}
 	return activities.RecordResult{Ref: "file://" + path, Duration: time.Duration(samples) * time.Second / sampleRate}, nil
+}
+
+// recordingPath creates RecordDir if missing and returns the absolute path
+// of the recording file called name in it.
+func (w *Worker) recordingPath(name string) (string, error) {
+	if err := os.MkdirAll(w.cfg.RecordDir, 0o755); err != nil {
+		return "", err
+	}
+	return filepath.Abs(filepath.Join(w.cfg.RecordDir, name))
+}
+
+// awaitHangupSignal waits until the hangup signal of a call the caller
+// ended has gone out (at most TemporalTimeout), so that an activity
+// returning its result now lets the workflow learn of the hangup first.
+func (w *Worker) awaitHangupSignal(s *session) {
+	select {
+	case <-s.signalled:
+	case <-time.After(w.cfg.TemporalTimeout):
+	}
 }
 
 // capture writes the caller's audio to a WAV file until MaxDuration, the
@@ -89,67 +102,19 @@ func (s *session) capture(ctx context.Context, path string, in activities.Record
 		default: // the writer fell 10 s behind: drop rather than stall the reader
 		}
 	})
-	maxDur := in.MaxDuration
-	if maxDur <= 0 {
-		maxDur = defaultRecordMax
-	}
-	limit := time.NewTimer(maxDur)
-	defer limit.Stop()
-	// Silence ends the recording once the caller spoke and went quiet for
-	// in.Silence, or never spoke for max(in.Silence, 5s).
-	var vad *audio.SilenceDetector
-	if in.Silence > 0 {
-		ms := int(in.Silence / time.Millisecond)
-		vad = audio.NewSilenceDetector(audio.SilenceConfig{SilenceMs: ms, NoInputMs: max(ms, 5000)})
-	}
-	var werr error
-	write := func(p []int16) (quiet bool) {
-		if werr == nil {
-			werr = ww.WriteSamples(p)
-		}
-		if vad == nil {
-			return false
-		}
-		for _, ev := range vad.Process(p) {
-			if ev.Type == audio.SpeechEnd || ev.Type == audio.NoInput {
-				quiet = true
-			}
-		}
-		return quiet
-	}
-loop:
-	for {
-		select {
-		case p := <-frames:
-			if write(p) {
-				break loop
-			}
-		case <-s.digitSig:
-			for {
-				d, ok := s.popDigit()
-				if !ok {
-					break
-				}
-				if in.Terminator != "" && string(d) == in.Terminator {
-					break loop
-				}
-			}
-		case <-limit.C:
-			break loop
-		case <-ctx.Done():
-			break loop
-		}
-	}
+	rec := &monoRecording{ww: ww, vad: silenceDetector(in.Silence)}
+	s.recordUntilEnd(ctx, frames, rec, in)
 	untap()
 	for {
 		select {
 		case p := <-frames:
-			write(p)
+			rec.write(p)
 			continue
 		default:
 		}
 		break
 	}
+	werr := rec.werr
 	if err := ww.Close(); err != nil && werr == nil {
 		werr = err
 	}
@@ -160,4 +125,80 @@ loop:
 		return 0, fmt.Errorf("record %s: %w", path, werr)
 	}
 	return ww.Frames(), nil
+}
+
+// recordUntilEnd writes the caller's frames to rec until MaxDuration, the
+// terminator key, silence, or ctx ends.
+func (s *session) recordUntilEnd(ctx context.Context, frames <-chan []int16, rec *monoRecording, in activities.RecordInput) {
+	maxDur := in.MaxDuration
+	if maxDur <= 0 {
+		maxDur = defaultRecordMax
+	}
+	limit := time.NewTimer(maxDur)
+	defer limit.Stop()
+	for {
+		select {
+		case p := <-frames:
+			if rec.write(p) {
+				return
+			}
+		case <-s.digitSig:
+			if s.popUntilKey(in.Terminator) {
+				return
+			}
+		case <-limit.C:
+			return
+		case <-ctx.Done():
+			return
+		}
+	}
+}
+
+// popUntilKey takes the queued key presses up to key and reports whether
+// key was among them ("": never; the presses are all taken).
+func (s *session) popUntilKey(key string) bool {
+	for {
+		d, ok := s.popDigit()
+		if !ok {
+			return false
+		}
+		if key != "" && string(d) == key {
+			return true
+		}
+	}
+}
+
+// monoRecording is a recording being written, with the silence detection
+// that may end it.
+type monoRecording struct {
+	ww   *wav.Writer
+	vad  *audio.SilenceDetector // nil: silence does not end the recording
+	werr error                  // the first write error; later frames are not written
+}
+
+// silenceDetector ends a recording once the caller spoke and went quiet for
+// silence, or never spoke for max(silence, 5s); nil for silence <= 0.
+func silenceDetector(silence time.Duration) *audio.SilenceDetector {
+	if silence <= 0 {
+		return nil
+	}
+	ms := int(silence / time.Millisecond)
+	return audio.NewSilenceDetector(audio.SilenceConfig{SilenceMs: ms, NoInputMs: max(ms, 5000)})
+}
+
+// write appends p to the file and reports whether silence ended the
+// recording.
+func (r *monoRecording) write(p []int16) (quiet bool) {
+	if r.werr == nil {
+		r.werr = r.ww.WriteSamples(p)
+	}
+	if r.vad == nil {
+		return false
+	}
+	for _, ev := range r.vad.Process(p) {
+		if ev.Type == audio.SpeechEnd || ev.Type == audio.NoInput {
+			quiet = true
+		}
+	}
+	return quiet
 }
