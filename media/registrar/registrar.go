@@ -200,28 +200,11 @@ func (r *Registrar) maybePurge(ctx context.Context) {
 func (r *Registrar) Handle(ctx context.Context, req *sip.Request) *sip.Response {
 	now := r.cfg.Now()
 	log := r.log.With("source", req.Source())
-	if req.Method != sip.REGISTER {
-		return reply(req, sip.StatusMethodNotAllowed, "Method Not Allowed", sip.NewHeader("Allow", "REGISTER"))
-	}
-	to, callID, cseq := req.To(), req.CallID(), req.CSeq()
-	if to == nil || callID == nil || callID.Value() == "" || cseq == nil || req.From() == nil {
-		return reply(req, sip.StatusBadRequest, "Bad Request (missing To, From, Call-ID or CSeq)")
-	}
-	if cseq.MethodName != sip.REGISTER {
-		return reply(req, sip.StatusBadRequest, "Bad Request (CSeq method is not REGISTER)")
-	}
-	aor := to.Address.User
-	if aor == "" {
-		return reply(req, sip.StatusNotFound, "Not Found (no user in To)")
+	aor, res := checkRegister(req)
+	if res != nil {
+		return res
 	}
 	log = log.With("aor", aor)
-	if reqs := req.GetHeaders("Require"); len(reqs) > 0 {
-		var exts []string
-		for _, h := range reqs {
-			exts = append(exts, h.Value())
-		}
-		return reply(req, sip.StatusBadExtension, "Bad Extension", sip.NewHeader("Unsupported", strings.Join(exts, ", ")))
-	}
 	rq, err := parseRegister(req, aor)
 	if err != nil {
 		log.Info("REGISTER refused", "code", 400, "error", err)
@@ -236,26 +219,10 @@ func (r *Registrar) Handle(ctx context.Context, req *sip.Request) *sip.Response 
 		log.Warn("REGISTER refused: authenticated as another agent", "code", 403, "user", acct.Username)
 		return reply(req, sip.StatusForbidden, "Forbidden (credentials are not for "+aor+")")
 	}
-
-	// Intervals, once authenticated (RFC 3261 §10.3 step 7).
-	rq.workerID = r.cfg.WorkerID
-	for i, c := range rq.contacts {
-		secs, tooBrief := r.expiry.interval(c.param, rq.header)
-		if tooBrief {
-			log.Info("REGISTER refused: interval too brief", "code", 423, "expires", secs, "min", r.expiry.Min)
-			return reply(req, sip.StatusIntervalToBrief, "Interval Too Brief", sip.NewHeader("Min-Expires", strconv.Itoa(r.expiry.Min)))
-		}
-		rq.bindings[i].expires = secs
+	if res := r.setIntervals(req, &rq, log); res != nil {
+		return res
 	}
-
-	var live []Contact
-	if len(rq.bindings) == 0 && !rq.wildcard {
-		live, err = r.cfg.Locations.Contacts(ctx, aor, now) // a query: nothing changes
-	} else {
-		live, err = r.cfg.Locations.Update(ctx, aor, now, func(live []Contact) (Change, error) {
-			return plan(live, rq.registerRequest, now)
-		})
-	}
+	live, err := r.updateBindings(ctx, aor, rq, now)
 	switch {
 	case errors.Is(err, ErrOutOfOrder):
 		log.Info("REGISTER refused", "code", 400, "error", err)
@@ -266,6 +233,66 @@ func (r *Registrar) Handle(ctx context.Context, req *sip.Request) *sip.Response 
 		log.Error("REGISTER: update bindings", "error", err)
 		return reply(req, sip.StatusInternalServerError, "Server Internal Error")
 	}
+	logBindings(log, rq)
+	return registered(req, live, now)
+}
+
+// checkRegister checks what a REGISTER must carry before it is parsed: it
+// returns the address-of-record's user, or the response refusing the
+// request (405, 400, 404, 420).
+func checkRegister(req *sip.Request) (aor string, res *sip.Response) {
+	if req.Method != sip.REGISTER {
+		return "", reply(req, sip.StatusMethodNotAllowed, "Method Not Allowed", sip.NewHeader("Allow", "REGISTER"))
+	}
+	to, callID, cseq := req.To(), req.CallID(), req.CSeq()
+	if to == nil || callID == nil || callID.Value() == "" || cseq == nil || req.From() == nil {
+		return "", reply(req, sip.StatusBadRequest, "Bad Request (missing To, From, Call-ID or CSeq)")
+	}
+	if cseq.MethodName != sip.REGISTER {
+		return "", reply(req, sip.StatusBadRequest, "Bad Request (CSeq method is not REGISTER)")
+	}
+	aor = to.Address.User
+	if aor == "" {
+		return "", reply(req, sip.StatusNotFound, "Not Found (no user in To)")
+	}
+	if reqs := req.GetHeaders("Require"); len(reqs) > 0 {
+		var exts []string
+		for _, h := range reqs {
+			exts = append(exts, h.Value())
+		}
+		return "", reply(req, sip.StatusBadExtension, "Bad Extension", sip.NewHeader("Unsupported", strings.Join(exts, ", ")))
+	}
+	return aor, nil
+}
+
+// setIntervals decides each binding's interval, once authenticated (RFC
+// 3261 §10.3 step 7); it returns the 423 response when one is too brief.
+func (r *Registrar) setIntervals(req *sip.Request, rq *parsedRegister, log *slog.Logger) *sip.Response {
+	rq.workerID = r.cfg.WorkerID
+	for i, c := range rq.contacts {
+		secs, tooBrief := r.expiry.interval(c.param, rq.header)
+		if tooBrief {
+			log.Info("REGISTER refused: interval too brief", "code", 423, "expires", secs, "min", r.expiry.Min)
+			return reply(req, sip.StatusIntervalToBrief, "Interval Too Brief", sip.NewHeader("Min-Expires", strconv.Itoa(r.expiry.Min)))
+		}
+		rq.bindings[i].expires = secs
+	}
+	return nil
+}
+
+// updateBindings applies the REGISTER to the agent's bindings and returns
+// the live ones; a REGISTER without contacts is a query and changes
+// nothing.
+func (r *Registrar) updateBindings(ctx context.Context, aor string, rq parsedRegister, now time.Time) ([]Contact, error) {
+	if len(rq.bindings) == 0 && !rq.wildcard {
+		return r.cfg.Locations.Contacts(ctx, aor, now)
+	}
+	return r.cfg.Locations.Update(ctx, aor, now, func(live []Contact) (Change, error) {
+		return plan(live, rq.registerRequest, now)
+	})
+}
+
+func logBindings(log *slog.Logger, rq parsedRegister) {
 	for _, b := range rq.bindings {
 		if b.expires == 0 {
 			log.Info("agent unregistered", "contact", b.uri)
@@ -276,6 +303,11 @@ func (r *Registrar) Handle(ctx context.Context, req *sip.Request) *sip.Response 
 	if rq.wildcard {
 		log.Info("agent unregistered all contacts")
 	}
+}
+
+// registered is the 200 OK listing the agent's live contacts with the
+// seconds each has left (at least 1).
+func registered(req *sip.Request, live []Contact, now time.Time) *sip.Response {
 	hdrs := make([]sip.Header, 0, len(live)+1)
 	for _, c := range live {
 		left := int(c.Expires.Sub(now).Round(time.Second) / time.Second)
