@@ -87,19 +87,7 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 	if cfg.DataDir == "" {
 		return nil, errors.New("devtemporal: Config.DataDir is required")
 	}
-	if cfg.IP == "" {
-		cfg.IP = "127.0.0.1"
-	}
-	if cfg.IP == "localhost" {
-		// The server wants an IP, not a name.
-		cfg.IP = "127.0.0.1"
-	}
-	if cfg.Port == 0 {
-		cfg.Port = 7233
-	}
-	if cfg.Namespace == "" {
-		cfg.Namespace = "default"
-	}
+	cfg = cfg.withDefaults()
 	logger, logLevel := newServerLogger(cfg.Logger)
 
 	if unknown := unknownDynamicConfigKeys(cfg.DynamicConfig); len(unknown) > 0 {
@@ -111,15 +99,7 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 		return nil, portInUseError(cfg, err)
 	}
 
-	dataDir, err := filepath.Abs(cfg.DataDir)
-	if err != nil {
-		return nil, fmt.Errorf("devtemporal: data dir: %w", err)
-	}
-	if err := os.MkdirAll(dataDir, 0o755); err != nil {
-		return nil, fmt.Errorf("devtemporal: create data dir: %w", err)
-	}
-	dbPath := filepath.Join(dataDir, DBFileName)
-	unlock, err := lockDataDir(dataDir)
+	dbPath, unlock, err := openDataDir(cfg.DataDir)
 	if err != nil {
 		return nil, err
 	}
@@ -134,17 +114,83 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
+	ports, err := servicePorts(cfg.IP, cfg.Port)
+	if err != nil {
+		return nil, err
+	}
+	srv, err := newServer(cfg, serverConfig(cfg, sqlCfg, ports), ports, logger)
+	if err != nil {
+		return nil, err
+	}
+	if err := srv.Start(); err != nil {
+		_ = srv.Stop()
+		if isAddrInUse(err) && strings.Contains(err.Error(), ":"+strconv.Itoa(cfg.Port)) {
+			return nil, portInUseError(cfg, err)
+		}
+		return nil, fmt.Errorf("devtemporal: start server: %w", err)
+	}
 
-	ports := map[string]int{"frontend": cfg.Port}
+	s := &Server{srv: srv, hostPort: hostPort, httpPort: ports["frontend-http"], dbPath: dbPath, logLevel: logLevel, unlock: unlock}
+	started = true
+	if err := waitReady(ctx, hostPort, cfg.Namespace); err != nil {
+		_ = s.Stop()
+		return nil, err
+	}
+	return s, nil
+}
+
+// withDefaults fills in the documented defaults of cfg's zero fields.
+func (cfg Config) withDefaults() Config {
+	if cfg.IP == "" {
+		cfg.IP = "127.0.0.1"
+	}
+	if cfg.IP == "localhost" {
+		// The server wants an IP, not a name.
+		cfg.IP = "127.0.0.1"
+	}
+	if cfg.Port == 0 {
+		cfg.Port = 7233
+	}
+	if cfg.Namespace == "" {
+		cfg.Namespace = "default"
+	}
+	return cfg
+}
+
+// openDataDir creates the data dir if missing and locks it for this
+// server; it returns the database's path in it and the unlock function.
+func openDataDir(dir string) (dbPath string, unlock func(), err error) {
+	dataDir, err := filepath.Abs(dir)
+	if err != nil {
+		return "", nil, fmt.Errorf("devtemporal: data dir: %w", err)
+	}
+	if err := os.MkdirAll(dataDir, 0o755); err != nil {
+		return "", nil, fmt.Errorf("devtemporal: create data dir: %w", err)
+	}
+	unlock, err = lockDataDir(dataDir)
+	if err != nil {
+		return "", nil, err
+	}
+	return filepath.Join(dataDir, DBFileName), unlock, nil
+}
+
+// servicePorts is the port of each service: the frontend's given one, and
+// free ports on ip for the others.
+func servicePorts(ip string, frontend int) (map[string]int, error) {
+	ports := map[string]int{"frontend": frontend}
 	for _, svc := range []string{"history", "matching", "worker", "frontend-http"} {
-		p, err := freePort(cfg.IP)
+		p, err := freePort(ip)
 		if err != nil {
 			return nil, fmt.Errorf("devtemporal: free port for %s: %w", svc, err)
 		}
 		ports[svc] = p
 	}
+	return ports, nil
+}
 
-	conf := serverConfig(cfg, sqlCfg, ports)
+// newServer builds the Temporal server of all default services on conf,
+// each found at its port on cfg.IP (static membership).
+func newServer(cfg Config, conf *config.Config, ports map[string]int, logger serverLogger) (temporal.Server, error) {
 	authorizer, err := authorization.GetAuthorizerFromConfig(&conf.Global.Authorization)
 	if err != nil {
 		return nil, fmt.Errorf("devtemporal: authorizer: %w", err)
@@ -174,21 +220,7 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("devtemporal: create server: %w", err)
 	}
-	if err := srv.Start(); err != nil {
-		_ = srv.Stop()
-		if isAddrInUse(err) && strings.Contains(err.Error(), ":"+strconv.Itoa(cfg.Port)) {
-			return nil, portInUseError(cfg, err)
-		}
-		return nil, fmt.Errorf("devtemporal: start server: %w", err)
-	}
-
-	s := &Server{srv: srv, hostPort: hostPort, httpPort: ports["frontend-http"], dbPath: dbPath, logLevel: logLevel, unlock: unlock}
-	started = true
-	if err := waitReady(ctx, hostPort, cfg.Namespace); err != nil {
-		_ = s.Stop()
-		return nil, err
-	}
-	return s, nil
+	return srv, nil
 }
 
 // FrontendHostPort is the frontend gRPC address, for client.Options.HostPort.
