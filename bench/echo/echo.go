@@ -273,10 +273,26 @@ func (s *Server) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 		return
 	}
 	defer dlg.Close()
+	conn, o, ok := s.answer(req, dlg)
+	if !ok {
+		return
+	}
+	defer conn.Close()
+	s.live.Add(1)
+	defer s.live.Add(-1)
+	if s.cfg.OnAnswer != nil {
+		s.cfg.OnAnswer()
+	}
+	s.serveCall(dlg, conn, o, req.Recipient.User)
+}
+
+// answer rings and answers an INVITE with its own RTP socket; false when
+// the call could not be answered (a failure response was sent, if any).
+func (s *Server) answer(req *sip.Request, dlg *sipgo.DialogServerSession) (*net.UDPConn, Media, bool) {
 	o, err := ParseSDP(req.Body())
 	if err != nil {
 		_ = dlg.Respond(sip.StatusNotAcceptableHere, "Not Acceptable Here", nil)
-		return
+		return nil, o, false
 	}
 	_ = dlg.Respond(sip.StatusTrying, "Trying", nil)
 	_ = dlg.Respond(sip.StatusRinging, "Ringing", nil)
@@ -284,32 +300,24 @@ func (s *Server) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 	conn, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.ParseIP(host)})
 	if err != nil {
 		_ = dlg.Respond(sip.StatusInternalServerError, "Server Internal Error", nil)
-		return
+		return nil, o, false
 	}
-	defer conn.Close()
 	local := conn.LocalAddr().(*net.UDPAddr).AddrPort()
 	if err := dlg.RespondSDP(answerSDP(local, o)); err != nil {
-		return
+		conn.Close()
+		return nil, o, false
 	}
-	s.live.Add(1)
-	defer s.live.Add(-1)
-	if s.cfg.OnAnswer != nil {
-		s.cfg.OnAnswer()
-	}
+	return conn, o, true
+}
 
+// serveCall runs an answered call's media and plays the number's flow (BYE
+// when it ends) or echoes the caller, until either side or Close ends it.
+func (s *Server) serveCall(dlg *sipgo.DialogServerSession, conn *net.UDPConn, o Media, number string) {
 	ctx, cancel := context.WithCancel(dlg.Context())
 	defer cancel()
 	stop := context.AfterFunc(s.ctx, cancel)
 	defer stop()
-	c := &call{ctx: ctx, conn: conn, remote: o.Remote, o: o, sig: make(chan struct{}, 1), echo: make(chan []byte, 8)}
-	evPT := uint8(0)
-	if o.EventPT > 0 {
-		evPT = uint8(o.EventPT)
-	}
-	c.pacer, err = vrtp.NewPacer(vrtp.PacerConfig{PayloadType: uint8(o.AudioPT), EventPayloadType: evPT}, func(pkt []byte) error {
-		_, err := conn.WriteToUDPAddrPort(pkt, c.remote)
-		return err
-	})
+	c, err := newCall(ctx, conn, o)
 	if err != nil {
 		return
 	}
@@ -318,7 +326,6 @@ func (s *Server) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 	go func() { defer media.Done(); _ = c.pacer.Run(ctx) }()
 	go func() { defer media.Done(); c.readLoop() }()
 
-	number := req.Recipient.User
 	if flow, ok := s.cfg.Flows[number]; ok {
 		if c.run(flow) {
 			byeCtx, byeCancel := context.WithTimeout(context.Background(), 5*time.Second)
@@ -328,19 +335,42 @@ func (s *Server) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 			byeCancel()
 		}
 	} else {
-		c.pacer.SetSource(vrtp.FrameSourceFunc(func() ([]byte, bool) {
-			select {
-			case f := <-c.echo:
-				return f, true
-			default:
-				return nil, false
-			}
-		}))
+		c.pacer.SetSource(c.echoSource())
 	}
 	<-ctx.Done()
 	cancel()
 	conn.Close()
 	media.Wait()
+}
+
+// newCall is a call sending on conn to o.Remote with its own pacer.
+func newCall(ctx context.Context, conn *net.UDPConn, o Media) (*call, error) {
+	c := &call{ctx: ctx, conn: conn, remote: o.Remote, o: o, sig: make(chan struct{}, 1), echo: make(chan []byte, 8)}
+	evPT := uint8(0)
+	if o.EventPT > 0 {
+		evPT = uint8(o.EventPT)
+	}
+	var err error
+	c.pacer, err = vrtp.NewPacer(vrtp.PacerConfig{PayloadType: uint8(o.AudioPT), EventPayloadType: evPT}, func(pkt []byte) error {
+		_, err := conn.WriteToUDPAddrPort(pkt, c.remote)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// echoSource sends the caller's frames back, nothing when none is queued.
+func (c *call) echoSource() vrtp.FrameSource {
+	return vrtp.FrameSourceFunc(func() ([]byte, bool) {
+		select {
+		case f := <-c.echo:
+			return f, true
+		default:
+			return nil, false
+		}
+	})
 }
 
 // run walks the flow; it reports whether the server should send BYE (false
