@@ -4,19 +4,16 @@ import (
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
-	"database/sql"
 	"encoding/base64"
 	"encoding/hex"
 	"errors"
 	"fmt"
 	"regexp"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
 
 	"golang.org/x/crypto/bcrypt"
-	"modernc.org/sqlite"
 
 	"github.com/voxflow/voxflow/store"
 )
@@ -35,8 +32,9 @@ const (
 	RolePublisher Role = "publisher"
 	// RoleOperator also resets, terminates and replay-checks live calls.
 	RoleOperator Role = "operator"
-	// RoleAdmin also manages users and API keys.
-	RoleAdmin Role = "admin"
+	// RoleAdmin also manages users and API keys; the store keeps at least
+	// one user with it.
+	RoleAdmin Role = store.AdminRole
 )
 
 // Roles lists every role, weakest first.
@@ -97,17 +95,16 @@ type AuthOptions struct {
 	Now func() time.Time
 }
 
-// Auth keeps users, API keys and sessions in the store's database (tables
-// api_users, api_keys, api_sessions of migration 0003).
+// Auth keeps users, API keys and sessions in the store (its API user, key
+// and session methods).
 //
 // Secrets are never stored: passwords as bcrypt hashes, API keys and session
 // tokens (32 random bytes each) as hex SHA-256, which is enough for random
 // secrets of that length and lets a request be authenticated by one indexed
 // lookup.
 type Auth struct {
-	db       *sql.DB
-	postgres bool
-	opts     AuthOptions
+	store *store.Store
+	opts  AuthOptions
 }
 
 // Principal is who made a request.
@@ -128,6 +125,10 @@ type User struct {
 	UpdatedAt time.Time `json:"updated_at"`
 }
 
+func userOf(u store.APIUser) User {
+	return User{Username: u.Username, Role: Role(u.Role), CreatedAt: u.CreatedAt, UpdatedAt: u.UpdatedAt}
+}
+
 // APIKey describes a stored key; the secret itself is shown only once, when
 // the key is created.
 type APIKey struct {
@@ -140,8 +141,13 @@ type APIKey struct {
 	LastUsedAt time.Time `json:"last_used_at,omitzero"`
 }
 
-// NewAuth returns an Auth over the store's database. The tables are created
-// by the store's migrations when the store is opened.
+func keyOf(k store.APIKey) APIKey {
+	return APIKey{ID: k.ID, Name: k.Name, Prefix: k.Prefix, Role: Role(k.Role), CreatedBy: k.CreatedBy,
+		CreatedAt: k.CreatedAt, LastUsedAt: k.LastUsedAt}
+}
+
+// NewAuth returns an Auth over the store. The tables are created by the
+// store's migrations when the store is opened.
 func NewAuth(s *store.Store, opts AuthOptions) (*Auth, error) {
 	if s == nil {
 		return nil, errors.New("new auth: nil store")
@@ -155,39 +161,12 @@ func NewAuth(s *store.Store, opts AuthOptions) (*Auth, error) {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	db := s.DB()
-	_, isSQLite := db.Driver().(*sqlite.Driver)
-	return &Auth{db: db, postgres: !isSQLite, opts: opts}, nil
+	return &Auth{store: s, opts: opts}, nil
 }
 
-// q rewrites "?" placeholders to "$n" for PostgreSQL.
-func (a *Auth) q(query string) string {
-	if !a.postgres {
-		return query
-	}
-	var b strings.Builder
-	n := 0
-	for i := 0; i < len(query); i++ {
-		if query[i] == '?' {
-			n++
-			b.WriteString("$" + strconv.Itoa(n))
-			continue
-		}
-		b.WriteByte(query[i])
-	}
-	return b.String()
-}
-
-func (a *Auth) now() time.Time { return a.opts.Now().UTC() }
-
-func micros(t time.Time) int64 { return t.UnixMicro() }
-
-func fromMicros(us int64) time.Time {
-	if us == 0 {
-		return time.Time{}
-	}
-	return time.UnixMicro(us).UTC()
-}
+// now is the clock in UTC at the store's microsecond precision, so what an
+// operation returns equals what is read back later.
+func (a *Auth) now() time.Time { return a.opts.Now().UTC().Truncate(time.Microsecond) }
 
 func randomToken(n int) (string, error) {
 	b := make([]byte, n)
@@ -222,6 +201,19 @@ func (a *Auth) hashPassword(pw string) (string, error) {
 	return string(h), nil
 }
 
+// userErr turns the store's errors about a user into this package's.
+func userErr(err error) error {
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return ErrUserNotFound
+	case errors.Is(err, store.ErrExists):
+		return ErrUserExists
+	case errors.Is(err, store.ErrLastAdmin):
+		return ErrLastAdmin
+	}
+	return err
+}
+
 // CreateUser adds a user.
 func (a *Auth) CreateUser(ctx context.Context, username, password string, role Role) (User, error) {
 	if !usernamePattern.MatchString(username) {
@@ -234,82 +226,34 @@ func (a *Auth) CreateUser(ctx context.Context, username, password string, role R
 	if err != nil {
 		return User{}, fmt.Errorf("create user %q: %w", username, err)
 	}
-	now := a.now().Truncate(time.Microsecond)
-	res, err := a.db.ExecContext(ctx, a.q(`INSERT INTO api_users (username, password_hash, role, created_at, updated_at)
-		VALUES (?, ?, ?, ?, ?) ON CONFLICT (username) DO NOTHING`), username, hash, string(role), micros(now), micros(now))
-	if err != nil {
-		return User{}, fmt.Errorf("create user %q: %w", username, err)
+	now := a.now()
+	u := store.APIUser{Username: username, PasswordHash: hash, Role: string(role), CreatedAt: now, UpdatedAt: now}
+	if err := a.store.AddAPIUser(ctx, u); err != nil {
+		return User{}, fmt.Errorf("create user %q: %w", username, userErr(err))
 	}
-	if n, err := res.RowsAffected(); err == nil && n == 0 {
-		return User{}, fmt.Errorf("create user %q: %w", username, ErrUserExists)
-	}
-	return User{Username: username, Role: role, CreatedAt: now, UpdatedAt: now}, nil
+	return userOf(u), nil
 }
 
 // Users lists every user by name.
 func (a *Auth) Users(ctx context.Context) ([]User, error) {
-	rows, err := a.db.QueryContext(ctx, `SELECT username, role, created_at, updated_at FROM api_users ORDER BY username`)
+	us, err := a.store.APIUsers(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("list users: %w", err)
 	}
-	defer rows.Close()
-	out := []User{}
-	for rows.Next() {
-		var (
-			u            User
-			role         string
-			created, upd int64
-		)
-		if err := rows.Scan(&u.Username, &role, &created, &upd); err != nil {
-			return nil, fmt.Errorf("list users: %w", err)
-		}
-		u.Role, u.CreatedAt, u.UpdatedAt = Role(role), fromMicros(created), fromMicros(upd)
-		out = append(out, u)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("list users: %w", err)
+	out := make([]User, 0, len(us))
+	for _, u := range us {
+		out = append(out, userOf(u))
 	}
 	return out, nil
 }
 
 // User returns one user.
 func (a *Auth) User(ctx context.Context, username string) (User, error) {
-	var (
-		u            User
-		role         string
-		created, upd int64
-	)
-	err := a.db.QueryRowContext(ctx, a.q(`SELECT username, role, created_at, updated_at FROM api_users WHERE username = ?`),
-		username).Scan(&u.Username, &role, &created, &upd)
-	if errors.Is(err, sql.ErrNoRows) {
-		err = ErrUserNotFound
-	}
+	u, err := a.store.APIUser(ctx, username)
 	if err != nil {
-		return User{}, fmt.Errorf("user %q: %w", username, err)
+		return User{}, fmt.Errorf("user %q: %w", username, userErr(err))
 	}
-	u.Role, u.CreatedAt, u.UpdatedAt = Role(role), fromMicros(created), fromMicros(upd)
-	return u, nil
-}
-
-// inTx runs fn in a transaction.
-func (a *Auth) inTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
-	tx, err := a.db.BeginTx(ctx, nil)
-	if err != nil {
-		return err
-	}
-	if err := fn(tx); err != nil {
-		_ = tx.Rollback()
-		return err
-	}
-	return tx.Commit()
-}
-
-// otherAdmins counts admins other than username (inside tx).
-func (a *Auth) otherAdmins(ctx context.Context, tx *sql.Tx, username string) (int, error) {
-	var n int
-	err := tx.QueryRowContext(ctx, a.q(`SELECT COUNT(*) FROM api_users WHERE role = ? AND username <> ?`),
-		string(RoleAdmin), username).Scan(&n)
-	return n, err
+	return userOf(u), nil
 }
 
 // UpdateUser changes a user's role and/or password (empty: unchanged). A
@@ -326,76 +270,17 @@ func (a *Auth) UpdateUser(ctx context.Context, username string, role Role, passw
 			return User{}, fmt.Errorf("update user %q: %w", username, err)
 		}
 	}
-	now := a.now()
-	err := a.inTx(ctx, func(tx *sql.Tx) error {
-		var cur string
-		err := tx.QueryRowContext(ctx, a.q(`SELECT role FROM api_users WHERE username = ?`), username).Scan(&cur)
-		if errors.Is(err, sql.ErrNoRows) {
-			return ErrUserNotFound
-		}
-		if err != nil {
-			return err
-		}
-		if role != "" && role != RoleAdmin && Role(cur) == RoleAdmin {
-			n, err := a.otherAdmins(ctx, tx, username)
-			if err != nil {
-				return err
-			}
-			if n == 0 {
-				return ErrLastAdmin
-			}
-		}
-		if role != "" {
-			if _, err := tx.ExecContext(ctx, a.q(`UPDATE api_users SET role = ?, updated_at = ? WHERE username = ?`),
-				string(role), micros(now), username); err != nil {
-				return err
-			}
-		}
-		if hash != "" {
-			if _, err := tx.ExecContext(ctx, a.q(`UPDATE api_users SET password_hash = ?, updated_at = ? WHERE username = ?`),
-				hash, micros(now), username); err != nil {
-				return err
-			}
-			if _, err := tx.ExecContext(ctx, a.q(`DELETE FROM api_sessions WHERE username = ?`), username); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
+	err := a.store.UpdateAPIUser(ctx, username, store.APIUserChange{Role: string(role), PasswordHash: hash, At: a.now()})
 	if err != nil {
-		return User{}, fmt.Errorf("update user %q: %w", username, err)
+		return User{}, fmt.Errorf("update user %q: %w", username, userErr(err))
 	}
 	return a.User(ctx, username)
 }
 
 // DeleteUser removes a user and its sessions. The last admin cannot be removed.
 func (a *Auth) DeleteUser(ctx context.Context, username string) error {
-	err := a.inTx(ctx, func(tx *sql.Tx) error {
-		var cur string
-		err := tx.QueryRowContext(ctx, a.q(`SELECT role FROM api_users WHERE username = ?`), username).Scan(&cur)
-		if errors.Is(err, sql.ErrNoRows) {
-			return ErrUserNotFound
-		}
-		if err != nil {
-			return err
-		}
-		if Role(cur) == RoleAdmin {
-			n, err := a.otherAdmins(ctx, tx, username)
-			if err != nil {
-				return err
-			}
-			if n == 0 {
-				return ErrLastAdmin
-			}
-		}
-		if _, err := tx.ExecContext(ctx, a.q(`DELETE FROM api_sessions WHERE username = ?`), username); err != nil {
-			return err
-		}
-		_, err = tx.ExecContext(ctx, a.q(`DELETE FROM api_users WHERE username = ?`), username)
-		return err
-	})
-	if err != nil {
-		return fmt.Errorf("delete user %q: %w", username, err)
+	if err := a.store.DeleteAPIUser(ctx, username); err != nil {
+		return fmt.Errorf("delete user %q: %w", username, userErr(err))
 	}
 	return nil
 }
@@ -405,13 +290,11 @@ func (a *Auth) DeleteUser(ctx context.Context, username string) error {
 // `voxflow dev` prints them. When an admin exists it returns the first
 // admin's name, an empty password and created=false.
 func (a *Auth) EnsureAdmin(ctx context.Context) (username, password string, created bool, err error) {
-	var existing string
-	err = a.db.QueryRowContext(ctx, a.q(`SELECT username FROM api_users WHERE role = ? ORDER BY created_at, username LIMIT 1`),
-		string(RoleAdmin)).Scan(&existing)
+	existing, err := a.store.FirstAPIUserWithRole(ctx, string(RoleAdmin))
 	switch {
 	case err == nil:
-		return existing, "", false, nil
-	case !errors.Is(err, sql.ErrNoRows):
+		return existing.Username, "", false, nil
+	case !errors.Is(err, store.ErrNotFound):
 		return "", "", false, fmt.Errorf("ensure admin: %w", err)
 	}
 	password, err = randomToken(18) // 24 characters, 144 bits
@@ -437,19 +320,28 @@ func (a *Auth) EnsureAdmin(ctx context.Context) (username, password string, crea
 	return username, password, true, nil
 }
 
-// CheckPassword verifies a user's password (ErrBadCredentials if wrong).
-func (a *Auth) CheckPassword(ctx context.Context, username, password string) error {
-	var hash string
-	err := a.db.QueryRowContext(ctx, a.q(`SELECT password_hash FROM api_users WHERE username = ?`), username).Scan(&hash)
-	if errors.Is(err, sql.ErrNoRows) {
+// verifyPassword returns the user when password is theirs, ErrBadCredentials
+// when it is not or there is no such user.
+func (a *Auth) verifyPassword(ctx context.Context, username, password string) (store.APIUser, error) {
+	u, err := a.store.APIUser(ctx, username)
+	if errors.Is(err, store.ErrNotFound) {
+		// Spend the same time as a real check so usernames cannot be probed by timing.
 		_ = bcrypt.CompareHashAndPassword(dummyHash(a.opts.BcryptCost), []byte(password))
-		return fmt.Errorf("check password of %q: %w", username, ErrBadCredentials)
+		return u, ErrBadCredentials
 	}
 	if err != nil {
-		return fmt.Errorf("check password of %q: %w", username, err)
+		return u, err
 	}
-	if bcrypt.CompareHashAndPassword([]byte(hash), []byte(password)) != nil {
-		return fmt.Errorf("check password of %q: %w", username, ErrBadCredentials)
+	if bcrypt.CompareHashAndPassword([]byte(u.PasswordHash), []byte(password)) != nil {
+		return u, ErrBadCredentials
+	}
+	return u, nil
+}
+
+// CheckPassword verifies a user's password (ErrBadCredentials if wrong).
+func (a *Auth) CheckPassword(ctx context.Context, username, password string) error {
+	if _, err := a.verifyPassword(ctx, username, password); err != nil {
+		return fmt.Errorf("check password of %q: %w", username, err)
 	}
 	return nil
 }
@@ -457,37 +349,24 @@ func (a *Auth) CheckPassword(ctx context.Context, username, password string) err
 // Login checks a username and password and opens a session. It returns the
 // session token (the cookie value) and its expiry.
 func (a *Auth) Login(ctx context.Context, username, password string) (token string, p Principal, expires time.Time, err error) {
-	var hash, role string
-	err = a.db.QueryRowContext(ctx, a.q(`SELECT password_hash, role FROM api_users WHERE username = ?`), username).Scan(&hash, &role)
-	if errors.Is(err, sql.ErrNoRows) {
-		// Spend the same time as a real check so usernames cannot be probed by timing.
-		_ = bcrypt.CompareHashAndPassword(dummyHash(a.opts.BcryptCost), []byte(password))
-		return "", p, expires, fmt.Errorf("sign in %q: %w", username, ErrBadCredentials)
-	}
+	u, err := a.verifyPassword(ctx, username, password)
 	if err != nil {
 		return "", p, expires, fmt.Errorf("sign in %q: %w", username, err)
-	}
-	if bcrypt.CompareHashAndPassword([]byte(hash), []byte(password)) != nil {
-		return "", p, expires, fmt.Errorf("sign in %q: %w", username, ErrBadCredentials)
 	}
 	token, err = randomToken(32)
 	if err != nil {
 		return "", p, expires, fmt.Errorf("sign in %q: %w", username, err)
 	}
 	now := a.now()
-	expires = now.Add(a.opts.SessionTTL).Truncate(time.Microsecond)
-	err = a.inTx(ctx, func(tx *sql.Tx) error {
-		if _, err := tx.ExecContext(ctx, a.q(`DELETE FROM api_sessions WHERE expires_at < ?`), micros(now)); err != nil {
-			return err
-		}
-		_, err := tx.ExecContext(ctx, a.q(`INSERT INTO api_sessions (hash, username, created_at, expires_at) VALUES (?, ?, ?, ?)`),
-			sha256Hex(token), username, micros(now), micros(expires))
-		return err
-	})
+	expires = now.Add(a.opts.SessionTTL)
+	err = a.store.AddAPISession(ctx, store.APISession{Hash: sha256Hex(token), Username: username, CreatedAt: now, ExpiresAt: expires})
+	if errors.Is(err, store.ErrNotFound) {
+		err = ErrBadCredentials // the user was deleted since the password check
+	}
 	if err != nil {
 		return "", p, expires, fmt.Errorf("sign in %q: %w", username, err)
 	}
-	return token, Principal{Name: username, Role: Role(role), Via: "session"}, expires, nil
+	return token, Principal{Name: username, Role: Role(u.Role), Via: "session"}, expires, nil
 }
 
 var dummyHashes sync.Map // cost -> []byte
@@ -503,7 +382,7 @@ func dummyHash(cost int) []byte {
 
 // Logout ends the session of token (no error if it is unknown).
 func (a *Auth) Logout(ctx context.Context, token string) error {
-	if _, err := a.db.ExecContext(ctx, a.q(`DELETE FROM api_sessions WHERE hash = ?`), sha256Hex(token)); err != nil {
+	if err := a.store.DeleteAPISession(ctx, sha256Hex(token)); err != nil {
 		return fmt.Errorf("sign out: %w", err)
 	}
 	return nil
@@ -511,19 +390,14 @@ func (a *Auth) Logout(ctx context.Context, token string) error {
 
 // Session returns the principal of a session token.
 func (a *Auth) Session(ctx context.Context, token string) (Principal, error) {
-	var (
-		name, role string
-		expires    int64
-	)
-	err := a.db.QueryRowContext(ctx, a.q(`SELECT u.username, u.role, s.expires_at FROM api_sessions s
-		JOIN api_users u ON u.username = s.username WHERE s.hash = ?`), sha256Hex(token)).Scan(&name, &role, &expires)
-	if errors.Is(err, sql.ErrNoRows) || (err == nil && expires < micros(a.now())) {
+	sess, err := a.store.APISession(ctx, sha256Hex(token))
+	if errors.Is(err, store.ErrNotFound) || (err == nil && sess.ExpiresAt.Before(a.now())) {
 		return Principal{}, ErrUnauthenticated
 	}
 	if err != nil {
 		return Principal{}, fmt.Errorf("session: %w", err)
 	}
-	return Principal{Name: name, Role: Role(role), Via: "session"}, nil
+	return Principal{Name: sess.Username, Role: Role(sess.Role), Via: "session"}, nil
 }
 
 // CreateKey makes an API key; the returned secret (vfk_...) is shown once.
@@ -540,51 +414,32 @@ func (a *Auth) CreateKey(ctx context.Context, name string, role Role, createdBy 
 		return "", APIKey{}, fmt.Errorf("create API key %q: %w", name, err)
 	}
 	key := KeyPrefix + secret
-	k := APIKey{ID: id, Name: name, Prefix: key[:len(KeyPrefix)+6], Role: role, CreatedBy: createdBy,
-		CreatedAt: a.now().Truncate(time.Microsecond)}
-	_, err = a.db.ExecContext(ctx, a.q(`INSERT INTO api_keys (id, name, hash, prefix, role, created_by, created_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?)`), k.ID, k.Name, sha256Hex(key), k.Prefix, string(k.Role), k.CreatedBy, micros(k.CreatedAt))
-	if err != nil {
+	k := store.APIKey{ID: id, Name: name, Hash: sha256Hex(key), Prefix: key[:len(KeyPrefix)+6], Role: string(role),
+		CreatedBy: createdBy, CreatedAt: a.now()}
+	if err := a.store.AddAPIKey(ctx, k); err != nil {
 		return "", APIKey{}, fmt.Errorf("create API key %q: %w", name, err)
 	}
-	return key, k, nil
+	return key, keyOf(k), nil
 }
 
 // Keys lists API keys, oldest first.
 func (a *Auth) Keys(ctx context.Context) ([]APIKey, error) {
-	rows, err := a.db.QueryContext(ctx, `SELECT id, name, prefix, role, created_by, created_at, last_used_at
-		FROM api_keys ORDER BY created_at, id`)
+	ks, err := a.store.APIKeys(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("list API keys: %w", err)
 	}
-	defer rows.Close()
-	out := []APIKey{}
-	for rows.Next() {
-		var (
-			k             APIKey
-			role          string
-			created, used int64
-		)
-		if err := rows.Scan(&k.ID, &k.Name, &k.Prefix, &role, &k.CreatedBy, &created, &used); err != nil {
-			return nil, fmt.Errorf("list API keys: %w", err)
-		}
-		k.Role, k.CreatedAt, k.LastUsedAt = Role(role), fromMicros(created), fromMicros(used)
-		out = append(out, k)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("list API keys: %w", err)
+	out := make([]APIKey, 0, len(ks))
+	for _, k := range ks {
+		out = append(out, keyOf(k))
 	}
 	return out, nil
 }
 
 // DeleteKey revokes an API key.
 func (a *Auth) DeleteKey(ctx context.Context, id string) error {
-	res, err := a.db.ExecContext(ctx, a.q(`DELETE FROM api_keys WHERE id = ?`), id)
-	if err == nil {
-		var n int64
-		if n, err = res.RowsAffected(); err == nil && n == 0 {
-			err = ErrKeyNotFound
-		}
+	err := a.store.DeleteAPIKey(ctx, id)
+	if errors.Is(err, store.ErrNotFound) {
+		err = ErrKeyNotFound
 	}
 	if err != nil {
 		return fmt.Errorf("delete API key %q: %w", id, err)
@@ -600,22 +455,16 @@ func (a *Auth) Key(ctx context.Context, key string) (Principal, error) {
 	if !strings.HasPrefix(key, KeyPrefix) {
 		return Principal{}, ErrUnauthenticated
 	}
-	var (
-		id, name, role string
-		used           int64
-	)
-	hash := sha256Hex(key)
-	err := a.db.QueryRowContext(ctx, a.q(`SELECT id, name, role, last_used_at FROM api_keys WHERE hash = ?`), hash).
-		Scan(&id, &name, &role, &used)
-	if errors.Is(err, sql.ErrNoRows) {
+	k, err := a.store.APIKeyByHash(ctx, sha256Hex(key))
+	if errors.Is(err, store.ErrNotFound) {
 		return Principal{}, ErrUnauthenticated
 	}
 	if err != nil {
 		return Principal{}, fmt.Errorf("API key: %w", err)
 	}
-	if now := a.now(); now.Sub(fromMicros(used)) > keyUseInterval {
+	if now := a.now(); now.Sub(k.LastUsedAt) > keyUseInterval {
 		// Best effort: a failed bookkeeping write must not fail the request.
-		_, _ = a.db.ExecContext(ctx, a.q(`UPDATE api_keys SET last_used_at = ? WHERE id = ?`), micros(now), id)
+		_ = a.store.TouchAPIKey(ctx, k.ID, now)
 	}
-	return Principal{Name: "key:" + name, Role: Role(role), Via: "key", KeyID: id}, nil
+	return Principal{Name: "key:" + k.Name, Role: Role(k.Role), Via: "key", KeyID: k.ID}, nil
 }

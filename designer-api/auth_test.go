@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/voxflow/voxflow/store"
 )
 
 func sessionCookieOf(t *testing.T, header string) string {
@@ -216,17 +218,25 @@ func TestAuthPersists(t *testing.T) {
 	if _, err := e.auth.CreateUser(ctx, "ivy", "ivy-password-1", RoleViewer); err != nil {
 		t.Fatal(err)
 	}
-	var hash string
-	if err := e.store.DB().QueryRowContext(ctx, `SELECT password_hash FROM api_users WHERE username = 'ivy'`).Scan(&hash); err != nil {
+	u, err := e.store.APIUser(ctx, "ivy")
+	if err != nil {
 		t.Fatal(err)
 	}
-	if strings.Contains(hash, "ivy-password-1") || !strings.HasPrefix(hash, "$2") {
+	if hash := u.PasswordHash; strings.Contains(hash, "ivy-password-1") || !strings.HasPrefix(hash, "$2") {
 		t.Fatalf("password stored as %q", hash)
 	}
-	var n int
 	key := e.keys[RoleViewer]
-	if err := e.store.DB().QueryRowContext(ctx, `SELECT COUNT(*) FROM api_keys WHERE hash = ?`, key).Scan(&n); err != nil || n != 0 {
-		t.Fatalf("a key is stored in clear (%d, %v)", n, err)
+	if _, err := e.store.APIKeyByHash(ctx, key); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("a key is stored in clear (%v)", err)
+	}
+	keys, err := e.store.APIKeys(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range keys {
+		if strings.Contains(k.Hash, key) || strings.Contains(k.Prefix, key) {
+			t.Fatalf("key %s is stored in clear", k.ID)
+		}
 	}
 	// A second Auth over the same store sees them.
 	a2, err := NewAuth(e.store, AuthOptions{})
