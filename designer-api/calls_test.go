@@ -100,6 +100,52 @@ func TestNoTemporal(t *testing.T) {
 	e2.expect(e2.do(RoleViewer, http.MethodGet, Prefix+"/metrics/summary"), http.StatusOK)
 }
 
+// TestNoStore: without a store, every operation that needs one answers 503
+// with the same problem once its input is valid; the others still work (an
+// unsaved source simulates, get-call asks the engine).
+func TestNoStore(t *testing.T) {
+	e := newEnv(t)
+	fx := setupRoleFixtures(t, e)
+	_, api := New(Config{Auth: e.auth, Calls: e.calls, Sim: e.sim})
+	e2 := *e
+	e2.api = wrapQuiet(t, api)
+	needStore := map[string]bool{
+		"list-flows": true, "get-flow": true, "create-flow": true, "save-draft": true, "delete-draft": true,
+		"get-flow-graph": true, "diff-flow": true, "publish-flow": true, "list-versions": true, "get-version": true,
+		"rollback-flow": true, "list-numbers": true, "bind-number": true, "unbind-number": true,
+		"search-cdrs": true, "get-cdr": true, "export-cdrs": true, "start-simulation": true,
+	}
+	const problem = `{"$schema":"http://localhost/schemas/ErrorModel.json","title":"Service Unavailable","status":503,` +
+		`"detail":"the store is not configured"}`
+	cases := roleCases(e, fx)
+	for _, o := range operations(e2.api) {
+		c := cases[o.OperationID]
+		path := o.Path
+		for k, v := range c.params {
+			path = strings.ReplaceAll(path, "{"+k+"}", v)
+		}
+		if c.query != "" {
+			path += "?" + c.query
+		}
+		var args []any
+		if c.body != nil {
+			args = append(args, c.body)
+		}
+		w := e2.do(RoleAdmin, o.Method, path, args...)
+		got := strings.TrimSpace(w.Body.String())
+		switch {
+		case needStore[o.OperationID] && (w.Code != http.StatusServiceUnavailable || got != problem):
+			t.Errorf("%s: %d %s, want 503 %s", o.OperationID, w.Code, got, problem)
+		case !needStore[o.OperationID] && strings.Contains(got, "store is not configured"):
+			t.Errorf("%s needs no store but answered %d %s", o.OperationID, w.Code, got)
+		}
+	}
+	e2.expect(e2.do(RoleDesigner, http.MethodPost, Prefix+"/simulate", map[string]any{"source": flowSrc("x")}), http.StatusCreated)
+	e2.expect(e2.do(RoleViewer, http.MethodGet, Prefix+"/calls/c1"), http.StatusOK)
+	// Input is validated before the store is looked for.
+	e2.expect(e2.do(RoleViewer, http.MethodGet, Prefix+"/flows/-bad-name"), http.StatusUnprocessableEntity)
+}
+
 func TestCDRSearchAndExport(t *testing.T) {
 	e := newEnv(t)
 	base := time.Now().UTC().Add(-time.Hour).Truncate(time.Second)
