@@ -135,14 +135,15 @@ type createUserInput struct {
 }
 
 type updateUserInput struct {
-	Username string `path:"username"`
-	Body     struct {
+	UsernameParam
+	Body struct {
 		Role     Role   `json:"role,omitempty" enum:"viewer,designer,publisher,operator,admin" doc:"New role (empty: unchanged)"`
 		Password string `json:"password,omitempty" maxLength:"72" doc:"New password (empty: unchanged); signs the user out everywhere"`
 	}
 }
 
-type usernameInput struct {
+// UsernameParam is the path parameter naming a user.
+type UsernameParam struct {
 	Username string `path:"username"`
 }
 
@@ -207,7 +208,7 @@ func (s *server) registerAdmin(api huma.API) {
 
 	o = op("delete-user", http.MethodDelete, "/users/{username}", RoleAdmin, "Admin", "Delete a user and end their sessions")
 	o.DefaultStatus = http.StatusNoContent
-	huma.Register(api, o, func(ctx context.Context, in *usernameInput) (*struct{}, error) {
+	huma.Register(api, o, func(ctx context.Context, in *UsernameParam) (*struct{}, error) {
 		if err := s.cfg.Auth.DeleteUser(ctx, in.Username); err != nil {
 			return nil, s.fail("delete user", err)
 		}

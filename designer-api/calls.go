@@ -135,7 +135,8 @@ func timeline(path []records.Step, now time.Time) []TimelineStep {
 
 const callIDPattern = `^[A-Za-z0-9_.:-]{1,128}$`
 
-type callIDInput struct {
+// CallIDParam is the path parameter naming a live or recorded call.
+type CallIDParam struct {
 	CallID string `path:"id" pattern:"^[A-Za-z0-9_.:-]{1,128}$" doc:"Call ID (the workflow ID without call-)"`
 }
 
@@ -167,8 +168,8 @@ type callOutput struct {
 }
 
 type resetInput struct {
-	CallID string `path:"id" pattern:"^[A-Za-z0-9_.:-]{1,128}$" doc:"Call ID (the workflow ID without call-)"`
-	Body   struct {
+	CallIDParam
+	Body struct {
 		Node   string `json:"node" minLength:"1" maxLength:"128" doc:"A node the call entered in its current run"`
 		Reason string `json:"reason,omitempty" maxLength:"500"`
 	}
@@ -186,8 +187,8 @@ type resetOutput struct {
 }
 
 type terminateInput struct {
-	CallID string `path:"id" pattern:"^[A-Za-z0-9_.:-]{1,128}$" doc:"Call ID (the workflow ID without call-)"`
-	Body   *struct {
+	CallIDParam
+	Body *struct {
 		Reason string `json:"reason,omitempty" maxLength:"500"`
 	}
 }
@@ -244,7 +245,7 @@ func (s *server) registerCalls(api huma.API) {
 
 	huma.Register(api, callOp("get-call", http.MethodGet, "/calls/{id}", RoleViewer,
 		"A call's state and timeline: asked of the running engine, else from its stored CDR"),
-		func(ctx context.Context, in *callIDInput) (*callOutput, error) {
+		func(ctx context.Context, in *CallIDParam) (*callOutput, error) {
 			d, err := s.callDetail(ctx, in.CallID)
 			if err != nil {
 				return nil, err
@@ -292,7 +293,7 @@ func (s *server) registerCalls(api huma.API) {
 	s.registerCallHistory(api)
 	huma.Register(api, callOp("replay-call", http.MethodPost, "/calls/{id}/replay", RoleOperator,
 		"Replay the call's history against this build's engine code: is it deterministic?"),
-		func(ctx context.Context, in *callIDInput) (*replayOutput, error) {
+		func(ctx context.Context, in *CallIDParam) (*replayOutput, error) {
 			if err := s.needCalls(); err != nil {
 				return nil, err
 			}
@@ -312,7 +313,7 @@ type historyOutput struct {
 func (s *server) registerCallHistory(api huma.API) {
 	huma.Register(api, callOp("call-history", http.MethodGet, "/calls/{id}/history", RoleOperator,
 		"The call's Temporal event history as JSON (the format the Temporal CLI and UI read)"),
-		func(ctx context.Context, in *callIDInput) (*historyOutput, error) {
+		func(ctx context.Context, in *CallIDParam) (*historyOutput, error) {
 			if err := s.needCalls(); err != nil {
 				return nil, err
 			}

@@ -19,19 +19,25 @@ import (
 
 var reflectCallRecord = reflect.TypeFor[records.CDR]()
 
-// cdrQuery is the store query of the filter fields both CDR inputs share.
-func cdrQuery(flow, from, outcome string, after, before time.Time) store.CDRQuery {
-	return store.CDRQuery{Flow: flow, From: from, Outcome: outcome, StartedAfter: after, StartedBefore: before}
-}
-
-type searchCDRsInput struct {
+// CDRFilterParams are the query parameters selecting CDRs, shared by
+// search and export.
+type CDRFilterParams struct {
 	Flow          string    `query:"flow"`
 	From          string    `query:"from" doc:"Caller number, exact"`
 	Outcome       string    `query:"outcome" doc:"completed, caller_hangup, transferred, max_steps, failed"`
 	StartedAfter  time.Time `query:"started_after" doc:"Inclusive, RFC 3339"`
 	StartedBefore time.Time `query:"started_before" doc:"Exclusive, RFC 3339"`
-	Limit         int       `query:"limit" minimum:"1" maximum:"1000" default:"50"`
-	Cursor        string    `query:"cursor" doc:"next_cursor of the previous page (same filters)"`
+}
+
+// query is the store query of the filter.
+func (f CDRFilterParams) query() store.CDRQuery {
+	return store.CDRQuery{Flow: f.Flow, From: f.From, Outcome: f.Outcome, StartedAfter: f.StartedAfter, StartedBefore: f.StartedBefore}
+}
+
+type searchCDRsInput struct {
+	CDRFilterParams
+	Limit  int    `query:"limit" minimum:"1" maximum:"1000" default:"50"`
+	Cursor string `query:"cursor" doc:"next_cursor of the previous page (same filters)"`
 }
 
 type cdrsOutput struct {
@@ -50,13 +56,9 @@ type cdrOutput struct {
 }
 
 type exportInput struct {
-	Flow          string    `query:"flow"`
-	From          string    `query:"from" doc:"Caller number, exact"`
-	Outcome       string    `query:"outcome" doc:"completed, caller_hangup, transferred, max_steps, failed"`
-	StartedAfter  time.Time `query:"started_after" doc:"Inclusive, RFC 3339"`
-	StartedBefore time.Time `query:"started_before" doc:"Exclusive, RFC 3339"`
-	Format        string    `query:"format" enum:"csv,json" default:"csv"`
-	Max           int       `query:"max" minimum:"1" maximum:"100000" default:"100000" doc:"Most records exported"`
+	CDRFilterParams
+	Format string `query:"format" enum:"csv,json" default:"csv"`
+	Max    int    `query:"max" minimum:"1" maximum:"100000" default:"100000" doc:"Most records exported"`
 }
 
 // CSVColumns are the columns of a CSV export, in order.
@@ -79,7 +81,7 @@ func (s *server) registerCDRs(api huma.API) {
 			if err := s.needStore(); err != nil {
 				return nil, err
 			}
-			q := cdrQuery(in.Flow, in.From, in.Outcome, in.StartedAfter, in.StartedBefore)
+			q := in.query()
 			q.Limit, q.PageToken = in.Limit, in.Cursor
 			recs, next, err := s.cfg.Store.SearchCDRs(ctx, q)
 			if err != nil {
@@ -115,7 +117,7 @@ func (s *server) registerCDRs(api huma.API) {
 		if err := s.needStore(); err != nil {
 			return nil, err
 		}
-		q := cdrQuery(in.Flow, in.From, in.Outcome, in.StartedAfter, in.StartedBefore)
+		q := in.query()
 		q.Limit = min(in.Max, 1000)
 		first, next, err := s.cfg.Store.SearchCDRs(ctx, q)
 		if err != nil {

@@ -74,7 +74,10 @@ func draftInfo(d store.Draft) *DraftInfo {
 		Valid: !hasErrors(ds), Diagnostics: ds}
 }
 
-type flowNameInput struct {
+// FlowNameParam is the path parameter naming a flow; the input of every
+// operation on one flow embeds it. (Exported because huma reads only
+// exported embedded structs.)
+type FlowNameParam struct {
 	Name string `path:"name" pattern:"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$" doc:"Flow name"`
 }
 
@@ -113,13 +116,13 @@ type draftOutput struct {
 }
 
 type saveDraftInput struct {
-	Name    string `path:"name" pattern:"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$" doc:"Flow name"`
+	FlowNameParam
 	IfMatch string `header:"If-Match" doc:"ETag of the draft being replaced. Required when the flow has a draft; a stale one answers 412 and nothing is written"`
 	Body    sourceBody
 }
 
 type ifMatchInput struct {
-	Name    string `path:"name" pattern:"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$" doc:"Flow name"`
+	FlowNameParam
 	IfMatch string `header:"If-Match" doc:"ETag of the draft; a stale one answers 412"`
 }
 
@@ -143,7 +146,7 @@ type validateOutput struct {
 }
 
 type graphInput struct {
-	Name    string `path:"name" pattern:"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$" doc:"Flow name"`
+	FlowNameParam
 	Version string `query:"version" doc:"draft, latest or a version number; default: the draft if any, else latest"`
 }
 
@@ -158,7 +161,7 @@ type graphOutput struct {
 }
 
 type diffInput struct {
-	Name    string `path:"name" pattern:"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$" doc:"Flow name"`
+	FlowNameParam
 	From    string `query:"from" default:"latest" doc:"draft, latest or a version number"`
 	To      string `query:"to" default:"draft" doc:"draft, latest or a version number"`
 	Context int    `query:"context" minimum:"0" maximum:"100" default:"3" doc:"Lines of context around each change"`
@@ -178,7 +181,7 @@ type diffOutput struct {
 }
 
 type publishInput struct {
-	Name    string `path:"name" pattern:"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$" doc:"Flow name"`
+	FlowNameParam
 	IfMatch string `header:"If-Match" doc:"Publish only if the draft still has this ETag (412 otherwise)"`
 	Body    *struct {
 		Note string `json:"note,omitempty" maxLength:"1000"`
@@ -200,7 +203,7 @@ type publishOutput struct {
 }
 
 type listVersionsInput struct {
-	Name   string `path:"name" pattern:"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$" doc:"Flow name"`
+	FlowNameParam
 	Limit  int    `query:"limit" minimum:"1" maximum:"1000" default:"100"`
 	Cursor string `query:"cursor"`
 }
@@ -213,8 +216,8 @@ type listVersionsOutput struct {
 }
 
 type versionInput struct {
-	Name    string `path:"name" pattern:"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$" doc:"Flow name"`
-	Version int    `path:"version" minimum:"1"`
+	FlowNameParam
+	Version int `path:"version" minimum:"1"`
 }
 
 type versionOutput struct {
@@ -222,7 +225,7 @@ type versionOutput struct {
 }
 
 type rollbackInput struct {
-	Name string `path:"name" pattern:"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$" doc:"Flow name"`
+	FlowNameParam
 	Body struct {
 		Version int  `json:"version" minimum:"1" doc:"The version whose source is published again"`
 		Force   bool `json:"force,omitempty" doc:"Publish even if that source no longer validates"`
@@ -291,7 +294,7 @@ func (s *server) registerFlows(api huma.API) {
 
 	huma.Register(api, flowOp("get-flow", http.MethodGet, "/flows/{name}", RoleViewer,
 		"Get a flow: its draft (with ETag header and diagnostics) and latest published version"),
-		func(ctx context.Context, in *flowNameInput) (*flowOutput, error) {
+		func(ctx context.Context, in *FlowNameParam) (*flowOutput, error) {
 			if err := s.needStore(); err != nil {
 				return nil, err
 			}

@@ -17,13 +17,14 @@ type numbersOutput struct {
 	}
 }
 
-type numberInput struct {
+// NumberParam is the path parameter naming a dialled number.
+type NumberParam struct {
 	Number string `path:"number" pattern:"^(\\*|\\+?[A-Za-z0-9_.@-]{1,64})$" doc:"Dialled number or SIP user part; * is the catch-all"`
 }
 
 type bindNumberInput struct {
-	Number string `path:"number" pattern:"^(\\*|\\+?[A-Za-z0-9_.@-]{1,64})$" doc:"Dialled number or SIP user part; * is the catch-all"`
-	Body   struct {
+	NumberParam
+	Body struct {
 		Flow string `json:"flow" pattern:"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$" doc:"A flow with a published version"`
 	}
 }
@@ -77,7 +78,7 @@ func (s *server) registerNumbers(api huma.API) {
 
 	o := op("unbind-number", http.MethodDelete, "/numbers/{number}", RolePublisher, "Numbers", "Remove a number's binding")
 	o.DefaultStatus = http.StatusNoContent
-	huma.Register(api, o, func(ctx context.Context, in *numberInput) (*struct{}, error) {
+	huma.Register(api, o, func(ctx context.Context, in *NumberParam) (*struct{}, error) {
 		if err := s.needStore(); err != nil {
 			return nil, err
 		}

@@ -220,19 +220,20 @@ type simStartedOutput struct {
 	Body SimStarted
 }
 
-type simIDInput struct {
+// SimIDParam is the path parameter naming a simulated call.
+type SimIDParam struct {
 	CallID string `path:"id" pattern:"^[A-Za-z0-9_.:-]{1,128}$"`
 }
 
 type simSendInput struct {
-	CallID string `path:"id" pattern:"^[A-Za-z0-9_.:-]{1,128}$"`
-	Body   struct {
+	SimIDParam
+	Body struct {
 		Input string `json:"input" maxLength:"256" doc:"Digits (1, 1234#), words (or say:words), hangup, or empty for silence"`
 	}
 }
 
 type simEventsInput struct {
-	CallID      string `path:"id" pattern:"^[A-Za-z0-9_.:-]{1,128}$"`
+	SimIDParam
 	LastEventID string `header:"Last-Event-ID" doc:"Resume after this event ID (browsers send it on reconnect)"`
 	After       int    `query:"after" minimum:"0" doc:"Resume after this event ID"`
 }
@@ -334,7 +335,7 @@ func (s *server) registerSimulate(api huma.API) {
 	})
 
 	huma.Register(api, simOp("get-simulation", http.MethodGet, "/simulate/{id}", "A simulated call's events so far (for polling clients)"),
-		func(ctx context.Context, in *simIDInput) (*simStatusOutput, error) {
+		func(ctx context.Context, in *SimIDParam) (*simStatusOutput, error) {
 			if err := s.needSim(); err != nil {
 				return nil, err
 			}
