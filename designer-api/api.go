@@ -249,9 +249,27 @@ func (s *server) fail(what string, err error) error {
 
 func (s *server) needStore() error {
 	if s.cfg.Store == nil {
-		return huma.Error503ServiceUnavailable("the store is not configured")
+		return errNoStore()
 	}
 	return nil
+}
+
+// errNoStore answers an operation that needs the store when there is none.
+func errNoStore() error {
+	return huma.Error503ServiceUnavailable("the store is not configured")
+}
+
+// withStore is the middleware of handlers that need the store: without one
+// they answer errNoStore. It wraps the handler rather than being a huma
+// middleware, which would run before huma validates the input: invalid
+// input answers 422 whether or not there is a store.
+func withStore[I, O any](s *server, h func(context.Context, *I) (*O, error)) func(context.Context, *I) (*O, error) {
+	return func(ctx context.Context, in *I) (*O, error) {
+		if s.cfg.Store == nil {
+			return nil, errNoStore()
+		}
+		return h(ctx, in)
+	}
 }
 
 // keyedMutex serialises work on one key (a flow name) within this process.

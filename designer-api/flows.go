@@ -265,264 +265,262 @@ func documentFlowProblems(api huma.API) {
 
 func (s *server) registerFlows(api huma.API) {
 	huma.Register(api, flowOp("list-flows", http.MethodGet, "/flows", RoleViewer, "List flows by name"),
-		func(ctx context.Context, in *listFlowsInput) (*listFlowsOutput, error) {
-			if err := s.needStore(); err != nil {
-				return nil, err
-			}
-			c, err := decodeCursor(in.Cursor)
-			if err != nil {
-				return nil, badCursor(err)
-			}
-			all, err := s.cfg.Store.ListFlows(ctx)
-			if err != nil {
-				return nil, s.fail("list flows", err)
-			}
-			out := &listFlowsOutput{}
-			out.Body.Flows = []store.FlowSummary{}
-			for _, f := range all {
-				if c.After != "" && f.Name <= c.After {
-					continue
-				}
-				if len(out.Body.Flows) == in.Limit {
-					out.Body.NextCursor = encodeCursor(cursor{After: out.Body.Flows[in.Limit-1].Name})
-					break
-				}
-				out.Body.Flows = append(out.Body.Flows, f)
-			}
-			return out, nil
-		})
-
+		withStore(s, s.listFlows))
 	huma.Register(api, flowOp("get-flow", http.MethodGet, "/flows/{name}", RoleViewer,
 		"Get a flow: its draft (with ETag header and diagnostics) and latest published version"),
-		func(ctx context.Context, in *FlowNameParam) (*flowOutput, error) {
-			if err := s.needStore(); err != nil {
-				return nil, err
-			}
-			d, err := s.flowDetail(ctx, in.Name)
-			if err != nil {
-				return nil, err
-			}
-			out := &flowOutput{Body: d}
-			if d.Draft != nil {
-				out.ETag = quoteETag(d.Draft.ETag)
-			}
-			return out, nil
-		})
+		withStore(s, s.getFlow))
 
 	o := flowOp("create-flow", http.MethodPost, "/flows", RoleDesigner,
 		"Create a flow with a draft (409 if the flow exists); the draft may be invalid, its diagnostics are returned")
 	o.DefaultStatus = http.StatusCreated
 	o.MaxBodyBytes = maxFlowBody
-	huma.Register(api, o, func(ctx context.Context, in *createFlowInput) (*draftOutput, error) {
-		if err := s.needStore(); err != nil {
-			return nil, err
-		}
-		name := in.Body.Name
-		if name == "" {
-			f, _ := checkSource("", in.Body.Source, "body.source")
-			if f == nil || f.Name == "" {
-				return nil, huma.Error422UnprocessableEntity("no flow name: set name, or name: in the source",
-					&huma.ErrorDetail{Message: "required when the source has no name", Location: "body.name"})
-			}
-			name = f.Name
-		}
-		unlock := s.locks.lock(name)
-		defer unlock()
-		if _, err := s.cfg.Store.Versions(ctx, name); err == nil {
-			return nil, huma.Error409Conflict(fmt.Sprintf("flow %q already exists: update its draft with PUT %s/flows/%s/draft", name, Prefix, name))
-		} else if !errors.Is(err, store.ErrNotFound) {
-			return nil, s.fail("create flow", err)
-		}
-		d, err := s.cfg.Store.SaveDraft(ctx, name, in.Body.Source, "")
-		if err != nil {
-			return nil, s.fail("create flow", err)
-		}
-		return &draftOutput{ETag: quoteETag(d.ETag), Location: Prefix + "/flows/" + name, Body: *draftInfo(d)}, nil
-	})
+	huma.Register(api, o, withStore(s, s.createFlow))
 
 	o = flowOp("save-draft", http.MethodPut, "/flows/{name}/draft", RoleDesigner,
 		"Create or replace a flow's draft. With a draft present, If-Match must carry its ETag: a stale one answers 412 and nothing is overwritten")
 	o.MaxBodyBytes = maxFlowBody
 	o.Errors = append(o.Errors, http.StatusPreconditionFailed, http.StatusPreconditionRequired)
-	huma.Register(api, o, func(ctx context.Context, in *saveDraftInput) (*draftOutput, error) {
-		if err := s.needStore(); err != nil {
-			return nil, err
-		}
-		var (
-			d   store.Draft
-			err error
-		)
-		if in.IfMatch != "" {
-			d, err = s.cfg.Store.SaveDraft(ctx, in.Name, in.Body.Source, in.IfMatch)
-		} else {
-			// Without If-Match only a flow without a draft may be written.
-			unlock := s.locks.lock(in.Name)
-			cur, derr := s.cfg.Store.Draft(ctx, in.Name)
-			switch {
-			case derr == nil:
-				unlock()
-				return nil, huma.Error428PreconditionRequired(fmt.Sprintf(
-					"flow %q has a draft: send If-Match: %s (from GET %s/flows/%s) to replace it", in.Name, quoteETag(cur.ETag), Prefix, in.Name))
-			case !errors.Is(derr, store.ErrNotFound):
-				unlock()
-				return nil, s.fail("save draft", derr)
-			}
-			d, err = s.cfg.Store.SaveDraft(ctx, in.Name, in.Body.Source, "")
-			unlock()
-		}
-		if err != nil {
-			return nil, s.fail("save draft", err)
-		}
-		return &draftOutput{ETag: quoteETag(d.ETag), Body: *draftInfo(d)}, nil
-	})
+	huma.Register(api, o, withStore(s, s.saveDraft))
 
 	o = flowOp("delete-draft", http.MethodDelete, "/flows/{name}/draft", RoleDesigner,
 		"Discard a flow's draft (published versions stay); If-Match optional")
 	o.DefaultStatus = http.StatusNoContent
 	o.Errors = append(o.Errors, http.StatusPreconditionFailed)
-	huma.Register(api, o, func(ctx context.Context, in *ifMatchInput) (*struct{}, error) {
-		if err := s.needStore(); err != nil {
-			return nil, err
-		}
-		if err := s.cfg.Store.DeleteDraft(ctx, in.Name, in.IfMatch); err != nil {
-			return nil, s.fail("delete draft", err)
-		}
-		return nil, nil
-	})
+	huma.Register(api, o, withStore(s, s.deleteDraft))
 
 	o = flowOp("validate-flow", http.MethodPost, "/flows/validate", RoleViewer,
 		"Validate a flow source; diagnostics carry line, column and YAML path (always 200)")
 	o.MaxBodyBytes = maxFlowBody
-	huma.Register(api, o, func(ctx context.Context, in *validateInput) (*validateOutput, error) {
-		f, ds := checkSource(in.Body.Name, in.Body.Source, "body.source")
-		res := ValidateResult{Valid: f != nil && !hasErrors(ds), Diagnostics: ds}
-		if f != nil {
-			res.Flow, res.Nodes = f.Name, len(f.Nodes)
-		}
-		return &validateOutput{Body: res}, nil
-	})
+	huma.Register(api, o, s.validateFlow)
 
 	huma.Register(api, s.withFlowProblem(flowOp("get-flow-graph", http.MethodGet, "/flows/{name}/graph", RoleViewer,
 		"The flow as nodes and edges (every exit) with positions from metadata.positions or an automatic layered layout")),
-		func(ctx context.Context, in *graphInput) (*graphOutput, error) {
-			if err := s.needStore(); err != nil {
-				return nil, err
-			}
-			ref := in.Version
-			if ref == "" {
-				ref = "current"
-			}
-			label, src, err := s.sourceOf(ctx, in.Name, ref)
-			if err != nil {
-				return nil, err
-			}
-			return s.graphOf(in.Name, label, src)
-		})
+		withStore(s, s.getFlowGraph))
 
 	o = s.withFlowProblem(flowOp("graph-source", http.MethodPost, "/flows/graph", RoleViewer,
 		"Draw an unsaved source as a graph, with its diagnostics (for validation as you type)"))
 	o.MaxBodyBytes = maxFlowBody
-	huma.Register(api, o, func(ctx context.Context, in *graphSourceInput) (*graphOutput, error) {
-		return s.graphOf("", "body.source", in.Body.Source)
-	})
+	huma.Register(api, o, s.graphSource)
 
 	huma.Register(api, flowOp("diff-flow", http.MethodGet, "/flows/{name}/diff", RoleViewer,
 		"Unified line diff between two sources of a flow (versions, latest, draft)"),
-		func(ctx context.Context, in *diffInput) (*diffOutput, error) {
-			if err := s.needStore(); err != nil {
-				return nil, err
-			}
-			fromLabel, from, err := s.sourceOf(ctx, in.Name, in.From)
-			if err != nil {
-				return nil, err
-			}
-			toLabel, to, err := s.sourceOf(ctx, in.Name, in.To)
-			if err != nil {
-				return nil, err
-			}
-			u := unifiedDiff(in.Name+"@"+fromLabel, in.Name+"@"+toLabel, from, to, in.Context)
-			return &diffOutput{Body: Diff{Flow: in.Name, From: fromLabel, To: toLabel, Identical: from == to, Unified: u}}, nil
-		})
+		withStore(s, s.diffFlow))
 
-	o = s.withFlowProblem(flowOp("publish-flow", http.MethodPost, "/flows/{name}/publish", RolePublisher,
+	s.registerVersions(api)
+}
+
+// registerVersions registers publishing and the published versions.
+func (s *server) registerVersions(api huma.API) {
+	o := s.withFlowProblem(flowOp("publish-flow", http.MethodPost, "/flows/{name}/publish", RolePublisher,
 		"Validate the draft and publish it as the next version; an invalid draft answers 422 with line, column and field of each error"))
 	o.Errors = append(o.Errors, http.StatusPreconditionFailed)
-	huma.Register(api, o, func(ctx context.Context, in *publishInput) (*publishOutput, error) {
-		if err := s.needStore(); err != nil {
-			return nil, err
-		}
-		note := ""
-		if in.Body != nil {
-			note = in.Body.Note
-		}
-		return s.publish(ctx, in.Name, in.IfMatch, note)
-	})
+	huma.Register(api, o, withStore(s, s.publishFlow))
 
 	huma.Register(api, flowOp("list-versions", http.MethodGet, "/flows/{name}/versions", RoleViewer,
 		"Published versions, newest first (without sources)"),
-		func(ctx context.Context, in *listVersionsInput) (*listVersionsOutput, error) {
-			if err := s.needStore(); err != nil {
-				return nil, err
-			}
-			c, err := decodeCursor(in.Cursor)
-			if err != nil {
-				return nil, badCursor(err)
-			}
-			vs, err := s.cfg.Store.Versions(ctx, in.Name)
-			if err != nil {
-				return nil, s.fail("list versions", err)
-			}
-			out := &listVersionsOutput{}
-			out.Body.Versions = []VersionInfo{}
-			for i := len(vs) - 1; i >= 0; i-- {
-				if c.N > 0 && vs[i].Version >= c.N {
-					continue
-				}
-				if len(out.Body.Versions) == in.Limit {
-					out.Body.NextCursor = encodeCursor(cursor{N: out.Body.Versions[in.Limit-1].Version})
-					break
-				}
-				out.Body.Versions = append(out.Body.Versions, versionInfo(vs[i]))
-			}
-			return out, nil
-		})
-
+		withStore(s, s.listVersions))
 	huma.Register(api, flowOp("get-version", http.MethodGet, "/flows/{name}/versions/{version}", RoleViewer,
 		"One published version with its source"),
-		func(ctx context.Context, in *versionInput) (*versionOutput, error) {
-			if err := s.needStore(); err != nil {
-				return nil, err
-			}
-			v, err := s.cfg.Store.Version(ctx, in.Name, in.Version)
-			if err != nil {
-				return nil, s.fail("get version", err)
-			}
-			return &versionOutput{Body: v}, nil
-		})
-
+		withStore(s, s.getVersion))
 	huma.Register(api, s.withFlowProblem(flowOp("rollback-flow", http.MethodPost, "/flows/{name}/rollback", RolePublisher,
 		"Publish an earlier version's source again as the next version (history is kept); the draft is left alone")),
-		func(ctx context.Context, in *rollbackInput) (*publishOutput, error) {
-			if err := s.needStore(); err != nil {
-				return nil, err
-			}
-			old, err := s.cfg.Store.Version(ctx, in.Name, in.Body.Version)
-			if err != nil {
-				return nil, s.fail("rollback", err)
-			}
-			if !in.Body.Force {
-				label := "version " + strconv.Itoa(old.Version)
-				if _, ds := checkSource(in.Name, old.Source, label); hasErrors(ds) {
-					return nil, invalidFlow("rollback to "+label+" (pass force to publish it anyway)", ds)
-				}
-			}
-			v, err := s.cfg.Store.Rollback(ctx, in.Name, in.Body.Version, who(ctx))
-			unchanged := errors.Is(err, store.ErrUnchanged)
-			if err != nil && !unchanged {
-				return nil, s.fail("rollback", err)
-			}
-			return &publishOutput{Body: PublishResult{Version: versionInfo(v), Unchanged: unchanged}}, nil
-		})
+		withStore(s, s.rollbackFlow))
+}
+
+func (s *server) listFlows(ctx context.Context, in *listFlowsInput) (*listFlowsOutput, error) {
+	c, err := decodeCursor(in.Cursor)
+	if err != nil {
+		return nil, badCursor(err)
+	}
+	all, err := s.cfg.Store.ListFlows(ctx)
+	if err != nil {
+		return nil, s.fail("list flows", err)
+	}
+	out := &listFlowsOutput{}
+	out.Body.Flows = []store.FlowSummary{}
+	for _, f := range all {
+		if c.After != "" && f.Name <= c.After {
+			continue
+		}
+		if len(out.Body.Flows) == in.Limit {
+			out.Body.NextCursor = encodeCursor(cursor{After: out.Body.Flows[in.Limit-1].Name})
+			break
+		}
+		out.Body.Flows = append(out.Body.Flows, f)
+	}
+	return out, nil
+}
+
+func (s *server) getFlow(ctx context.Context, in *FlowNameParam) (*flowOutput, error) {
+	d, err := s.flowDetail(ctx, in.Name)
+	if err != nil {
+		return nil, err
+	}
+	out := &flowOutput{Body: d}
+	if d.Draft != nil {
+		out.ETag = quoteETag(d.Draft.ETag)
+	}
+	return out, nil
+}
+
+func (s *server) createFlow(ctx context.Context, in *createFlowInput) (*draftOutput, error) {
+	name := in.Body.Name
+	if name == "" {
+		f, _ := checkSource("", in.Body.Source, "body.source")
+		if f == nil || f.Name == "" {
+			return nil, huma.Error422UnprocessableEntity("no flow name: set name, or name: in the source",
+				&huma.ErrorDetail{Message: "required when the source has no name", Location: "body.name"})
+		}
+		name = f.Name
+	}
+	unlock := s.locks.lock(name)
+	defer unlock()
+	if _, err := s.cfg.Store.Versions(ctx, name); err == nil {
+		return nil, huma.Error409Conflict(fmt.Sprintf("flow %q already exists: update its draft with PUT %s/flows/%s/draft", name, Prefix, name))
+	} else if !errors.Is(err, store.ErrNotFound) {
+		return nil, s.fail("create flow", err)
+	}
+	d, err := s.cfg.Store.SaveDraft(ctx, name, in.Body.Source, "")
+	if err != nil {
+		return nil, s.fail("create flow", err)
+	}
+	return &draftOutput{ETag: quoteETag(d.ETag), Location: Prefix + "/flows/" + name, Body: *draftInfo(d)}, nil
+}
+
+func (s *server) saveDraft(ctx context.Context, in *saveDraftInput) (*draftOutput, error) {
+	var (
+		d   store.Draft
+		err error
+	)
+	if in.IfMatch != "" {
+		d, err = s.cfg.Store.SaveDraft(ctx, in.Name, in.Body.Source, in.IfMatch)
+	} else {
+		d, err = s.saveFirstDraft(ctx, in.Name, in.Body.Source)
+	}
+	if err != nil {
+		return nil, s.fail("save draft", err)
+	}
+	return &draftOutput{ETag: quoteETag(d.ETag), Body: *draftInfo(d)}, nil
+}
+
+// saveFirstDraft saves a draft sent without If-Match, which only a flow
+// without a draft may take (428 otherwise).
+func (s *server) saveFirstDraft(ctx context.Context, name, src string) (store.Draft, error) {
+	unlock := s.locks.lock(name)
+	defer unlock()
+	cur, err := s.cfg.Store.Draft(ctx, name)
+	switch {
+	case err == nil:
+		return store.Draft{}, huma.Error428PreconditionRequired(fmt.Sprintf(
+			"flow %q has a draft: send If-Match: %s (from GET %s/flows/%s) to replace it", name, quoteETag(cur.ETag), Prefix, name))
+	case !errors.Is(err, store.ErrNotFound):
+		return store.Draft{}, err
+	}
+	return s.cfg.Store.SaveDraft(ctx, name, src, "")
+}
+
+func (s *server) deleteDraft(ctx context.Context, in *ifMatchInput) (*struct{}, error) {
+	if err := s.cfg.Store.DeleteDraft(ctx, in.Name, in.IfMatch); err != nil {
+		return nil, s.fail("delete draft", err)
+	}
+	return nil, nil
+}
+
+func (s *server) validateFlow(ctx context.Context, in *validateInput) (*validateOutput, error) {
+	f, ds := checkSource(in.Body.Name, in.Body.Source, "body.source")
+	res := ValidateResult{Valid: f != nil && !hasErrors(ds), Diagnostics: ds}
+	if f != nil {
+		res.Flow, res.Nodes = f.Name, len(f.Nodes)
+	}
+	return &validateOutput{Body: res}, nil
+}
+
+func (s *server) getFlowGraph(ctx context.Context, in *graphInput) (*graphOutput, error) {
+	ref := in.Version
+	if ref == "" {
+		ref = "current"
+	}
+	label, src, err := s.sourceOf(ctx, in.Name, ref)
+	if err != nil {
+		return nil, err
+	}
+	return s.graphOf(in.Name, label, src)
+}
+
+func (s *server) graphSource(ctx context.Context, in *graphSourceInput) (*graphOutput, error) {
+	return s.graphOf("", "body.source", in.Body.Source)
+}
+
+func (s *server) diffFlow(ctx context.Context, in *diffInput) (*diffOutput, error) {
+	fromLabel, from, err := s.sourceOf(ctx, in.Name, in.From)
+	if err != nil {
+		return nil, err
+	}
+	toLabel, to, err := s.sourceOf(ctx, in.Name, in.To)
+	if err != nil {
+		return nil, err
+	}
+	u := unifiedDiff(in.Name+"@"+fromLabel, in.Name+"@"+toLabel, from, to, in.Context)
+	return &diffOutput{Body: Diff{Flow: in.Name, From: fromLabel, To: toLabel, Identical: from == to, Unified: u}}, nil
+}
+
+func (s *server) publishFlow(ctx context.Context, in *publishInput) (*publishOutput, error) {
+	note := ""
+	if in.Body != nil {
+		note = in.Body.Note
+	}
+	return s.publish(ctx, in.Name, in.IfMatch, note)
+}
+
+func (s *server) listVersions(ctx context.Context, in *listVersionsInput) (*listVersionsOutput, error) {
+	c, err := decodeCursor(in.Cursor)
+	if err != nil {
+		return nil, badCursor(err)
+	}
+	vs, err := s.cfg.Store.Versions(ctx, in.Name)
+	if err != nil {
+		return nil, s.fail("list versions", err)
+	}
+	out := &listVersionsOutput{}
+	out.Body.Versions = []VersionInfo{}
+	for i := len(vs) - 1; i >= 0; i-- {
+		if c.N > 0 && vs[i].Version >= c.N {
+			continue
+		}
+		if len(out.Body.Versions) == in.Limit {
+			out.Body.NextCursor = encodeCursor(cursor{N: out.Body.Versions[in.Limit-1].Version})
+			break
+		}
+		out.Body.Versions = append(out.Body.Versions, versionInfo(vs[i]))
+	}
+	return out, nil
+}
+
+func (s *server) getVersion(ctx context.Context, in *versionInput) (*versionOutput, error) {
+	v, err := s.cfg.Store.Version(ctx, in.Name, in.Version)
+	if err != nil {
+		return nil, s.fail("get version", err)
+	}
+	return &versionOutput{Body: v}, nil
+}
+
+func (s *server) rollbackFlow(ctx context.Context, in *rollbackInput) (*publishOutput, error) {
+	old, err := s.cfg.Store.Version(ctx, in.Name, in.Body.Version)
+	if err != nil {
+		return nil, s.fail("rollback", err)
+	}
+	if !in.Body.Force {
+		label := "version " + strconv.Itoa(old.Version)
+		if _, ds := checkSource(in.Name, old.Source, label); hasErrors(ds) {
+			return nil, invalidFlow("rollback to "+label+" (pass force to publish it anyway)", ds)
+		}
+	}
+	v, err := s.cfg.Store.Rollback(ctx, in.Name, in.Body.Version, who(ctx))
+	unchanged := errors.Is(err, store.ErrUnchanged)
+	if err != nil && !unchanged {
+		return nil, s.fail("rollback", err)
+	}
+	return &publishOutput{Body: PublishResult{Version: versionInfo(v), Unchanged: unchanged}}, nil
 }
 
 func (s *server) flowDetail(ctx context.Context, name string) (FlowDetail, error) {
