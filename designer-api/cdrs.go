@@ -77,32 +77,9 @@ func csvRow(r records.CDR) []string {
 
 func (s *server) registerCDRs(api huma.API) {
 	huma.Register(api, op("search-cdrs", http.MethodGet, "/cdrs", RoleViewer, "CDRs", "Search call records, newest first, one page at a time"),
-		func(ctx context.Context, in *searchCDRsInput) (*cdrsOutput, error) {
-			if err := s.needStore(); err != nil {
-				return nil, err
-			}
-			q := in.query()
-			q.Limit, q.PageToken = in.Limit, in.Cursor
-			recs, next, err := s.cfg.Store.SearchCDRs(ctx, q)
-			if err != nil {
-				return nil, s.fail("search CDRs", err)
-			}
-			out := &cdrsOutput{}
-			out.Body.CDRs, out.Body.NextCursor = recs, next
-			return out, nil
-		})
-
+		withStore(s, s.searchCDRs))
 	huma.Register(api, op("get-cdr", http.MethodGet, "/cdrs/{id}", RoleViewer, "CDRs", "One call record (the last saved run of the call)"),
-		func(ctx context.Context, in *cdrInput) (*cdrOutput, error) {
-			if err := s.needStore(); err != nil {
-				return nil, err
-			}
-			r, err := s.cfg.Store.CDR(ctx, in.CallID)
-			if err != nil {
-				return nil, s.fail("get CDR", err)
-			}
-			return &cdrOutput{Body: r}, nil
-		})
+		withStore(s, s.getCDR))
 
 	o := op("export-cdrs", http.MethodGet, "/cdrs/export", RoleViewer, "CDRs",
 		"Export matching call records as CSV (columns: "+strings.Join(CSVColumns, ", ")+") or as a JSON array, newest first")
@@ -113,20 +90,41 @@ func (s *server) registerCDRs(api huma.API) {
 			"application/json": {Schema: &huma.Schema{Type: huma.TypeArray, Items: s.api.OpenAPI().Components.Schemas.Schema(reflectCallRecord, true, "")}},
 		},
 	}}
-	huma.Register(api, o, func(ctx context.Context, in *exportInput) (*huma.StreamResponse, error) {
-		if err := s.needStore(); err != nil {
-			return nil, err
-		}
-		q := in.query()
-		q.Limit = min(in.Max, 1000)
-		first, next, err := s.cfg.Store.SearchCDRs(ctx, q)
-		if err != nil {
-			return nil, s.fail("export CDRs", err)
-		}
-		return &huma.StreamResponse{Body: func(hctx huma.Context) {
-			s.writeExport(hctx, in, q, first, next)
-		}}, nil
-	})
+	huma.Register(api, o, withStore(s, s.exportCDRs))
+}
+
+func (s *server) searchCDRs(ctx context.Context, in *searchCDRsInput) (*cdrsOutput, error) {
+	q := in.query()
+	q.Limit, q.PageToken = in.Limit, in.Cursor
+	recs, next, err := s.cfg.Store.SearchCDRs(ctx, q)
+	if err != nil {
+		return nil, s.fail("search CDRs", err)
+	}
+	out := &cdrsOutput{}
+	out.Body.CDRs, out.Body.NextCursor = recs, next
+	return out, nil
+}
+
+func (s *server) getCDR(ctx context.Context, in *cdrInput) (*cdrOutput, error) {
+	r, err := s.cfg.Store.CDR(ctx, in.CallID)
+	if err != nil {
+		return nil, s.fail("get CDR", err)
+	}
+	return &cdrOutput{Body: r}, nil
+}
+
+// exportCDRs reads the first page before answering, so a failing query
+// is still an error response; the rest is streamed by writeExport.
+func (s *server) exportCDRs(ctx context.Context, in *exportInput) (*huma.StreamResponse, error) {
+	q := in.query()
+	q.Limit = min(in.Max, 1000)
+	first, next, err := s.cfg.Store.SearchCDRs(ctx, q)
+	if err != nil {
+		return nil, s.fail("export CDRs", err)
+	}
+	return &huma.StreamResponse{Body: func(hctx huma.Context) {
+		s.writeExport(hctx, in, q, first, next)
+	}}, nil
 }
 
 // writeExport streams pages of records. Errors after the first page can

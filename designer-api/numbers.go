@@ -35,56 +35,51 @@ type numberOutput struct {
 
 func (s *server) registerNumbers(api huma.API) {
 	huma.Register(api, op("list-numbers", http.MethodGet, "/numbers", RoleViewer, "Numbers", "List number bindings"),
-		func(ctx context.Context, _ *struct{}) (*numbersOutput, error) {
-			if err := s.needStore(); err != nil {
-				return nil, err
-			}
-			ns, err := s.cfg.Store.Numbers(ctx)
-			if err != nil {
-				return nil, s.fail("list numbers", err)
-			}
-			out := &numbersOutput{}
-			out.Body.Numbers = ns
-			return out, nil
-		})
-
+		withStore(s, s.listNumbers))
 	huma.Register(api, op("bind-number", http.MethodPut, "/numbers/{number}", RolePublisher, "Numbers",
 		"Make a published flow serve a number (replaces an earlier binding)"),
-		func(ctx context.Context, in *bindNumberInput) (*numberOutput, error) {
-			if err := s.needStore(); err != nil {
-				return nil, err
-			}
-			if _, err := s.cfg.Store.Published(ctx, in.Body.Flow); err != nil {
-				if errors.Is(err, store.ErrNotFound) {
-					return nil, huma.Error422UnprocessableEntity(fmt.Sprintf("flow %q has no published version: publish it first", in.Body.Flow),
-						&huma.ErrorDetail{Message: "no published version", Location: "body.flow", Value: in.Body.Flow})
-				}
-				return nil, s.fail("bind number", err)
-			}
-			if err := s.cfg.Store.BindNumber(ctx, in.Number, in.Body.Flow); err != nil {
-				return nil, s.fail("bind number", err)
-			}
-			ns, err := s.cfg.Store.Numbers(ctx)
-			if err != nil {
-				return nil, s.fail("bind number", err)
-			}
-			for _, b := range ns {
-				if b.Number == in.Number {
-					return &numberOutput{Body: b}, nil
-				}
-			}
-			return &numberOutput{Body: store.NumberBinding{Number: in.Number, Flow: in.Body.Flow}}, nil
-		})
-
+		withStore(s, s.bindNumber))
 	o := op("unbind-number", http.MethodDelete, "/numbers/{number}", RolePublisher, "Numbers", "Remove a number's binding")
 	o.DefaultStatus = http.StatusNoContent
-	huma.Register(api, o, func(ctx context.Context, in *NumberParam) (*struct{}, error) {
-		if err := s.needStore(); err != nil {
-			return nil, err
+	huma.Register(api, o, withStore(s, s.unbindNumber))
+}
+
+func (s *server) listNumbers(ctx context.Context, _ *struct{}) (*numbersOutput, error) {
+	ns, err := s.cfg.Store.Numbers(ctx)
+	if err != nil {
+		return nil, s.fail("list numbers", err)
+	}
+	out := &numbersOutput{}
+	out.Body.Numbers = ns
+	return out, nil
+}
+
+func (s *server) bindNumber(ctx context.Context, in *bindNumberInput) (*numberOutput, error) {
+	if _, err := s.cfg.Store.Published(ctx, in.Body.Flow); err != nil {
+		if errors.Is(err, store.ErrNotFound) {
+			return nil, huma.Error422UnprocessableEntity(fmt.Sprintf("flow %q has no published version: publish it first", in.Body.Flow),
+				&huma.ErrorDetail{Message: "no published version", Location: "body.flow", Value: in.Body.Flow})
 		}
-		if err := s.cfg.Store.UnbindNumber(ctx, in.Number); err != nil {
-			return nil, s.fail("unbind number", err)
+		return nil, s.fail("bind number", err)
+	}
+	if err := s.cfg.Store.BindNumber(ctx, in.Number, in.Body.Flow); err != nil {
+		return nil, s.fail("bind number", err)
+	}
+	ns, err := s.cfg.Store.Numbers(ctx)
+	if err != nil {
+		return nil, s.fail("bind number", err)
+	}
+	for _, b := range ns {
+		if b.Number == in.Number {
+			return &numberOutput{Body: b}, nil
 		}
-		return nil, nil
-	})
+	}
+	return &numberOutput{Body: store.NumberBinding{Number: in.Number, Flow: in.Body.Flow}}, nil
+}
+
+func (s *server) unbindNumber(ctx context.Context, in *NumberParam) (*struct{}, error) {
+	if err := s.cfg.Store.UnbindNumber(ctx, in.Number); err != nil {
+		return nil, s.fail("unbind number", err)
+	}
+	return nil, nil
 }
