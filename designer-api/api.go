@@ -259,14 +259,15 @@ func errNoStore() error {
 	return huma.Error503ServiceUnavailable("the store is not configured")
 }
 
-// withStore is the middleware of handlers that need the store: without one
-// they answer errNoStore. It wraps the handler rather than being a huma
+// requires is the middleware of handlers that need an optional part of the
+// Config (the store, CallOps, the simulator): need answers first, 503 when
+// the part is missing. It wraps the handler rather than being a huma
 // middleware, which would run before huma validates the input: invalid
-// input answers 422 whether or not there is a store.
-func withStore[I, O any](s *server, h func(context.Context, *I) (*O, error)) func(context.Context, *I) (*O, error) {
+// input answers 422 whether or not the part is configured.
+func requires[I, O any](need func() error, h func(context.Context, *I) (*O, error)) func(context.Context, *I) (*O, error) {
 	return func(ctx context.Context, in *I) (*O, error) {
-		if s.cfg.Store == nil {
-			return nil, errNoStore()
+		if err := need(); err != nil {
+			return nil, err
 		}
 		return h(ctx, in)
 	}

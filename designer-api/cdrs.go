@@ -77,9 +77,9 @@ func csvRow(r records.CDR) []string {
 
 func (s *server) registerCDRs(api huma.API) {
 	huma.Register(api, op("search-cdrs", http.MethodGet, "/cdrs", RoleViewer, "CDRs", "Search call records, newest first, one page at a time"),
-		withStore(s, s.searchCDRs))
+		requires(s.needStore, s.searchCDRs))
 	huma.Register(api, op("get-cdr", http.MethodGet, "/cdrs/{id}", RoleViewer, "CDRs", "One call record (the last saved run of the call)"),
-		withStore(s, s.getCDR))
+		requires(s.needStore, s.getCDR))
 
 	o := op("export-cdrs", http.MethodGet, "/cdrs/export", RoleViewer, "CDRs",
 		"Export matching call records as CSV (columns: "+strings.Join(CSVColumns, ", ")+") or as a JSON array, newest first")
@@ -90,7 +90,7 @@ func (s *server) registerCDRs(api huma.API) {
 			"application/json": {Schema: &huma.Schema{Type: huma.TypeArray, Items: s.api.OpenAPI().Components.Schemas.Schema(reflectCallRecord, true, "")}},
 		},
 	}}
-	huma.Register(api, o, withStore(s, s.exportCDRs))
+	huma.Register(api, o, requires(s.needStore, s.exportCDRs))
 }
 
 func (s *server) searchCDRs(ctx context.Context, in *searchCDRsInput) (*cdrsOutput, error) {

@@ -265,28 +265,28 @@ func documentFlowProblems(api huma.API) {
 
 func (s *server) registerFlows(api huma.API) {
 	huma.Register(api, flowOp("list-flows", http.MethodGet, "/flows", RoleViewer, "List flows by name"),
-		withStore(s, s.listFlows))
+		requires(s.needStore, s.listFlows))
 	huma.Register(api, flowOp("get-flow", http.MethodGet, "/flows/{name}", RoleViewer,
 		"Get a flow: its draft (with ETag header and diagnostics) and latest published version"),
-		withStore(s, s.getFlow))
+		requires(s.needStore, s.getFlow))
 
 	o := flowOp("create-flow", http.MethodPost, "/flows", RoleDesigner,
 		"Create a flow with a draft (409 if the flow exists); the draft may be invalid, its diagnostics are returned")
 	o.DefaultStatus = http.StatusCreated
 	o.MaxBodyBytes = maxFlowBody
-	huma.Register(api, o, withStore(s, s.createFlow))
+	huma.Register(api, o, requires(s.needStore, s.createFlow))
 
 	o = flowOp("save-draft", http.MethodPut, "/flows/{name}/draft", RoleDesigner,
 		"Create or replace a flow's draft. With a draft present, If-Match must carry its ETag: a stale one answers 412 and nothing is overwritten")
 	o.MaxBodyBytes = maxFlowBody
 	o.Errors = append(o.Errors, http.StatusPreconditionFailed, http.StatusPreconditionRequired)
-	huma.Register(api, o, withStore(s, s.saveDraft))
+	huma.Register(api, o, requires(s.needStore, s.saveDraft))
 
 	o = flowOp("delete-draft", http.MethodDelete, "/flows/{name}/draft", RoleDesigner,
 		"Discard a flow's draft (published versions stay); If-Match optional")
 	o.DefaultStatus = http.StatusNoContent
 	o.Errors = append(o.Errors, http.StatusPreconditionFailed)
-	huma.Register(api, o, withStore(s, s.deleteDraft))
+	huma.Register(api, o, requires(s.needStore, s.deleteDraft))
 
 	o = flowOp("validate-flow", http.MethodPost, "/flows/validate", RoleViewer,
 		"Validate a flow source; diagnostics carry line, column and YAML path (always 200)")
@@ -295,7 +295,7 @@ func (s *server) registerFlows(api huma.API) {
 
 	huma.Register(api, s.withFlowProblem(flowOp("get-flow-graph", http.MethodGet, "/flows/{name}/graph", RoleViewer,
 		"The flow as nodes and edges (every exit) with positions from metadata.positions or an automatic layered layout")),
-		withStore(s, s.getFlowGraph))
+		requires(s.needStore, s.getFlowGraph))
 
 	o = s.withFlowProblem(flowOp("graph-source", http.MethodPost, "/flows/graph", RoleViewer,
 		"Draw an unsaved source as a graph, with its diagnostics (for validation as you type)"))
@@ -304,7 +304,7 @@ func (s *server) registerFlows(api huma.API) {
 
 	huma.Register(api, flowOp("diff-flow", http.MethodGet, "/flows/{name}/diff", RoleViewer,
 		"Unified line diff between two sources of a flow (versions, latest, draft)"),
-		withStore(s, s.diffFlow))
+		requires(s.needStore, s.diffFlow))
 
 	s.registerVersions(api)
 }
@@ -314,17 +314,17 @@ func (s *server) registerVersions(api huma.API) {
 	o := s.withFlowProblem(flowOp("publish-flow", http.MethodPost, "/flows/{name}/publish", RolePublisher,
 		"Validate the draft and publish it as the next version; an invalid draft answers 422 with line, column and field of each error"))
 	o.Errors = append(o.Errors, http.StatusPreconditionFailed)
-	huma.Register(api, o, withStore(s, s.publishFlow))
+	huma.Register(api, o, requires(s.needStore, s.publishFlow))
 
 	huma.Register(api, flowOp("list-versions", http.MethodGet, "/flows/{name}/versions", RoleViewer,
 		"Published versions, newest first (without sources)"),
-		withStore(s, s.listVersions))
+		requires(s.needStore, s.listVersions))
 	huma.Register(api, flowOp("get-version", http.MethodGet, "/flows/{name}/versions/{version}", RoleViewer,
 		"One published version with its source"),
-		withStore(s, s.getVersion))
+		requires(s.needStore, s.getVersion))
 	huma.Register(api, s.withFlowProblem(flowOp("rollback-flow", http.MethodPost, "/flows/{name}/rollback", RolePublisher,
 		"Publish an earlier version's source again as the next version (history is kept); the draft is left alone")),
-		withStore(s, s.rollbackFlow))
+		requires(s.needStore, s.rollbackFlow))
 }
 
 func (s *server) listFlows(ctx context.Context, in *listFlowsInput) (*listFlowsOutput, error) {

@@ -35,13 +35,13 @@ type numberOutput struct {
 
 func (s *server) registerNumbers(api huma.API) {
 	huma.Register(api, op("list-numbers", http.MethodGet, "/numbers", RoleViewer, "Numbers", "List number bindings"),
-		withStore(s, s.listNumbers))
+		requires(s.needStore, s.listNumbers))
 	huma.Register(api, op("bind-number", http.MethodPut, "/numbers/{number}", RolePublisher, "Numbers",
 		"Make a published flow serve a number (replaces an earlier binding)"),
-		withStore(s, s.bindNumber))
+		requires(s.needStore, s.bindNumber))
 	o := op("unbind-number", http.MethodDelete, "/numbers/{number}", RolePublisher, "Numbers", "Remove a number's binding")
 	o.DefaultStatus = http.StatusNoContent
-	huma.Register(api, o, withStore(s, s.unbindNumber))
+	huma.Register(api, o, requires(s.needStore, s.unbindNumber))
 }
 
 func (s *server) listNumbers(ctx context.Context, _ *struct{}) (*numbersOutput, error) {

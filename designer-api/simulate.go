@@ -266,89 +266,14 @@ func (s *server) registerSimulate(api huma.API) {
 		"Start a simulated call of a flow (stored draft or version, or an unsaved source) on a text channel"))
 	o.DefaultStatus = http.StatusCreated
 	o.MaxBodyBytes = maxFlowBody
-	huma.Register(api, o, func(ctx context.Context, in *simulateInput) (*simStartedOutput, error) {
-		if err := s.needSim(); err != nil {
-			return nil, err
-		}
-		b := in.Body
-		fs := activities.FlowSource{Name: b.Flow}
-		label := "body"
-		switch {
-		case b.Source != "":
-			fs.Source = b.Source
-		case b.Flow == "":
-			return nil, huma.Error422UnprocessableEntity("set flow (a stored flow) or source",
-				&huma.ErrorDetail{Message: "required", Location: "body.flow"})
-		default:
-			if err := s.needStore(); err != nil {
-				return nil, err
-			}
-			ref := b.Version
-			if ref == "" {
-				ref = "current"
-			}
-			var (
-				src string
-				err error
-			)
-			if label, src, err = s.sourceOf(ctx, b.Flow, ref); err != nil {
-				return nil, err
-			}
-			fs.Source = src
-			if strings.HasPrefix(label, "v") {
-				fs.Version, _ = strconv.Atoi(label[1:])
-			}
-		}
-		f, ds := checkSource(b.Flow, fs.Source, label)
-		if f == nil || hasErrors(ds) {
-			return nil, invalidFlow("cannot simulate "+label, ds)
-		}
-		fs.Name = f.Name
-		if b.Flow != "" {
-			fs.Name = b.Flow
-		}
-		c, err := s.sims.start(ctx, SimRequest{Flow: fs, From: b.From, To: b.To, Vars: b.Vars})
-		if err != nil {
-			return nil, s.fail("start simulation", err)
-		}
-		return &simStartedOutput{Body: SimStarted{CallID: c.id, Flow: fs.Name, Source: label,
-			EventsURL: Prefix + "/simulate/" + c.id + "/events"}}, nil
-	})
+	huma.Register(api, o, requires(s.needSim, s.startSimulation))
 
 	o = simOp("send-simulation-input", http.MethodPost, "/simulate/{id}/input", "Send caller input to a simulated call")
 	o.DefaultStatus = http.StatusNoContent
-	huma.Register(api, o, func(ctx context.Context, in *simSendInput) (*struct{}, error) {
-		if err := s.needSim(); err != nil {
-			return nil, err
-		}
-		c, err := s.sims.get(in.CallID)
-		if err != nil {
-			return nil, s.fail("send input", err)
-		}
-		if _, done, _ := c.since(1 << 30); done {
-			return nil, s.fail("send input", errSimEnded)
-		}
-		if err := s.cfg.Sim.Send(ctx, in.CallID, in.Body.Input); err != nil {
-			return nil, s.fail("send input", err)
-		}
-		return nil, nil
-	})
+	huma.Register(api, o, requires(s.needSim, s.sendSimulationInput))
 
 	huma.Register(api, simOp("get-simulation", http.MethodGet, "/simulate/{id}", "A simulated call's events so far (for polling clients)"),
-		func(ctx context.Context, in *SimIDParam) (*simStatusOutput, error) {
-			if err := s.needSim(); err != nil {
-				return nil, err
-			}
-			c, err := s.sims.get(in.CallID)
-			if err != nil {
-				return nil, s.fail("get simulation", err)
-			}
-			evs, done, _ := c.since(0)
-			if evs == nil {
-				evs = []SimEvent{}
-			}
-			return &simStatusOutput{Body: SimStatus{CallID: c.id, Flow: c.flow, Done: done, Events: evs}}, nil
-		})
+		requires(s.needSim, s.getSimulation))
 
 	o = simOp("stream-simulation-events", http.MethodGet, "/simulate/{id}/events",
 		"Server-Sent Events of a simulated call: prompt, listen, input, node, transfer, record, hangup, and a final end. "+
@@ -359,20 +284,98 @@ func (s *server) registerSimulate(api huma.API) {
 			Schema: s.api.OpenAPI().Components.Schemas.Schema(reflectSimEvent, true, ""),
 		}},
 	}}
-	huma.Register(api, o, func(ctx context.Context, in *simEventsInput) (*huma.StreamResponse, error) {
-		if err := s.needSim(); err != nil {
-			return nil, err
-		}
-		c, err := s.sims.get(in.CallID)
-		if err != nil {
-			return nil, s.fail("stream simulation", err)
-		}
-		after := in.After
-		if n, err := strconv.Atoi(strings.TrimSpace(in.LastEventID)); err == nil && n > after {
-			after = n
-		}
-		return &huma.StreamResponse{Body: func(hctx huma.Context) { streamSim(hctx, c, after) }}, nil
-	})
+	huma.Register(api, o, requires(s.needSim, s.streamSimulationEvents))
+}
+
+func (s *server) startSimulation(ctx context.Context, in *simulateInput) (*simStartedOutput, error) {
+	b := in.Body
+	fs, label, err := s.simSource(ctx, b.Flow, b.Version, b.Source)
+	if err != nil {
+		return nil, err
+	}
+	f, ds := checkSource(b.Flow, fs.Source, label)
+	if f == nil || hasErrors(ds) {
+		return nil, invalidFlow("cannot simulate "+label, ds)
+	}
+	fs.Name = f.Name
+	if b.Flow != "" {
+		fs.Name = b.Flow
+	}
+	c, err := s.sims.start(ctx, SimRequest{Flow: fs, From: b.From, To: b.To, Vars: b.Vars})
+	if err != nil {
+		return nil, s.fail("start simulation", err)
+	}
+	return &simStartedOutput{Body: SimStarted{CallID: c.id, Flow: fs.Name, Source: label,
+		EventsURL: Prefix + "/simulate/" + c.id + "/events"}}, nil
+}
+
+// simSource picks the source to simulate: the unsaved src when given, else
+// the stored flow's version ref (default: the draft if any, else latest).
+// It returns the source and its label: body, draft or vN. Only a stored
+// flow needs the store.
+func (s *server) simSource(ctx context.Context, flow, ref, src string) (activities.FlowSource, string, error) {
+	fs := activities.FlowSource{Name: flow}
+	switch {
+	case src != "":
+		fs.Source = src
+		return fs, "body", nil
+	case flow == "":
+		return fs, "", huma.Error422UnprocessableEntity("set flow (a stored flow) or source",
+			&huma.ErrorDetail{Message: "required", Location: "body.flow"})
+	}
+	if err := s.needStore(); err != nil {
+		return fs, "", err
+	}
+	if ref == "" {
+		ref = "current"
+	}
+	label, stored, err := s.sourceOf(ctx, flow, ref)
+	if err != nil {
+		return fs, "", err
+	}
+	fs.Source = stored
+	if strings.HasPrefix(label, "v") {
+		fs.Version, _ = strconv.Atoi(label[1:])
+	}
+	return fs, label, nil
+}
+
+func (s *server) sendSimulationInput(ctx context.Context, in *simSendInput) (*struct{}, error) {
+	c, err := s.sims.get(in.CallID)
+	if err != nil {
+		return nil, s.fail("send input", err)
+	}
+	if _, done, _ := c.since(1 << 30); done {
+		return nil, s.fail("send input", errSimEnded)
+	}
+	if err := s.cfg.Sim.Send(ctx, in.CallID, in.Body.Input); err != nil {
+		return nil, s.fail("send input", err)
+	}
+	return nil, nil
+}
+
+func (s *server) getSimulation(ctx context.Context, in *SimIDParam) (*simStatusOutput, error) {
+	c, err := s.sims.get(in.CallID)
+	if err != nil {
+		return nil, s.fail("get simulation", err)
+	}
+	evs, done, _ := c.since(0)
+	if evs == nil {
+		evs = []SimEvent{}
+	}
+	return &simStatusOutput{Body: SimStatus{CallID: c.id, Flow: c.flow, Done: done, Events: evs}}, nil
+}
+
+func (s *server) streamSimulationEvents(ctx context.Context, in *simEventsInput) (*huma.StreamResponse, error) {
+	c, err := s.sims.get(in.CallID)
+	if err != nil {
+		return nil, s.fail("stream simulation", err)
+	}
+	after := in.After
+	if n, err := strconv.Atoi(strings.TrimSpace(in.LastEventID)); err == nil && n > after {
+		after = n
+	}
+	return &huma.StreamResponse{Body: func(hctx huma.Context) { streamSim(hctx, c, after) }}, nil
 }
 
 // streamSim writes a call's events as SSE until its end event or until the
