@@ -210,99 +210,95 @@ func callOp(id, method, path string, min Role, summary string) huma.Operation {
 
 func (s *server) registerCalls(api huma.API) {
 	huma.Register(api, callOp("list-calls", http.MethodGet, "/calls", RoleViewer, "List calls, filtered by flow, node and running"),
-		func(ctx context.Context, in *listCallsInput) (*callsOutput, error) {
-			if err := s.needCalls(); err != nil {
-				return nil, err
-			}
-			calls, err := s.cfg.Calls.List(ctx, CallFilter{Flow: in.Flow, Node: in.Node, Running: in.Running, Limit: in.Limit})
-			if err != nil {
-				return nil, s.fail("list calls", err)
-			}
-			out := &callsOutput{}
-			out.Body.Calls = append([]CallSummary{}, calls...)
-			return out, nil
-		})
-
+		requires(s.needCalls, s.listCalls))
 	huma.Register(api, callOp("stuck-calls", http.MethodGet, "/calls/stuck", RoleViewer,
 		"Running calls in one node longer than older_than, or whose activity keeps failing"),
-		func(ctx context.Context, in *stuckInput) (*stuckOutput, error) {
-			if err := s.needCalls(); err != nil {
-				return nil, err
-			}
-			d, err := time.ParseDuration(in.OlderThan)
-			if err != nil || d < 0 {
-				return nil, huma.Error422UnprocessableEntity("bad duration",
-					&huma.ErrorDetail{Message: "want a Go duration like 90s or 2m", Location: "query.older_than", Value: in.OlderThan})
-			}
-			calls, err := s.cfg.Calls.Stuck(ctx, d)
-			if err != nil {
-				return nil, s.fail("stuck calls", err)
-			}
-			out := &stuckOutput{}
-			out.Body.Calls = append([]StuckCall{}, calls...)
-			return out, nil
-		})
-
+		requires(s.needCalls, s.stuckCalls))
 	huma.Register(api, callOp("get-call", http.MethodGet, "/calls/{id}", RoleViewer,
 		"A call's state and timeline: asked of the running engine, else from its stored CDR"),
-		func(ctx context.Context, in *CallIDParam) (*callOutput, error) {
-			d, err := s.callDetail(ctx, in.CallID)
-			if err != nil {
-				return nil, err
-			}
-			return &callOutput{Body: d}, nil
-		})
-
+		s.getCall)
 	huma.Register(api, callOp("reset-call", http.MethodPost, "/calls/{id}/reset", RoleOperator,
 		"Reset a running call to the last time it entered a node: it continues from there with the state it had then"),
-		func(ctx context.Context, in *resetInput) (*resetOutput, error) {
-			if err := s.needCalls(); err != nil {
-				return nil, err
-			}
-			reason := in.Body.Reason
-			if reason == "" {
-				reason = fmt.Sprintf("reset to node %s by %s (designer API)", in.Body.Node, who(ctx))
-			}
-			run, err := s.cfg.Calls.Reset(ctx, in.CallID, in.Body.Node, reason)
-			if err != nil {
-				return nil, s.fail("reset call", err)
-			}
-			return &resetOutput{Body: ResetResult{CallID: in.CallID, RunID: run, Node: in.Body.Node}}, nil
-		})
+		requires(s.needCalls, s.resetCall))
 
 	o := callOp("terminate-call", http.MethodPost, "/calls/{id}/terminate", RoleOperator,
 		"Terminate a running call at once (no hangup path runs)")
 	o.DefaultStatus = http.StatusNoContent
-	huma.Register(api, o, func(ctx context.Context, in *terminateInput) (*struct{}, error) {
-		if err := s.needCalls(); err != nil {
-			return nil, err
-		}
-		reason := ""
-		if in.Body != nil {
-			reason = in.Body.Reason
-		}
-		if reason == "" {
-			reason = "terminated by " + who(ctx) + " (designer API)"
-		}
-		if err := s.cfg.Calls.Terminate(ctx, in.CallID, reason); err != nil {
-			return nil, s.fail("terminate call", err)
-		}
-		return nil, nil
-	})
+	huma.Register(api, o, requires(s.needCalls, s.terminateCall))
 
-	s.registerCallHistory(api)
+	huma.Register(api, callOp("call-history", http.MethodGet, "/calls/{id}/history", RoleOperator,
+		"The call's Temporal event history as JSON (the format the Temporal CLI and UI read)"),
+		requires(s.needCalls, s.callHistory))
 	huma.Register(api, callOp("replay-call", http.MethodPost, "/calls/{id}/replay", RoleOperator,
 		"Replay the call's history against this build's engine code: is it deterministic?"),
-		func(ctx context.Context, in *CallIDParam) (*replayOutput, error) {
-			if err := s.needCalls(); err != nil {
-				return nil, err
-			}
-			r, err := s.cfg.Calls.ReplayCheck(ctx, in.CallID)
-			if err != nil {
-				return nil, s.fail("replay call", err)
-			}
-			return &replayOutput{Body: r}, nil
-		})
+		requires(s.needCalls, s.replayCall))
+}
+
+func (s *server) listCalls(ctx context.Context, in *listCallsInput) (*callsOutput, error) {
+	calls, err := s.cfg.Calls.List(ctx, CallFilter{Flow: in.Flow, Node: in.Node, Running: in.Running, Limit: in.Limit})
+	if err != nil {
+		return nil, s.fail("list calls", err)
+	}
+	out := &callsOutput{}
+	out.Body.Calls = append([]CallSummary{}, calls...)
+	return out, nil
+}
+
+func (s *server) stuckCalls(ctx context.Context, in *stuckInput) (*stuckOutput, error) {
+	d, err := time.ParseDuration(in.OlderThan)
+	if err != nil || d < 0 {
+		return nil, huma.Error422UnprocessableEntity("bad duration",
+			&huma.ErrorDetail{Message: "want a Go duration like 90s or 2m", Location: "query.older_than", Value: in.OlderThan})
+	}
+	calls, err := s.cfg.Calls.Stuck(ctx, d)
+	if err != nil {
+		return nil, s.fail("stuck calls", err)
+	}
+	out := &stuckOutput{}
+	out.Body.Calls = append([]StuckCall{}, calls...)
+	return out, nil
+}
+
+func (s *server) getCall(ctx context.Context, in *CallIDParam) (*callOutput, error) {
+	d, err := s.callDetail(ctx, in.CallID)
+	if err != nil {
+		return nil, err
+	}
+	return &callOutput{Body: d}, nil
+}
+
+func (s *server) resetCall(ctx context.Context, in *resetInput) (*resetOutput, error) {
+	reason := in.Body.Reason
+	if reason == "" {
+		reason = fmt.Sprintf("reset to node %s by %s (designer API)", in.Body.Node, who(ctx))
+	}
+	run, err := s.cfg.Calls.Reset(ctx, in.CallID, in.Body.Node, reason)
+	if err != nil {
+		return nil, s.fail("reset call", err)
+	}
+	return &resetOutput{Body: ResetResult{CallID: in.CallID, RunID: run, Node: in.Body.Node}}, nil
+}
+
+func (s *server) terminateCall(ctx context.Context, in *terminateInput) (*struct{}, error) {
+	reason := ""
+	if in.Body != nil {
+		reason = in.Body.Reason
+	}
+	if reason == "" {
+		reason = "terminated by " + who(ctx) + " (designer API)"
+	}
+	if err := s.cfg.Calls.Terminate(ctx, in.CallID, reason); err != nil {
+		return nil, s.fail("terminate call", err)
+	}
+	return nil, nil
+}
+
+func (s *server) replayCall(ctx context.Context, in *CallIDParam) (*replayOutput, error) {
+	r, err := s.cfg.Calls.ReplayCheck(ctx, in.CallID)
+	if err != nil {
+		return nil, s.fail("replay call", err)
+	}
+	return &replayOutput{Body: r}, nil
 }
 
 type historyOutput struct {
@@ -310,19 +306,12 @@ type historyOutput struct {
 	Body        []byte
 }
 
-func (s *server) registerCallHistory(api huma.API) {
-	huma.Register(api, callOp("call-history", http.MethodGet, "/calls/{id}/history", RoleOperator,
-		"The call's Temporal event history as JSON (the format the Temporal CLI and UI read)"),
-		func(ctx context.Context, in *CallIDParam) (*historyOutput, error) {
-			if err := s.needCalls(); err != nil {
-				return nil, err
-			}
-			h, err := s.cfg.Calls.History(ctx, in.CallID)
-			if err != nil {
-				return nil, s.fail("call history", err)
-			}
-			return &historyOutput{ContentType: "application/json", Body: h}, nil
-		})
+func (s *server) callHistory(ctx context.Context, in *CallIDParam) (*historyOutput, error) {
+	h, err := s.cfg.Calls.History(ctx, in.CallID)
+	if err != nil {
+		return nil, s.fail("call history", err)
+	}
+	return &historyOutput{ContentType: "application/json", Body: h}, nil
 }
 
 // callDetail asks the engine; a call it does not know (or no engine) falls
