@@ -55,76 +55,98 @@ type metricsOutput struct {
 func (s *server) registerMetrics(api huma.API) {
 	huma.Register(api, op("metrics-summary", http.MethodGet, "/metrics/summary", RoleViewer, "Metrics",
 		"Running calls by flow and node, and recently ended calls by flow and outcome"),
-		func(ctx context.Context, in *metricsInput) (*metricsOutput, error) {
-			window, err := time.ParseDuration(in.Window)
-			if err != nil || window <= 0 {
-				return nil, huma.Error422UnprocessableEntity("bad window",
-					&huma.ErrorDetail{Message: "want a positive Go duration like 1h", Location: "query.window", Value: in.Window})
+		s.metricsSummary)
+}
+
+// flowCounts collects a summary's per-flow counts.
+type flowCounts map[string]*FlowCount
+
+func (fc flowCounts) flow(name string) *FlowCount {
+	c := fc[name]
+	if c == nil {
+		c = &FlowCount{Flow: name, Nodes: []NodeCount{}}
+		fc[name] = c
+	}
+	return c
+}
+
+func (s *server) metricsSummary(ctx context.Context, in *metricsInput) (*metricsOutput, error) {
+	window, err := time.ParseDuration(in.Window)
+	if err != nil || window <= 0 {
+		return nil, huma.Error422UnprocessableEntity("bad window",
+			&huma.ErrorDetail{Message: "want a positive Go duration like 1h", Location: "query.window", Value: in.Window})
+	}
+	m := MetricsSummary{Since: time.Now().UTC().Add(-window), Flows: []FlowCount{}}
+	byFlow := flowCounts{}
+	if s.cfg.Calls != nil {
+		if err := s.countRunning(ctx, in.Flow, &m, byFlow); err != nil {
+			return nil, err
+		}
+	}
+	if s.cfg.Store != nil {
+		if err := s.countEnded(ctx, in.Flow, &m, byFlow); err != nil {
+			return nil, err
+		}
+	}
+	for _, fc := range byFlow {
+		m.Flows = append(m.Flows, *fc)
+	}
+	sort.Slice(m.Flows, func(i, j int) bool { return m.Flows[i].Flow < m.Flows[j].Flow })
+	return &metricsOutput{Body: m}, nil
+}
+
+// countRunning counts the running calls (of flow, if set) by flow and node.
+func (s *server) countRunning(ctx context.Context, flow string, m *MetricsSummary, byFlow flowCounts) error {
+	calls, err := s.cfg.Calls.List(ctx, CallFilter{Flow: flow, Running: true, Limit: metricsMaxCalls})
+	if err != nil {
+		return s.fail("metrics: list calls", err)
+	}
+	m.Truncated = len(calls) >= metricsMaxCalls
+	nodes := map[string]map[string]int{}
+	for _, c := range calls {
+		byFlow.flow(c.Flow).Running++
+		m.Running++
+		if nodes[c.Flow] == nil {
+			nodes[c.Flow] = map[string]int{}
+		}
+		nodes[c.Flow][c.Node]++
+	}
+	for f, ns := range nodes {
+		fc := byFlow[f]
+		for n, k := range ns {
+			fc.Nodes = append(fc.Nodes, NodeCount{Node: n, Running: k})
+		}
+		sort.Slice(fc.Nodes, func(i, j int) bool { return fc.Nodes[i].Node < fc.Nodes[j].Node })
+	}
+	return nil
+}
+
+// countEnded counts the calls (of flow, if set) ended since m.Since by flow
+// and outcome, from at most metricsMaxCDRs CDRs.
+func (s *server) countEnded(ctx context.Context, flow string, m *MetricsSummary, byFlow flowCounts) error {
+	q := store.CDRQuery{Flow: flow, StartedAfter: m.Since, Limit: 1000}
+	for seen := 0; ; {
+		recs, next, err := s.cfg.Store.SearchCDRs(ctx, q)
+		if err != nil {
+			return s.fail("metrics: search CDRs", err)
+		}
+		for _, r := range recs {
+			fc := byFlow.flow(r.Flow)
+			fc.Ended++
+			m.Ended++
+			if fc.Outcome == nil {
+				fc.Outcome = map[string]int{}
 			}
-			m := MetricsSummary{Since: time.Now().UTC().Add(-window), Flows: []FlowCount{}}
-			byFlow := map[string]*FlowCount{}
-			flow := func(name string) *FlowCount {
-				fc := byFlow[name]
-				if fc == nil {
-					fc = &FlowCount{Flow: name, Nodes: []NodeCount{}}
-					byFlow[name] = fc
-				}
-				return fc
-			}
-			if s.cfg.Calls != nil {
-				calls, err := s.cfg.Calls.List(ctx, CallFilter{Flow: in.Flow, Running: true, Limit: metricsMaxCalls})
-				if err != nil {
-					return nil, s.fail("metrics: list calls", err)
-				}
-				m.Truncated = len(calls) >= metricsMaxCalls
-				nodes := map[string]map[string]int{}
-				for _, c := range calls {
-					fc := flow(c.Flow)
-					fc.Running++
-					m.Running++
-					if nodes[c.Flow] == nil {
-						nodes[c.Flow] = map[string]int{}
-					}
-					nodes[c.Flow][c.Node]++
-				}
-				for f, ns := range nodes {
-					for n, k := range ns {
-						byFlow[f].Nodes = append(byFlow[f].Nodes, NodeCount{Node: n, Running: k})
-					}
-					sort.Slice(byFlow[f].Nodes, func(i, j int) bool { return byFlow[f].Nodes[i].Node < byFlow[f].Nodes[j].Node })
-				}
-			}
-			if s.cfg.Store != nil {
-				q := store.CDRQuery{Flow: in.Flow, StartedAfter: m.Since, Limit: 1000}
-				for seen := 0; ; {
-					recs, next, err := s.cfg.Store.SearchCDRs(ctx, q)
-					if err != nil {
-						return nil, s.fail("metrics: search CDRs", err)
-					}
-					for _, r := range recs {
-						fc := flow(r.Flow)
-						fc.Ended++
-						m.Ended++
-						if fc.Outcome == nil {
-							fc.Outcome = map[string]int{}
-						}
-						fc.Outcome[r.Outcome]++
-					}
-					seen += len(recs)
-					if next == "" {
-						break
-					}
-					if seen >= metricsMaxCDRs {
-						m.Truncated = true
-						break
-					}
-					q.PageToken = next
-				}
-			}
-			for _, fc := range byFlow {
-				m.Flows = append(m.Flows, *fc)
-			}
-			sort.Slice(m.Flows, func(i, j int) bool { return m.Flows[i].Flow < m.Flows[j].Flow })
-			return &metricsOutput{Body: m}, nil
-		})
+			fc.Outcome[r.Outcome]++
+		}
+		seen += len(recs)
+		if next == "" {
+			return nil
+		}
+		if seen >= metricsMaxCDRs {
+			m.Truncated = true
+			return nil
+		}
+		q.PageToken = next
+	}
 }
