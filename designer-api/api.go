@@ -249,14 +249,9 @@ func (s *server) fail(what string, err error) error {
 
 func (s *server) needStore() error {
 	if s.cfg.Store == nil {
-		return errNoStore()
+		return huma.Error503ServiceUnavailable("the store is not configured")
 	}
 	return nil
-}
-
-// errNoStore answers an operation that needs the store when there is none.
-func errNoStore() error {
-	return huma.Error503ServiceUnavailable("the store is not configured")
 }
 
 // requires is the middleware of handlers that need an optional part of the
