@@ -109,7 +109,10 @@ func Open(ctx context.Context, dsn string) (*Store, error) {
 		// SQLite has one writer at a time; a few connections serve concurrent readers (WAL).
 		s.db.SetMaxOpenConns(8)
 	}
-	if err := s.db.PingContext(ctx); err != nil {
+	// The first connection to a new SQLite file turns on WAL, which needs
+	// the file to itself: processes opening it at once see SQLITE_BUSY
+	// (busy_timeout does not cover it), so opening is retried like a write.
+	if err := s.retry(ctx, func() error { return s.db.PingContext(ctx) }); err != nil {
 		s.db.Close()
 		return nil, fmt.Errorf("open %s store: %w", s.dialect, err)
 	}
@@ -231,6 +234,12 @@ func (ts timeScan) parse(v string) error {
 // violation from a concurrent insert) are retried a few times with backoff;
 // fn must therefore be safe to run again.
 func (s *Store) inTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	return s.retry(ctx, func() error { return s.tryTx(ctx, fn) })
+}
+
+// retry runs attempt until it succeeds or fails with an error that is not
+// retryable, up to 8 times with growing pauses (about 0.7 s in all).
+func (s *Store) retry(ctx context.Context, attempt func() error) error {
 	const attempts = 8
 	var err error
 	for i := 0; i < attempts; i++ {
@@ -241,7 +250,7 @@ func (s *Store) inTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 			case <-time.After(time.Duration(i*i) * 5 * time.Millisecond):
 			}
 		}
-		err = s.tryTx(ctx, fn)
+		err = attempt()
 		if err == nil || !s.retryable(err) {
 			return err
 		}
