@@ -7,14 +7,15 @@ import (
 	"time"
 
 	"github.com/voxflow/voxflow/activities/records"
+	"github.com/voxflow/voxflow/store/storetest"
 )
 
 // go test ./store/ -run '^$' -bench . -benchtime 2s
 // (with VOXFLOW_TEST_POSTGRES_DSN set, PostgreSQL too)
 
 func eachBackendB(b *testing.B, fn func(b *testing.B, s *Store)) {
-	for _, be := range backends {
-		b.Run(be.name, func(b *testing.B) { fn(b, openStore(b, be.newDSN(b))) })
+	for _, be := range storetest.Backends {
+		b.Run(be.Name, func(b *testing.B) { fn(b, openStore(b, be.NewDSN(b))) })
 	}
 }
 

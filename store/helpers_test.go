@@ -2,88 +2,17 @@ package store
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
-	"math/rand/v2"
-	"net/url"
 	"os"
-	"path/filepath"
-	"sync"
 	"testing"
-	"time"
+
+	"github.com/voxflow/voxflow/store/storetest"
 )
-
-// postgresDSNEnv names a PostgreSQL server for the tests. scripts/test-postgres.sh
-// starts a throwaway one and prints the export line.
-const postgresDSNEnv = "VOXFLOW_TEST_POSTGRES_DSN"
-
-const postgresSkipMsg = postgresDSNEnv + " is not set, so PostgreSQL was NOT tested. Run the project test command: " +
-	"scripts/test-postgres.sh test   (or: eval \"$(scripts/test-postgres.sh)\" && go test ./store/)"
-
-// backend makes fresh, independent databases of one dialect.
-type backend struct {
-	name string
-	// newDSN returns the DSN of a new empty database (SQLite: a file in a temp
-	// dir; PostgreSQL: a fresh schema, dropped at the end of the test).
-	newDSN func(t testing.TB) string
-}
-
-var backends = []backend{
-	{name: "sqlite", newDSN: func(t testing.TB) string {
-		return "sqlite://" + filepath.Join(t.TempDir(), "data", "voxflow.db")
-	}},
-	{name: "postgres", newDSN: newPostgresSchema},
-}
-
-var (
-	pgAdminOnce sync.Once
-	pgAdmin     *sql.DB
-	pgAdminErr  error
-)
-
-func newPostgresSchema(t testing.TB) string {
-	base := os.Getenv(postgresDSNEnv)
-	if base == "" {
-		if os.Getenv("CI") != "" {
-			// CI runs scripts/test, which always starts PostgreSQL.
-			t.Fatal(postgresSkipMsg)
-		}
-		t.Skip(postgresSkipMsg)
-	}
-	pgAdminOnce.Do(func() {
-		pgAdmin, pgAdminErr = sql.Open("pgx", base)
-		if pgAdminErr == nil {
-			pgAdminErr = pgAdmin.Ping()
-		}
-	})
-	if pgAdminErr != nil {
-		t.Fatalf("connect to %s=%q: %v", postgresDSNEnv, base, pgAdminErr)
-	}
-	schema := fmt.Sprintf("vf_test_%d_%08x", time.Now().UnixNano()%1e9, rand.Uint32())
-	if _, err := pgAdmin.Exec(`CREATE SCHEMA ` + schema); err != nil {
-		t.Fatalf("create schema: %v", err)
-	}
-	t.Cleanup(func() {
-		if _, err := pgAdmin.Exec(`DROP SCHEMA ` + schema + ` CASCADE`); err != nil {
-			t.Errorf("drop schema %s: %v", schema, err)
-		}
-	})
-	u, err := url.Parse(base)
-	if err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") {
-		t.Fatalf("%s must be a postgres:// URL, got %q", postgresDSNEnv, base)
-	}
-	q := u.Query()
-	q.Set("search_path", schema)
-	u.RawQuery = q.Encode()
-	return u.String()
-}
 
 // eachBackend runs fn as a subtest per dialect, each on a fresh database.
 func eachBackend(t *testing.T, fn func(t *testing.T, dsn string)) {
 	t.Helper()
-	for _, b := range backends {
-		t.Run(b.name, func(t *testing.T) { fn(t, b.newDSN(t)) })
-	}
+	storetest.Each(t, fn)
 }
 
 // eachStore runs fn as a subtest per dialect, each on a fresh open store.
@@ -128,8 +57,8 @@ var ctx = context.Background()
 
 func TestMain(m *testing.M) {
 	code := m.Run()
-	if os.Getenv(postgresDSNEnv) == "" {
-		fmt.Fprintln(os.Stderr, "NOTE: "+postgresSkipMsg)
+	if os.Getenv(storetest.PostgresDSNEnv) == "" {
+		fmt.Fprintln(os.Stderr, "NOTE: "+storetest.SkipMessage)
 	}
 	os.Exit(code)
 }

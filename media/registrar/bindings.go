@@ -37,8 +37,8 @@ type Change struct {
 
 // Locations holds the bindings (the location service of RFC 3261 §10). It
 // is shared by every media worker, so an agent that registered on one
-// worker can be reached from any other: platform/sipmedia.RegistrarStore keeps them in the
-// store. Bindings whose Expires is not after now are dead: implementations
+// worker can be reached from any other: platform/sipmedia.RegistrarStore
+// keeps them in the store. Bindings whose Expires is not after now are dead: implementations
 // ignore them and may delete them at any time.
 type Locations interface {
 	// Contacts returns user's live bindings at now, latest expiry first.

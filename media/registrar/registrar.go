@@ -15,7 +15,7 @@
 // 403 when the authenticated user is not the address-of-record's user.
 // Accounts store HA1 = md5(user:realm:password), never the password.
 //
-// Bindings live behind the Locations interface; StoreBackend keeps them in
+// Bindings live behind the Locations interface; platform/sipmedia keeps them in
 // the voxflow store so every media worker sees every registration.
 package registrar
 
@@ -63,7 +63,7 @@ type Account struct {
 }
 
 // Accounts finds accounts by username; an unknown one is an error wrapping
-// ErrUnknownAccount. StoreBackend implements it.
+// ErrUnknownAccount. platform/sipmedia.RegistrarStore implements it.
 type Accounts interface {
 	Account(ctx context.Context, username string) (Account, error)
 }
@@ -73,7 +73,8 @@ type Config struct {
 	// Realm is the digest realm (default DefaultRealm). Accounts made for
 	// another realm cannot authenticate: their HA1 does not match.
 	Realm string
-	// Accounts and Locations are required (StoreBackend is both).
+	// Accounts and Locations are required (platform/sipmedia.RegistrarStore
+	// is both, over the store).
 	Accounts  Accounts
 	Locations Locations
 	// WorkerID is recorded with each binding: the media worker holding it.

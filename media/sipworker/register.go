@@ -9,8 +9,9 @@ import (
 )
 
 // Registrar answers REGISTER requests of agents' phones and finds where a
-// registered agent can be called. *registrar.Registrar implements it; with
-// platform/sipmedia.RegistrarStore, an agent registered on one worker is found from all.
+// registered agent can be called. *registrar.Registrar implements it; over
+// platform/sipmedia.RegistrarStore an agent registered on one worker is
+// found from all.
 type Registrar interface {
 	ServeRegister(req *sip.Request, tx sip.ServerTransaction)
 	// Lookup returns the agent's live contacts, or an error wrapping
