@@ -699,3 +699,15 @@ func findCycle(start string, in map[string]bool, succ func(string) []string) []s
 	}
 	return []string{start, start}
 }
+
+// sortedKeys returns the keys of a map in sorted order.
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+func itoa(i int) string { return strconv.Itoa(i) }
