@@ -438,6 +438,8 @@ func (d *decoder) decodeNodes(value ast.Node) map[string]*Node {
 	return nodes
 }
 
+// decodeNode decodes one entry of nodes. A node that cannot be decoded is
+// marked broken; fields its type does not have are reported and dropped.
 func (d *decoder) decodeNode(id string, p *ast.MappingValueNode) *Node {
 	path := []string{"nodes", id}
 	n := &Node{ID: id}
@@ -447,6 +449,30 @@ func (d *decoder) decodeNode(id string, p *ast.MappingValueNode) *Node {
 		d.broken[id] = true
 		return n
 	}
+	typ, hasType, ts := d.nodeType(id, p.Key, pairs)
+	n.Type = typ
+	disallowed := d.checkNodeFields(id, pairs, ts)
+	if err := yaml.NodeToValue(p.Value, n); err != nil {
+		d.decodeErr(err, p.Key, path)
+		d.broken[id] = true
+	}
+	fillEmptyEntries(n)
+	// Forget fields the type does not have, so they do not cause more
+	// errors (a play node's options are no edges).
+	for _, k := range disallowed {
+		f := reflect.ValueOf(n).Elem().Field(nodeFieldIndex[k])
+		f.Set(reflect.Zero(f.Type()))
+	}
+	n.ID = id
+	if ts == nil && hasType {
+		n.Type = typ
+	}
+	return n
+}
+
+// nodeType finds a node's type field (hasType) and its spec. It reports a
+// missing or unknown type (and marks the node broken); the spec is then nil.
+func (d *decoder) nodeType(id string, key ast.Node, pairs []*ast.MappingValueNode) (typ NodeType, hasType bool, ts *typeSpec) {
 	var typeNode ast.Node
 	for _, kv := range pairs {
 		if keyText(kv.Key) == "type" {
@@ -454,26 +480,31 @@ func (d *decoder) decodeNode(id string, p *ast.MappingValueNode) *Node {
 			break
 		}
 	}
-	var ts *typeSpec
+	path := []string{"nodes", id}
 	if typeNode == nil {
-		d.errNodeAt(p.Key, pathString(path), "node %s has no type; valid types are: %s", id, strings.Join(typeNames(), ", "))
+		d.errNodeAt(key, pathString(path), "node %s has no type; valid types are: %s", id, strings.Join(typeNames(), ", "))
 		d.broken[id] = true
-	} else {
-		t, _, _ := scalarText(typeNode)
-		n.Type = NodeType(t)
-		ts = typeByName[n.Type]
-		if ts == nil {
-			d.errNodeAt(typeNode, pathString(append(path, "type")), "unknown node type %q on node %s; valid types are: %s", t, id, strings.Join(typeNames(), ", "))
-			d.broken[id] = true
-		}
+		return "", false, nil
 	}
-	var disallowed []string
+	t, _, _ := scalarText(typeNode)
+	ts = typeByName[NodeType(t)]
+	if ts == nil {
+		d.errNodeAt(typeNode, pathString(append(path, "type")), "unknown node type %q on node %s; valid types are: %s", t, id, strings.Join(typeNames(), ", "))
+		d.broken[id] = true
+	}
+	return NodeType(t), true, ts
+}
+
+// checkNodeFields reports unknown fields, and fields the type (when known)
+// does not have, which it returns; it checks the keys inside options, when
+// and split.
+func (d *decoder) checkNodeFields(id string, pairs []*ast.MappingValueNode, ts *typeSpec) (disallowed []string) {
 	for _, kv := range pairs {
 		k := keyText(kv.Key)
-		fpath := append(append([]string(nil), path...), k)
 		if k == "<<" {
 			continue
 		}
+		fpath := []string{"nodes", id, k}
 		fs := fieldByName[k]
 		if fs == nil {
 			d.errNodeAt(kv.Key, pathString(fpath), "unknown field %s on node %s%s", k, id, suggestField(k, ts))
@@ -486,12 +517,13 @@ func (d *decoder) decodeNode(id string, p *ast.MappingValueNode) *Node {
 		}
 		d.checkNested(fs, kv.Value, fpath)
 	}
-	if err := yaml.NodeToValue(p.Value, n); err != nil {
-		d.decodeErr(err, p.Key, path)
-		d.broken[id] = true
-	}
-	// Empty entries (`"1":` or `- ` with no value) decode as nil; make them
-	// empty values so the validator reports what they lack.
+	return disallowed
+}
+
+// fillEmptyEntries turns empty entries (`"1":` or `- ` with no value),
+// which decode as nil, into empty values so the validator reports what
+// they lack.
+func fillEmptyEntries(n *Node) {
 	for k, o := range n.Options {
 		if o == nil {
 			n.Options[k] = &MenuOption{}
@@ -512,18 +544,6 @@ func (d *decoder) decodeNode(id string, p *ast.MappingValueNode) *Node {
 			n.Assign[i].Expr = &Expr{}
 		}
 	}
-	// Forget fields the type does not have, so they do not cause more
-	// errors (a play node's options are no edges).
-	for _, k := range disallowed {
-		f := reflect.ValueOf(n).Elem().Field(nodeFieldIndex[k])
-		f.Set(reflect.Zero(f.Type()))
-	}
-	n.ID = id
-	if ts == nil && typeNode != nil {
-		t, _, _ := scalarText(typeNode)
-		n.Type = NodeType(t)
-	}
-	return n
 }
 
 // Fields of the small mappings inside nodes.

@@ -226,11 +226,35 @@ func (v *validator) collectDefined(n *Node) {
 
 // checkNode validates one node's fields against its type.
 func (v *validator) checkNode(n *Node) {
-	d, id := v.d, n.ID
 	ts := typeByName[n.Type]
 	if ts == nil {
 		return
 	}
+	v.checkRequired(n, ts)
+	v.checkVarNames(n)
+	v.checkInputLimits(n)
+	switch n.Type {
+	case TypeMenu:
+		v.checkMenuOptions(n)
+	case TypeBranch:
+		v.checkWhenClauses(n)
+	case TypeHTTP:
+		if !contains(httpMethods, n.Method) {
+			v.d.errPath(v.nodePath(n.ID, "method"), "invalid http method %q; valid methods are: %s", n.Method, strings.Join(httpMethods, ", "))
+		}
+	case TypeTransfer:
+		v.checkTransfer(n)
+	case TypeDistribute:
+		v.checkSplit(n)
+	case TypeHours:
+		v.checkHours(n)
+	}
+}
+
+// checkRequired reports required fields left out and AnyOf groups with no
+// field set.
+func (v *validator) checkRequired(n *Node, ts *typeSpec) {
+	d, id := v.d, n.ID
 	for _, r := range ts.Required {
 		if !isSet(n, r) {
 			d.errKey(v.nodePath(id), "missing required field %s on %s node %s", r, n.Type, id)
@@ -245,19 +269,31 @@ func (v *validator) checkNode(n *Node) {
 			d.errKey(v.nodePath(id), "%s node %s needs %s", n.Type, id, strings.Join(group, " or "))
 		}
 	}
-	checkVar := func(field, name string) {
-		if name != "" && !varName.MatchString(name) {
-			d.errPath(v.nodePath(id, field), "invalid variable name %q: use letters, digits and _, not starting with a digit", name)
-		}
+}
+
+// checkVarNames reports variable names a node assigns that are not names.
+func (v *validator) checkVarNames(n *Node) {
+	d, id := v.d, n.ID
+	if n.Var != "" && !varName.MatchString(n.Var) {
+		d.errPath(v.nodePath(id, "var"), "invalid variable name %q: use letters, digits and _, not starting with a digit", n.Var)
 	}
-	checkVar("var", n.Var)
-	for field, list := range map[string]Assignments{"assign": n.Assign, "response": n.Response, "output": n.Output} {
-		for _, a := range list {
+	lists := []struct {
+		field string
+		list  Assignments
+	}{{"assign", n.Assign}, {"response", n.Response}, {"output", n.Output}}
+	for _, l := range lists {
+		for _, a := range l.list {
 			if !varName.MatchString(a.Var) {
-				d.errKey(v.nodePath(id, field, a.Var), "invalid variable name %q: use letters, digits and _, not starting with a digit", a.Var)
+				d.errKey(v.nodePath(id, l.field, a.Var), "invalid variable name %q: use letters, digits and _, not starting with a digit", a.Var)
 			}
 		}
 	}
+}
+
+// checkInputLimits reports negative counts, a digit range the wrong way
+// round and a terminator that is not a key.
+func (v *validator) checkInputLimits(n *Node) {
+	d, id := v.d, n.ID
 	nonNeg := func(field string, x int) {
 		if x < 0 {
 			d.errPath(v.nodePath(id, field), "%s must not be negative", field)
@@ -275,65 +311,76 @@ func (v *validator) checkNode(n *Node) {
 	if n.Terminator != "" && (len(n.Terminator) != 1 || !strings.Contains(dtmfKeys, n.Terminator)) {
 		d.errPath(v.nodePath(id, "terminator"), "invalid terminator %q: must be one key of 0-9, * or #", n.Terminator)
 	}
+}
 
-	switch n.Type {
-	case TypeMenu:
-		for _, k := range sortedKeys(n.Options) {
-			if len(k) != 1 || !strings.Contains(dtmfKeys, k) {
-				d.errKey(v.nodePath(id, "options", k), "invalid menu option key %q: must be one key of 0-9, * or # (quote * and #)", k)
-			}
-			if o := n.Options[k]; o == nil || o.Next == "" {
-				d.errPath(v.nodePath(id, "options", k), "menu option %s of node %s has no next node", k, id)
-			}
+// checkMenuOptions reports option keys that are not one DTMF key and
+// options without a next node.
+func (v *validator) checkMenuOptions(n *Node) {
+	d, id := v.d, n.ID
+	for _, k := range sortedKeys(n.Options) {
+		if len(k) != 1 || !strings.Contains(dtmfKeys, k) {
+			d.errKey(v.nodePath(id, "options", k), "invalid menu option key %q: must be one key of 0-9, * or # (quote * and #)", k)
 		}
-	case TypeBranch:
-		for i, w := range n.When {
-			if w == nil || w.If == nil || strings.TrimSpace(w.If.Source) == "" {
-				d.errPath(v.nodePath(id, "when["+itoa(i)+"]"), "when clause %d of node %s has no if condition", i, id)
-			}
-			if w == nil || w.Next == "" {
-				d.errPath(v.nodePath(id, "when["+itoa(i)+"]"), "when clause %d of node %s has no next node", i, id)
-			}
+		if o := n.Options[k]; o == nil || o.Next == "" {
+			d.errPath(v.nodePath(id, "options", k), "menu option %s of node %s has no next node", k, id)
 		}
-	case TypeHTTP:
-		if !contains(httpMethods, n.Method) {
-			d.errPath(v.nodePath(id, "method"), "invalid http method %q; valid methods are: %s", n.Method, strings.Join(httpMethods, ", "))
+	}
+}
+
+// checkWhenClauses reports branch clauses without a condition or a next node.
+func (v *validator) checkWhenClauses(n *Node) {
+	d, id := v.d, n.ID
+	for i, w := range n.When {
+		if w == nil || w.If == nil || strings.TrimSpace(w.If.Source) == "" {
+			d.errPath(v.nodePath(id, "when["+itoa(i)+"]"), "when clause %d of node %s has no if condition", i, id)
 		}
-	case TypeTransfer:
-		if !contains(transferModes, n.Mode) {
-			d.errPath(v.nodePath(id, "mode"), "invalid transfer mode %q; valid modes are: blind, bridge", n.Mode)
+		if w == nil || w.Next == "" {
+			d.errPath(v.nodePath(id, "when["+itoa(i)+"]"), "when clause %d of node %s has no next node", i, id)
 		}
-		if n.Mode == "blind" {
-			// A blind transfer leaves the flow: nothing comes back to record,
-			// to store or to take when nobody answers.
-			for _, f := range []struct {
-				name string
-				set  bool
-			}{{"record", n.Record}, {"var", n.Var != ""}, {"on_timeout", n.OnTimeout != ""}} {
-				if f.set {
-					d.errPath(v.nodePath(id, f.name), "%s needs mode: bridge (a blind transfer hands the call over)", f.name)
-				}
-			}
+	}
+}
+
+// checkTransfer reports an unknown mode and bridge-only fields on a blind
+// transfer.
+func (v *validator) checkTransfer(n *Node) {
+	d, id := v.d, n.ID
+	if !contains(transferModes, n.Mode) {
+		d.errPath(v.nodePath(id, "mode"), "invalid transfer mode %q; valid modes are: blind, bridge", n.Mode)
+	}
+	if n.Mode != "blind" {
+		return
+	}
+	// A blind transfer leaves the flow: nothing comes back to record, to
+	// store or to take when nobody answers.
+	for _, f := range []struct {
+		name string
+		set  bool
+	}{{"record", n.Record}, {"var", n.Var != ""}, {"on_timeout", n.OnTimeout != ""}} {
+		if f.set {
+			d.errPath(v.nodePath(id, f.name), "%s needs mode: bridge (a blind transfer hands the call over)", f.name)
 		}
-	case TypeDistribute:
-		sum := 0
-		for i, s := range n.Split {
-			if s == nil {
-				continue
-			}
-			if s.Percent < 0 || s.Percent > 100 {
-				d.errPath(v.nodePath(id, "split["+itoa(i)+"].percent"), "percent must be between 0 and 100, got %d", s.Percent)
-			}
-			if s.Next == "" {
-				d.errPath(v.nodePath(id, "split["+itoa(i)+"]"), "split share %d of node %s has no next node", i, id)
-			}
-			sum += s.Percent
+	}
+}
+
+// checkSplit reports shares out of 0..100, shares without a next node and
+// percents that do not sum to 100.
+func (v *validator) checkSplit(n *Node) {
+	d, id := v.d, n.ID
+	sum := 0
+	for i, s := range n.Split {
+		if s == nil {
+			continue
 		}
-		if len(n.Split) > 0 && sum != 100 {
-			d.errPath(v.nodePath(id, "split"), "split percents of node %s sum to %d, must sum to 100", id, sum)
+		if s.Percent < 0 || s.Percent > 100 {
+			d.errPath(v.nodePath(id, "split["+itoa(i)+"].percent"), "percent must be between 0 and 100, got %d", s.Percent)
 		}
-	case TypeHours:
-		v.checkHours(n)
+		if s.Next == "" {
+			d.errPath(v.nodePath(id, "split["+itoa(i)+"]"), "split share %d of node %s has no next node", i, id)
+		}
+		sum += s.Percent
+	}
+	if len(n.Split) > 0 && sum != 100 {
+		d.errPath(v.nodePath(id, "split"), "split percents of node %s sum to %d, must sum to 100", id, sum)
 	}
 }
 
