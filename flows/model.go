@@ -5,58 +5,9 @@
 package flows
 
 import (
+	"reflect"
 	"time"
 )
-
-// NodeType names a kind of node.
-type NodeType string
-
-// Node types of the flow language.
-const (
-	TypePlay       NodeType = "play"
-	TypeMenu       NodeType = "menu"
-	TypeGather     NodeType = "gather"
-	TypeSet        NodeType = "set"
-	TypeBranch     NodeType = "branch"
-	TypeHTTP       NodeType = "http"
-	TypeHours      NodeType = "hours"
-	TypeDistribute NodeType = "distribute"
-	TypeSubflow    NodeType = "subflow"
-	TypeActivity   NodeType = "activity"
-	TypeWait       NodeType = "wait"
-	TypeTransfer   NodeType = "transfer"
-	TypeQueue      NodeType = "queue"
-	TypeRecord     NodeType = "record"
-	TypeVoicemail  NodeType = "voicemail"
-	TypeHangup     NodeType = "hangup"
-)
-
-// NodeTypes lists every node type in the order the docs and palette show them.
-var NodeTypes = []NodeType{
-	TypePlay, TypeMenu, TypeGather, TypeSet, TypeBranch, TypeHTTP, TypeHours,
-	TypeDistribute, TypeSubflow, TypeActivity, TypeWait, TypeTransfer, TypeQueue,
-	TypeRecord, TypeVoicemail, TypeHangup,
-}
-
-// IsMedia reports whether a node of this type talks to the caller through
-// the media worker (and so runs as an activity on the call's media queue).
-func (t NodeType) IsMedia() bool {
-	switch t {
-	case TypePlay, TypeMenu, TypeGather, TypeTransfer, TypeRecord, TypeVoicemail, TypeHangup:
-		return true
-	}
-	return false
-}
-
-// TakesInput reports whether a node of this type waits on the caller or on
-// time; a cycle through such a node is not an infinite loop.
-func (t NodeType) TakesInput() bool {
-	switch t {
-	case TypeMenu, TypeGather, TypeWait, TypeRecord, TypeVoicemail, TypeQueue, TypeTransfer:
-		return true
-	}
-	return false
-}
 
 // Flow is one contact flow as authored in YAML.
 type Flow struct {
@@ -233,7 +184,9 @@ type Exit struct {
 	Target string
 }
 
-// Exits lists the node's outgoing edges in a stable order.
+// Exits lists the node's outgoing edges in a stable order: the fields of
+// exitFields in their order, each option by key, each clause and share in
+// its order. Empty targets are left out.
 func (n *Node) Exits() []Exit {
 	var out []Exit
 	add := func(label, field, target string) {
@@ -241,23 +194,24 @@ func (n *Node) Exits() []Exit {
 			out = append(out, Exit{Label: label, Field: field, Target: target})
 		}
 	}
-	add("next", "next", n.Next)
-	for _, key := range sortedKeys(n.Options) {
-		add("option "+key, "options."+key+".next", n.Options[key].Next)
+	for _, x := range exitFields {
+		switch x.Kind {
+		case exitRef:
+			add(x.Field, x.Field, reflect.ValueOf(n).Elem().Field(nodeFieldIndex[x.Field]).String())
+		case exitOptions:
+			for _, key := range sortedKeys(n.Options) {
+				add("option "+key, "options."+key+".next", n.Options[key].Next)
+			}
+		case exitWhen:
+			for i, w := range n.When {
+				add("when "+itoa(i), "when["+itoa(i)+"].next", w.Next)
+			}
+		case exitSplit:
+			for i, s := range n.Split {
+				add(itoa(s.Percent)+"%", "split["+itoa(i)+"].next", s.Next)
+			}
+		}
 	}
-	for i, w := range n.When {
-		add("when "+itoa(i), "when["+itoa(i)+"].next", w.Next)
-	}
-	add("default", "default", n.Default)
-	add("open", "open", n.Open)
-	add("closed", "closed", n.Closed)
-	add("holiday", "holiday", n.Holiday)
-	for i, s := range n.Split {
-		add(itoa(s.Percent)+"%", "split["+itoa(i)+"].next", s.Next)
-	}
-	add("on_failure", "on_failure", n.OnFailure)
-	add("on_timeout", "on_timeout", n.OnTimeout)
-	add("on_error", "on_error", n.OnError)
 	return out
 }
 

@@ -1,8 +1,34 @@
 package flows
 
 // This file is the single table of what the flow language accepts: the
-// fields of a flow, of its settings and of each node type. Validation and
-// the JSON Schema are both derived from it.
+// fields of a flow, of its settings and of each node type. Validation, the
+// JSON Schema, Node.Exits and the designer's palette and ports (through
+// NodeTypes) are all derived from it. A new node type is a row in nodeTypes,
+// a case in the engine (flows/engine), a section in docs/flow-language.md
+// and a node in testdata/valid/all_nodes.yaml.
+
+// NodeType names a kind of node.
+type NodeType string
+
+// Node types of the flow language.
+const (
+	TypePlay       NodeType = "play"
+	TypeMenu       NodeType = "menu"
+	TypeGather     NodeType = "gather"
+	TypeSet        NodeType = "set"
+	TypeBranch     NodeType = "branch"
+	TypeHTTP       NodeType = "http"
+	TypeHours      NodeType = "hours"
+	TypeDistribute NodeType = "distribute"
+	TypeSubflow    NodeType = "subflow"
+	TypeActivity   NodeType = "activity"
+	TypeWait       NodeType = "wait"
+	TypeTransfer   NodeType = "transfer"
+	TypeQueue      NodeType = "queue"
+	TypeRecord     NodeType = "record"
+	TypeVoicemail  NodeType = "voicemail"
+	TypeHangup     NodeType = "hangup"
+)
 
 // fieldKind is the shape of a field's value.
 type fieldKind int
@@ -42,15 +68,87 @@ type fieldSpec struct {
 	Default any
 }
 
-// typeSpec describes one node type: its fields, which are required, and
-// groups of which at least one field is required.
+// typeSpec describes one node type: its fields, which are required, groups
+// of which at least one field is required, and how the designer shows it.
 type typeSpec struct {
-	Type     NodeType
-	Doc      string
+	Type NodeType
+	Doc  string
+	// Group is the palette section (an ID of nodeGroups); Icon the symbol
+	// on the palette item and the graph node.
+	Group string
+	Icon  string
+	// Color is the colour class of the node when it is not its group's
+	// (hangup is drawn as the end of the call).
+	Color string
+	// Media: the node talks to the caller through the media worker.
+	Media bool
+	// Input: the node collects input from the caller.
+	Input bool
+	// Waits: the node waits for the caller, an agent or time, so a cycle
+	// through it is not an infinite loop.
+	Waits    bool
 	Required []string
 	Optional []string
 	// AnyOf lists groups of fields of which at least one must be set.
 	AnyOf [][]string
+	// Starter holds the fields, in order, a node added in the designer
+	// starts with (the rest is filled in its form).
+	Starter []StarterField
+}
+
+// StarterField is one field a new node starts with in the designer.
+type StarterField struct {
+	Field string `json:"field"`
+	Value any    `json:"value"`
+}
+
+// nodeGroup is a section of the designer's palette.
+type nodeGroup struct {
+	ID, Title string
+}
+
+// nodeGroups are the palette sections in the order the designer shows them.
+var nodeGroups = []nodeGroup{
+	{"prompt", "Prompts"},
+	{"input", "Caller input"},
+	{"logic", "Logic"},
+	{"integration", "Integrations"},
+	{"routing", "Routing"},
+}
+
+// exitKind says how a field leads to other nodes.
+type exitKind string
+
+const (
+	exitRef     exitKind = "ref"     // the field is a node ID
+	exitOptions exitKind = "options" // each menu option's next
+	exitWhen    exitKind = "when"    // each when clause's next
+	exitSplit   exitKind = "split"   // each split share's next
+)
+
+// exitSpec is a node field that leads to other nodes.
+type exitSpec struct {
+	Field string
+	Kind  exitKind
+	// Caption is the short caption of the designer's port (ref fields).
+	Caption string
+}
+
+// exitFields are the node fields that lead to other nodes, in the order
+// Node.Exits lists them and the designer draws their ports. Every node
+// field of kind nodeRef, options, when or split is here (a test checks).
+var exitFields = []exitSpec{
+	{Field: "next", Kind: exitRef, Caption: "next"},
+	{Field: "options", Kind: exitOptions},
+	{Field: "when", Kind: exitWhen},
+	{Field: "default", Kind: exitRef, Caption: "default"},
+	{Field: "open", Kind: exitRef, Caption: "open"},
+	{Field: "closed", Kind: exitRef, Caption: "closed"},
+	{Field: "holiday", Kind: exitRef, Caption: "holiday"},
+	{Field: "split", Kind: exitSplit},
+	{Field: "on_failure", Kind: exitRef, Caption: "fail"},
+	{Field: "on_timeout", Kind: exitRef, Caption: "timeout"},
+	{Field: "on_error", Kind: exitRef, Caption: "error"},
 }
 
 // Valid values of enumerated fields.
@@ -144,53 +242,83 @@ var nodeFields = []fieldSpec{
 	{Name: "on_error", Kind: kindNodeRef, Doc: "Node taken when the node fails."},
 }
 
-// nodeTypes is the table of node types: allowed and required fields.
-// `type` and `label` are allowed on every node.
+// nodeTypes is the table of node types: allowed and required fields, and
+// what the designer needs. `type` and `label` are allowed on every node.
+// The order is the docs' and the schema's; the palette shows each group's
+// types in this order.
 var nodeTypes = []typeSpec{
 	{Type: TypePlay, Doc: "Speaks text or plays audio to the caller.",
+		Group: "prompt", Icon: "▶", Media: true,
 		AnyOf:    [][]string{{"say", "audio"}},
-		Optional: []string{"say", "audio", "barge_in", "next", "on_error"}},
+		Optional: []string{"say", "audio", "barge_in", "next", "on_error"},
+		Starter:  []StarterField{{"say", "Text to speak."}}},
 	{Type: TypeMenu, Doc: "Asks the caller to press a key (or say a phrase) and follows the chosen option.",
+		Group: "input", Icon: "☰", Media: true, Input: true, Waits: true,
 		Required: []string{"prompt", "options"},
-		Optional: []string{"audio", "barge_in", "retries", "no_input_prompt", "invalid_prompt", "timeout", "on_failure", "on_error"}},
+		Optional: []string{"audio", "barge_in", "retries", "no_input_prompt", "invalid_prompt", "timeout", "on_failure", "on_error"},
+		Starter:  []StarterField{{"prompt", "For sales press 1, for support press 2."}}},
 	{Type: TypeGather, Doc: "Collects digits into a variable.",
+		Group: "input", Icon: "#", Media: true, Input: true, Waits: true,
 		Required: []string{"var"},
-		Optional: []string{"prompt", "audio", "barge_in", "retries", "no_input_prompt", "invalid_prompt", "timeout", "inter_digit_timeout", "min_digits", "max_digits", "terminator", "valid", "next", "on_failure", "on_error"}},
+		Optional: []string{"prompt", "audio", "barge_in", "retries", "no_input_prompt", "invalid_prompt", "timeout", "inter_digit_timeout", "min_digits", "max_digits", "terminator", "valid", "next", "on_failure", "on_error"},
+		Starter:  []StarterField{{"prompt", "Enter your account number, then hash."}, {"var", "account"}, {"terminator", "#"}}},
 	{Type: TypeSet, Doc: "Sets variables from expressions, in order.",
+		Group: "logic", Icon: "=",
 		Required: []string{"assign"},
-		Optional: []string{"next", "on_error"}},
+		Optional: []string{"next", "on_error"},
+		Starter:  []StarterField{{"assign", map[string]any{"attempts": "vars.attempts + 1"}}}},
 	{Type: TypeBranch, Doc: "Takes the first `when` whose condition is true, else `default`.",
+		Group: "logic", Icon: "◇",
 		Required: []string{"when"},
 		Optional: []string{"default", "on_error"}},
 	{Type: TypeHTTP, Doc: "Calls an HTTP endpoint and maps its response to variables.",
+		Group: "integration", Icon: "⇄",
 		Required: []string{"url"},
-		Optional: []string{"method", "headers", "body", "timeout", "response", "next", "on_error"}},
+		Optional: []string{"method", "headers", "body", "timeout", "response", "next", "on_error"},
+		Starter:  []StarterField{{"method", "GET"}, {"url", "https://example.com/api"}}},
 	{Type: TypeHours, Doc: "Routes by opening hours and holidays.",
+		Group: "logic", Icon: "◷",
 		Required: []string{"timezone", "schedule", "open", "closed"},
-		Optional: []string{"holidays", "holiday"}},
+		Optional: []string{"holidays", "holiday"},
+		Starter:  []StarterField{{"timezone", "Europe/Paris"}, {"schedule", map[string]any{"mon-fri": []any{"09:00-17:00"}}}}},
 	{Type: TypeDistribute, Doc: "Splits calls between branches by percentage.",
+		Group: "logic", Icon: "%",
 		Required: []string{"split"}},
 	{Type: TypeSubflow, Doc: "Runs another published flow and maps its result back.",
+		Group: "integration", Icon: "↳",
 		Required: []string{"flow"},
 		Optional: []string{"input", "output", "next", "on_error"}},
 	{Type: TypeActivity, Doc: "Runs a custom activity registered by a developer.",
+		Group: "integration", Icon: "⚙",
 		Required: []string{"name"},
 		Optional: []string{"input", "var", "queue", "timeout", "max_attempts", "next", "on_error"}},
 	{Type: TypeWait, Doc: "Waits for a while.",
+		Group: "logic", Icon: "◔", Waits: true,
 		Required: []string{"duration"},
-		Optional: []string{"next"}},
+		Optional: []string{"next"},
+		Starter:  []StarterField{{"duration", "2s"}}},
 	{Type: TypeTransfer, Doc: "Transfers the call to a number or SIP URI.",
+		Group: "routing", Icon: "☎", Media: true, Waits: true,
 		Required: []string{"to"},
-		Optional: []string{"mode", "say", "audio", "timeout", "record", "var", "on_timeout", "next", "on_error"}},
+		Optional: []string{"mode", "say", "audio", "timeout", "record", "var", "on_timeout", "next", "on_error"},
+		Starter:  []StarterField{{"to", "sip:desk@pbx.example.com"}}},
 	{Type: TypeQueue, Doc: "Puts the caller in a queue until an agent answers.",
+		Group: "routing", Icon: "⋯", Waits: true,
 		Required: []string{"queue"},
-		Optional: []string{"say", "audio", "priority", "skills", "timeout", "on_timeout", "next", "on_error"}},
+		Optional: []string{"say", "audio", "priority", "skills", "timeout", "on_timeout", "next", "on_error"},
+		Starter:  []StarterField{{"queue", "support"}}},
 	{Type: TypeRecord, Doc: "Records the caller into a variable (a recording reference).",
-		Optional: []string{"say", "audio", "var", "max_duration", "beep", "terminator", "timeout", "next", "on_error"}},
+		Group: "input", Icon: "●", Media: true, Input: true, Waits: true,
+		Optional: []string{"say", "audio", "var", "max_duration", "beep", "terminator", "timeout", "next", "on_error"},
+		Starter:  []StarterField{{"say", "After the beep, say your name."}, {"var", "recording"}, {"max_duration", "10s"}}},
 	{Type: TypeVoicemail, Doc: "Takes a voicemail message for a mailbox.",
-		Optional: []string{"say", "audio", "mailbox", "var", "max_duration", "beep", "next", "on_error"}},
+		Group: "routing", Icon: "✉", Media: true, Input: true, Waits: true,
+		Optional: []string{"say", "audio", "mailbox", "var", "max_duration", "beep", "next", "on_error"},
+		Starter:  []StarterField{{"say", "Please leave a message after the beep."}, {"max_duration", "2m"}}},
 	{Type: TypeHangup, Doc: "Ends the call, optionally saying goodbye first.",
-		Optional: []string{"say", "audio", "reason"}},
+		Group: "routing", Icon: "✕", Color: "end", Media: true,
+		Optional: []string{"say", "audio", "reason"},
+		Starter:  []StarterField{{"say", "Goodbye."}}},
 }
 
 // commonNodeFields are allowed on every node type.

@@ -648,7 +648,7 @@ func (v *validator) checkReachable(ids []string) {
 func (v *validator) checkLoops(ids []string) {
 	spin := func(id string) bool {
 		n := v.f.Nodes[id]
-		return n != nil && !n.Type.TakesInput()
+		return n != nil && !n.Type.Waits()
 	}
 	succ := func(id string) []string {
 		var out []string
