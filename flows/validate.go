@@ -437,9 +437,6 @@ func checkRange(r string) error {
 	return nil
 }
 
-// ParseClock parses "HH:MM" (00:00 to 24:00) into minutes after midnight.
-func ParseClock(s string) (int, error) { return minutes(s) }
-
 // ParseRange parses an opening-hours range "HH:MM-HH:MM" into minutes after
 // midnight.
 func ParseRange(r string) (from, to int, err error) {
