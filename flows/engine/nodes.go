@@ -47,54 +47,59 @@ func (c *call) step() {
 	}
 }
 
+// nodeRunner runs one node of a type and returns the exit label and the
+// next node ID.
+type nodeRunner func(c *call, f *flows.Flow, n *flows.Node) (string, string, error)
+
+// runners is the engine's case for each node type. The workflow only looks
+// types up in it, never ranges over it (map order is random), so replay
+// stays deterministic. TestEveryNodeTypeHasARunner keeps it complete.
+var runners = map[flows.NodeType]nodeRunner{
+	flows.TypePlay:       (*call).runPlay,
+	flows.TypeMenu:       (*call).runMenu,
+	flows.TypeGather:     (*call).runGather,
+	flows.TypeSet:        (*call).runSet,
+	flows.TypeBranch:     (*call).runBranch,
+	flows.TypeHTTP:       (*call).runHTTP,
+	flows.TypeHours:      (*call).runHours,
+	flows.TypeDistribute: (*call).runDistribute,
+	flows.TypeSubflow:    (*call).runSubflow,
+	flows.TypeActivity:   (*call).runActivity,
+	flows.TypeWait:       (*call).runWait,
+	flows.TypeTransfer:   (*call).runTransfer,
+	flows.TypeQueue:      (*call).runQueue,
+	flows.TypeRecord:     (*call).runRecord,
+	flows.TypeVoicemail:  (*call).runRecord,
+	flows.TypeHangup:     (*call).runHangup,
+}
+
 // run executes one node and returns the exit label and the next node ID.
 func (c *call) run(f *flows.Flow, n *flows.Node) (string, string, error) {
-	switch n.Type {
-	case flows.TypePlay:
-		return c.runPlay(f, n)
-	case flows.TypeMenu:
-		return c.runMenu(f, n)
-	case flows.TypeGather:
-		return c.runGather(f, n)
-	case flows.TypeSet:
-		if err := c.assign(n.Assign, c.env()); err != nil {
-			return "", "", err
-		}
-		return "next", n.Next, nil
-	case flows.TypeBranch:
-		env := c.env()
-		for i, w := range n.When {
-			ok, err := w.If.EvalBool(env)
-			if err != nil {
-				return "", "", fmt.Errorf("when %d: %w", i, err)
-			}
-			if ok {
-				return fmt.Sprintf("when %d", i), w.Next, nil
-			}
-		}
-		return "default", n.Default, nil
-	case flows.TypeHTTP:
-		return c.runHTTP(n)
-	case flows.TypeHours:
-		return c.runHours(n)
-	case flows.TypeDistribute:
-		return c.runDistribute(n)
-	case flows.TypeSubflow:
-		return c.runSubflow(n)
-	case flows.TypeActivity:
-		return c.runActivity(n)
-	case flows.TypeWait:
-		return c.runWait(n)
-	case flows.TypeTransfer:
-		return c.runTransfer(f, n)
-	case flows.TypeQueue:
-		return c.runQueue(f, n)
-	case flows.TypeRecord, flows.TypeVoicemail:
-		return c.runRecord(f, n)
-	case flows.TypeHangup:
-		return c.runHangup(f, n)
+	if r, ok := runners[n.Type]; ok {
+		return r(c, f, n)
 	}
 	return "", "", fmt.Errorf("node %q: unknown type %q", n.ID, n.Type)
+}
+
+func (c *call) runSet(_ *flows.Flow, n *flows.Node) (string, string, error) {
+	if err := c.assign(n.Assign, c.env()); err != nil {
+		return "", "", err
+	}
+	return "next", n.Next, nil
+}
+
+func (c *call) runBranch(_ *flows.Flow, n *flows.Node) (string, string, error) {
+	env := c.env()
+	for i, w := range n.When {
+		ok, err := w.If.EvalBool(env)
+		if err != nil {
+			return "", "", fmt.Errorf("when %d: %w", i, err)
+		}
+		if ok {
+			return fmt.Sprintf("when %d", i), w.Next, nil
+		}
+	}
+	return "default", n.Default, nil
 }
 
 // prompt renders a node's text/audio template pair.
@@ -320,7 +325,7 @@ func spokenDigits(u string) string {
 	return b.String()
 }
 
-func (c *call) runHTTP(n *flows.Node) (string, string, error) {
+func (c *call) runHTTP(_ *flows.Flow, n *flows.Node) (string, string, error) {
 	c.flushPrompts()
 	env := c.env()
 	in := activities.HTTPInput{Method: n.Method, Timeout: n.Timeout.Or(DefaultHTTPTimeout), Headers: map[string]string{}}
@@ -367,7 +372,7 @@ func stringMap(m map[string]string) map[string]any {
 	return out
 }
 
-func (c *call) runHours(n *flows.Node) (string, string, error) {
+func (c *call) runHours(_ *flows.Flow, n *flows.Node) (string, string, error) {
 	state, err := n.HoursAt(workflow.Now(c.ctx))
 	if err != nil {
 		return "", "", err
@@ -385,7 +390,7 @@ func (c *call) runHours(n *flows.Node) (string, string, error) {
 
 // runDistribute picks a branch by a hash of the call and node: the same
 // call always takes the same branch, on replay and on reset.
-func (c *call) runDistribute(n *flows.Node) (string, string, error) {
+func (c *call) runDistribute(_ *flows.Flow, n *flows.Node) (string, string, error) {
 	h := fnv.New32a()
 	h.Write([]byte(c.in.Call.ID + "/" + n.ID))
 	bucket := int(h.Sum32() % 100)
@@ -403,7 +408,7 @@ func (c *call) runDistribute(n *flows.Node) (string, string, error) {
 	return fmt.Sprintf("%d%%", last.Percent), last.Next, nil
 }
 
-func (c *call) runSubflow(n *flows.Node) (string, string, error) {
+func (c *call) runSubflow(_ *flows.Flow, n *flows.Node) (string, string, error) {
 	sub, err := c.subflow(n.Flow)
 	if err != nil {
 		return "", "", err
@@ -448,7 +453,7 @@ func (c *call) subflow(name string) (*flows.Flow, error) {
 	return f, nil
 }
 
-func (c *call) runActivity(n *flows.Node) (string, string, error) {
+func (c *call) runActivity(_ *flows.Flow, n *flows.Node) (string, string, error) {
 	c.flushPrompts()
 	env := c.env()
 	input := map[string]any{}
@@ -483,7 +488,7 @@ func (c *call) runActivity(n *flows.Node) (string, string, error) {
 	return "next", n.Next, nil
 }
 
-func (c *call) runWait(n *flows.Node) (string, string, error) {
+func (c *call) runWait(_ *flows.Flow, n *flows.Node) (string, string, error) {
 	c.flushPrompts()
 	c.publishNode()
 	tctx, cancel := workflow.WithCancel(c.ctx)
