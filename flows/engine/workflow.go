@@ -56,26 +56,50 @@ type call struct {
 // CallWorkflow runs one call through its flow.
 func CallWorkflow(ctx workflow.Context, in CallInput) (records.CDR, error) {
 	c := &call{ctx: ctx, in: in, flows: map[string]*flows.Flow{}}
-	logger := workflow.GetLogger(ctx)
-
-	if in.Flow.Source == "" && in.Resume == nil {
-		// Started by name: pin the latest published version once; the
-		// result is in the history, so replays and resets see the same.
-		src, err := c.load(in.Flow.Name)
-		if err != nil {
-			return records.CDR{}, err
-		}
-		in.Flow, c.in.Flow = src, src
-	}
-	main, err := c.parse(in.Flow)
+	main, err := c.loadFlows()
 	if err != nil {
-		return records.CDR{}, activities.NewBadInput(err)
+		return records.CDR{}, err
 	}
-	for _, src := range in.Subflows {
+	if err := c.begin(main); err != nil {
+		return records.CDR{}, err
+	}
+	if err := c.runSteps(); err != nil {
+		return records.CDR{}, err
+	}
+	c.finish()
+	rec := c.record()
+	c.saveCDR(rec)
+	return rec, nil
+}
+
+// loadFlows parses the call's flow and its subflows. A call started by
+// name first pins the latest published version, once: the result is in
+// the history, so replays and resets see the same.
+func (c *call) loadFlows() (*flows.Flow, error) {
+	if c.in.Flow.Source == "" && c.in.Resume == nil {
+		src, err := c.load(c.in.Flow.Name)
+		if err != nil {
+			return nil, err
+		}
+		c.in.Flow = src
+	}
+	main, err := c.parse(c.in.Flow)
+	if err != nil {
+		return nil, activities.NewBadInput(err)
+	}
+	for _, src := range c.in.Subflows {
 		if _, err := c.parse(src); err != nil {
-			return records.CDR{}, activities.NewBadInput(err)
+			return nil, activities.NewBadInput(err)
 		}
 	}
+	return main, nil
+}
+
+// begin sets up the call's state (fresh at the entry node, or restored
+// after a continue-as-new), its hangup signal, state query and search
+// attributes, and places an outbound call.
+func (c *call) begin(main *flows.Flow) error {
+	in := c.in
 	c.maxSteps = main.Settings.MaxSteps
 	if in.Limits.MaxSteps > 0 {
 		c.maxSteps = in.Limits.MaxSteps
@@ -89,20 +113,25 @@ func CallWorkflow(ctx workflow.Context, in CallInput) (records.CDR, error) {
 		}
 		c.stack = []Frame{{Flow: main.Name, Node: main.Entry, Vars: vars}}
 	}
-	c.hangupCh = workflow.GetSignalChannel(ctx, activities.SignalHangup)
-	if err := workflow.SetQueryHandler(ctx, activities.QueryState, c.state); err != nil {
-		return records.CDR{}, fmt.Errorf("register state query: %w", err)
+	c.hangupCh = workflow.GetSignalChannel(c.ctx, activities.SignalHangup)
+	if err := workflow.SetQueryHandler(c.ctx, activities.QueryState, c.state); err != nil {
+		return fmt.Errorf("register state query: %w", err)
 	}
 	if in.Resume == nil {
-		if err := workflow.UpsertTypedSearchAttributes(ctx,
+		if err := workflow.UpsertTypedSearchAttributes(c.ctx,
 			attrFlow.ValueSet(in.Flow.Name), attrVersion.ValueSet(int64(in.Flow.Version))); err != nil {
-			return records.CDR{}, fmt.Errorf("set search attributes: %w", err)
+			return fmt.Errorf("set search attributes: %w", err)
 		}
 	}
-
 	if in.Outbound != nil && in.Resume == nil {
 		c.placeCall(in.Outbound)
 	}
+	return nil
+}
+
+// runSteps runs nodes until the call ends or reaches max steps. Its only
+// error is the continue-as-new that carries a long call on.
+func (c *call) runSteps() error {
 	for {
 		c.pollHangup()
 		if c.hungUp && !c.inHangup {
@@ -113,33 +142,33 @@ func CallWorkflow(ctx workflow.Context, in CallInput) (records.CDR, error) {
 			if c.returnFromSubflow() {
 				continue
 			}
-			break
+			return nil
 		}
 		if c.steps >= c.maxSteps {
-			logger.Warn("call reached max steps", "max_steps", c.maxSteps)
+			workflow.GetLogger(c.ctx).Warn("call reached max steps", "max_steps", c.maxSteps)
 			c.outcome = records.OutcomeMaxSteps
-			break
+			return nil
 		}
 		if c.shouldContinueAsNew() {
 			c.flushPrompts()
-			return records.CDR{}, workflow.NewContinueAsNewError(ctx, CallWorkflow, c.continueInput())
+			return workflow.NewContinueAsNewError(c.ctx, CallWorkflow, c.continueInput())
 		}
 		c.steps++
 		c.step()
 	}
+}
 
-	c.finish()
-	rec := c.record()
-	saveCtx := workflow.WithActivityOptions(disconnected(ctx), workflow.ActivityOptions{
+// saveCDR stores the call record, even when the call was cancelled.
+func (c *call) saveCDR(rec records.CDR) {
+	saveCtx := workflow.WithActivityOptions(disconnected(c.ctx), workflow.ActivityOptions{
 		TaskQueue:              activities.SharedQueue,
 		StartToCloseTimeout:    30 * time.Second,
 		ScheduleToCloseTimeout: 24 * time.Hour,
 		RetryPolicy:            &temporal.RetryPolicy{MaximumInterval: time.Minute},
 	})
 	if err := workflow.ExecuteActivity(saveCtx, activities.ActSaveCDR, rec).Get(saveCtx, nil); err != nil {
-		logger.Error("save call record", "error", err)
+		workflow.GetLogger(c.ctx).Error("save call record", "error", err)
 	}
-	return rec, nil
 }
 
 // disconnected returns a context that is not cancelled with the workflow,
