@@ -98,6 +98,7 @@ func New(cfg Config) (http.Handler, huma.API) {
 	s.registerCDRs(api)
 	s.registerSimulate(api)
 	s.registerMetrics(api)
+	s.registerNodeTypes(api)
 	documentFlowProblems(api)
 	return securityHeaders(mux), api
 }

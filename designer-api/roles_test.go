@@ -63,6 +63,7 @@ func roleCases(e *testEnv, fx roleFixtures) map[string]roleCase {
 		"get-cdr":         {params: map[string]string{"id": "cdr1"}},
 		"export-cdrs":     {query: "format=csv"},
 		"metrics-summary": {},
+		"list-node-types": {},
 
 		"start-simulation":         {body: map[string]any{"flow": "f1"}},
 		"send-simulation-input":    {params: map[string]string{"id": fx.simID}, body: map[string]any{"input": "hangup"}},
