@@ -86,6 +86,7 @@ export const api = {
   versions: (name) => request('GET', `/flows/${enc(name)}/versions?limit=1000`),
   version: (name, v) => request('GET', `/flows/${enc(name)}/versions/${v}`),
   rollback: (name, version) => request('POST', `/flows/${enc(name)}/rollback`, { body: { version } }),
+  nodeTypes: () => request('GET', '/node-types'),
 
   // Numbers
   numbers: () => request('GET', '/numbers'),

@@ -2,7 +2,8 @@
 // graph), stuck calls with reset-to-node and terminate, a call's timeline,
 // and call records (CDRs) with search and export.
 
-import { api, flowSchema } from './api.js';
+import { api } from './api.js';
+import { loadNodeTypes } from './nodetypes.js';
 import { FlowDoc } from './flowdoc.js';
 import { GraphView } from './graph.js';
 import { h, clear, toast, dialog, ago, time, ms } from './ui.js';
@@ -17,7 +18,7 @@ export async function consoleView(main) {
   main.appendChild(h('div.console-grid',
     h('section.panel', { 'aria-label': 'Live calls per flow' }, h('h2', 'Live calls'), h('p.summary', summary), flowsBox),
     h('section.panel', right)));
-  const schema = await flowSchema();
+  const types = await loadNodeTypes();
   let selected = '';
   let graph = null;
   let graphFlow = '';
@@ -39,11 +40,11 @@ export async function consoleView(main) {
     if (graphFlow !== flow) {
       graphFlow = flow;
       clear(graphBox);
-      graph = new GraphView(graphBox, {}, { readOnly: true });
+      graph = new GraphView(graphBox, {}, { readOnly: true, types });
       try {
         const g = (await api.graph(flow, 'latest')).data;
         const src = (await api.getFlow(flow)).data.published;
-        graph.doc = new FlowDoc(src ? src.source : '');
+        graph.doc = new FlowDoc(src ? src.source : '', types);
         graph.base = g;
       } catch (e) {
         graphBox.replaceChildren(errorBox(e));
@@ -54,7 +55,7 @@ export async function consoleView(main) {
     if (!graph || !graph.base) return;
     const g = graph.base;
     graph.render({
-      nodes: g.nodes.map((n) => ({ ...n, entry: n.entry, onHangup: n.on_hangup, heat: heat[n.id] || 0, ports: graph.doc.exits(n.id, schema) })),
+      nodes: g.nodes.map((n) => ({ ...n, entry: n.entry, onHangup: n.on_hangup, heat: heat[n.id] || 0, ports: graph.doc.exits(n.id) })),
       edges: g.edges,
     });
     if (!graph.fitted) { graph.fit(); graph.fitted = true; }
@@ -140,7 +141,7 @@ function callActions(c, done, nodes) {
 export async function callView(main, [id]) {
   const page = h('section.page');
   main.appendChild(page);
-  const schema = await flowSchema();
+  const types = await loadNodeTypes();
   let graph = null;
   const draw = async () => {
     let c;
@@ -171,9 +172,9 @@ export async function callView(main, [id]) {
           : h('p.muted', 'No variables.'))));
     try {
       const [g, f] = await Promise.all([api.graph(c.flow, String(c.flow_version || 'latest')), api.version(c.flow, c.flow_version).catch(() => null)]);
-      const doc = new FlowDoc(f ? f.data.source : '');
-      graph = new GraphView(graphBox, {}, { readOnly: true });
-      graph.render({ nodes: g.data.nodes.map((n) => ({ ...n, onHangup: n.on_hangup, ports: doc.exits(n.id, schema) })), edges: g.data.edges });
+      const doc = new FlowDoc(f ? f.data.source : '', types);
+      graph = new GraphView(graphBox, {}, { readOnly: true, types });
+      graph.render({ nodes: g.data.nodes.map((n) => ({ ...n, onHangup: n.on_hangup, ports: doc.exits(n.id) })), edges: g.data.edges });
       graph.setHighlight(c.timeline.filter((s) => !s.flow || s.flow === c.flow).map((s) => s.node), c.ended ? '' : c.node);
       graph.fit();
     } catch {

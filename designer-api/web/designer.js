@@ -3,42 +3,15 @@
 // rollback and number binding.
 
 import { api, flowSchema, ApiError } from './api.js';
-import { FlowDoc, nodeTypes, nodeTypeDoc, nodeProps } from './flowdoc.js';
-import { GraphView, TYPE_META } from './graph.js';
+import { FlowDoc, nodeProps } from './flowdoc.js';
+import { loadNodeTypes } from './nodetypes.js';
+import { GraphView } from './graph.js';
 import { nodeForm, flowForm } from './forms.js';
 import { h, clear, toast, dialog, ago, debounce } from './ui.js';
 import { can, navigate, bindForm, errorBox } from './app.js';
 
-// Fields a new node of each type starts with (the rest is filled in its form).
-const STARTERS = {
-  play: { say: 'Text to speak.' },
-  menu: { prompt: 'For sales press 1, for support press 2.' },
-  gather: { prompt: 'Enter your account number, then hash.', var: 'account', terminator: '#' },
-  set: { assign: { attempts: 'vars.attempts + 1' } },
-  branch: {},
-  http: { method: 'GET', url: 'https://example.com/api' },
-  hours: { timezone: 'Europe/Paris', schedule: { 'mon-fri': ['09:00-17:00'] } },
-  distribute: {},
-  subflow: {},
-  activity: {},
-  wait: { duration: '2s' },
-  transfer: { to: 'sip:desk@pbx.example.com' },
-  queue: { queue: 'support' },
-  record: { say: 'After the beep, say your name.', var: 'recording', max_duration: '10s' },
-  voicemail: { say: 'Please leave a message after the beep.', max_duration: '2m' },
-  hangup: { say: 'Goodbye.' },
-};
-
-const GROUPS = [
-  ['Prompts', ['play']],
-  ['Caller input', ['menu', 'gather', 'record']],
-  ['Logic', ['branch', 'set', 'hours', 'distribute', 'wait']],
-  ['Integrations', ['http', 'activity', 'subflow']],
-  ['Routing', ['transfer', 'queue', 'voicemail', 'hangup']],
-];
-
 export async function designerView(main, [name]) {
-  const [schema, flowRes] = await Promise.all([flowSchema(), api.getFlow(name)]);
+  const [schema, types, flowRes] = await Promise.all([flowSchema(), loadNodeTypes(), api.getFlow(name)]);
   const detail = flowRes.data;
   const st = {
     name,
@@ -46,7 +19,7 @@ export async function designerView(main, [name]) {
     revision: detail.draft ? detail.draft.revision : 0,
     latest: detail.latest_version,
     hasDraft: !!detail.draft,
-    doc: new FlowDoc(detail.draft ? detail.draft.source : detail.published.source),
+    doc: new FlowDoc(detail.draft ? detail.draft.source : detail.published.source, types),
     auto: {}, // automatic positions from the API's graph view
     diags: detail.draft ? detail.draft.diagnostics || [] : [],
     selected: null,
@@ -58,7 +31,6 @@ export async function designerView(main, [name]) {
     lastGood: null,
   };
   const editable = can('designer');
-  const types = nodeTypes(schema);
   const timers = [];
 
   // ---- layout ----
@@ -77,24 +49,25 @@ export async function designerView(main, [name]) {
       h('button.btn#open-sim', { type: 'button', onclick: () => showSide('sim') }, '▶ Simulate'),
       publishBtn));
 
+  const palItem = (t) => {
+    const item = h(`button.pal-item.g-${t.color}`, {
+      type: 'button', draggable: editable ? 'true' : 'false', disabled: !editable, title: t.doc,
+      'data-type': t.type, 'aria-label': `Add a ${t.type} node`,
+      onclick: () => addNode(t.type),
+    }, h('span.pal-icon', t.icon), h('span', t.type));
+    item.addEventListener('dragstart', (ev) => {
+      ev.dataTransfer.setData('application/x-voxflow-node', t.type);
+      ev.dataTransfer.effectAllowed = 'copy';
+    });
+    return item;
+  };
+  const groups = types.palette();
+  const grouped = new Set(groups.flatMap((g) => g.types.map((t) => t.type)));
   const palette = h('aside.palette', { 'aria-label': 'Node palette' },
     h('h2', 'Nodes'),
     h('p.muted.small', editable ? 'Drag onto the canvas, or press Enter to add.' : 'Read only: your role cannot edit.'),
-    GROUPS.map(([g, ts]) => h('div.pal-group', h('h3', g), ts.filter((t) => types.includes(t)).map((t) => {
-      const meta = TYPE_META[t] || {};
-      const item = h(`button.pal-item.g-${meta.group}`, {
-        type: 'button', draggable: editable ? 'true' : 'false', disabled: !editable, title: nodeTypeDoc(schema, t),
-        'data-type': t, 'aria-label': `Add a ${t} node`,
-        onclick: () => addNode(t),
-      }, h('span.pal-icon', meta.icon), h('span', t));
-      item.addEventListener('dragstart', (ev) => {
-        ev.dataTransfer.setData('application/x-voxflow-node', t);
-        ev.dataTransfer.effectAllowed = 'copy';
-      });
-      return item;
-    }))),
-    types.filter((t) => !GROUPS.some(([, ts]) => ts.includes(t))).map((t) =>
-      h('button.pal-item', { type: 'button', 'data-type': t, onclick: () => addNode(t) }, t)));
+    groups.map((g) => h('div.pal-group', h('h3', g.title), g.types.map(palItem))),
+    types.types.filter((t) => !grouped.has(t.type)).map(palItem));
 
   const canvas = h('div.canvas#canvas');
   const banner = h('div.canvas-banner', { hidden: true, role: 'alert' });
@@ -124,7 +97,7 @@ export async function designerView(main, [name]) {
     onConnect: (from, field, to) => edit(() => st.doc.setEdge(from, field, to), true),
     onAdd: (type, x, y) => addNode(type, { x, y }),
     onDelete: (id) => removeNode(id),
-  }, { readOnly: !editable });
+  }, { readOnly: !editable, types });
 
   // ---- model -> graph ----
   function graphModel() {
@@ -142,10 +115,10 @@ export async function designerView(main, [name]) {
         id, type: String(n.type || '?'), label: n.label ? String(n.label) : '', x: p.x, y: p.y,
         entry: doc.entry === id, onHangup: doc.onHangup === id,
         errors: ds.filter((d) => d.severity === 'error'), warnings: ds.filter((d) => d.severity !== 'error'),
-        ports: doc.exits(id, schema), heat: st.heat[id] || 0,
+        ports: doc.exits(id), heat: st.heat[id] || 0,
       };
     });
-    return { nodes, edges: doc.edges(schema) };
+    return { nodes, edges: doc.edges() };
   }
 
   function renderGraph() {
@@ -190,7 +163,7 @@ export async function designerView(main, [name]) {
     const p = at || graph.freeSpot();
     edit(() => {
       pinAll();
-      st.doc.addNode(id, { type, ...structuredClone(STARTERS[type] || {}) }, p);
+      st.doc.addNode(id, { type, ...types.starter(type) }, p);
     });
     st.selected = id;
     graph.select(id);
@@ -397,7 +370,7 @@ export async function designerView(main, [name]) {
     if (!node) {
       form.append(h('div.props-head', h('h2', 'Flow'), h('p.muted.small', 'Select a node to edit it.')), h('div.node-errors'), ...flowForm(st.doc.js(), ctx));
     } else {
-      const meta = TYPE_META[node.type] || {};
+      const info = types.info(node.type);
       const idInput = h('input.mono#f-id', { value: id, pattern: '[A-Za-z0-9_\\-]+', autocomplete: 'off', readonly: !editable });
       idInput.addEventListener('change', () => {
         const to = idInput.value.trim();
@@ -411,9 +384,9 @@ export async function designerView(main, [name]) {
       });
       form.append(
         h('div.props-head',
-          h('span.type-badge', { class: `g-${meta.group}` }, meta.icon || '', ' ', node.type),
+          h('span.type-badge', { class: `g-${info.color}` }, info.icon || '', ' ', node.type),
           editable ? h('button.btn.small.danger-ghost', { type: 'button', onclick: () => removeNode(id) }, 'Delete') : null),
-        h('p.muted.small', nodeTypeDoc(schema, node.type)),
+        h('p.muted.small', info.doc),
         h('div.field', h('label', { for: 'f-id' }, h('span.field-label', 'id')), idInput),
         h('div.node-errors'),
         ...nodeForm(node, ctx));

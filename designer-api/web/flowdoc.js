@@ -8,22 +8,15 @@ import * as YAML from './vendor/yaml/index.js';
 
 const STRINGIFY = { lineWidth: 0, flowCollectionPadding: false };
 
-// Fields that name another node, in the order Node.Exits lists them.
-export const REF_FIELDS = ['next', 'default', 'open', 'closed', 'holiday', 'on_failure', 'on_timeout', 'on_error'];
-
-// Short port captions for the graph.
-const PORT_CAPTION = {
-  next: 'next', default: 'default', open: 'open', closed: 'closed', holiday: 'holiday',
-  on_failure: 'fail', on_timeout: 'timeout', on_error: 'error',
-};
-
 // Menu keys in the order the "+" port hands them out.
 const OPTION_KEYS = ['1', '2', '3', '4', '5', '6', '7', '8', '9', '0', '*', '#'];
 
 const isObj = (v) => v && typeof v === 'object' && !Array.isArray(v);
 
 export class FlowDoc {
-  constructor(source) {
+  // types: the node types (nodetypes.js), which say which fields are exits.
+  constructor(source, types) {
+    this.types = types;
     this.load(source);
   }
 
@@ -95,48 +88,49 @@ export class FlowDoc {
     return out;
   }
 
-  // exits lists a node's connectable exits: every node-reference field its
-  // type has (connected or not, from the schema) plus each option, when
-  // clause and split share. field uses the API's GraphEdge.field syntax.
-  exits(id, schema) {
+  // exits lists a node's connectable exits, in the order of the API's exit
+  // fields (Node.Exits): every node-reference field its type has
+  // (connected or not) or that is set, plus each option, when clause and
+  // split share, and a "+" port for a new option on types with options.
+  // field uses the API's GraphEdge.field syntax.
+  exits(id) {
     const n = this.node(id);
     if (!n) return [];
-    const props = nodeProps(schema, n.type);
     const out = [];
     const ref = (field, caption, label, target) => out.push({ field, caption, label, target: target == null ? '' : String(target) });
-    for (const f of REF_FIELDS) {
-      if (f === 'next') {
-        if (props.next || n.next != null) ref('next', 'next', 'next', n.next);
-        if (isObj(n.options)) {
-          for (const k of Object.keys(n.options).sort()) {
-            const o = n.options[k];
-            ref(`options.${k}.next`, k, `option ${k}`, isObj(o) ? o.next : o);
+    for (const x of this.types.exits) {
+      const f = x.field;
+      if (x.kind === 'ref') {
+        if (this.types.has(n.type, f) || n[f] != null) ref(f, x.caption, f, n[f]);
+      } else if (x.kind === 'options') {
+        if (isObj(n[f])) {
+          for (const k of Object.keys(n[f]).sort()) {
+            const o = n[f][k];
+            ref(`${f}.${k}.next`, k, `option ${k}`, isObj(o) ? o.next : o);
           }
         }
-        if (n.type === 'menu') {
-          const free = OPTION_KEYS.find((k) => !isObj(n.options) || !(k in n.options));
-          if (free) out.push({ field: 'options.+', caption: '+', label: `new option (key ${free})`, target: '' });
+        if (this.types.has(n.type, f)) {
+          const free = OPTION_KEYS.find((k) => !isObj(n[f]) || !(k in n[f]));
+          if (free) out.push({ field: `${f}.+`, caption: '+', label: `new option (key ${free})`, target: '' });
         }
-        if (Array.isArray(n.when)) n.when.forEach((w, i) => ref(`when[${i}].next`, `when ${i}`, `when ${i}`, isObj(w) ? w.next : ''));
-        continue;
-      }
-      if (f === 'on_failure' && Array.isArray(n.split)) {
-        n.split.forEach((s, i) => {
+      } else if (x.kind === 'when' && Array.isArray(n[f])) {
+        n[f].forEach((w, i) => ref(`${f}[${i}].next`, `when ${i}`, `when ${i}`, isObj(w) ? w.next : ''));
+      } else if (x.kind === 'split' && Array.isArray(n[f])) {
+        n[f].forEach((s, i) => {
           const pct = isObj(s) && s.percent != null ? `${s.percent}%` : `split ${i}`;
-          ref(`split[${i}].next`, pct, pct, isObj(s) ? s.next : '');
+          ref(`${f}[${i}].next`, pct, pct, isObj(s) ? s.next : '');
         });
       }
-      if (props[f] || n[f] != null) ref(f, PORT_CAPTION[f], f, n[f]);
     }
     return out;
   }
 
   // edges are every connected exit of every node.
-  edges(schema) {
+  edges() {
     const ids = new Set(this.nodeIds());
     const out = [];
     for (const id of ids) {
-      for (const e of this.exits(id, schema)) {
+      for (const e of this.exits(id)) {
         if (e.target) out.push({ from: id, to: e.target, field: e.field, label: e.label, dangling: !ids.has(e.target) });
       }
     }
@@ -228,7 +222,7 @@ export class FlowDoc {
       if (!YAML.isMap(item)) return;
       if (target) item.set('next', target);
       else item.delete('next');
-    } else if (REF_FIELDS.includes(field)) {
+    } else if (this.types.refFields.includes(field)) {
       if (target) m.set(field, target);
       else m.delete(field);
     } else {
@@ -257,20 +251,7 @@ export class FlowDoc {
     const p = findPair(nodes, id);
     if (p) nodes.items.splice(nodes.items.indexOf(p), 1);
     for (const other of nodes.items) {
-      if (!YAML.isMap(other.value)) continue;
-      const m = other.value;
-      for (const f of REF_FIELDS) if (scalarOf(m.get(f, true)) === id) m.delete(f);
-      const opts = m.get('options', true);
-      if (YAML.isMap(opts)) {
-        opts.items = opts.items.filter((op) => {
-          const t = YAML.isMap(op.value) ? scalarOf(op.value.get('next', true)) : scalarOf(op.value);
-          return t !== id;
-        });
-      }
-      for (const k of ['when', 'split']) {
-        const seq = m.get(k, true);
-        if (YAML.isSeq(seq)) seq.items = seq.items.filter((it) => !(YAML.isMap(it) && scalarOf(it.get('next', true)) === id));
-      }
+      if (YAML.isMap(other.value)) this._retarget(other.value, id, null);
     }
     const pos = this.doc.getIn(['metadata', 'positions'], true);
     if (YAML.isMap(pos)) {
@@ -287,21 +268,7 @@ export class FlowDoc {
     if (!p || findPair(nodes, to)) return false;
     p.key = this.doc.createNode(to);
     for (const other of nodes.items) {
-      if (!YAML.isMap(other.value)) continue;
-      const m = other.value;
-      for (const f of REF_FIELDS) if (scalarOf(m.get(f, true)) === from) m.set(f, to);
-      const opts = m.get('options', true);
-      if (YAML.isMap(opts)) {
-        for (const op of opts.items) {
-          if (YAML.isMap(op.value)) {
-            if (scalarOf(op.value.get('next', true)) === from) op.value.set('next', to);
-          } else if (scalarOf(op.value) === from) op.value = this.doc.createNode(to);
-        }
-      }
-      for (const k of ['when', 'split']) {
-        const seq = m.get(k, true);
-        if (YAML.isSeq(seq)) for (const it of seq.items) if (YAML.isMap(it) && scalarOf(it.get('next', true)) === from) it.set('next', to);
-      }
+      if (YAML.isMap(other.value)) this._retarget(other.value, from, to);
     }
     for (const f of ['entry', 'on_hangup']) if (scalarOf(this.doc.get(f, true)) === from) this.doc.set(f, to);
     const pos = this.doc.getIn(['metadata', 'positions'], true);
@@ -309,6 +276,33 @@ export class FlowDoc {
     if (pp) pp.key = this.doc.createNode(to);
     this._changed();
     return true;
+  }
+
+  // _retarget points every exit of node map m that leads to from at to, or
+  // removes the exit when to is null (a menu option, clause or share too).
+  _retarget(m, from, to) {
+    for (const x of this.types.exits) {
+      const v = m.get(x.field, true);
+      if (x.kind === 'ref') {
+        if (scalarOf(v) !== from) continue;
+        if (to === null) m.delete(x.field);
+        else m.set(x.field, to);
+      } else if (x.kind === 'options' && YAML.isMap(v)) {
+        const target = (op) => (YAML.isMap(op.value) ? scalarOf(op.value.get('next', true)) : scalarOf(op.value));
+        if (to === null) v.items = v.items.filter((op) => target(op) !== from);
+        else {
+          for (const op of v.items) {
+            if (target(op) !== from) continue;
+            if (YAML.isMap(op.value)) op.value.set('next', to);
+            else op.value = this.doc.createNode(to);
+          }
+        }
+      } else if ((x.kind === 'when' || x.kind === 'split') && YAML.isSeq(v)) {
+        const hit = (it) => YAML.isMap(it) && scalarOf(it.get('next', true)) === from;
+        if (to === null) v.items = v.items.filter((it) => !hit(it));
+        else for (const it of v.items) if (hit(it)) it.set('next', to);
+      }
+    }
   }
 
   // setPositions writes metadata.positions for the given nodes.
@@ -401,14 +395,4 @@ export function nodeProps(schema, type) {
 export function nodeRequired(schema, type) {
   const def = schema && schema.$defs && schema.$defs[`${type}Node`];
   return new Set((def && def.required) || []);
-}
-
-export function nodeTypes(schema) {
-  const t = schema && schema.$defs && schema.$defs.node && schema.$defs.node.properties.type.enum;
-  return t || [];
-}
-
-export function nodeTypeDoc(schema, type) {
-  const def = schema && schema.$defs && schema.$defs[`${type}Node`];
-  return (def && def.description) || '';
 }

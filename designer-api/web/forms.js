@@ -3,7 +3,7 @@
 // through onChange(field, value) as the user types.
 
 import { h } from './ui.js';
-import { nodeProps, nodeRequired, REF_FIELDS } from './flowdoc.js';
+import { nodeProps, nodeRequired } from './flowdoc.js';
 
 const KEYS = ['1', '2', '3', '4', '5', '6', '7', '8', '9', '0', '*', '#'];
 const LONG_TEXT = new Set(['say', 'prompt', 'body', 'no_input_prompt', 'invalid_prompt']);
@@ -220,4 +220,3 @@ export function flowForm(flow, ctx) {
   return out;
 }
 
-export { REF_FIELDS };

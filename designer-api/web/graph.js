@@ -9,25 +9,6 @@ export const NODE_H = 76;
 const PORT_H = 18;
 const GRID = 10;
 
-export const TYPE_META = {
-  play: { group: 'prompt', icon: '▶' },
-  menu: { group: 'input', icon: '☰' },
-  gather: { group: 'input', icon: '#' },
-  set: { group: 'logic', icon: '=' },
-  branch: { group: 'logic', icon: '◇' },
-  http: { group: 'integration', icon: '⇄' },
-  hours: { group: 'logic', icon: '◷' },
-  distribute: { group: 'logic', icon: '%' },
-  subflow: { group: 'integration', icon: '↳' },
-  activity: { group: 'integration', icon: '⚙' },
-  wait: { group: 'logic', icon: '◔' },
-  transfer: { group: 'routing', icon: '☎' },
-  queue: { group: 'routing', icon: '⋯' },
-  record: { group: 'input', icon: '●' },
-  voicemail: { group: 'routing', icon: '✉' },
-  hangup: { group: 'end', icon: '✕' },
-};
-
 function el(name, attrs = {}, parent) {
   const e = document.createElementNS(SVG, name);
   for (const [k, v] of Object.entries(attrs)) if (v !== undefined && v !== null) e.setAttribute(k, v);
@@ -42,11 +23,13 @@ function truncate(s, n) {
 
 export class GraphView {
   // host: element to fill; cb: {onSelect(id), onMove(moves), onConnect(from, field, to),
-  // onAdd(type, x, y), onDelete(id), onOpen(id)}; readOnly disables edits.
-  constructor(host, cb = {}, { readOnly = false } = {}) {
+  // onAdd(type, x, y), onDelete(id), onOpen(id)}; readOnly disables edits;
+  // types (nodetypes.js) give each node's colour and icon.
+  constructor(host, cb = {}, { readOnly = false, types = null } = {}) {
     this.host = host;
     this.cb = cb;
     this.readOnly = readOnly;
+    this.types = types;
     this.view = { x: -40, y: -40, k: 1 };
     this.model = { nodes: [], edges: [] };
     this.selected = null;
@@ -102,8 +85,8 @@ export class GraphView {
 
   _drawNode(n) {
     const w = this.nodeWidth(n);
-    const meta = TYPE_META[n.type] || { group: 'other', icon: '?' };
-    const cls = ['node', `g-${meta.group}`];
+    const meta = this.types ? this.types.info(n.type) : { color: 'other', icon: '?' };
+    const cls = ['node', `g-${meta.color}`];
     if (n.errors && n.errors.length) cls.push('has-errors');
     else if (n.warnings && n.warnings.length) cls.push('has-warnings');
     if (this.selected === n.id) cls.push('selected');

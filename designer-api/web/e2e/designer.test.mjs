@@ -91,6 +91,30 @@ test('designer end to end', async (t) => {
     await shot('03-example-graph.png');
   });
 
+  await t.test('flow document edits follow every kind of exit', async () => {
+    // FlowDoc learns which fields are exits from the API's node types.
+    const got = await page.evaluate(async () => {
+      const { FlowDoc } = await import('/flowdoc.js');
+      const { loadNodeTypes } = await import('/nodetypes.js');
+      const src = ['name: x', 'entry: m', 'nodes:',
+        '  m:', '    type: menu', '    prompt: p', '    options:', '      "1": a', '      "2": {next: a}', '    on_failure: a',
+        '  b:', '    type: branch', '    when:', '      - if: "true"', '        next: a', '    default: a',
+        '  s:', '    type: distribute', '    split:', '      - {percent: 100, next: a}',
+        '  a:', '    type: hangup', ''].join('\n');
+      const doc = new FlowDoc(src, await loadNodeTypes());
+      const ports = doc.exits('m').map((p) => `${p.field}>${p.target}`);
+      doc.renameNode('a', 'z');
+      const renamed = doc.text();
+      doc.removeNode('z');
+      return { ports, renamed, removed: doc.text() };
+    });
+    assert.deepEqual(got.ports, ['options.1.next>a', 'options.2.next>a', 'options.+>', 'on_failure>a', 'on_error>']);
+    for (const re of [/"1": z/, /"2": \{ ?next: z ?\}/, /on_failure: z/, /next: z\n\s+default: z/, /percent: 100, next: z/]) {
+      assert.match(got.renamed, re);
+    }
+    assert.doesNotMatch(got.removed, /\bz\b/);
+  });
+
   await t.test('create a flow from the palette', async () => {
     await page.click('a[data-nav=flows]');
     await page.click('#new-flow');
@@ -98,6 +122,12 @@ test('designer end to end', async (t) => {
     await page.click('dialog button[value=ok]');
     await page.waitForURL(new RegExp(`/flows/${FLOW}$`));
     await node('start').waitFor();
+    // The palette is the API's node types: one item each, with its icon.
+    const nt = await apiGet('/node-types');
+    assert.equal(await page.locator('.pal-item').count(), nt.types.length, 'one palette item per node type');
+    for (const t of nt.types) {
+      assert.equal(await page.locator(`.pal-item[data-type="${t.type}"] .pal-icon`).innerText(), t.icon, `palette icon of ${t.type}`);
+    }
     // Drag a menu from the palette onto the canvas...
     const canvas = await page.locator('#canvas').boundingBox();
     await page.dragAndDrop('.pal-item[data-type=menu]', '#canvas', { targetPosition: { x: canvas.width / 2, y: canvas.height / 2 + 40 } });
