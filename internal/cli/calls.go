@@ -38,7 +38,7 @@ func newCallsListCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "list",
 		Short: "List calls, newest first",
-		Args:  cobra.NoArgs,
+		Args:  noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			c, err := tf.dial()
 			if err != nil {
@@ -138,7 +138,7 @@ func newCallsStuckCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "stuck",
 		Short: "Running calls sitting in one node too long, or whose activity keeps failing",
-		Args:  cobra.NoArgs,
+		Args:  noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			c, err := tf.dial()
 			if err != nil {
@@ -244,7 +244,7 @@ func newCallsOriginateCmd() *cobra.Command {
 		Long: `Starts a call to DESTINATION (a SIP URI, or a number sent through the media
 worker's trunk) on the least-loaded media worker; when it is answered the
 flow's latest published version runs. Prints the call ID.`,
-		Args: cobra.NoArgs,
+		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			overrides, err := parseVars(vars)
 			if err != nil {

@@ -10,7 +10,7 @@ func newOpenAPICmd() *cobra.Command {
 	return &cobra.Command{
 		Use:   "openapi",
 		Short: "Print the designer API's OpenAPI 3.1 document (JSON), e.g. to generate a client",
-		Args:  cobra.NoArgs,
+		Args:  noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			b, err := designerapi.OpenAPI()
 			if err != nil {

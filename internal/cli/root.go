@@ -10,6 +10,8 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"strconv"
+	"strings"
 
 	"github.com/spf13/cobra"
 	"go.temporal.io/sdk/client"
@@ -28,11 +30,18 @@ func Main(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io
 	root.SetIn(stdin)
 	root.SetOut(stdout)
 	root.SetErr(stderr)
+	rejectUnexpectedArgs(root)
 	err := root.ExecuteContext(ctx)
-	var ee ExitError
+	var (
+		ee ExitError
+		ue usageError
+	)
 	switch {
 	case errors.As(err, &ee):
 		return ee.Code
+	case errors.As(err, &ue):
+		fmt.Fprintf(stderr, "%v\nRun '%s --help' for usage.\n", ue, ue.cmd.CommandPath())
+		return 1
 	case err != nil:
 		fmt.Fprintln(stderr, "voxflow:", err)
 		return 1
@@ -79,4 +88,140 @@ func NewRoot() *cobra.Command {
 	root.AddCommand(newDevCmd(), newEngineCmd(), newMediaCmd(), flowsCmd, newCallsCmd(), newOpenAPICmd())
 	root.AddCommand(newAgentsCmd())
 	return root
+}
+
+// usageError is a command line that cmd does not accept. Main prints it
+// with a pointer to cmd's help. It exits 1 like any other error: 2 already
+// means "not deterministic" to scripts of `voxflow calls replay`.
+type usageError struct {
+	cmd *cobra.Command
+	err error
+}
+
+func (e usageError) Error() string { return e.cmd.CommandPath() + ": " + e.err.Error() }
+func (e usageError) Unwrap() error { return e.err }
+
+// rejectUnexpectedArgs makes every command of the tree refuse what it does
+// not understand, so that new commands get it for free. Out of the box
+// cobra checks subcommand names only at the root, and a group without Run
+// prints its help and succeeds, so `voxflow flows tset` looked to a script
+// as if it had worked. Here:
+//   - a group fails on any argument, naming it and suggesting the nearest
+//     subcommand; a bare group prints its help and exits 0, as bare
+//     `voxflow` and --help do;
+//   - a leaf that declares no Args takes no arguments;
+//   - argument and flag errors name the command and point at its help.
+//
+// Main calls it after setting the output: cobra's completion command,
+// added here so that it is covered too, keeps the writer it sees.
+func rejectUnexpectedArgs(root *cobra.Command) {
+	root.SetHelpCommand(newHelpCmd())
+	root.InitDefaultCompletionCmd()
+	root.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error { return usageError{cmd, err} })
+	var visit func(*cobra.Command)
+	visit = func(cmd *cobra.Command) {
+		switch {
+		case cmd.HasSubCommands() && !cmd.Runnable():
+			// cobra checks Args only of a runnable command.
+			cmd.RunE = func(cmd *cobra.Command, _ []string) error { return cmd.Help() }
+			cmd.DisableFlagsInUseLine = true // "voxflow flows", not "voxflow flows [flags]"
+			cmd.Args = unknownSubcommand
+		case cmd.Args == nil && cmd.HasSubCommands():
+			cmd.Args = unknownSubcommand
+		case cmd.Args == nil:
+			cmd.Args = noArgs
+		}
+		if cmd.SuggestionsMinimumDistance <= 0 {
+			cmd.SuggestionsMinimumDistance = 2 // cobra's default, which SuggestionsFor does not apply
+		}
+		cmd.Args = namingCommand(cmd.Args)
+		for _, sub := range cmd.Commands() {
+			visit(sub)
+		}
+	}
+	visit(root)
+}
+
+// noArgs is the Args of a command that takes no positional arguments.
+func noArgs(cmd *cobra.Command, args []string) error {
+	if len(args) > 0 {
+		return fmt.Errorf("takes no arguments; got %q", args[0])
+	}
+	return nil
+}
+
+// unknownSubcommand is the Args of a group: any argument is a subcommand
+// it does not have.
+func unknownSubcommand(cmd *cobra.Command, args []string) error {
+	if len(args) == 0 {
+		return nil
+	}
+	return fmt.Errorf("unknown command %q%s", args[0], suggestSubcommand(cmd, args[0]))
+}
+
+// suggestSubcommand names the subcommands of cmd within cobra's edit
+// distance of typed, or, when none is that close, all of them.
+func suggestSubcommand(cmd *cobra.Command, typed string) string {
+	if near := cmd.SuggestionsFor(typed); len(near) > 0 {
+		for i, n := range near {
+			near[i] = strconv.Quote(n)
+		}
+		last := len(near) - 1
+		if last == 0 {
+			return "; did you mean " + near[0] + "?"
+		}
+		return "; did you mean " + strings.Join(near[:last], ", ") + " or " + near[last] + "?"
+	}
+	var all []string
+	for _, sub := range cmd.Commands() {
+		if sub.IsAvailableCommand() {
+			all = append(all, sub.Name())
+		}
+	}
+	if len(all) == 0 {
+		return ""
+	}
+	return "; the commands of " + cmd.CommandPath() + " are " + strings.Join(all, ", ")
+}
+
+// namingCommand makes the errors of an Args validator name the command.
+func namingCommand(validate cobra.PositionalArgs) cobra.PositionalArgs {
+	return func(cmd *cobra.Command, args []string) error {
+		if err := validate(cmd, args); err != nil {
+			return usageError{cmd, err}
+		}
+		return nil
+	}
+}
+
+// newHelpCmd replaces cobra's help command, which prints usage and exits
+// 0 for a topic it does not know.
+func newHelpCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "help [command]",
+		Short: "Help about any command",
+		Args:  cobra.ArbitraryArgs,
+		ValidArgsFunction: func(cmd *cobra.Command, args []string, toComplete string) ([]cobra.Completion, cobra.ShellCompDirective) {
+			var names []cobra.Completion
+			if target, _, err := cmd.Root().Find(args); err == nil {
+				for _, sub := range target.Commands() {
+					if sub.IsAvailableCommand() && strings.HasPrefix(sub.Name(), toComplete) {
+						names = append(names, cobra.CompletionWithDesc(sub.Name(), sub.Short))
+					}
+				}
+			}
+			return names, cobra.ShellCompDirectiveNoFileComp
+		},
+		RunE: func(cmd *cobra.Command, args []string) error {
+			target, rest, err := cmd.Root().Find(args)
+			if err != nil {
+				return err
+			}
+			if err := unknownSubcommand(target, rest); err != nil {
+				return usageError{target, err}
+			}
+			target.InitDefaultHelpFlag() // so that the help shows --help
+			return target.Help()
+		},
+	}
 }
