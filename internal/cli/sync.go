@@ -318,59 +318,14 @@ content is already equal are not rewritten.`,
 			if err := os.MkdirAll(dir, 0o755); err != nil {
 				return err
 			}
-			ctx := cmd.Context()
-			var names []string
-			for cursor := ""; ; {
-				var page struct {
-					Flows []struct {
-						Name string `json:"name"`
-					} `json:"flows"`
-					NextCursor string `json:"next_cursor"`
-				}
-				path := "/flows?limit=1000"
-				if cursor != "" {
-					path += "&cursor=" + url.QueryEscape(cursor)
-				}
-				if _, err := c.do(ctx, http.MethodGet, path, nil, nil, &page); err != nil {
-					return fmt.Errorf("list flows: %w", err)
-				}
-				for _, f := range page.Flows {
-					names = append(names, f.Name)
-				}
-				if cursor = page.NextCursor; cursor == "" {
-					break
-				}
+			names, err := c.flowNames(cmd.Context())
+			if err != nil {
+				return err
 			}
 			for _, name := range names {
-				d, err := c.flow(ctx, name)
-				if err != nil {
+				if err := c.pull(cmd.Context(), name, dir, drafts, cmd.OutOrStdout(), cmd.ErrOrStderr()); err != nil {
 					return err
 				}
-				if d == nil {
-					continue // deleted meanwhile
-				}
-				var src, what string
-				switch {
-				case drafts && d.Draft != nil:
-					src, what = d.Draft.Source, "draft"
-				case d.Published != nil:
-					src, what = d.Published.Source, fmt.Sprintf("version %d", d.Published.Version)
-				default:
-					fmt.Fprintf(cmd.ErrOrStderr(), "%s: skipped (draft only; use --drafts)\n", name)
-					continue
-				}
-				if filepath.Base(name) != name || strings.HasPrefix(name, ".") {
-					return fmt.Errorf("flow name %q is not a safe file name", name)
-				}
-				path := filepath.Join(dir, name+".yaml")
-				if old, err := os.ReadFile(path); err == nil && string(old) == src {
-					fmt.Fprintf(cmd.OutOrStdout(), "%s: up to date (%s)\n", path, what)
-					continue
-				}
-				if err := os.WriteFile(path, []byte(src), 0o644); err != nil {
-					return err
-				}
-				fmt.Fprintf(cmd.OutOrStdout(), "%s: wrote %s\n", path, what)
 			}
 			return nil
 		},
@@ -378,4 +333,66 @@ content is already equal are not rewritten.`,
 	af.register(cmd)
 	cmd.Flags().BoolVar(&drafts, "drafts", false, "write drafts where a flow has one")
 	return cmd
+}
+
+// flowNames lists every flow of the API, page by page.
+func (c *apiClient) flowNames(ctx context.Context) ([]string, error) {
+	var names []string
+	for cursor := ""; ; {
+		var page struct {
+			Flows []struct {
+				Name string `json:"name"`
+			} `json:"flows"`
+			NextCursor string `json:"next_cursor"`
+		}
+		path := "/flows?limit=1000"
+		if cursor != "" {
+			path += "&cursor=" + url.QueryEscape(cursor)
+		}
+		if _, err := c.do(ctx, http.MethodGet, path, nil, nil, &page); err != nil {
+			return nil, fmt.Errorf("list flows: %w", err)
+		}
+		for _, f := range page.Flows {
+			names = append(names, f.Name)
+		}
+		if cursor = page.NextCursor; cursor == "" {
+			return names, nil
+		}
+	}
+}
+
+// pull writes flow name's latest published version (with drafts, its
+// draft where there is one) to dir/<name>.yaml, unless the file already
+// holds exactly that, and says what it did on stdout.
+func (c *apiClient) pull(ctx context.Context, name, dir string, drafts bool, stdout, stderr io.Writer) error {
+	d, err := c.flow(ctx, name)
+	if err != nil {
+		return err
+	}
+	if d == nil {
+		return nil // deleted meanwhile
+	}
+	var src, what string
+	switch {
+	case drafts && d.Draft != nil:
+		src, what = d.Draft.Source, "draft"
+	case d.Published != nil:
+		src, what = d.Published.Source, fmt.Sprintf("version %d", d.Published.Version)
+	default:
+		fmt.Fprintf(stderr, "%s: skipped (draft only; use --drafts)\n", name)
+		return nil
+	}
+	if filepath.Base(name) != name || strings.HasPrefix(name, ".") {
+		return fmt.Errorf("flow name %q is not a safe file name", name)
+	}
+	path := filepath.Join(dir, name+".yaml")
+	if old, err := os.ReadFile(path); err == nil && string(old) == src {
+		fmt.Fprintf(stdout, "%s: up to date (%s)\n", path, what)
+		return nil
+	}
+	if err := os.WriteFile(path, []byte(src), 0o644); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "%s: wrote %s\n", path, what)
+	return nil
 }
