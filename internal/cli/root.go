@@ -14,8 +14,8 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
+	"github.com/voxflow/voxflow/platform/config"
 	"go.temporal.io/sdk/client"
-	sdklog "go.temporal.io/sdk/log"
 )
 
 // ExitError carries a process exit status without printing usage.
@@ -49,26 +49,25 @@ func Main(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io
 	return 0
 }
 
-// temporalFlags are shared by every command that talks to Temporal.
+// temporalFlags are shared by every command that talks to Temporal: the
+// settings temporal.address and temporal.namespace (flags --temporal and
+// --namespace, $TEMPORAL_ADDRESS, $TEMPORAL_NAMESPACE, or --config).
 type temporalFlags struct {
-	address   string
-	namespace string
+	flags     *config.Flags
+	namespace string // set by dial
 }
 
 func (f *temporalFlags) register(cmd *cobra.Command) {
-	cmd.Flags().StringVar(&f.address, "temporal", "127.0.0.1:7233", "Temporal frontend host:port (voxflow dev serves one on 127.0.0.1:7233)")
-	cmd.Flags().StringVar(&f.namespace, "namespace", "default", "Temporal namespace")
+	f.flags = config.Bind(cmd.Flags(), "temporal.address", "temporal.namespace")
 }
 
 func (f *temporalFlags) dial() (client.Client, error) {
-	c, err := client.Dial(client.Options{
-		HostPort: f.address, Namespace: f.namespace,
-		Logger: sdklog.NewStructuredLogger(quietLogger()),
-	})
+	cfg, err := f.flags.Load()
 	if err != nil {
-		return nil, fmt.Errorf("connect to Temporal at %s (is `voxflow dev` running? set --temporal): %w", f.address, err)
+		return nil, err
 	}
-	return c, nil
+	f.namespace = cfg.Temporal.Namespace
+	return dialTemporal(cfg.Temporal)
 }
 
 func quietLogger() *slog.Logger {

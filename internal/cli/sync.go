@@ -19,6 +19,7 @@ import (
 
 	designerapi "github.com/voxflow/voxflow/designer-api"
 	"github.com/voxflow/voxflow/flows"
+	"github.com/voxflow/voxflow/platform/config"
 )
 
 // apiFlags are shared by the commands that talk to the designer API.
@@ -28,7 +29,7 @@ type apiFlags struct {
 }
 
 func (f *apiFlags) register(cmd *cobra.Command) {
-	cmd.Flags().StringVar(&f.base, "api", "http://127.0.0.1:8080", "designer API base URL (voxflow dev serves one)")
+	cmd.Flags().StringVar(&f.base, "api", "http://127.0.0.1"+config.DefaultHTTPAddr, "designer API base URL (voxflow dev serves one)")
 	cmd.Flags().StringVar(&f.key, "key", "", "API key (vfk_...); default $VOXFLOW_API_KEY")
 }
 

@@ -28,6 +28,7 @@ var arrows = []struct {
 	{"flows", nil, "the flow language: no Temporal, media or network"},
 	{"flows/engine", []string{"flows", "activities", "activities/records"}, "workflow code only"},
 	{"store", []string{"activities/records"}, "persistence"},
+	{"store/storetest", nil, "fresh test databases of each dialect"},
 	{"media/g711", nil, ""},
 	{"media/wav", []string{"media/g711"}, ""},
 	{"media/audio", nil, ""},
