@@ -111,7 +111,7 @@ func (s *Store) AddAPIUser(ctx context.Context, u APIUser) error {
 
 const apiUserCols = `username, password_hash, role, created_at, updated_at`
 
-func scanAPIUser(row interface{ Scan(...any) error }) (APIUser, error) {
+func scanAPIUser(row rowScanner) (APIUser, error) {
 	var (
 		u            APIUser
 		created, upd int64
@@ -141,16 +141,8 @@ func (s *Store) APIUsers(ctx context.Context) ([]APIUser, error) {
 	if err != nil {
 		return nil, fmt.Errorf("list API users: %w", err)
 	}
-	defer rows.Close()
-	out := []APIUser{}
-	for rows.Next() {
-		u, err := scanAPIUser(rows)
-		if err != nil {
-			return nil, fmt.Errorf("list API users: %w", err)
-		}
-		out = append(out, u)
-	}
-	if err := rows.Err(); err != nil {
+	out, err := collect(rows, scanAPIUser)
+	if err != nil {
 		return nil, fmt.Errorf("list API users: %w", err)
 	}
 	return out, nil
@@ -349,7 +341,7 @@ func (s *Store) AddAPIKey(ctx context.Context, k APIKey) error {
 
 const apiKeyCols = `id, name, hash, prefix, role, created_by, created_at, last_used_at`
 
-func scanAPIKey(row interface{ Scan(...any) error }) (APIKey, error) {
+func scanAPIKey(row rowScanner) (APIKey, error) {
 	var (
 		k             APIKey
 		created, used int64
@@ -367,16 +359,8 @@ func (s *Store) APIKeys(ctx context.Context) ([]APIKey, error) {
 	if err != nil {
 		return nil, fmt.Errorf("list API keys: %w", err)
 	}
-	defer rows.Close()
-	out := []APIKey{}
-	for rows.Next() {
-		k, err := scanAPIKey(rows)
-		if err != nil {
-			return nil, fmt.Errorf("list API keys: %w", err)
-		}
-		out = append(out, k)
-	}
-	if err := rows.Err(); err != nil {
+	out, err := collect(rows, scanAPIKey)
+	if err != nil {
 		return nil, fmt.Errorf("list API keys: %w", err)
 	}
 	return out, nil

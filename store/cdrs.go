@@ -130,7 +130,7 @@ func (j jsonScan) Scan(src any) error {
 	return nil
 }
 
-func scanCDR(row interface{ Scan(...any) error }) (records.CDR, error) {
+func scanCDR(row rowScanner) (records.CDR, error) {
 	var (
 		r                     records.CDR
 		dur                   int64
@@ -255,16 +255,8 @@ func (s *Store) SearchCDRs(ctx context.Context, q CDRQuery) ([]records.CDR, stri
 	if err != nil {
 		return nil, "", fmt.Errorf("search CDRs: %w", err)
 	}
-	defer rows.Close()
-	out := make([]records.CDR, 0, min(limit, 64))
-	for rows.Next() {
-		r, err := scanCDR(rows)
-		if err != nil {
-			return nil, "", fmt.Errorf("search CDRs: %w", err)
-		}
-		out = append(out, r)
-	}
-	if err := rows.Err(); err != nil {
+	out, err := collect(rows, scanCDR)
+	if err != nil {
 		return nil, "", fmt.Errorf("search CDRs: %w", err)
 	}
 	next := ""

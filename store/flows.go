@@ -217,7 +217,7 @@ func (s *Store) clearDraft(ctx context.Context, tx *sql.Tx, name string) error {
 
 const versionColumns = `flow, version, source, checksum, published_at, published_by, note, rollback_of`
 
-func scanVersion(row interface{ Scan(...any) error }) (FlowVersion, error) {
+func scanVersion(row rowScanner) (FlowVersion, error) {
 	var v FlowVersion
 	err := row.Scan(&v.Flow, &v.Version, &v.Source, &v.Checksum, timeScan{&v.PublishedAt}, &v.PublishedBy, &v.Note, &v.RollbackOf)
 	return v, err
@@ -396,16 +396,8 @@ func (s *Store) versions(ctx context.Context, name string) ([]FlowVersion, error
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
-	out := []FlowVersion{}
-	for rows.Next() {
-		v, err := scanVersion(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, v)
-	}
-	if err := rows.Err(); err != nil {
+	out, err := collect(rows, scanVersion)
+	if err != nil {
 		return nil, err
 	}
 	if len(out) == 0 {

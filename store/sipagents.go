@@ -91,7 +91,7 @@ func (s *Store) AddSIPAccount(ctx context.Context, a SIPAccount) error {
 
 const sipAccountCols = `username, realm, ha1, display_name, enabled, created_at`
 
-func scanSIPAccount(row interface{ Scan(...any) error }) (SIPAccount, error) {
+func scanSIPAccount(row rowScanner) (SIPAccount, error) {
 	var (
 		a       SIPAccount
 		enabled int
@@ -123,16 +123,8 @@ func (s *Store) SIPAccounts(ctx context.Context) ([]SIPAccount, error) {
 	if err != nil {
 		return nil, fmt.Errorf("list SIP accounts: %w", err)
 	}
-	defer rows.Close()
-	out := []SIPAccount{}
-	for rows.Next() {
-		a, err := scanSIPAccount(rows)
-		if err != nil {
-			return nil, fmt.Errorf("list SIP accounts: %w", err)
-		}
-		out = append(out, a)
-	}
-	if err := rows.Err(); err != nil {
+	out, err := collect(rows, scanSIPAccount)
+	if err != nil {
 		return nil, fmt.Errorf("list SIP accounts: %w", err)
 	}
 	return out, nil
@@ -166,7 +158,7 @@ func (s *Store) RemoveSIPAccount(ctx context.Context, username string) error {
 
 const registrationCols = `username, contact, source, transport, call_id, cseq, user_agent, worker_id, expires_at, updated_at`
 
-func scanRegistration(row interface{ Scan(...any) error }) (Registration, error) {
+func scanRegistration(row rowScanner) (Registration, error) {
 	var (
 		r                Registration
 		cseq             int64
@@ -197,20 +189,12 @@ func (s *Store) LiveRegistrations(ctx context.Context, username string, now time
 	if err != nil {
 		return nil, fmt.Errorf("registrations of %q: %w", username, err)
 	}
-	defer rows.Close()
 	return collectRegistrations(rows, username)
 }
 
 func collectRegistrations(rows *sql.Rows, username string) ([]Registration, error) {
-	out := []Registration{}
-	for rows.Next() {
-		r, err := scanRegistration(rows)
-		if err != nil {
-			return nil, fmt.Errorf("registrations of %q: %w", username, err)
-		}
-		out = append(out, r)
-	}
-	if err := rows.Err(); err != nil {
+	out, err := collect(rows, scanRegistration)
+	if err != nil {
 		return nil, fmt.Errorf("registrations of %q: %w", username, err)
 	}
 	return out, nil
@@ -301,7 +285,6 @@ func (s *Store) txRegistrations(ctx context.Context, tx *sql.Tx, username string
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
 	return collectRegistrations(rows, username)
 }
 

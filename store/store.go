@@ -229,6 +229,23 @@ func (ts timeScan) parse(v string) error {
 	return nil
 }
 
+// rowScanner is a *sql.Row or *sql.Rows.
+type rowScanner interface{ Scan(dest ...any) error }
+
+// collect scans every row with scan and closes rows.
+func collect[T any](rows *sql.Rows, scan func(rowScanner) (T, error)) ([]T, error) {
+	defer rows.Close()
+	out := []T{}
+	for rows.Next() {
+		v, err := scan(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	return out, rows.Err()
+}
+
 // inTx runs fn in a transaction, committing on success. Transient failures
 // (serialization failures, deadlocks, a busy SQLite database, or a unique
 // violation from a concurrent insert) are retried a few times with backoff;
