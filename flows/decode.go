@@ -12,6 +12,7 @@ import (
 	"github.com/goccy/go-yaml/ast"
 	"github.com/goccy/go-yaml/parser"
 	"github.com/goccy/go-yaml/token"
+	"github.com/voxflow/voxflow/internal/suggest"
 )
 
 // decoder turns YAML source into a Flow and collects diagnostics with the
@@ -622,7 +623,7 @@ func suggestField(k string, ts *typeSpec) string {
 		if ts != nil && !allowed[ts.Type][f.Name] {
 			continue
 		}
-		if dist := editDistance(k, f.Name); dist < bestD {
+		if dist := suggest.Distance(k, f.Name); dist < bestD {
 			best, bestD = f.Name, dist
 		}
 	}

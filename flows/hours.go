@@ -2,6 +2,8 @@ package flows
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 	"time"
 	_ "time/tzdata" // time zones resolve the same on every worker, with or without system tzdata
@@ -39,7 +41,7 @@ func (n *Node) HoursAt(t time.Time) (HoursState, error) {
 		}
 	}
 	minute := local.Hour()*60 + local.Minute()
-	for _, key := range sortedKeys(n.Schedule) {
+	for _, key := range slices.Sorted(maps.Keys(n.Schedule)) {
 		days, err := ParseDays(key)
 		if err != nil {
 			return HoursClosed, fmt.Errorf("hours %q: %w", n.ID, err)

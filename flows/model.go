@@ -5,7 +5,9 @@
 package flows
 
 import (
+	"maps"
 	"reflect"
+	"slices"
 	"time"
 )
 
@@ -199,7 +201,7 @@ func (n *Node) Exits() []Exit {
 		case exitRef:
 			add(x.Field, x.Field, reflect.ValueOf(n).Elem().Field(nodeFieldIndex[x.Field]).String())
 		case exitOptions:
-			for _, key := range sortedKeys(n.Options) {
+			for _, key := range slices.Sorted(maps.Keys(n.Options)) {
 				add("option "+key, "options."+key+".next", n.Options[key].Next)
 			}
 		case exitWhen:

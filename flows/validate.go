@@ -2,8 +2,10 @@ package flows
 
 import (
 	"fmt"
+	"maps"
 	"reflect"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -12,6 +14,7 @@ import (
 
 	"github.com/expr-lang/expr/ast"
 	exprparser "github.com/expr-lang/expr/parser"
+	"github.com/voxflow/voxflow/internal/suggest"
 )
 
 // Parse decodes a flow file, applies defaults, validates it and compiles
@@ -141,7 +144,7 @@ func (v *validator) validate() {
 	if f.Settings.MaxSteps < 0 {
 		d.errPath([]string{"settings", "max_steps"}, "max_steps must not be negative")
 	}
-	for _, k := range sortedKeys(f.Variables) {
+	for _, k := range slices.Sorted(maps.Keys(f.Variables)) {
 		if !varName.MatchString(k) {
 			d.errKey([]string{"variables", k}, "invalid variable name %q: use letters, digits and _, not starting with a digit", k)
 		}
@@ -151,7 +154,7 @@ func (v *validator) validate() {
 	for k := range f.Variables {
 		v.defined[k] = true
 	}
-	ids := sortedKeys(f.Nodes)
+	ids := slices.Sorted(maps.Keys(f.Nodes))
 	for _, id := range ids {
 		v.collectDefined(f.Nodes[id])
 	}
@@ -177,8 +180,8 @@ func (v *validator) validate() {
 // suggest proposes a node ID close to a missing one.
 func (v *validator) suggest(target string) string {
 	best, bestD := "", 3
-	for _, id := range sortedKeys(v.f.Nodes) {
-		if dist := editDistance(strings.ToLower(id), strings.ToLower(target)); dist < bestD {
+	for _, id := range slices.Sorted(maps.Keys(v.f.Nodes)) {
+		if dist := suggest.Distance(strings.ToLower(id), strings.ToLower(target)); dist < bestD {
 			best, bestD = id, dist
 		}
 	}
@@ -186,27 +189,6 @@ func (v *validator) suggest(target string) string {
 		return ""
 	}
 	return fmt.Sprintf(" (did you mean %q?)", best)
-}
-
-func editDistance(a, b string) int {
-	ra, rb := []rune(a), []rune(b)
-	prev := make([]int, len(rb)+1)
-	cur := make([]int, len(rb)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(ra); i++ {
-		cur[0] = i
-		for j := 1; j <= len(rb); j++ {
-			cost := 1
-			if ra[i-1] == rb[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(rb)]
 }
 
 // collectDefined records the variables a node assigns.
@@ -317,7 +299,7 @@ func (v *validator) checkInputLimits(n *Node) {
 // options without a next node.
 func (v *validator) checkMenuOptions(n *Node) {
 	d, id := v.d, n.ID
-	for _, k := range sortedKeys(n.Options) {
+	for _, k := range slices.Sorted(maps.Keys(n.Options)) {
 		if len(k) != 1 || !strings.Contains(dtmfKeys, k) {
 			d.errKey(v.nodePath(id, "options", k), "invalid menu option key %q: must be one key of 0-9, * or # (quote * and #)", k)
 		}
@@ -400,7 +382,7 @@ func (v *validator) checkHours(n *Node) {
 			d.errPath(v.nodePath(id, "timezone"), "unknown time zone %q: use an IANA name like Europe/Paris or America/New_York", n.Timezone)
 		}
 	}
-	for _, day := range sortedKeys(n.Schedule) {
+	for _, day := range slices.Sorted(maps.Keys(n.Schedule)) {
 		if _, err := ParseDays(day); err != nil {
 			d.errKey(v.nodePath(id, "schedule", day), "invalid days %q in schedule: %v; write a day (%s), a range (mon-fri), a list (sat,sun) or daily", day, err, strings.Join(weekDays, ", "))
 		}
@@ -490,7 +472,7 @@ func (v *validator) compileNode(n *Node) {
 			}
 		}
 	}
-	for _, k := range sortedKeys(n.Headers) {
+	for _, k := range slices.Sorted(maps.Keys(n.Headers)) {
 		t := n.Headers[k]
 		v.compileTemplate(&t, v.nodePath(id, "headers", k))
 		n.Headers[k] = t
@@ -742,16 +724,6 @@ func findCycle(start string, in map[string]bool, succ func(string) []string) []s
 		}
 	}
 	return []string{start, start}
-}
-
-// sortedKeys returns the keys of a map in sorted order.
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }
 
 func itoa(i int) string { return strconv.Itoa(i) }

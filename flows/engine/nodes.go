@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"hash/fnv"
+	"maps"
+	"slices"
 	"strings"
 	"time"
 
@@ -177,7 +179,7 @@ func (c *call) runMenu(f *flows.Flow, n *flows.Node) (string, string, error) {
 		return "", "", err
 	}
 	var phrases []string
-	keys := sortedKeys(n.Options)
+	keys := slices.Sorted(maps.Keys(n.Options))
 	for _, k := range keys {
 		phrases = append(phrases, n.Options[k].Phrases...)
 	}
@@ -336,7 +338,7 @@ func (c *call) runHTTP(_ *flows.Flow, n *flows.Node) (string, string, error) {
 	if in.Body, err = n.Body.Render(env); err != nil {
 		return "", "", fmt.Errorf("render body: %w", err)
 	}
-	for _, k := range sortedKeys(n.Headers) {
+	for _, k := range slices.Sorted(maps.Keys(n.Headers)) {
 		if in.Headers[k], err = n.Headers[k].Render(env); err != nil {
 			return "", "", fmt.Errorf("render header %s: %w", k, err)
 		}

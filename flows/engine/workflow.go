@@ -3,7 +3,6 @@ package engine
 import (
 	"errors"
 	"fmt"
-	"sort"
 	"time"
 
 	"go.temporal.io/sdk/temporal"
@@ -407,15 +406,4 @@ func (c *call) state() (CallState, error) {
 	}
 	st.Ended = st.Node == ""
 	return st, nil
-}
-
-// sortedKeys gives map keys in a stable order (workflow code must not
-// depend on map iteration order).
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }

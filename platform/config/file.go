@@ -57,7 +57,7 @@ func (c *Config) applyPair(table []setting, path, key string, p *ast.MappingValu
 		return c.applyMapping(table, path, key, p.Value)
 	case !ok:
 		msg := "unknown setting"
-		if near := suggest(table, key); near != "" {
+		if near := nearestKey(table, key); near != "" {
 			msg += fmt.Sprintf(" (did you mean %s?)", near)
 		}
 		return fmt.Errorf("%w: %s: %s: %s", ErrInvalid, position(path, p.Key), key, msg)

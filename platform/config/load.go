@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/spf13/pflag"
+	"github.com/voxflow/voxflow/internal/suggest"
 )
 
 // ErrInvalid is wrapped by every configuration error.
@@ -110,36 +111,13 @@ func (c Config) problem(key, format string, args ...any) error {
 	return fmt.Errorf("%w: %s (from %s): %s", ErrInvalid, key, c.Origin(key), fmt.Sprintf(format, args...))
 }
 
-// suggest returns the key closest to a mistyped one, if any is close.
-func suggest(table []setting, key string) string {
-	best, bestDist := "", 4
-	for _, s := range table {
-		if d := distance(key, s.key); d < bestDist {
-			best, bestDist = s.key, d
-		}
+// nearestKey returns the key closest to a mistyped one, if any is close.
+func nearestKey(table []setting, key string) string {
+	keys := make([]string, len(table))
+	for i, s := range table {
+		keys[i] = s.key
 	}
-	return best
-}
-
-// distance is the Levenshtein distance between a and b.
-func distance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur := make([]int, len(b)+1)
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev = cur
-	}
-	return prev[len(b)]
+	return suggest.Nearest(key, keys, 4)
 }
 
 // joinKey is a dotted key path.
