@@ -27,7 +27,7 @@ func TestNearest(t *testing.T) {
 		{"media.rtp_port", 4, "media.rtp_ports"},
 		{"media.tlss", 4, "media.tls"},
 		{"colour", 4, ""},
-		{"media.sipp", 1, ""}, // one edit is not fewer than 1
+		{"media.sipp", 1, ""},         // one edit is not fewer than 1
 		{"media.sxx", 3, "media.sip"}, // equals: the first wins
 	} {
 		if got := Nearest(c.word, keys, c.limit); got != c.want {
