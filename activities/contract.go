@@ -38,6 +38,9 @@ const (
 	CallWorkflowName = "CallWorkflow"
 	// SignalHangup tells the workflow the caller hung up.
 	SignalHangup = "hangup"
+	// SignalMediaLost tells the workflow a media worker died (payload
+	// MediaLost): a call on that worker's queue takes its recovery path.
+	SignalMediaLost = "media-lost"
 	// QueryState returns a CallState.
 	QueryState = "state"
 
@@ -46,7 +49,17 @@ const (
 	AttrVersion   = "VoxflowVersion"   // Int: published flow version
 	AttrNode      = "VoxflowNode"      // Keyword: current node ID
 	AttrNodeSince = "VoxflowNodeSince" // Datetime: when the current node was entered
+	// AttrMediaQueue is the media queue holding the call (Keyword), so the
+	// calls of a dead media worker can be found and told.
+	AttrMediaQueue = "VoxflowMediaQueue"
 )
+
+// MediaLost is the payload of SignalMediaLost.
+type MediaLost struct {
+	// Queue is the dead worker's media queue; a call on another queue
+	// ignores the signal.
+	Queue string `json:"queue"`
+}
 
 // Activity names. Media activities are implemented by every channel (SIP
 // media worker, simulator text channel, web chat).
@@ -103,6 +116,13 @@ type CollectInput struct {
 	InterDigitTimeout time.Duration `json:"inter_digit_timeout"`
 	// Phrases are speech hints (menu options' phrases); empty means DTMF only.
 	Phrases []string `json:"phrases,omitempty"`
+	// Then is what the caller hears next for each key the flow expects
+	// ("1", "2", ...), worked out by the workflow through the nodes that
+	// need no I/O: the prompts its next media activity will begin with. A
+	// channel may start them the moment the key arrives, without waiting
+	// for the round trip through the workflow; the next activity adopts
+	// them when its prompts are the same and replaces them otherwise.
+	Then map[string][]Prompt `json:"then,omitempty"`
 }
 
 // Input kinds reported by a collect.

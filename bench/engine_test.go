@@ -87,6 +87,7 @@ func BenchmarkEngine(b *testing.B) {
 			b.Run("overhead/hand", s.benchHandWritten)
 			b.Run("overhead/ratio", s.benchRatio)
 			b.Run("turn", s.benchTurn)
+			b.Run("history", s.benchHistory)
 			b.Run("throughput", s.benchThroughput)
 		})
 	}
@@ -126,8 +127,9 @@ func newEngineStack(b *testing.B, dc map[string]any) *engineStack {
 
 	// The engine worker as platform.StartWorkers makes it, plus the
 	// hand-written workflow, so both run on the same worker and queue.
-	eng := worker.New(c, activities.EngineQueue, worker.Options{})
+	eng := worker.New(c, activities.EngineQueue, worker.Options{LocalActivityWorkerOnly: true})
 	engine.Register(eng)
+	platform.StorelessActivities().RegisterLocal(eng)
 	eng.RegisterWorkflowWithOptions(handWritten, workflow.RegisterOptions{Name: handWorkflow})
 
 	// Shared activities as `voxflow flows simulate` runs them, plus the
@@ -545,6 +547,72 @@ func (s *engineStack) benchTurn(b *testing.B) {
 	hangUp(tc, run)
 	b.ReportMetric(pctMS(lat, 0.50), "p50-ms")
 	b.ReportMetric(pctMS(lat, 0.99), "p99-ms")
+}
+
+// --- 3b. history of a long call ---
+
+// benchHistory runs one call of b.N caller turns on the turn flow (menu ->
+// set -> branch -> menu) and reads the history of every run of it: events
+// per turn, the runs (continue-as-new) and the longest run. 250 turns are
+// about 30 minutes of a caller in menus at a 7 s turn (a 4 s prompt and a
+// 3 s pause to choose).
+func (s *engineStack) benchHistory(b *testing.B) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	defer cancel()
+	id := fmt.Sprintf("history-%d-%d", b.N, time.Now().UnixNano())
+	tc := &turnCall{starts: make(chan time.Time, 1), digits: make(chan string)}
+	s.turns.Store(id, tc)
+	defer s.turns.Delete(id)
+	// The turn flow with room for 10,000 caller turns.
+	src := strings.Replace(turnFlow, "max_steps: 1000", "max_steps: 30000", 1)
+	run, err := s.startCall(ctx, mustSource(b, "bench-turns", src), id)
+	if err != nil {
+		b.Fatal(err)
+	}
+	firstRun := run.GetRunID() // Get follows continue-as-new and moves it on
+	press := func(key string) {
+		select {
+		case tc.digits <- key:
+		case <-ctx.Done():
+			b.Fatal("the call stopped asking for keys")
+		}
+	}
+	<-tc.starts
+	for range b.N {
+		press("1")
+		<-tc.starts
+	}
+	press("2")
+	if err := run.Get(ctx, nil); err != nil {
+		b.Fatal(err)
+	}
+	b.StopTimer()
+	runs, longest, total := s.runLengths(ctx, b, activities.WorkflowID(id), firstRun)
+	b.ReportMetric(float64(total)/float64(b.N), "events/turn")
+	b.ReportMetric(float64(runs), "runs")
+	b.ReportMetric(float64(longest), "max-run-events")
+	b.ReportMetric(float64(total), "events")
+}
+
+// runLengths counts the history events of every run of a call, following
+// continue-as-new from its first run.
+func (s *engineStack) runLengths(ctx context.Context, b *testing.B, workflowID, runID string) (runs, longest, total int) {
+	for runID != "" {
+		n, next := 0, ""
+		it := s.c.GetWorkflowHistory(ctx, workflowID, runID, false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
+		for it.HasNext() {
+			e, err := it.Next()
+			if err != nil {
+				b.Fatal(err)
+			}
+			n++
+			if a := e.GetWorkflowExecutionContinuedAsNewEventAttributes(); a != nil {
+				next = a.GetNewExecutionRunId()
+			}
+		}
+		runs, total, longest, runID = runs+1, total+n, max(longest, n), next
+	}
+	return runs, longest, total
 }
 
 // --- 4. throughput through the simulator ---

@@ -292,10 +292,11 @@ func TestStuckReportsFailingActivity(t *testing.T) {
 	}
 }
 
-// A media worker that dies mid-call (its host hangs: no result, no
-// heartbeat): the workflow notices within the heartbeat timeout, calls
-// the caller back through the least-loaded live worker from the registry,
-// resumes at the menu, and the CDR tells the story.
+// A media worker that dies mid-call (its host hangs: no result, no more
+// reports to the registry): the media watchdog notices it went silent and
+// signals the call, which calls the caller back through the least-loaded
+// live worker from the registry, resumes at the menu, and the CDR tells
+// the story.
 func TestMediaWorkerDeathCallsBack(t *testing.T) {
 	s := newStack(t)
 	ctx := context.Background()
@@ -314,10 +315,22 @@ func TestMediaWorkerDeathCallsBack(t *testing.T) {
 	}
 	t.Cleanup(wa.Stop)
 
-	// The text channel is the live worker the callback goes through.
-	if err := s.store.ReportMediaWorker(ctx, records.MediaWorker{ID: "e2e", Queue: s.ch.Queue()}); err != nil {
+	// The dying worker reported once; the text channel is the live worker
+	// the callback goes through, reporting every second as workers do.
+	if err := s.store.ReportMediaWorker(ctx, records.MediaWorker{ID: "dying", Queue: activities.MediaQueue("dying"), LiveCalls: 1}); err != nil {
 		t.Fatal(err)
 	}
+	reportCtx, stopReports := context.WithCancel(ctx)
+	t.Cleanup(stopReports)
+	go func() {
+		for reportCtx.Err() == nil {
+			_ = s.store.ReportMediaWorker(reportCtx, records.MediaWorker{ID: "e2e", Queue: s.ch.Queue()})
+			select {
+			case <-reportCtx.Done():
+			case <-time.After(time.Second):
+			}
+		}
+	}()
 	id := platform.NewCallID()
 	sess := s.ch.Open(id, []text.Input{text.ParseInput("2")})
 	t.Cleanup(func() { s.ch.Close(id) })
@@ -326,7 +339,6 @@ func TestMediaWorkerDeathCallsBack(t *testing.T) {
 		Call:       flows.CallInfo{ID: id, From: "+15550102", To: "1000", Channel: "sip", StartedAt: time.Now().UTC()},
 		Flow:       activities.FlowSource{Name: "two-menus", Version: 1, Source: twoMenus},
 		MediaQueue: activities.MediaQueue("dying"),
-		Limits:     engine.Limits{MediaHeartbeat: 2 * time.Second},
 		Recovery:   engine.Recovery{Delay: 200 * time.Millisecond},
 	}); err != nil {
 		t.Fatal(err)
@@ -342,7 +354,7 @@ func TestMediaWorkerDeathCallsBack(t *testing.T) {
 		t.Errorf("path = %s", got)
 	}
 	lost := rec.Path[1]
-	if lost.Outcome != "callback" || !strings.Contains(lost.Error, "media worker lost") || !strings.Contains(lost.Error, "Heartbeat") {
+	if lost.Outcome != "callback" || !strings.Contains(lost.Error, "media worker lost") || !strings.Contains(lost.Error, "media-lost signal") {
 		t.Errorf("lost step = %+v", lost)
 	}
 	if took := lost.LeftAt.Sub(lost.EnteredAt); took > 15*time.Second {

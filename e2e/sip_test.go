@@ -306,7 +306,7 @@ func cliMediaEnv(t *testing.T) (*temporaltest.TestServer, *store.Store, string) 
 	if err := st.BindNumber(ctx, "7000", "sip-menu"); err != nil {
 		t.Fatal(err)
 	}
-	ws, err := platform.StartWorkers(c, platform.Parts{Engine: true, Shared: platform.SharedActivities(st)})
+	ws, err := platform.StartWorkers(c, platform.Parts{Engine: true, Shared: platform.SharedActivities(st), Watchdog: st})
 	if err != nil {
 		t.Fatal(err)
 	}

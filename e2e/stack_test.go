@@ -49,7 +49,7 @@ func newStack(t *testing.T) *stack {
 	crm := httptest.NewServer(stripPrefix(democrm.New()))
 	t.Cleanup(crm.Close)
 	s := &stack{t: t, c: c, namespace: ts.GetDefaultNamespace(), store: st, ch: text.NewChannel("e2e", platform.HangupSignaler(c)), crmURL: crm.URL + "/demo/crm"}
-	ws, err := platform.StartWorkers(c, platform.Parts{Engine: true, Shared: platform.SharedActivities(st), Channels: []activities.Channel{s.ch}})
+	ws, err := platform.StartWorkers(c, platform.Parts{Engine: true, Shared: platform.SharedActivities(st), Channels: []activities.Channel{s.ch}, Watchdog: st})
 	if err != nil {
 		t.Fatal(err)
 	}

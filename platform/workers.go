@@ -8,8 +8,10 @@
 package platform
 
 import (
+	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"time"
 
 	"go.temporal.io/sdk/client"
@@ -27,40 +29,63 @@ const ChannelHeartbeatThrottle = time.Second
 
 // Parts are the Temporal workers one voxflow process runs.
 type Parts struct {
-	// Engine runs CallWorkflow on activities.EngineQueue.
+	// Engine runs CallWorkflow on activities.EngineQueue, with Shared's
+	// store activities as its local activities (so it needs Shared).
 	Engine bool
 	// Shared runs the shared activities on activities.SharedQueue (nil: not here).
 	Shared *builtin.Activities
 	// Channels run their media activities, each on its own queue.
 	Channels []activities.Channel
+	// Watchdog, with Engine, is the media worker registry a MediaWatchdog
+	// reads (the store); nil runs none.
+	Watchdog MediaRegistry
+	// Logger defaults to slog.Default().
+	Logger *slog.Logger
 }
 
-// Workers is a set of started Temporal workers, stopped together.
-type Workers []worker.Worker
+// Workers are the started Temporal workers and watchdog of a process,
+// stopped together.
+type Workers struct {
+	workers []worker.Worker
+	stop    context.CancelFunc
+	done    chan struct{}
+}
 
-// Stop stops every worker.
-func (ws Workers) Stop() {
-	for _, w := range ws {
+// Stop stops the watchdog and every worker.
+func (ws *Workers) Stop() {
+	if ws.stop != nil {
+		ws.stop()
+		<-ws.done
+	}
+	for _, w := range ws.workers {
 		w.Stop()
 	}
 }
 
 // StartWorkers starts the workers of p on c. If one fails to start, those
 // already started are stopped.
-func StartWorkers(c client.Client, p Parts) (Workers, error) {
-	var ws Workers
+func StartWorkers(c client.Client, p Parts) (*Workers, error) {
+	ws := &Workers{}
 	start := func(queue, what string, opts worker.Options, register func(worker.Worker)) error {
 		w := worker.New(c, queue, opts)
 		register(w)
 		if err := w.Start(); err != nil {
 			return fmt.Errorf("start %s worker on %s: %w", what, queue, err)
 		}
-		ws = append(ws, w)
+		ws.workers = append(ws.workers, w)
 		return nil
+	}
+	if p.Engine && p.Shared == nil {
+		return nil, errors.New("start workers: the engine runs the shared store activities locally and needs them (a store)")
 	}
 	var err error
 	if p.Engine {
-		err = start(activities.EngineQueue, "engine", worker.Options{}, func(w worker.Worker) { engine.Register(w) })
+		// The engine worker polls workflow tasks only; call records, flow
+		// loading and media worker picks run in it as local activities.
+		err = start(activities.EngineQueue, "engine", worker.Options{LocalActivityWorkerOnly: true}, func(w worker.Worker) {
+			engine.Register(w)
+			p.Shared.RegisterLocal(w)
+		})
 	}
 	if err == nil && p.Shared != nil {
 		err = start(activities.SharedQueue, "shared activity", worker.Options{}, func(w worker.Worker) { p.Shared.Register(w) })
@@ -76,8 +101,27 @@ func StartWorkers(c client.Client, p Parts) (Workers, error) {
 		ws.Stop()
 		return nil, err
 	}
-	if len(ws) == 0 {
+	if len(ws.workers) == 0 {
 		return nil, errors.New("start workers: no part to run")
 	}
+	if p.Engine && p.Watchdog != nil {
+		ws.startWatchdog(&MediaWatchdog{Client: c, Registry: p.Watchdog, Logger: orDefault(p.Logger).With("component", "watchdog")})
+	}
 	return ws, nil
+}
+
+func (ws *Workers) startWatchdog(w *MediaWatchdog) {
+	ctx, cancel := context.WithCancel(context.Background())
+	ws.stop, ws.done = cancel, make(chan struct{})
+	go func() {
+		defer close(ws.done)
+		w.Run(ctx)
+	}()
+}
+
+func orDefault(l *slog.Logger) *slog.Logger {
+	if l == nil {
+		return slog.Default()
+	}
+	return l
 }

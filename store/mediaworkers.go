@@ -54,19 +54,54 @@ func (s *Store) MediaWorkers(ctx context.Context, freshWithin time.Duration) ([]
 	if err != nil {
 		return nil, fmt.Errorf("list media workers: %w", err)
 	}
-	defer rows.Close()
-	out := []records.MediaWorker{}
-	for rows.Next() {
-		var w records.MediaWorker
-		var seen int64
-		if err := rows.Scan(&w.ID, &w.Queue, &w.LiveCalls, &seen); err != nil {
-			return nil, fmt.Errorf("list media workers: %w", err)
-		}
-		w.SeenAt = time.UnixMicro(seen).UTC()
-		out = append(out, w)
-	}
-	if err := rows.Err(); err != nil {
+	out, err := collect(rows, scanMediaWorker)
+	if err != nil {
 		return nil, fmt.Errorf("list media workers: %w", err)
 	}
 	return out, nil
+}
+
+// SilentMediaWorkers lists the workers not seen for longer than silentFor
+// (their process or host died without leaving the registry), oldest first.
+func (s *Store) SilentMediaWorkers(ctx context.Context, silentFor time.Duration) ([]records.MediaWorker, error) {
+	if silentFor <= 0 {
+		return nil, errors.New("silent media workers: silentFor must be positive")
+	}
+	cutoff := s.now().Add(-silentFor).UTC().UnixMicro()
+	rows, err := s.db.QueryContext(ctx, s.rebind(`SELECT id, queue, live_calls, seen_at FROM media_workers
+		WHERE seen_at < ? ORDER BY seen_at, id`), cutoff)
+	if err != nil {
+		return nil, fmt.Errorf("list silent media workers: %w", err)
+	}
+	out, err := collect(rows, scanMediaWorker)
+	if err != nil {
+		return nil, fmt.Errorf("list silent media workers: %w", err)
+	}
+	return out, nil
+}
+
+// ClaimSilentMediaWorker removes w's row if it is still as listed (not
+// seen since), and reports whether this caller removed it: of several
+// watchdogs finding the same dead worker, one claims it.
+func (s *Store) ClaimSilentMediaWorker(ctx context.Context, w records.MediaWorker) (bool, error) {
+	res, err := s.db.ExecContext(ctx, s.rebind(`DELETE FROM media_workers WHERE id = ? AND seen_at = ?`),
+		w.ID, w.SeenAt.UTC().UnixMicro())
+	if err != nil {
+		return false, fmt.Errorf("claim media worker %q: %w", w.ID, err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return false, fmt.Errorf("claim media worker %q: %w", w.ID, err)
+	}
+	return n == 1, nil
+}
+
+func scanMediaWorker(row rowScanner) (records.MediaWorker, error) {
+	var w records.MediaWorker
+	var seen int64
+	if err := row.Scan(&w.ID, &w.Queue, &w.LiveCalls, &seen); err != nil {
+		return w, err
+	}
+	w.SeenAt = time.UnixMicro(seen).UTC()
+	return w, nil
 }

@@ -67,3 +67,36 @@ func TestMediaWorkers(t *testing.T) {
 		}
 	})
 }
+
+// A worker that stops reporting is silent; one watchdog claims it, and a
+// worker that reported again in the meantime is not claimed.
+func TestSilentMediaWorkers(t *testing.T) {
+	eachStore(t, func(t *testing.T, s *Store) {
+		now := time.Now().UTC().Truncate(time.Microsecond)
+		s.now = func() time.Time { return now }
+		ok(t, s.ReportMediaWorker(ctx, records.MediaWorker{ID: "dead", Queue: "media-dead", LiveCalls: 4, SeenAt: now.Add(-20 * time.Second)}))
+		ok(t, s.ReportMediaWorker(ctx, records.MediaWorker{ID: "drained-dead", Queue: "media-dd", LiveCalls: -1, SeenAt: now.Add(-9 * time.Second)}))
+		ok(t, s.ReportMediaWorker(ctx, records.MediaWorker{ID: "alive", Queue: "media-alive", LiveCalls: 2}))
+		silent := must[[]records.MediaWorker](t)(s.SilentMediaWorkers(ctx, 6*time.Second))
+		if len(silent) != 2 || silent[0].ID != "dead" || silent[1].ID != "drained-dead" || silent[0].Queue != "media-dead" {
+			t.Fatalf("silent = %+v, want dead then drained-dead", silent)
+		}
+		if !must[bool](t)(s.ClaimSilentMediaWorker(ctx, silent[0])) {
+			t.Fatal("first claim failed")
+		}
+		if must[bool](t)(s.ClaimSilentMediaWorker(ctx, silent[0])) {
+			t.Fatal("a second watchdog claimed the same worker")
+		}
+		// drained-dead comes back before its claim: it is alive, not claimed.
+		ok(t, s.ReportMediaWorker(ctx, records.MediaWorker{ID: "drained-dead", Queue: "media-dd", LiveCalls: 0}))
+		if must[bool](t)(s.ClaimSilentMediaWorker(ctx, silent[1])) {
+			t.Fatal("claimed a worker that reported again")
+		}
+		if left := must[[]records.MediaWorker](t)(s.SilentMediaWorkers(ctx, 6*time.Second)); len(left) != 0 {
+			t.Fatalf("silent after claims = %+v", left)
+		}
+		if _, err := s.SilentMediaWorkers(ctx, 0); err == nil {
+			t.Fatal("SilentMediaWorkers(0) succeeded")
+		}
+	})
+}

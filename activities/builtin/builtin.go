@@ -44,9 +44,17 @@ type Activities struct {
 // Register adds the shared activities to a worker on activities.SharedQueue.
 func (a *Activities) Register(w activities.Registrar) {
 	w.RegisterActivityWithOptions(a.HTTP.Do, activity.RegisterOptions{Name: activities.ActHTTP})
+	w.RegisterActivityWithOptions(a.enqueue, activity.RegisterOptions{Name: activities.ActEnqueue})
+	a.RegisterLocal(w)
+}
+
+// RegisterLocal adds the shared activities the engine runs as local
+// activities (short store work: call records, flow loading, picking a
+// media worker) to w, the engine worker. They stay registered on the
+// shared queue too, for calls that began before they were local.
+func (a *Activities) RegisterLocal(w activities.Registrar) {
 	w.RegisterActivityWithOptions(a.saveCDR, activity.RegisterOptions{Name: activities.ActSaveCDR})
 	w.RegisterActivityWithOptions(a.loadFlows, activity.RegisterOptions{Name: activities.ActLoadFlows})
-	w.RegisterActivityWithOptions(a.enqueue, activity.RegisterOptions{Name: activities.ActEnqueue})
 	if a.Workers != nil {
 		w.RegisterActivityWithOptions(a.pickMediaWorker, activity.RegisterOptions{Name: activities.ActPickMediaWorker})
 	}

@@ -91,7 +91,11 @@ func (c *call) runSet(_ *flows.Flow, n *flows.Node) (string, string, error) {
 }
 
 func (c *call) runBranch(_ *flows.Flow, n *flows.Node) (string, string, error) {
-	env := c.env()
+	return branchExit(n, c.env())
+}
+
+// branchExit is the exit a branch node takes in env.
+func branchExit(n *flows.Node, env *flows.Env) (string, string, error) {
 	for i, w := range n.When {
 		ok, err := w.If.EvalBool(env)
 		if err != nil {
@@ -109,8 +113,15 @@ func (c *call) prompt(f *flows.Flow, text, audio flows.Template) ([]activities.P
 	if text.IsZero() && audio.IsZero() {
 		return nil, nil
 	}
-	env := c.env()
-	p := activities.Prompt{Node: c.top().Node, Language: f.Settings.Language, Voice: f.Settings.Voice}
+	return renderPrompt(f, c.top().Node, text, audio, c.env())
+}
+
+// renderPrompt renders node's text/audio template pair in env.
+func renderPrompt(f *flows.Flow, node string, text, audio flows.Template, env *flows.Env) ([]activities.Prompt, error) {
+	if text.IsZero() && audio.IsZero() {
+		return nil, nil
+	}
+	p := activities.Prompt{Node: node, Language: f.Settings.Language, Voice: f.Settings.Voice}
 	var err error
 	if p.Text, err = text.Render(env); err != nil {
 		return nil, fmt.Errorf("render prompt: %w", err)
@@ -186,13 +197,17 @@ func (c *call) runMenu(f *flows.Flow, n *flows.Node) (string, string, error) {
 	retries := derefInt(n.Retries, flows.DefaultRetries)
 	var lead []activities.Prompt
 	for attempt := 0; attempt <= retries; attempt++ {
-		res, err := c.collect(activities.CollectInput{
+		in := activities.CollectInput{
 			Prompts: append(lead, main...), BargeIn: derefBool(n.BargeIn, true),
 			MinDigits: 1, MaxDigits: 1,
 			Timeout:           n.Timeout.Or(f.Settings.InputTimeout.D()),
 			InterDigitTimeout: f.Settings.InterDigitTimeout.D(),
 			Phrases:           phrases,
-		})
+		}
+		if c.fast {
+			in.Then = c.thenPrompts(f, n, keys)
+		}
+		res, err := c.collect(in)
 		if err != nil {
 			return "", "", err
 		}
@@ -434,12 +449,8 @@ func (c *call) subflow(name string) (*flows.Flow, error) {
 	if f, ok := c.flows[name]; ok {
 		return f, nil
 	}
-	ctx := workflow.WithActivityOptions(c.ctx, workflow.ActivityOptions{
-		TaskQueue: activities.SharedQueue, StartToCloseTimeout: 10 * time.Second,
-		RetryPolicy: &temporal.RetryPolicy{MaximumAttempts: 3, NonRetryableErrorTypes: []string{activities.ErrTypeBadInput}},
-	})
 	var srcs []activities.FlowSource
-	if err := workflow.ExecuteActivity(ctx, activities.ActLoadFlows, activities.LoadFlowsInput{Names: []string{name}}).Get(ctx, &srcs); err != nil {
+	if err := c.shared(c.ctx, activities.ActLoadFlows, loadFlowsOptions, activities.LoadFlowsInput{Names: []string{name}}, &srcs); err != nil {
 		return nil, fmt.Errorf("load subflow %q: %w", name, err)
 	}
 	for _, src := range srcs {
@@ -598,7 +609,7 @@ func (c *call) runQueue(f *flows.Flow, n *flows.Node) (string, string, error) {
 	})
 	c.publishNode()
 	var res activities.EnqueueResult
-	if err := c.interruptible(ctx, activities.ActEnqueue, in, &res); err != nil {
+	if err := c.interruptible(ctx, activities.ActEnqueue, in, &res, false); err != nil {
 		return "", "", err
 	}
 	if res.Outcome == activities.EnqueueTimeout && n.OnTimeout != "" {
@@ -671,17 +682,21 @@ func (c *call) mediaFor(name string, in, out any, maxRun time.Duration) error {
 	if c.hungUp {
 		return errCallGone
 	}
+	c.pollMediaLost()
+	if c.mediaLost {
+		return fmt.Errorf("%w: %s stopped reporting (media-lost signal)", errMediaLost, c.in.MediaQueue)
+	}
 	lim := c.in.Limits
 	ctx := workflow.WithActivityOptions(c.ctx, workflow.ActivityOptions{
 		TaskQueue:              c.in.MediaQueue,
 		ScheduleToStartTimeout: orDuration(lim.MediaStartTimeout, DefaultMediaStartTimeout),
 		StartToCloseTimeout:    maxRun,
-		HeartbeatTimeout:       orDuration(lim.MediaHeartbeat, DefaultMediaHeartbeat),
+		HeartbeatTimeout:       c.mediaHeartbeat(),
 		WaitForCancellation:    true,
 		RetryPolicy:            &temporal.RetryPolicy{MaximumAttempts: 1},
 	})
 	c.publishNode()
-	err := c.interruptible(ctx, name, in, out)
+	err := c.interruptible(ctx, name, in, out, true)
 	if activities.IsCallGone(err) {
 		c.markHungUp()
 		return errCallGone
@@ -692,8 +707,29 @@ func (c *call) mediaFor(name string, in, out any, maxRun time.Duration) error {
 	return err
 }
 
-// interruptible runs an activity that a hangup signal cancels.
-func (c *call) interruptible(ctx workflow.Context, name string, in, out any) error {
+// hangupGrace is how long, after a hangup signal, the workflow waits for the
+// running media activity to end by itself (its worker ends it at once when
+// the caller left) before abandoning it.
+const hangupGrace = 5 * time.Second
+
+// mediaHeartbeat is the heartbeat timeout of media activities: none on the
+// fast path, where a dead worker is found by the watchdog instead of by
+// every call beating once a second through the server.
+func (c *call) mediaHeartbeat() time.Duration {
+	if c.fast {
+		return 0
+	}
+	return orDuration(c.in.Limits.MediaHeartbeat, DefaultMediaHeartbeat)
+}
+
+// interruptible runs an activity that a hangup signal cancels; with media,
+// a media-lost signal for the call's queue abandons it (its worker is gone
+// and will never confirm a cancellation). On the fast path media
+// activities do not heartbeat, so the cancellation never reaches them: the
+// worker that saw the caller leave ends its activity itself, and one it
+// does not end within hangupGrace (the hangup came from elsewhere) is
+// abandoned.
+func (c *call) interruptible(ctx workflow.Context, name string, in, out any, media bool) error {
 	actCtx, cancel := workflow.WithCancel(ctx)
 	defer cancel()
 	fut := workflow.ExecuteActivity(actCtx, name, in)
@@ -704,13 +740,32 @@ func (c *call) interruptible(ctx workflow.Context, name string, in, out any) err
 		done = true
 		err = f.Get(c.ctx, out)
 	})
+	graceCtx, stopGrace := workflow.WithCancel(c.ctx)
+	defer stopGrace()
 	sel.AddReceive(c.hangupCh, func(ch workflow.ReceiveChannel, _ bool) {
 		ch.Receive(c.ctx, nil)
 		c.markHungUp()
 		cancel()
+		if !media || !c.fast {
+			return
+		}
+		sel.AddFuture(workflow.NewTimer(graceCtx, hangupGrace), func(workflow.Future) {
+			done, err = true, errCallGone
+		})
+	})
+	sel.AddReceive(c.lostCh, func(ch workflow.ReceiveChannel, _ bool) {
+		var lost activities.MediaLost
+		ch.Receive(c.ctx, &lost)
+		if media && c.noteMediaLost(lost) {
+			cancel()
+			done, err = true, fmt.Errorf("%w: %s stopped reporting (media-lost signal)", errMediaLost, lost.Queue)
+		}
 	})
 	for !done {
 		sel.Select(c.ctx)
+	}
+	if errors.Is(err, errMediaLost) {
+		return err
 	}
 	// A result that arrived is kept even if the caller hung up meanwhile
 	// (a voicemail recorded up to the hangup); the main loop then runs

@@ -21,7 +21,9 @@ var errMediaLost = errors.New("media worker lost")
 const recoveryPrompt = "Sorry, we were cut off. Let's continue where we left off."
 
 // isMediaLost reports a media activity that no worker picked up in time or
-// whose worker stopped heartbeating: the worker (or its host) is gone.
+// whose worker stopped heartbeating (calls from before the fast path): the
+// worker (or its host) is gone. On the fast path a media-lost signal from
+// platform's watchdog says it instead.
 func isMediaLost(err error) bool {
 	var te *temporal.TimeoutError
 	if !errors.As(err, &te) {
@@ -36,12 +38,8 @@ func isMediaLost(err error) bool {
 
 // load pins the latest published version of a flow through LoadFlows.
 func (c *call) load(name string) (activities.FlowSource, error) {
-	ctx := workflow.WithActivityOptions(c.ctx, workflow.ActivityOptions{
-		TaskQueue: activities.SharedQueue, StartToCloseTimeout: 10 * time.Second,
-		RetryPolicy: &temporal.RetryPolicy{MaximumAttempts: 3, NonRetryableErrorTypes: []string{activities.ErrTypeBadInput}},
-	})
 	var srcs []activities.FlowSource
-	if err := workflow.ExecuteActivity(ctx, activities.ActLoadFlows, activities.LoadFlowsInput{Names: []string{name}}).Get(ctx, &srcs); err != nil {
+	if err := c.shared(c.ctx, activities.ActLoadFlows, loadFlowsOptions, activities.LoadFlowsInput{Names: []string{name}}, &srcs); err != nil {
 		return activities.FlowSource{}, fmt.Errorf("load flow %q: %w", name, err)
 	}
 	if len(srcs) != 1 {
@@ -55,12 +53,10 @@ func (c *call) load(name string) (activities.FlowSource, error) {
 // that worker the call's media queue.
 func (c *call) originate(to, from, queue string, ring time.Duration, detectMachine bool) (string, error) {
 	if queue == "" {
-		pctx := workflow.WithActivityOptions(c.ctx, workflow.ActivityOptions{
-			TaskQueue: activities.SharedQueue, StartToCloseTimeout: 10 * time.Second,
-			RetryPolicy: &temporal.RetryPolicy{MaximumAttempts: 3, NonRetryableErrorTypes: []string{activities.ErrTypeNoMediaWorker}},
-		})
+		o := sharedOptions{StartToClose: 10 * time.Second,
+			Retry: &temporal.RetryPolicy{MaximumAttempts: 3, NonRetryableErrorTypes: []string{activities.ErrTypeNoMediaWorker}}}
 		var w records.MediaWorker
-		if err := workflow.ExecuteActivity(pctx, activities.ActPickMediaWorker, nil).Get(pctx, &w); err != nil {
+		if err := c.shared(c.ctx, activities.ActPickMediaWorker, o, nil, &w); err != nil {
 			return "", fmt.Errorf("pick a media worker: %w", err)
 		}
 		queue = w.Queue
@@ -70,7 +66,7 @@ func (c *call) originate(to, from, queue string, ring time.Duration, detectMachi
 		TaskQueue:              queue,
 		ScheduleToStartTimeout: orDuration(c.in.Limits.MediaStartTimeout, DefaultMediaStartTimeout),
 		StartToCloseTimeout:    ring + 30*time.Second,
-		HeartbeatTimeout:       orDuration(c.in.Limits.MediaHeartbeat, DefaultMediaHeartbeat),
+		HeartbeatTimeout:       c.mediaHeartbeat(),
 		RetryPolicy:            &temporal.RetryPolicy{MaximumAttempts: 1},
 	})
 	var res activities.OriginateResult
@@ -79,7 +75,7 @@ func (c *call) originate(to, from, queue string, ring time.Duration, detectMachi
 		return "", fmt.Errorf("call %s: %w", to, err)
 	}
 	if res.Outcome == activities.OriginateAnswered {
-		c.in.MediaQueue = queue
+		c.setMediaQueue(queue)
 		if detectMachine {
 			c.in.Call.AnsweredBy = res.AnsweredBy
 		}

@@ -42,7 +42,9 @@ type Limits struct {
 	// MaxSteps overrides the flow's settings.max_steps when > 0.
 	MaxSteps int `json:"max_steps,omitempty"`
 	// HistoryEvents triggers continue-as-new when the history grows past it
-	// (default DefaultHistoryEvents; Temporal warns at 10k and stops at 50k).
+	// (default DefaultHistoryEvents: about 300 caller turns; a shorter
+	// history replays faster when a worker picks the call up again, and
+	// Temporal warns at 10k events and stops at 50k).
 	HistoryEvents int `json:"history_events,omitempty"`
 	// MediaStartTimeout bounds how long a media activity may wait for its
 	// worker (a dead media worker is noticed within this).
@@ -79,7 +81,7 @@ type Recovery struct {
 
 // Engine defaults.
 const (
-	DefaultHistoryEvents     = 8000
+	DefaultHistoryEvents     = 1800
 	DefaultMediaStartTimeout = 10 * time.Second
 	DefaultMediaHeartbeat    = 10 * time.Second
 	DefaultHTTPTimeout       = 10 * time.Second

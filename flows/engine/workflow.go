@@ -19,6 +19,7 @@ var (
 	attrVersion   = temporal.NewSearchAttributeKeyInt64(activities.AttrVersion)
 	attrNode      = temporal.NewSearchAttributeKeyKeyword(activities.AttrNode)
 	attrNodeSince = temporal.NewSearchAttributeKeyTime(activities.AttrNodeSince)
+	attrMedia     = temporal.NewSearchAttributeKeyKeyword(activities.AttrMediaQueue)
 )
 
 // errCallGone stops media work after the caller hung up.
@@ -43,8 +44,14 @@ type call struct {
 	recordings []string
 	continued  int
 	recoveries int
+	// fast: this run takes the fast path (changeFastPath).
+	fast bool
 
 	hangupCh workflow.ReceiveChannel
+	// lostCh receives media-lost signals; mediaLost notes one for the
+	// call's current media queue that arrived between media activities.
+	lostCh    workflow.ReceiveChannel
+	mediaLost bool
 	// pending holds prompts of play nodes not yet sent, so that a play
 	// followed by a menu costs the caller one activity (one dispatch hop).
 	pending       []activities.Prompt
@@ -55,6 +62,7 @@ type call struct {
 // CallWorkflow runs one call through its flow.
 func CallWorkflow(ctx workflow.Context, in CallInput) (records.CDR, error) {
 	c := &call{ctx: ctx, in: in, flows: map[string]*flows.Flow{}}
+	c.fast = workflow.GetVersion(ctx, changeFastPath, workflow.DefaultVersion, fastPathVersion) >= fastPathVersion
 	main, err := c.loadFlows()
 	if err != nil {
 		return records.CDR{}, err
@@ -113,12 +121,12 @@ func (c *call) begin(main *flows.Flow) error {
 		c.stack = []Frame{{Flow: main.Name, Node: main.Entry, Vars: vars}}
 	}
 	c.hangupCh = workflow.GetSignalChannel(c.ctx, activities.SignalHangup)
+	c.lostCh = workflow.GetSignalChannel(c.ctx, activities.SignalMediaLost)
 	if err := workflow.SetQueryHandler(c.ctx, activities.QueryState, c.state); err != nil {
 		return fmt.Errorf("register state query: %w", err)
 	}
-	if in.Resume == nil {
-		if err := workflow.UpsertTypedSearchAttributes(c.ctx,
-			attrFlow.ValueSet(in.Flow.Name), attrVersion.ValueSet(int64(in.Flow.Version))); err != nil {
+	if attrs := c.startAttributes(); len(attrs) > 0 {
+		if err := workflow.UpsertTypedSearchAttributes(c.ctx, attrs...); err != nil {
 			return fmt.Errorf("set search attributes: %w", err)
 		}
 	}
@@ -126,6 +134,52 @@ func (c *call) begin(main *flows.Flow) error {
 		c.placeCall(in.Outbound)
 	}
 	return nil
+}
+
+// startAttributes are the search attributes set when a run starts: the
+// flow and version, and on the fast path the media queue holding the call
+// (the media watchdog finds a dead worker's calls by it).
+func (c *call) startAttributes() []temporal.SearchAttributeUpdate {
+	var out []temporal.SearchAttributeUpdate
+	if c.in.Resume == nil {
+		out = append(out, attrFlow.ValueSet(c.in.Flow.Name), attrVersion.ValueSet(int64(c.in.Flow.Version)))
+	}
+	if c.fast && c.in.MediaQueue != "" {
+		out = append(out, attrMedia.ValueSet(c.in.MediaQueue))
+	}
+	return out
+}
+
+// setMediaQueue moves the call to the media worker holding it now (an
+// answered outbound call or callback).
+func (c *call) setMediaQueue(queue string) {
+	c.mediaLost = false // a worker that answered is alive
+	if queue == c.in.MediaQueue {
+		return
+	}
+	c.in.MediaQueue = queue
+	if !c.fast {
+		return
+	}
+	if err := workflow.UpsertTypedSearchAttributes(c.ctx, attrMedia.ValueSet(queue)); err != nil {
+		workflow.GetLogger(c.ctx).Warn("upsert media queue search attribute", "error", err)
+	}
+}
+
+// pollMediaLost notes media-lost signals that arrived without blocking;
+// only one for the call's current queue counts.
+func (c *call) pollMediaLost() {
+	var lost activities.MediaLost
+	for c.lostCh.ReceiveAsync(&lost) {
+		c.noteMediaLost(lost)
+	}
+}
+
+func (c *call) noteMediaLost(lost activities.MediaLost) bool {
+	if lost.Queue != "" && lost.Queue == c.in.MediaQueue {
+		c.mediaLost = true
+	}
+	return c.mediaLost
 }
 
 // runSteps runs nodes until the call ends or reaches max steps. Its only
@@ -159,13 +213,9 @@ func (c *call) runSteps() error {
 
 // saveCDR stores the call record, even when the call was cancelled.
 func (c *call) saveCDR(rec records.CDR) {
-	saveCtx := workflow.WithActivityOptions(disconnected(c.ctx), workflow.ActivityOptions{
-		TaskQueue:              activities.SharedQueue,
-		StartToCloseTimeout:    30 * time.Second,
-		ScheduleToCloseTimeout: 24 * time.Hour,
-		RetryPolicy:            &temporal.RetryPolicy{MaximumInterval: time.Minute},
-	})
-	if err := workflow.ExecuteActivity(saveCtx, activities.ActSaveCDR, rec).Get(saveCtx, nil); err != nil {
+	o := sharedOptions{StartToClose: 30 * time.Second, ScheduleToClose: 24 * time.Hour,
+		Retry: &temporal.RetryPolicy{MaximumInterval: time.Minute}}
+	if err := c.shared(disconnected(c.ctx), activities.ActSaveCDR, o, rec, nil); err != nil {
 		workflow.GetLogger(c.ctx).Error("save call record", "error", err)
 	}
 }
@@ -290,7 +340,11 @@ func (c *call) env() *flows.Env {
 
 // assign evaluates ordered assignments into the current frame's variables.
 func (c *call) assign(as flows.Assignments, env *flows.Env) error {
-	vars := c.top().Vars
+	return assignInto(c.top().Vars, as, env)
+}
+
+// assignInto evaluates ordered assignments into vars; env sees each one.
+func assignInto(vars map[string]any, as flows.Assignments, env *flows.Env) error {
 	for _, a := range as {
 		v, err := a.Expr.Eval(env)
 		if err != nil {

@@ -17,15 +17,18 @@ func newEngineCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "engine",
 		Short: "Run the call engine worker against an external Temporal (production)",
-		Long: `Runs CallWorkflow on the voxflow-engine task queue. With --store it also
-runs the shared activities (HTTP, call records, subflow loading, picking
-the least-loaded media worker for outbound calls) on the
-voxflow-activities queue. Run as many replicas as you need. With
---admin-addr it serves /healthz (ready while Temporal and the store answer)
-and /metrics.`,
+		Long: `Runs CallWorkflow on the voxflow-engine task queue, with call records,
+flow loading and picking the least-loaded media worker as local activities
+on the store (--store), and the shared activities (HTTP, custom activity
+hand-off, routing) on the voxflow-activities queue. Run as many replicas
+as you need. With --admin-addr it serves /healthz (ready while Temporal and
+the store answer) and /metrics.`,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			cfg, err := flags.Load()
 			if err != nil {
+				return err
+			}
+			if err := cfg.Require("store", cfg.Store, "the engine saves call records and loads flows there"); err != nil {
 				return err
 			}
 			return runEngine(cmd.Context(), cfg, cmd.OutOrStdout())
@@ -42,16 +45,12 @@ func runEngine(ctx context.Context, cfg config.Config, out io.Writer) error {
 		return err
 	}
 	defer c.Close()
-	parts := platform.Parts{Engine: true}
-	var s *store.Store
-	if cfg.Store != "" {
-		if s, err = store.Open(ctx, cfg.Store); err != nil {
-			return err
-		}
-		defer s.Close()
-		parts.Shared = platform.SharedActivities(s)
+	s, err := store.Open(ctx, cfg.Store)
+	if err != nil {
+		return err
 	}
-	ws, err := platform.StartWorkers(c, parts)
+	defer s.Close()
+	ws, err := platform.StartWorkers(c, platform.Parts{Engine: true, Shared: platform.SharedActivities(s), Watchdog: s, Logger: log})
 	if err != nil {
 		return err
 	}

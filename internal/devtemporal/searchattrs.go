@@ -18,10 +18,11 @@ import (
 // SearchAttributes returns voxflow's custom search attributes and their types.
 func SearchAttributes() map[string]enumspb.IndexedValueType {
 	return map[string]enumspb.IndexedValueType{
-		activities.AttrFlow:      enumspb.INDEXED_VALUE_TYPE_KEYWORD,
-		activities.AttrVersion:   enumspb.INDEXED_VALUE_TYPE_INT,
-		activities.AttrNode:      enumspb.INDEXED_VALUE_TYPE_KEYWORD,
-		activities.AttrNodeSince: enumspb.INDEXED_VALUE_TYPE_DATETIME,
+		activities.AttrFlow:       enumspb.INDEXED_VALUE_TYPE_KEYWORD,
+		activities.AttrVersion:    enumspb.INDEXED_VALUE_TYPE_INT,
+		activities.AttrNode:       enumspb.INDEXED_VALUE_TYPE_KEYWORD,
+		activities.AttrNodeSince:  enumspb.INDEXED_VALUE_TYPE_DATETIME,
+		activities.AttrMediaQueue: enumspb.INDEXED_VALUE_TYPE_KEYWORD,
 	}
 }
 

@@ -18,12 +18,13 @@ const (
 )
 
 // heartbeat records an activity heartbeat now and every heartbeatEvery until
-// the returned stop is called. Outside an activity (tests) it does nothing.
-// The engine's media heartbeat timeout is 10 s; beating every 2 s keeps five
-// beats per timeout while costing half of what once a second did (it was a
-// quarter of a held call's CPU in bench/sip_test.go).
+// the returned stop is called, for activities that have a heartbeat timeout:
+// calls started before the engine's fast path (10 s timeout; five beats per
+// timeout). Calls on the fast path have none: the worker's registry row
+// tells its liveness, so a held call costs no request to the server.
+// Outside an activity (tests) it does nothing.
 func heartbeat(ctx context.Context) (stop func()) {
-	if !activity.IsActivity(ctx) {
+	if !activity.IsActivity(ctx) || activity.GetInfo(ctx).HeartbeatTimeout <= 0 {
 		return func() {}
 	}
 	activity.RecordHeartbeat(ctx)
@@ -69,8 +70,21 @@ func (w *Worker) say(ctx context.Context, s *session, prompts []activities.Promp
 }
 
 // sayUntil plays prompts in order until stop (nil: never) reports true;
-// stop is checked when a prompt starts and on each s.digitSig.
+// stop is checked when a prompt starts and on each s.digitSig. A
+// speculation already playing these prompts is adopted; any other is
+// stopped first (speculate.go).
 func (w *Worker) sayUntil(ctx context.Context, s *session, prompts []activities.Prompt, stop func() bool) (interrupted bool, err error) {
+	if sp := s.swapSpeculation(nil); sp != nil {
+		if samePrompts(sp.prompts, prompts) {
+			return sp.adopt(ctx, stop)
+		}
+		sp.abandon()
+	}
+	return w.playPrompts(ctx, s, prompts, stop)
+}
+
+// playPrompts renders and plays prompts in order until stop reports true.
+func (w *Worker) playPrompts(ctx context.Context, s *session, prompts []activities.Prompt, stop func() bool) (interrupted bool, err error) {
 	for _, p := range prompts {
 		if stop != nil && stop() {
 			return true, nil
@@ -122,6 +136,9 @@ func (w *Worker) Collect(ctx context.Context, in activities.CollectInput) (activ
 		return activities.CollectResult{}, s.result(err)
 	}
 	res, err := s.gather(ctx, in, l)
+	if err == nil && res.Kind == activities.InputDTMF && len(in.Then[res.Digits]) > 0 {
+		w.speculate(s, in.Then[res.Digits])
+	}
 	return res, s.result(err)
 }
 

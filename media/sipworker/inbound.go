@@ -130,7 +130,11 @@ func (w *Worker) serveDialog(d *diago.DialogServerSession) {
 		state = "call in early media"
 	}
 	s.log.Info(state, "from", start.From, "to", number, "flow", route.Flow.Name, "version", route.Flow.Version)
-	w.goBackground(func() { w.launch(s, start) })
+	w.launching.Add(1)
+	w.goBackground(func() {
+		defer w.launching.Add(-1)
+		w.launch(s, start)
+	})
 
 	w.holdCall(s, d.Context(), s.hangupInbound)
 }

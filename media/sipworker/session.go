@@ -11,6 +11,7 @@ import (
 	"github.com/emiago/diago"
 	"github.com/emiago/diago/media"
 	"github.com/emiago/sipgo/sip"
+	"go.temporal.io/sdk/activity"
 
 	"github.com/voxflow/voxflow/media/dtmf"
 	vrtp "github.com/voxflow/voxflow/media/rtp"
@@ -46,6 +47,16 @@ type session struct {
 	activities atomic.Int32
 	idleSince  atomic.Int64
 	log        *slog.Logger
+	// bound cancels the media activities running on the call for the
+	// workflow run boundRun; an activity of another run supersedes them (an
+	// operator reset the call: the old run's activities are never
+	// cancelled through the server, as media activities do not heartbeat).
+	bmu      sync.Mutex
+	bound    map[uint64]context.CancelFunc
+	boundRun string
+	boundSeq uint64
+	// spec is the playback started ahead of the next activity (speculate.go).
+	spec *speculation
 
 	// ctx is cancelled when the call ends, whoever ends it; every media
 	// activity of the call runs under it.
@@ -173,15 +184,51 @@ func (s *session) bind(ctx context.Context) (context.Context, context.CancelFunc
 	ctx, cancel := context.WithCancel(ctx)
 	stop := context.AfterFunc(s.ctx, cancel)
 	s.activities.Add(1)
+	seq := s.supersede(runOf(ctx), cancel)
 	var once sync.Once
 	return ctx, func() {
 		once.Do(func() {
 			s.idleSince.Store(time.Now().UnixNano())
 			s.activities.Add(-1)
+			s.bmu.Lock()
+			delete(s.bound, seq)
+			s.bmu.Unlock()
 		})
 		stop()
 		cancel()
 	}
+}
+
+// supersede records a binding of workflow run run; bindings of another
+// run are cancelled (superseded). It returns the binding's key.
+func (s *session) supersede(run string, cancel context.CancelFunc) uint64 {
+	s.bmu.Lock()
+	defer s.bmu.Unlock()
+	if run != s.boundRun {
+		for _, c := range s.bound {
+			c()
+		}
+		clear(s.bound)
+		s.boundRun = run
+	}
+	if s.bound == nil {
+		s.bound = map[uint64]context.CancelFunc{}
+	}
+	s.boundSeq++
+	s.bound[s.boundSeq] = cancel
+	return s.boundSeq
+}
+
+// runKey carries a workflow run ID outside an activity (tests).
+type runKey struct{}
+
+// runOf is the workflow run an activity belongs to.
+func runOf(ctx context.Context) string {
+	if activity.IsActivity(ctx) {
+		return activity.GetInfo(ctx).WorkflowExecution.RunID
+	}
+	run, _ := ctx.Value(runKey{}).(string)
+	return run
 }
 
 // gone reports whether the call has ended.

@@ -40,6 +40,9 @@ type Worker struct {
 	// for it to reach zero.
 	inflight  atomic.Int64
 	liveCalls atomic.Int64
+	// launching counts workflow starts in progress (they run in the
+	// background and may outlast a call the caller ended at once).
+	launching atomic.Int64
 	// bg tracks goroutines the worker starts besides the SIP stack's own.
 	bg sync.WaitGroup
 

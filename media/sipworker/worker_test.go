@@ -2,6 +2,7 @@ package sipworker
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"math"
@@ -71,7 +72,10 @@ type rig struct {
 	mu      sync.Mutex
 	started []activities.CallStart
 	hangups []string
-	scripts sync.WaitGroup
+	// scripts counts running scripts. Not a WaitGroup: a call's script
+	// may start (its workflow launch runs in the background) while
+	// waitIdle waits, which a WaitGroup forbids.
+	scripts int
 }
 
 func newRig(t *testing.T, script func(ctx context.Context, w *Worker, call activities.CallStart), opts ...func(*Config)) *rig {
@@ -93,10 +97,14 @@ func newRig(t *testing.T, script func(ctx context.Context, w *Worker, call activ
 		StartCall: func(ctx context.Context, call activities.CallStart) error {
 			r.mu.Lock()
 			r.started = append(r.started, call)
+			r.scripts++
 			r.mu.Unlock()
-			r.scripts.Add(1)
 			go func() {
-				defer r.scripts.Done()
+				defer func() {
+					r.mu.Lock()
+					r.scripts--
+					r.mu.Unlock()
+				}()
 				ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 				defer cancel()
 				r.mu.Lock()
@@ -124,7 +132,7 @@ func newRig(t *testing.T, script func(ctx context.Context, w *Worker, call activ
 	r.w = w
 	r.mu.Unlock()
 	t.Cleanup(func() {
-		r.scripts.Wait()
+		r.waitScripts()
 		w.Close()
 	})
 	return r
@@ -138,13 +146,26 @@ func (r *rig) sipp(scenario, service string) sipptest.Result {
 func (r *rig) waitIdle() {
 	r.t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
-	for r.w.LiveCalls() > 0 || r.w.inflight.Load() > 0 {
+	for r.w.LiveCalls() > 0 || r.w.inflight.Load() > 0 || r.w.launching.Load() > 0 {
 		if time.Now().After(deadline) {
-			r.t.Fatalf("calls still live: %d (in flight %d)", r.w.LiveCalls(), r.w.inflight.Load())
+			r.t.Fatalf("calls still live: %d (in flight %d, launching %d)", r.w.LiveCalls(), r.w.inflight.Load(), r.w.launching.Load())
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	r.scripts.Wait()
+	r.waitScripts()
+}
+
+// waitScripts waits until no script runs.
+func (r *rig) waitScripts() {
+	for {
+		r.mu.Lock()
+		n := r.scripts
+		r.mu.Unlock()
+		if n == 0 {
+			return
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
 }
 
 func mustPass(t *testing.T, res sipptest.Result) {
@@ -231,6 +252,52 @@ func TestCallerHangupMidPrompt(t *testing.T) {
 	if len(r.started) != 1 || len(r.hangups) != 1 || r.hangups[0] != r.started[0].CallID {
 		t.Fatalf("started %v, hangups %v", r.started, r.hangups)
 	}
+}
+
+// A media activity of a newer workflow run supersedes one of an older run
+// still running on the call: after an operator resets a call, the old
+// run's activity is never cancelled through the server (media activities
+// do not heartbeat), so the worker ends it itself. (Activities of one run
+// may run side by side: see the bridge tests.)
+func TestNewerRunSupersedes(t *testing.T) {
+	result := make(chan error, 1)
+	r := newRig(t, func(ctx context.Context, w *Worker, call activities.CallStart) {
+		long := strings.Repeat("This prompt goes on and on. ", 10)
+		older := make(chan error, 1)
+		go func() {
+			octx := context.WithValue(ctx, runKey{}, "run-1")
+			older <- w.Play(octx, activities.PlayInput{CallID: call.CallID, Prompts: []activities.Prompt{{Text: long}}})
+		}()
+		time.Sleep(300 * time.Millisecond)
+		start := time.Now()
+		go func() {
+			nctx := context.WithValue(ctx, runKey{}, "run-2")
+			_ = w.Play(nctx, activities.PlayInput{CallID: call.CallID, Prompts: []activities.Prompt{{Text: "Hi."}}})
+		}()
+		select {
+		case err := <-older:
+			switch {
+			case err == nil:
+				result <- errors.New("the older play finished as if nothing happened")
+			case time.Since(start) > 500*time.Millisecond:
+				result <- fmt.Errorf("the older play ended %v after the newer one started", time.Since(start))
+			default:
+				result <- nil
+			}
+		case <-time.After(5 * time.Second):
+			result <- errors.New("the older play kept running")
+		}
+	})
+	mustPass(t, r.sipp("uac_hangup_midprompt.xml", "1000")) // the caller hangs up after 1.5 s
+	select {
+	case err := <-result:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("no result")
+	}
+	r.waitIdle()
 }
 
 func TestCancelBeforeAnswer(t *testing.T) {

@@ -109,8 +109,11 @@ type Session struct {
 	// turn receives caller input for the collect in progress. Each collect
 	// gets a fresh one, so after a reset an abandoned collect of the old
 	// run can never steal the caller's next key press.
-	mu        sync.Mutex
-	turn      chan Input
+	mu   sync.Mutex
+	turn chan Input
+	// turnOver is closed when a newer collect takes over the session (an
+	// operator reset the call): the older one gives up.
+	turnOver  chan struct{}
 	events    chan Event
 	closeOnce sync.Once
 	done      chan struct{}
@@ -164,10 +167,15 @@ func (s *Session) Send(in Input) error {
 	}
 }
 
-// newTurn starts a caller turn; input sent before it (type-ahead) carries over.
-func (s *Session) newTurn() chan Input {
+// newTurn starts a caller turn, ending any older one still waiting; input
+// sent before it (type-ahead) carries over.
+func (s *Session) newTurn() (chan Input, <-chan struct{}) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.turnOver != nil {
+		close(s.turnOver)
+	}
+	s.turnOver = make(chan struct{})
 	next := make(chan Input, 16)
 	for {
 		select {
@@ -179,7 +187,7 @@ func (s *Session) newTurn() chan Input {
 		break
 	}
 	s.turn = next
-	return next
+	return next, s.turnOver
 }
 
 func (s *Session) emit(e Event) {
@@ -230,7 +238,7 @@ func (c *Channel) Play(ctx context.Context, in activities.PlayInput) error {
 }
 
 // next returns the caller's next action: from the script, or typed in.
-func (c *Channel) next(ctx context.Context, s *Session, turn chan Input) (Input, error) {
+func (c *Channel) next(ctx context.Context, s *Session, turn chan Input, over <-chan struct{}) (Input, error) {
 	if s.scripted {
 		if len(s.script) == 0 {
 			return Input{Kind: InputTimeout}, nil
@@ -239,16 +247,23 @@ func (c *Channel) next(ctx context.Context, s *Session, turn chan Input) (Input,
 		s.script = s.script[1:]
 		return in, nil
 	}
-	beat := time.NewTicker(2 * time.Second)
-	defer beat.Stop()
+	// Only calls from before the engine's fast path have a heartbeat timeout.
+	var beat <-chan time.Time
+	if activity.IsActivity(ctx) && activity.GetInfo(ctx).HeartbeatTimeout > 0 {
+		t := time.NewTicker(2 * time.Second)
+		defer t.Stop()
+		beat = t.C
+	}
 	for {
 		select {
 		case in := <-turn:
 			return in, nil
-		case <-beat.C:
+		case <-beat:
 			activity.RecordHeartbeat(ctx)
 		case <-s.done:
 			return Input{}, activities.NewCallGone(s.CallID)
+		case <-over:
+			return Input{}, errors.New("a newer collect took over the call")
 		case <-ctx.Done():
 			return Input{}, ctx.Err()
 		}
@@ -263,9 +278,9 @@ func (c *Channel) Collect(ctx context.Context, in activities.CollectInput) (acti
 		return activities.CollectResult{}, err
 	}
 	s.say(in.NodeID, in.Prompts)
-	turn := s.newTurn()
+	turn, over := s.newTurn()
 	s.emit(Event{Kind: EventListen, Node: in.NodeID})
-	inp, err := c.next(ctx, s, turn)
+	inp, err := c.next(ctx, s, turn, over)
 	if err != nil {
 		return activities.CollectResult{}, err
 	}

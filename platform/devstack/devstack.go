@@ -59,7 +59,7 @@ type Dev struct {
 	DemoCRMURL string
 	http       *http.Server
 	httpLn     net.Listener
-	workers    platform.Workers
+	workers    *platform.Workers
 }
 
 // ErrHTTPPortInUse is returned when the HTTP address is taken.
@@ -142,6 +142,7 @@ func (d *Dev) startWorkers(ctx context.Context) error {
 	d.Channel = text.NewChannel("dev-text", platform.HangupSignaler(d.Client))
 	ws, err := platform.StartWorkers(d.Client, platform.Parts{
 		Engine: true, Shared: platform.SharedActivities(d.Store), Channels: []activities.Channel{d.Channel},
+		Watchdog: d.Store, Logger: d.log,
 	})
 	if err != nil {
 		return err
@@ -294,7 +295,9 @@ func (d *Dev) Stop() {
 		d.Media.Stop(ctx)
 		cancel()
 	}
-	d.workers.Stop()
+	if d.workers != nil {
+		d.workers.Stop()
+	}
 	if d.http != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		_ = d.http.Shutdown(ctx)

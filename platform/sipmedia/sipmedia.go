@@ -47,7 +47,7 @@ type Media struct {
 	SIP *sipworker.Worker
 	// Registrar answers agents' REGISTERs; nil with media.registrar false.
 	Registrar *registrar.Registrar
-	workers   platform.Workers
+	workers   *platform.Workers
 	log       *slog.Logger
 }
 
@@ -57,6 +57,14 @@ func Start(ctx context.Context, cfg config.Media, d Deps) (*Media, error) {
 	wc, reg, err := workerConfig(cfg, d)
 	if err != nil {
 		return nil, err
+	}
+	// Calls still running on this worker's queue were held by the process
+	// that ran under this ID before: it is gone, so they are told now
+	// rather than found by the watchdog (this worker reports fresh at once).
+	if n, err := platform.TellLostCalls(ctx, d.Client, activities.MediaQueue(wc.ID)); err != nil {
+		wc.Logger.Warn("tell calls of the previous process", "error", err)
+	} else if n > 0 {
+		wc.Logger.Warn("calls of the previous process on this queue are told to recover", "calls", n)
 	}
 	w, err := sipworker.Start(ctx, wc)
 	if errors.Is(err, sipworker.ErrBadTLS) {
