@@ -15,7 +15,10 @@ import (
 // TestReplayRecordedHistories replays real call histories (recorded with
 // `go test ./e2e -run TestRecordHistories -record`) against the current
 // engine code. A failure means a change to workflow code would break calls
-// in flight: version it with workflow.GetVersion, or re-record on purpose.
+// in flight: version it with workflow.GetVersion. Histories of earlier
+// versions stay (v0-*.json: before the fast path) and must keep replaying;
+// after a versioned change, rename the current ones with their version and
+// record new ones.
 func TestReplayRecordedHistories(t *testing.T) {
 	files, err := filepath.Glob(filepath.Join("testdata", "histories", "*.json"))
 	if err != nil {
