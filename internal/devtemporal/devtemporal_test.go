@@ -319,3 +319,48 @@ func turnsWorkflow(ctx workflow.Context, mediaQueue string, turns int) error {
 	}
 	return nil
 }
+
+// attrsWorkflow upserts the node attributes, as the engine does when a call
+// enters a node.
+func attrsWorkflow(ctx workflow.Context) error {
+	return workflow.UpsertTypedSearchAttributes(ctx,
+		temporal.NewSearchAttributeKeyKeyword(activities.AttrNode).ValueSet("ask"),
+		temporal.NewSearchAttributeKeyTime(activities.AttrNodeSince).ValueSet(time.Unix(1_700_000_000, 0).UTC()))
+}
+
+// TestRegisteredSearchAttributesUsableAtOnce: the server caches search
+// attributes per service (TunedDynamicConfig does not force a re-read), so
+// RegisterSearchAttributes (run by devtemporaltest.NewServer on a namespace
+// without them) must return only once they are usable. The first call right
+// after is started with them, upserts them without a failed workflow task,
+// and is listed by them; the probe workflow is gone.
+func TestRegisteredSearchAttributesUsableAtOnce(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	begin := time.Now()
+	_, c := devtemporaltest.NewServer(t)
+	t.Logf("server up, search attributes registered in %v", time.Since(begin).Round(time.Millisecond))
+
+	w := worker.New(c, testQueue, worker.Options{})
+	w.RegisterWorkflowWithOptions(attrsWorkflow, workflow.RegisterOptions{Name: "attrs"})
+	if err := w.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer w.Stop()
+	run, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
+		ID:        "call-first",
+		TaskQueue: testQueue,
+		TypedSearchAttributes: temporal.NewSearchAttributes(
+			flowKey.ValueSet("ivr-main"), temporal.NewSearchAttributeKeyInt64(activities.AttrVersion).ValueSet(3)),
+	}, "attrs")
+	if err != nil {
+		t.Fatalf("first call refused: %v", err)
+	}
+	if err := run.Get(ctx, nil); err != nil {
+		t.Fatal(err)
+	}
+	if events := historyEvents(t, ctx, c, "call-first"); slices.Contains(events, enumspb.EVENT_TYPE_WORKFLOW_TASK_FAILED) {
+		t.Fatalf("upsert failed a workflow task: %v", events)
+	}
+	waitListed(t, ctx, c, `VoxflowFlow = "ivr-main" AND VoxflowVersion = 3 AND VoxflowNode = "ask"`, "call-first")
+}

@@ -53,14 +53,17 @@ func TunedDynamicConfig() map[string]any {
 		// second is cheap on one node.
 		"history.longPollExpirationInterval": time.Second,
 
-		// Search attributes registered through the operator service are
-		// visible at once (temporaltest sets this too; voxflow sets
-		// VoxflowFlow/VoxflowNode on every call). The cache being bypassed
-		// costs extra persistence reads, so raise the persistence QPS limits
-		// as the Temporal CLI dev server does (defaults 2000 / 9000).
-		"system.forceSearchAttributesCacheRefreshOnRead": true,
-		"frontend.persistenceMaxQPS":                     10000,
-		"history.persistenceMaxQPS":                      45000,
+		// Not set: system.forceSearchAttributesCacheRefreshOnRead (temporaltest
+		// sets it so that search attributes added at run time are visible at
+		// once). It sends every read of the search attributes to persistence:
+		// twice per row of a visibility list, so `calls list` of 100 rows cost
+		// ~40 ms of CPU and, with a few clients, hit the persistence rate
+		// limits; once per search attribute upsert too. Instead,
+		// RegisterSearchAttributes waits until the attributes it adds are
+		// usable. The persistence QPS limits stay raised as the Temporal CLI
+		// dev server does (defaults 2000 / 9000).
+		"frontend.persistenceMaxQPS": 10000,
+		"history.persistenceMaxQPS":  45000,
 
 		// Eager activity execution is off by default: with it, an activity
 		// scheduled on the workflow's own task queue is handed back in the

@@ -30,21 +30,20 @@ func TestTunedDynamicConfigKeys(t *testing.T) {
 	const ns, tq = "default", "media-1"
 	wf := enumspb.TASK_QUEUE_TYPE_WORKFLOW
 	read := map[string]func() any{
-		"history.transferProcessorMaxPollRPS":            func() any { return dynamicconfig.TransferProcessorMaxPollRPS.Get(col)() },
-		"history.timerProcessorMaxPollRPS":               func() any { return dynamicconfig.TimerProcessorMaxPollRPS.Get(col)() },
-		"history.visibilityProcessorMaxPollRPS":          func() any { return dynamicconfig.VisibilityProcessorMaxPollRPS.Get(col)() },
-		"history.outboundProcessorMaxPollRPS":            func() any { return dynamicconfig.OutboundProcessorMaxPollRPS.Get(col)() },
-		"history.timerProcessorMaxTimeShift":             func() any { return dynamicconfig.TimerProcessorMaxTimeShift.Get(col)() },
-		"matching.numTaskqueueReadPartitions":            func() any { return dynamicconfig.MatchingNumTaskqueueReadPartitions.Get(col)(ns, tq, wf) },
-		"matching.numTaskqueueWritePartitions":           func() any { return dynamicconfig.MatchingNumTaskqueueWritePartitions.Get(col)(ns, tq, wf) },
-		"history.longPollExpirationInterval":             func() any { return dynamicconfig.HistoryLongPollExpirationInterval.Get(col)(ns) },
-		"system.forceSearchAttributesCacheRefreshOnRead": func() any { return dynamicconfig.ForceSearchAttributesCacheRefreshOnRead.Get(col)() },
-		"frontend.persistenceMaxQPS":                     func() any { return dynamicconfig.FrontendPersistenceMaxQPS.Get(col)() },
-		"history.persistenceMaxQPS":                      func() any { return dynamicconfig.HistoryPersistenceMaxQPS.Get(col)() },
-		"system.enableActivityEagerExecution":            func() any { return dynamicconfig.EnableActivityEagerExecution.Get(col)(ns) },
-		"system.enableEagerWorkflowStart":                func() any { return dynamicconfig.EnableEagerWorkflowStart.Get(col)(ns) },
-		"frontend.enableUpdateWorkflowExecution":         func() any { return dynamicconfig.FrontendEnableUpdateWorkflowExecution.Get(col)(ns) },
-		"frontend.namespaceRPS.visibility":               func() any { return dynamicconfig.FrontendMaxNamespaceVisibilityRPSPerInstance.Get(col)(ns) },
+		"history.transferProcessorMaxPollRPS":    func() any { return dynamicconfig.TransferProcessorMaxPollRPS.Get(col)() },
+		"history.timerProcessorMaxPollRPS":       func() any { return dynamicconfig.TimerProcessorMaxPollRPS.Get(col)() },
+		"history.visibilityProcessorMaxPollRPS":  func() any { return dynamicconfig.VisibilityProcessorMaxPollRPS.Get(col)() },
+		"history.outboundProcessorMaxPollRPS":    func() any { return dynamicconfig.OutboundProcessorMaxPollRPS.Get(col)() },
+		"history.timerProcessorMaxTimeShift":     func() any { return dynamicconfig.TimerProcessorMaxTimeShift.Get(col)() },
+		"matching.numTaskqueueReadPartitions":    func() any { return dynamicconfig.MatchingNumTaskqueueReadPartitions.Get(col)(ns, tq, wf) },
+		"matching.numTaskqueueWritePartitions":   func() any { return dynamicconfig.MatchingNumTaskqueueWritePartitions.Get(col)(ns, tq, wf) },
+		"history.longPollExpirationInterval":     func() any { return dynamicconfig.HistoryLongPollExpirationInterval.Get(col)(ns) },
+		"frontend.persistenceMaxQPS":             func() any { return dynamicconfig.FrontendPersistenceMaxQPS.Get(col)() },
+		"history.persistenceMaxQPS":              func() any { return dynamicconfig.HistoryPersistenceMaxQPS.Get(col)() },
+		"system.enableActivityEagerExecution":    func() any { return dynamicconfig.EnableActivityEagerExecution.Get(col)(ns) },
+		"system.enableEagerWorkflowStart":        func() any { return dynamicconfig.EnableEagerWorkflowStart.Get(col)(ns) },
+		"frontend.enableUpdateWorkflowExecution": func() any { return dynamicconfig.FrontendEnableUpdateWorkflowExecution.Get(col)(ns) },
+		"frontend.namespaceRPS.visibility":       func() any { return dynamicconfig.FrontendMaxNamespaceVisibilityRPSPerInstance.Get(col)(ns) },
 	}
 	for _, k := range slices.Sorted(maps.Keys(tuned)) {
 		get, ok := read[k]

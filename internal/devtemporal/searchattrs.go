@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"time"
 
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/api/operatorservice/v1"
@@ -26,10 +27,25 @@ func SearchAttributes() map[string]enumspb.IndexedValueType {
 	}
 }
 
+// registerTimeout bounds RegisterSearchAttributes when ctx has no deadline.
+const registerTimeout = 30 * time.Second
+
 // RegisterSearchAttributes registers voxflow's search attributes on namespace
 // through the operator service. It is idempotent: attributes already present
 // with the right type are left alone; one present with another type is an error.
+//
+// When it adds attributes it returns only once they are usable: the server's
+// services each cache the namespace's search attributes and re-read them every
+// system.namespaceCacheRefreshInterval, and until then a workflow started with
+// them is refused (frontend) and one that upserts them has its workflow task
+// failed (history). It waits by running a probe workflow that does both
+// (waitSearchAttributesUsable).
 func RegisterSearchAttributes(ctx context.Context, c client.Client, namespace string) error {
+	if _, ok := ctx.Deadline(); !ok {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, registerTimeout)
+		defer cancel()
+	}
 	want := SearchAttributes()
 	missing, err := missingSearchAttributes(ctx, c, namespace, want)
 	if err != nil {
@@ -38,13 +54,24 @@ func RegisterSearchAttributes(ctx context.Context, c client.Client, namespace st
 	if len(missing) == 0 {
 		return nil
 	}
-	_, err = c.OperatorService().AddSearchAttributes(ctx, &operatorservice.AddSearchAttributesRequest{
+	if err := addSearchAttributes(ctx, c, namespace, want, missing); err != nil {
+		return err
+	}
+	if err := waitSearchAttributesUsable(ctx, c, namespace, want); err != nil {
+		return fmt.Errorf("devtemporal: search attributes %v added to %q but not usable: %w", keys(missing), namespace, err)
+	}
+	return nil
+}
+
+// addSearchAttributes adds missing; when someone else added them
+// concurrently it checks that all of want are there now.
+func addSearchAttributes(ctx context.Context, c client.Client, namespace string, want, missing map[string]enumspb.IndexedValueType) error {
+	_, err := c.OperatorService().AddSearchAttributes(ctx, &operatorservice.AddSearchAttributesRequest{
 		Namespace:        namespace,
 		SearchAttributes: missing,
 	})
 	var exists *serviceerror.AlreadyExists
 	if errors.As(err, &exists) {
-		// Someone registered them concurrently: check they match.
 		missing, err = missingSearchAttributes(ctx, c, namespace, want)
 		if err == nil && len(missing) > 0 {
 			err = fmt.Errorf("devtemporal: search attributes %v still missing after AlreadyExists", keys(missing))

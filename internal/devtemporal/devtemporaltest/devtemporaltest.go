@@ -24,8 +24,9 @@ import (
 // default namespace (ts.GetDefaultNamespace()).
 //
 // The server uses devtemporal.TunedDynamicConfig; that replaces temporaltest's
-// own dynamic config, and TunedDynamicConfig keeps the one key temporaltest
-// sets (system.forceSearchAttributesCacheRefreshOnRead).
+// own dynamic config, whose one key (system.forceSearchAttributesCacheRefreshOnRead)
+// TunedDynamicConfig leaves out: RegisterSearchAttributes returns once the
+// attributes are usable instead.
 func NewServer(t testing.TB) (*temporaltest.TestServer, client.Client) {
 	t.Helper()
 	return NewServerWithDynamicConfig(t, devtemporal.TunedDynamicConfig())
