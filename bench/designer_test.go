@@ -21,6 +21,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"runtime/pprof"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -329,6 +330,29 @@ func apiloadBinary(b *testing.B) string {
 	return out
 }
 
+// startSubProfile starts a CPU profile of this process (API, store, Temporal,
+// workers) for one sub-benchmark's load when $VOXFLOW_BENCH_CPUPROFILE names
+// a directory: <dir>/<endpoint>-c<C>.pprof. It returns the function that
+// stops it.
+func startSubProfile(b *testing.B, endpoint string, c int) func() {
+	dir := os.Getenv("VOXFLOW_BENCH_CPUPROFILE")
+	if dir == "" {
+		return func() {}
+	}
+	f, err := os.Create(filepath.Join(dir, fmt.Sprintf("%s-c%d.pprof", endpoint, c)))
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		b.Fatal(err)
+	}
+	return func() {
+		pprof.StopCPUProfile()
+		f.Close()
+	}
+}
+
 // BenchmarkDesignerAPI: p50/p99 latency of the designer API at 1,000 flows
 // (published + draft, 20 nodes each) and 100,000 CDRs, load from a second
 // process (bench/apiload) on loopback. Sub-benchmark <endpoint>/c=<workers>:
@@ -336,7 +360,8 @@ func apiloadBinary(b *testing.B) string {
 // (1 / throughput). Flow and CDR counts: $VOXFLOW_BENCH_FLOWS (1000),
 // $VOXFLOW_BENCH_CDRS (100000); concurrencies: $VOXFLOW_BENCH_CONC (1,8);
 // endpoints: $VOXFLOW_BENCH_ENDPOINTS (flow-get,validate,publish,calls-list,
-// cdr-search); calls-list page size: $VOXFLOW_BENCH_CALLS_LIMIT (100).
+// cdr-search); calls-list page size: $VOXFLOW_BENCH_CALLS_LIMIT (100); a CPU
+// profile per sub-benchmark: $VOXFLOW_BENCH_CPUPROFILE (a directory).
 func BenchmarkDesignerAPI(b *testing.B) {
 	ctx := context.Background()
 	nFlows := envInt("VOXFLOW_BENCH_FLOWS", 1000)
@@ -382,11 +407,13 @@ func BenchmarkDesignerAPI(b *testing.B) {
 					"-flows", fmt.Sprint(nFlows), "-prefix", designerFlowPrefix, "-timeout", "3m", "-warmup", fmt.Sprint(min(20, b.N)), "-calls-limit", fmt.Sprint(callsLimit))
 				cmd.Env = append(os.Environ(), "VOXFLOW_API_KEY="+key)
 				cmd.Stderr = &stderr
+				stopProfile := startSubProfile(b, ep, c)
 				cpu0 := cpuTime()
 				b.ResetTimer()
 				out, err := cmd.Output()
 				b.StopTimer()
 				cpu := cpuTime() - cpu0
+				stopProfile()
 				if err != nil {
 					b.Fatalf("apiload: %v\n%s", err, stderr.String())
 				}
