@@ -74,9 +74,13 @@ func TunedDynamicConfig() map[string]any {
 		"system.enableEagerWorkflowStart":        true,
 		"frontend.enableUpdateWorkflowExecution": true,
 
-		// Visibility API rate limit per namespace is 10/s by default: too low
-		// for the supervisor dashboard polling calls plus `voxflow calls list`.
-		"frontend.namespaceRPS.visibility": 100,
+		// Visibility API rate limit per namespace (10/s by default): a list
+		// over it is refused and the SDK retries it after >= 200 ms (measured
+		// on temporaltest: at 100/s, 4 clients listing in a loop got 134/s and
+		// waited up to 1.4 s). One node serves ~1,000 small lists a second,
+		// so put the limit beyond reach: the supervisor dashboard, the
+		// designer's heat map and `voxflow calls list` share it.
+		"frontend.namespaceRPS.visibility": 2000,
 	}
 }
 
