@@ -31,6 +31,9 @@ import (
 type CallOps struct {
 	client    client.Client
 	namespace string
+	// lists shares visibility lists between concurrent callers with the
+	// same filter.
+	lists flights[ops.Filter, []ops.CallSummary]
 }
 
 var _ designerapi.CallOps = (*CallOps)(nil)
@@ -54,9 +57,13 @@ func mapErr(err error) error {
 	return err
 }
 
-// List lists calls by flow, node and status.
+// List lists calls by flow, node and status. Concurrent callers with the same
+// filter share one visibility list (see flights); each gets its own slice.
 func (o *CallOps) List(ctx context.Context, f designerapi.CallFilter) ([]designerapi.CallSummary, error) {
-	calls, err := ops.List(ctx, o.client, ops.Filter{Flow: f.Flow, Node: f.Node, Running: f.Running, Limit: f.Limit})
+	filter := ops.Filter{Flow: f.Flow, Node: f.Node, Running: f.Running, Limit: f.Limit}
+	calls, err := o.lists.do(ctx, filter, func(ctx context.Context) ([]ops.CallSummary, error) {
+		return ops.List(ctx, o.client, filter)
+	})
 	if err != nil {
 		return nil, err
 	}
