@@ -14,6 +14,7 @@ import (
 
 	enumspb "go.temporal.io/api/enums/v1"
 	historypb "go.temporal.io/api/history/v1"
+	workflowpb "go.temporal.io/api/workflow/v1"
 	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/converter"
@@ -76,6 +77,7 @@ func list(ctx context.Context, c client.Client, query string, limit int) ([]Call
 	if limit <= 0 {
 		limit = 100
 	}
+	dc := converter.GetDefaultDataConverter()
 	var out []CallSummary
 	var token []byte
 	for len(out) < limit {
@@ -85,31 +87,11 @@ func list(ctx context.Context, c client.Client, query string, limit int) ([]Call
 		if err != nil {
 			return nil, fmt.Errorf("list calls (%s): %w", query, err)
 		}
+		if out == nil && len(resp.Executions) > 0 {
+			out = make([]CallSummary, 0, len(resp.Executions))
+		}
 		for _, e := range resp.Executions {
-			s := CallSummary{
-				WorkflowID: e.Execution.WorkflowId, RunID: e.Execution.RunId,
-				CallID: strings.TrimPrefix(e.Execution.WorkflowId, "call-"),
-				Status: statusName(e.Status), StartedAt: e.StartTime.AsTime(),
-			}
-			if e.CloseTime != nil {
-				s.ClosedAt = e.CloseTime.AsTime()
-			}
-			if sa := e.SearchAttributes; sa != nil {
-				dc := converter.GetDefaultDataConverter()
-				if p, ok := sa.IndexedFields[activities.AttrFlow]; ok {
-					_ = dc.FromPayload(p, &s.Flow)
-				}
-				if p, ok := sa.IndexedFields[activities.AttrVersion]; ok {
-					_ = dc.FromPayload(p, &s.Version)
-				}
-				if p, ok := sa.IndexedFields[activities.AttrNode]; ok {
-					_ = dc.FromPayload(p, &s.Node)
-				}
-				if p, ok := sa.IndexedFields[activities.AttrNodeSince]; ok {
-					_ = dc.FromPayload(p, &s.NodeSince)
-				}
-			}
-			out = append(out, s)
+			out = append(out, callSummary(e, dc))
 		}
 		token = resp.NextPageToken
 		if len(token) == 0 {
@@ -119,7 +101,46 @@ func list(ctx context.Context, c client.Client, query string, limit int) ([]Call
 	return out, nil
 }
 
+// callSummary is one row of a visibility list as a CallSummary. Search
+// attributes the call has not set yet (or that do not decode) stay zero.
+func callSummary(e *workflowpb.WorkflowExecutionInfo, dc converter.DataConverter) CallSummary {
+	s := CallSummary{
+		WorkflowID: e.GetExecution().GetWorkflowId(), RunID: e.GetExecution().GetRunId(),
+		CallID: strings.TrimPrefix(e.GetExecution().GetWorkflowId(), "call-"),
+		Status: statusName(e.GetStatus()), StartedAt: e.GetStartTime().AsTime(),
+	}
+	if e.GetCloseTime() != nil {
+		s.ClosedAt = e.GetCloseTime().AsTime()
+	}
+	fields := e.GetSearchAttributes().GetIndexedFields()
+	for _, a := range [...]struct {
+		name string
+		dst  any
+	}{
+		{activities.AttrFlow, &s.Flow}, {activities.AttrVersion, &s.Version},
+		{activities.AttrNode, &s.Node}, {activities.AttrNodeSince, &s.NodeSince},
+	} {
+		if p, ok := fields[a.name]; ok {
+			_ = dc.FromPayload(p, a.dst)
+		}
+	}
+	return s
+}
+
+// statusNames is statusName's table: WORKFLOW_EXECUTION_STATUS_TIMED_OUT ->
+// timed_out, computed once rather than per listed call.
+var statusNames = func() map[enumspb.WorkflowExecutionStatus]string {
+	m := make(map[enumspb.WorkflowExecutionStatus]string, len(enumspb.WorkflowExecutionStatus_name))
+	for v, name := range enumspb.WorkflowExecutionStatus_name {
+		m[enumspb.WorkflowExecutionStatus(v)] = strings.ToLower(strings.TrimPrefix(name, "WORKFLOW_EXECUTION_STATUS_"))
+	}
+	return m
+}()
+
 func statusName(s enumspb.WorkflowExecutionStatus) string {
+	if n, ok := statusNames[s]; ok {
+		return n
+	}
 	return strings.ToLower(strings.TrimPrefix(s.String(), "WORKFLOW_EXECUTION_STATUS_"))
 }
 
