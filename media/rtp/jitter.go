@@ -45,8 +45,9 @@ const (
 type Frame struct {
 	Kind FrameKind
 	// Payload is nil for FrameSilence: the caller knows the codec and its
-	// silence (0xFF for PCMU, 0xD5 for PCMA). Do not modify it; it may be
-	// handed out again as a repeat.
+	// silence (0xFF for PCMU, 0xD5 for PCMA). It is the buffer's copy,
+	// valid until the next Pop; do not modify it, it may be handed out
+	// again as a repeat.
 	Payload        []byte
 	SequenceNumber uint16 // of the played packet; of the missing one when concealed
 	Timestamp      uint32 // of the played packet
@@ -77,13 +78,15 @@ type JitterStats struct {
 // numbers that are merely not sent yet. Sequence numbers are compared with
 // serial arithmetic, so the 16-bit wrap is transparent.
 //
-// Push and Pop may be called from different goroutines. Push keeps pkt: do
-// not reuse it or its payload buffer.
+// Push and Pop may be called from different goroutines. Push copies the
+// payload into a buffer of its own (recycled once played), so the caller may
+// reuse pkt and its buffer, and a steady stream allocates nothing.
 type JitterBuffer struct {
 	mu       sync.Mutex
 	cfg      JitterConfig
 	depth    int
-	slots    [jitterSlots]*prtp.Packet
+	slots    [jitterSlots]*jbEntry
+	free     []*jbEntry // played or dropped entries, for reuse
 	count    int
 	hi       int // offset of the furthest buffered packet from next
 	state    jbState
@@ -92,11 +95,20 @@ type JitterBuffer struct {
 	hasFloor bool   // false on a fresh stream: nothing played yet
 	lateRun  int    // consecutive late packets
 	waited   int
-	last     []byte
+	last     *jbEntry // the last played frame, kept for repeats
 	repeats  int
 	ssrc     uint32
 	haveSSRC bool
 	stats    JitterStats
+}
+
+// jbEntry is one buffered packet: what Pop needs of it, and a copy of its
+// payload.
+type jbEntry struct {
+	seq     uint16
+	ts      uint32
+	marker  bool
+	payload []byte
 }
 
 type jbState uint8
@@ -192,7 +204,10 @@ func (j *JitterBuffer) store(pkt *prtp.Packet, off int) bool {
 		j.stats.Duplicates++
 		return false
 	}
-	j.slots[i] = pkt
+	e := j.entry()
+	e.seq, e.ts, e.marker = pkt.SequenceNumber, pkt.Timestamp, pkt.Marker
+	e.payload = append(e.payload[:0], pkt.Payload...)
+	j.slots[i] = e
 	j.lateRun = 0
 	j.count++
 	j.hi = max(j.hi, off)
@@ -200,13 +215,35 @@ func (j *JitterBuffer) store(pkt *prtp.Packet, off int) bool {
 	return true
 }
 
+// entry is a free entry, recycled if there is one.
+func (j *JitterBuffer) entry() *jbEntry {
+	if n := len(j.free); n > 0 {
+		e := j.free[n-1]
+		j.free = j.free[:n-1]
+		return e
+	}
+	return &jbEntry{}
+}
+
+func (j *JitterBuffer) recycle(e *jbEntry) {
+	if e != nil {
+		j.free = append(j.free, e)
+	}
+}
+
 // resync drops everything and starts a new stream at pkt.
 func (j *JitterBuffer) resync(pkt *prtp.Packet, counted bool) {
-	j.slots = [jitterSlots]*prtp.Packet{}
+	for i, e := range j.slots {
+		if e != nil {
+			j.recycle(e)
+			j.slots[i] = nil
+		}
+	}
 	j.count, j.hi, j.lateRun = 0, -1, 0
 	j.state, j.waited = jbPrefill, 0
 	j.next, j.hasFloor = pkt.SequenceNumber, false
 	j.ssrc, j.haveSSRC = pkt.SSRC, true
+	j.recycle(j.last)
 	j.last = nil
 	if counted {
 		j.stats.Resyncs++
@@ -236,13 +273,14 @@ func (j *JitterBuffer) Pop() Frame {
 		j.state, j.hasFloor = jbPlaying, true
 	}
 	i := j.next % jitterSlots
-	if pkt := j.slots[i]; pkt != nil {
+	if e := j.slots[i]; e != nil {
 		j.slots[i] = nil
 		j.count--
 		j.advance()
-		j.last, j.repeats = pkt.Payload, 0
+		j.recycle(j.last) // its payload was valid until this Pop
+		j.last, j.repeats = e, 0
 		j.stats.Played++
-		return Frame{Kind: FramePlayed, Payload: pkt.Payload, SequenceNumber: pkt.SequenceNumber, Timestamp: pkt.Timestamp, Marker: pkt.Marker}
+		return Frame{Kind: FramePlayed, Payload: e.payload, SequenceNumber: e.seq, Timestamp: e.ts, Marker: e.marker}
 	}
 	if j.count == 0 {
 		// Dry: the sender may just have paused. Wait for its next packet
@@ -272,7 +310,7 @@ func (j *JitterBuffer) conceal() Frame {
 	if j.cfg.Conceal == ConcealRepeat && j.last != nil && j.repeats < j.cfg.MaxRepeat {
 		j.repeats++
 		j.stats.Repeated++
-		return Frame{Kind: FrameRepeated, Payload: j.last}
+		return Frame{Kind: FrameRepeated, Payload: j.last.payload}
 	}
 	j.stats.Silent++
 	return Frame{Kind: FrameSilence}

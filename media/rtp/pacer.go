@@ -56,7 +56,8 @@ type SenderStats struct {
 	LastError   error
 }
 
-// Pacer sends one frame per FrameDuration on a time.Ticker.
+// Pacer sends one frame per FrameDuration: on a time.Ticker of its own
+// (Run), or on the ticks of a Clock shared with other streams (Tick).
 //
 // The timestamp of every packet is derived from its frame slot since Run
 // started (initial timestamp + slot*samples per frame), not from a counter of
@@ -87,7 +88,8 @@ type Pacer struct {
 	lastSlot int64
 	marker   bool
 	stats    SenderStats
-	buf      []byte
+	buf      []byte      // marshalled packet, for the write func
+	pkt      prtp.Packet // the audio packet being sent, reused
 	running  bool
 }
 
@@ -124,7 +126,6 @@ func NewPacer(cfg PacerConfig, write func(pkt []byte) error) (*Pacer, error) {
 		stats:    SenderStats{SSRC: rand.Uint32()},
 		lastSlot: -1,
 		marker:   true,
-		buf:      make([]byte, 1500),
 	}, nil
 }
 
@@ -201,6 +202,20 @@ func (p *Pacer) Run(ctx context.Context) error {
 	}
 }
 
+// Tick sends the frame due at now, for a pacer driven by a Clock (or any
+// caller ticking every FrameDuration) instead of Run; use one or the other.
+// The first call starts the stream. Its slots are laid out so that ticks
+// fall in their middle: a tick late or early by up to half a frame against
+// the first still sends its own slot.
+func (p *Pacer) Tick(now time.Time) {
+	p.mu.Lock()
+	if p.start.IsZero() {
+		p.start = now.Add(-p.cfg.FrameDuration / 2)
+	}
+	p.mu.Unlock()
+	p.tick(now)
+}
+
 // tick sends the frame for the slot that now falls in.
 func (p *Pacer) tick(now time.Time) {
 	p.mu.Lock()
@@ -244,7 +259,8 @@ func (p *Pacer) tick(now time.Time) {
 		p.marker = true
 		return
 	}
-	pkt := &prtp.Packet{
+	// One packet reused for every frame: writers must not keep it.
+	p.pkt = prtp.Packet{
 		Header: prtp.Header{
 			Version:        2,
 			Marker:         p.marker,
@@ -256,7 +272,8 @@ func (p *Pacer) tick(now time.Time) {
 		Payload: payload,
 	}
 	p.marker = false
-	p.send(pkt)
+	p.send(&p.pkt)
+	p.pkt.Payload = nil // the source's buffer is not ours to hold
 }
 
 func (p *Pacer) send(pkt *prtp.Packet) {
@@ -266,7 +283,7 @@ func (p *Pacer) send(pkt *prtp.Packet) {
 		err = p.cfg.WritePacket(pkt)
 	} else {
 		if n := pkt.MarshalSize(); n > len(p.buf) {
-			p.buf = make([]byte, n)
+			p.buf = make([]byte, max(n, 1500))
 		}
 		var n int
 		if n, err = pkt.MarshalTo(p.buf); err == nil {
