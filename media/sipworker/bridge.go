@@ -380,7 +380,7 @@ func (q *pcmQueue) NextFrame() ([]byte, bool) {
 
 // stereoRecorder writes a bridged conversation to a stereo WAV: channel 0
 // (left) the caller, channel 1 (right) the other party. The taps push from
-// two playout goroutines; a writer goroutine pairs their frames, so file
+// two legs' playouts (on the media clock); a writer goroutine pairs their frames, so file
 // I/O never blocks the media.
 type stereoRecorder struct {
 	path string

@@ -99,7 +99,7 @@ func (s *session) capture(ctx context.Context, path string, in activities.Record
 	untap := s.tap(func(p []int16) {
 		select {
 		case frames <- slices.Clone(p):
-		default: // the writer fell 10 s behind: drop rather than stall the reader
+		default: // the writer fell 10 s behind: drop rather than stall the media clock
 		}
 	})
 	rec := &monoRecording{ww: ww, vad: silenceDetector(in.Silence)}

@@ -5,7 +5,8 @@ import (
 	"errors"
 	"io"
 	"net"
-	"slices"
+	"runtime"
+	"sync"
 	"time"
 
 	"github.com/emiago/diago/media"
@@ -25,9 +26,21 @@ const (
 	jitterDepth = 60 * time.Millisecond
 )
 
-// startMedia starts the call's media goroutines: the RTP reader, the
-// receive playout clock and the paced sender. They stop when the session
-// ends and the media closes; wait for them with mediaDone.
+// mediaClock paces every call's sending and playout: a few goroutines for
+// all calls instead of a pacer and a playout goroutine, each with its own
+// timer, per call (see vrtp.Clock). Its shards' goroutines run only while
+// calls are up.
+var mediaClock = sync.OnceValue(func() *vrtp.Clock {
+	c, err := vrtp.NewClock(frameDur, max(4, runtime.GOMAXPROCS(0)))
+	if err != nil {
+		panic(err) // a constant, positive period
+	}
+	return c
+})
+
+// startMedia starts the call's media: the RTP reader goroutine, and the
+// paced sender and receive playout on the shared media clock. They stop
+// when the session ends and the media closes; wait for them with s.media.
 func (s *session) startMedia() error {
 	jb, err := vrtp.NewJitterBuffer(vrtp.JitterConfig{FrameDuration: frameDur, Depth: jitterDepth})
 	if err != nil {
@@ -58,19 +71,16 @@ func (s *session) startMedia() error {
 			return err
 		}
 	}
-	s.media.Add(3)
+	s.media.Add(2)
 	go func() {
 		defer s.media.Done()
 		s.readLoop()
 	}()
-	go func() {
+	leave := mediaClock().Join(vrtp.Member{Send: s.pacer.Tick, Work: s.playoutTick})
+	context.AfterFunc(s.ctx, func() {
 		defer s.media.Done()
-		s.playout()
-	}()
-	go func() {
-		defer s.media.Done()
-		_ = s.pacer.Run(s.ctx)
-	}()
+		leave()
+	})
 	return nil
 }
 
@@ -87,8 +97,7 @@ func (s *session) writeRTP(pkt *prtp.Packet) error {
 	return w.WriteRTP(pkt)
 }
 
-// readLoop reads the caller's RTP until the media closes: telephone-events
-// become key presses, audio goes to the jitter buffer.
+// readLoop reads the caller's RTP until the media closes.
 func (s *session) readLoop() {
 	r := s.med.RTPPacketReader
 	buf := make([]byte, media.RTPBufSize)
@@ -96,6 +105,7 @@ func (s *session) readLoop() {
 	if s.dtmfPT >= 0 {
 		events = vrtp.NewEventReceiver(uint8(s.dtmfPT))
 	}
+	var pkt prtp.Packet // reused: receive keeps nothing of it
 	for {
 		n, err := r.Read(buf)
 		if err != nil {
@@ -111,65 +121,72 @@ func (s *session) readLoop() {
 		if n == 0 || !s.trustedSource() {
 			continue
 		}
-		pkt := &prtp.Packet{Header: r.PacketHeader, Payload: buf[:n]}
-		switch {
-		case events != nil && int(pkt.PayloadType) == s.dtmfPT:
-			if d, ok, err := events.Push(pkt); err != nil {
-				s.log.Debug("telephone-event", "error", err)
-			} else if ok {
-				s.pushDigit(d.Key)
-			}
-		case pkt.PayloadType == s.audioPT:
-			pkt.Payload = slices.Clone(pkt.Payload) // the jitter buffer keeps it
-			s.jb.Push(pkt)
+		pkt.Header, pkt.Payload = r.PacketHeader, buf[:n]
+		s.receive(&pkt, events)
+	}
+}
+
+// receive takes one packet from the caller: a telephone-event becomes a
+// key press, audio goes to the jitter buffer (which copies it).
+func (s *session) receive(pkt *prtp.Packet, events *vrtp.EventReceiver) {
+	switch {
+	case events != nil && int(pkt.PayloadType) == s.dtmfPT:
+		if d, ok, err := events.Push(pkt); err != nil {
+			s.log.Debug("telephone-event", "error", err)
+		} else if ok {
+			s.pushDigit(d.Key)
+		}
+	case pkt.PayloadType == s.audioPT:
+		s.jb.Push(pkt)
+	}
+}
+
+// playoutTick runs on the media clock every frame: it releases the
+// caller's audio from the jitter buffer in real time. A frame is due when
+// the previous one's audio would have played out, so packets of any ptime
+// (SIPp's g711a.pcap has 30 ms) keep wall-clock time; a frame due within
+// half a tick is played on this one.
+func (s *session) playoutTick(now time.Time) {
+	if s.playDue.IsZero() {
+		s.playDue = now
+	}
+	for !s.playDue.After(now.Add(frameDur / 2)) {
+		n := s.playoutFrame()
+		s.playDue = s.playDue.Add(time.Duration(n) * time.Second / sampleRate)
+		if now.Sub(s.playDue) > 10*frameDur {
+			s.playDue = now // a stall: do not burst to catch up
 		}
 	}
 }
 
-// playout releases the caller's audio from the jitter buffer in real time,
-// decodes it, runs in-band DTMF detection when needed and feeds the taps.
-// The next frame is due when this one's audio would have played out, so
-// packets of any ptime (SIPp's g711a.pcap has 30 ms) keep wall-clock time.
-func (s *session) playout() {
-	t := time.NewTimer(frameDur)
-	defer t.Stop()
-	next := time.Now().Add(frameDur)
-	silence := make([]int16, frameSamples)
-	for {
-		select {
-		case <-s.ctx.Done():
-			return
-		case <-t.C:
-		}
-		f := s.jb.Pop()
-		var pcm []int16
-		var err error
-		switch {
-		case len(f.Payload) == 0:
-		case f.Kind == vrtp.FramePlayed:
-			pcm, err = s.dec.Decode(f.Payload)
-		case f.Kind == vrtp.FrameRepeated:
-			pcm, err = s.dec.Conceal(f.Payload)
-		}
-		if err != nil {
-			s.log.Debug("decode", "codec", s.codec.name, "seq", f.SequenceNumber, "error", err)
-		}
-		if len(pcm) == 0 {
-			clear(silence)
-			pcm = silence
-		}
-		if s.inband != nil {
-			for _, d := range s.inband.Process(pcm) {
-				s.pushDigit(d.Key)
-			}
-		}
-		s.deliver(pcm)
-		next = next.Add(time.Duration(len(pcm)) * time.Second / sampleRate)
-		if late := time.Since(next); late > 10*frameDur {
-			next = time.Now() // a stall: do not burst to catch up
-		}
-		t.Reset(time.Until(next))
+// playoutFrame plays one frame out of the jitter buffer: decodes it, runs
+// in-band DTMF detection when needed and feeds the taps. It returns the
+// number of samples played.
+func (s *session) playoutFrame() int {
+	f := s.jb.Pop()
+	var pcm []int16
+	var err error
+	switch {
+	case len(f.Payload) == 0:
+	case f.Kind == vrtp.FramePlayed:
+		pcm, err = s.dec.Decode(f.Payload)
+	case f.Kind == vrtp.FrameRepeated:
+		pcm, err = s.dec.Conceal(f.Payload)
 	}
+	if err != nil {
+		s.log.Debug("decode", "codec", s.codec.name, "seq", f.SequenceNumber, "error", err)
+	}
+	if len(pcm) == 0 {
+		clear(s.silence[:])
+		pcm = s.silence[:]
+	}
+	if s.inband != nil {
+		for _, d := range s.inband.Process(pcm) {
+			s.pushDigit(d.Key)
+		}
+	}
+	s.deliver(pcm)
+	return len(pcm)
 }
 
 // trustedSource checks the last packet came from the caller (RTP

@@ -98,10 +98,15 @@ type session struct {
 	taps   map[int]func([]int16)
 	nextTp int
 
-	// Media goroutines (reader, playout, pacer) and their state.
+	// media counts the reader goroutine and the call's membership of the
+	// media clock (pacer and playout), both ended when the call ends.
 	media sync.WaitGroup
 	jb    *vrtp.JitterBuffer
 	pacer *vrtp.Pacer
+	// playDue is when the next caller frame is due out of jitter buffer,
+	// silence what plays when none is (both owned by the media clock).
+	playDue time.Time
+	silence [frameSamples]int16
 	// enc encodes what the pacer sends (every source of the session shares
 	// it: Opus keeps state across frames); dec decodes on playout.
 	enc    vrtp.Encoder
@@ -276,7 +281,9 @@ func (s *session) clearDigits() {
 }
 
 // tap calls f with each 20 ms of the caller's audio until the returned
-// function is called. f runs on the media reader and must not block.
+// function is called. f runs on the media clock, one call after another
+// (never two at once for a session), between other calls' frames: it must
+// not block.
 func (s *session) tap(f func([]int16)) (untap func()) {
 	s.tmu.Lock()
 	id := s.nextTp

@@ -105,7 +105,7 @@ func (l *listener) inSpeech() bool {
 	}
 }
 
-// feed runs on the media playout goroutine with each 20 ms of audio.
+// feed runs on the media clock with each 20 ms of audio.
 func (l *listener) feed(pcm []int16) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
