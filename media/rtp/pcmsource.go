@@ -78,3 +78,53 @@ func (p *PCMSource) NextFrame() ([]byte, bool) {
 	}
 	return payload, true
 }
+
+// FramesSource feeds a Pacer frames encoded beforehand, frameLen bytes
+// each: a prompt encoded once and shared by every call playing it (the
+// frames are only read). Done is closed once it has run out.
+type FramesSource struct {
+	frames   []byte
+	frameLen int
+	pos      int
+	once     sync.Once
+	done     chan struct{}
+}
+
+// NewFramesSource plays frames, whole frames of frameLen bytes (a partial
+// last frame is dropped).
+func NewFramesSource(frames []byte, frameLen int) *FramesSource {
+	return &FramesSource{frames: frames, frameLen: max(frameLen, 1), done: make(chan struct{})}
+}
+
+// Done is closed when every frame has been handed out.
+func (f *FramesSource) Done() <-chan struct{} { return f.done }
+
+// NextFrame returns the next frame, a slice of the shared frames.
+func (f *FramesSource) NextFrame() ([]byte, bool) {
+	if f.pos+f.frameLen > len(f.frames) {
+		f.once.Do(func() { close(f.done) })
+		return nil, false
+	}
+	frame := f.frames[f.pos : f.pos+f.frameLen : f.pos+f.frameLen]
+	f.pos += f.frameLen
+	return frame, true
+}
+
+// EncodeG711 encodes pcm as G.711 (A-law when alaw, else µ-law) in whole
+// 20 ms frames, the last padded with silence: the bytes a PCMSource sends,
+// for a FramesSource.
+func EncodeG711(pcm []int16, alaw bool) []byte {
+	n := (len(pcm) + pcmFrameSamples - 1) / pcmFrameSamples * pcmFrameSamples
+	padded := pcm
+	if n != len(pcm) {
+		padded = make([]int16, n)
+		copy(padded, pcm)
+	}
+	out := make([]byte, n)
+	if alaw {
+		g711.EncodeALaw(out, padded)
+	} else {
+		g711.EncodeULaw(out, padded)
+	}
+	return out
+}

@@ -1,6 +1,7 @@
 package rtp
 
 import (
+	"bytes"
 	"testing"
 
 	"github.com/voxflow/voxflow/media/g711"
@@ -41,6 +42,34 @@ func TestPCMSourceFramesAndPads(t *testing.T) {
 		case <-src.Done():
 		default:
 			t.Fatalf("alaw=%v: Done not closed after the last frame", alaw)
+		}
+	}
+}
+
+// A FramesSource of EncodeG711's frames sends the same payloads as a
+// PCMSource of the same audio, padding included.
+func TestFramesSourceMatchesPCMSource(t *testing.T) {
+	pcm := make([]int16, 3*pcmFrameSamples+17)
+	for i := range pcm {
+		pcm[i] = int16(i*37%4000 - 2000)
+	}
+	for _, alaw := range []bool{false, true} {
+		want := NewPCMSource(pcm, alaw)
+		got := NewFramesSource(EncodeG711(pcm, alaw), pcmFrameSamples)
+		for i := 0; ; i++ {
+			w, wok := want.NextFrame()
+			g, gok := got.NextFrame()
+			if wok != gok || !bytes.Equal(w, g) {
+				t.Fatalf("alaw %v frame %d: %v %x, want %v %x", alaw, i, gok, g, wok, w)
+			}
+			if !wok {
+				break
+			}
+		}
+		select {
+		case <-got.Done():
+		default:
+			t.Errorf("alaw %v: Done not closed at the end", alaw)
 		}
 	}
 }

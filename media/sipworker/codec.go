@@ -23,6 +23,13 @@ type wireCodec struct {
 	// the encoder runs on the pacer goroutine, the decoder on playout.
 	newEncoder func() (vrtp.Encoder, error)
 	newDecoder func() (frameDecoder, error)
+	// encodeAll encodes a whole prompt into frames of frameBytes, the
+	// last padded with silence, for a codec without state from frame to
+	// frame (G.711): a prompt is then encoded once and its frames shared
+	// by every call playing it (prompts.go). Nil for Opus, whose frames
+	// depend on the stream's encoder state.
+	encodeAll  func(pcm []int16) []byte
+	frameBytes int
 }
 
 // frameDecoder decodes one stream's payloads to 8 kHz mono PCM. The
@@ -39,10 +46,12 @@ type frameDecoder interface {
 var (
 	codecPCMU = wireCodec{name: "PCMU", sdp: media.CodecAudioUlaw, clock: sampleRate,
 		newEncoder: func() (vrtp.Encoder, error) { return &vrtp.G711Encoder{}, nil },
-		newDecoder: func() (frameDecoder, error) { return &g711Decoder{}, nil }}
+		newDecoder: func() (frameDecoder, error) { return &g711Decoder{}, nil },
+		encodeAll:  func(pcm []int16) []byte { return vrtp.EncodeG711(pcm, false) }, frameBytes: frameSamples}
 	codecPCMA = wireCodec{name: "PCMA", sdp: media.CodecAudioAlaw, clock: sampleRate,
 		newEncoder: func() (vrtp.Encoder, error) { return &vrtp.G711Encoder{ALaw: true}, nil },
-		newDecoder: func() (frameDecoder, error) { return &g711Decoder{alaw: true}, nil }}
+		newDecoder: func() (frameDecoder, error) { return &g711Decoder{alaw: true}, nil },
+		encodeAll:  func(pcm []int16) []byte { return vrtp.EncodeG711(pcm, true) }, frameBytes: frameSamples}
 )
 
 // audioCodecs are the audio codecs this build has, in the order the worker

@@ -215,7 +215,7 @@ func (s *session) playPCM(ctx context.Context, pcm []int16, bargeIn func() bool)
 	if bargeIn != nil && bargeIn() {
 		return true, nil
 	}
-	src := vrtp.NewPCMSourceWith(pcm, s.enc)
+	src := s.promptSource(pcm)
 	s.pacer.SetSource(src)
 	defer s.pacer.SetSource(nil)
 	var keys <-chan struct{}
@@ -236,4 +236,22 @@ func (s *session) playPCM(ctx context.Context, pcm []int16, bargeIn func() bool)
 			return false, ctx.Err()
 		}
 	}
+}
+
+// playSource is a pacer source that says when it has run out.
+type playSource interface {
+	vrtp.FrameSource
+	Done() <-chan struct{}
+}
+
+// promptSource plays pcm: a prompt's frames shared with other calls when
+// the prompt cache has them for this call's codec, else pcm encoded frame
+// by frame with the call's encoder.
+func (s *session) promptSource(pcm []int16) playSource {
+	if s.w != nil {
+		if frames, ok := s.w.prompts.frames(pcm, s.codec); ok {
+			return vrtp.NewFramesSource(frames, s.codec.frameBytes)
+		}
+	}
+	return vrtp.NewPCMSourceWith(pcm, s.enc)
 }

@@ -1,12 +1,14 @@
 package sipworker
 
 import (
+	"context"
 	"log/slog"
 	"testing"
 	"time"
 
 	prtp "github.com/pion/rtp"
 
+	"github.com/voxflow/voxflow/activities"
 	vrtp "github.com/voxflow/voxflow/media/rtp"
 )
 
@@ -68,11 +70,75 @@ func TestPlayoutKeepsTimeWith30msPackets(t *testing.T) {
 	}
 }
 
+// A prompt's frames are encoded once per codec and shared by every call;
+// PCM that render did not hand out (a beep) and codecs with state (Opus)
+// are encoded by the call.
+func TestPromptFramesShared(t *testing.T) {
+	p := newPromptCache(toneTTS{}, "")
+	pcm, err := p.render(context.Background(), activities.Prompt{Text: "Hello."})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, ok := p.frames(pcm, codecPCMU)
+	if !ok {
+		t.Fatal("no frames for a rendered prompt")
+	}
+	b, _ := p.frames(pcm, codecPCMU)
+	if &a[0] != &b[0] {
+		t.Error("second call got its own frames, want the shared ones")
+	}
+	if len(a) != (len(pcm)+frameSamples-1)/frameSamples*frameSamples {
+		t.Errorf("%d bytes of frames for %d samples", len(a), len(pcm))
+	}
+	if alaw, _ := p.frames(pcm, codecPCMA); &alaw[0] == &a[0] || alaw[0] == a[0] {
+		t.Error("PCMA frames are the PCMU ones")
+	}
+	if _, ok := p.frames(append([]int16(nil), pcm...), codecPCMU); ok {
+		t.Error("frames for PCM render never returned")
+	}
+	stateful := codecPCMU
+	stateful.encodeAll = nil
+	if _, ok := p.frames(pcm, stateful); ok {
+		t.Error("shared frames for a codec with state")
+	}
+	s := mediaSession(t)
+	s.w = &Worker{prompts: p}
+	if _, ok := s.promptSource(pcm).(*vrtp.FramesSource); !ok {
+		t.Error("a prompt plays from the shared frames")
+	}
+	if _, ok := s.promptSource(make([]int16, 800)).(*vrtp.PCMSource); !ok {
+		t.Error("other audio is encoded by the call")
+	}
+}
+
+// Prompts beyond the byte bound are dropped least recently used first.
+func TestWireFramesBound(t *testing.T) {
+	c := newWireFrames(3 * 2 * 1600) // three 1600-sample prompts' PCM
+	var pcms [][]int16
+	for range 4 {
+		pcm := make([]int16, 1600)
+		pcms = append(pcms, pcm)
+		c.remember(pcm)
+	}
+	if _, ok := c.frames(pcms[0], codecPCMU); ok {
+		t.Error("the oldest prompt is still held")
+	}
+	for _, pcm := range pcms[1:] {
+		c.remember(pcm)
+	}
+	if _, ok := c.frames(pcms[3], codecPCMU); !ok {
+		t.Error("the newest prompt was dropped")
+	}
+	if c.bytes > c.maxBytes {
+		t.Errorf("%d bytes held, bound %d", c.bytes, c.maxBytes)
+	}
+}
+
 // BenchmarkMediaPacket is one packet each way of a call in the middle of a
 // prompt, as the worker handles it: an audio packet received into the
-// jitter buffer, a frame sent by the pacer from a prompt, a frame played
-// out (decoded, taps fed). diago's socket read and write are not in it
-// (see BenchmarkHeldMedia for the whole path).
+// jitter buffer, a frame sent by the pacer from the shared prompt frames,
+// a frame played out (decoded, taps fed). diago's socket read and write
+// are not in it (see BenchmarkHeldMedia for the whole path).
 func BenchmarkMediaPacket(b *testing.B) {
 	_, step := steadyCall(b)
 	b.ReportAllocs()
@@ -86,7 +152,7 @@ func BenchmarkMediaPacket(b *testing.B) {
 func steadyCall(tb testing.TB) (*session, func()) {
 	s := mediaSession(tb)
 	s.tap(func([]int16) {})
-	s.pacer.SetSource(vrtp.NewPCMSourceWith(make([]int16, 600*sampleRate), s.enc))
+	s.pacer.SetSource(vrtp.NewFramesSource(codecPCMU.encodeAll(make([]int16, 600*sampleRate)), frameSamples))
 	pkt := prtp.Packet{Header: prtp.Header{Version: 2, SSRC: 7}, Payload: make([]byte, frameSamples)}
 	events := vrtp.NewEventReceiver(101)
 	now := time.Unix(6000, 0)
