@@ -2,9 +2,10 @@
 // sipgo UAS with its own RTP, no Temporal and no flow engine in the path.
 //
 // It answers INVITE with PCMU (or PCMA) plus telephone-event, sends paced
-// 20 ms frames with media/rtp's Pacer, detects RFC 4733 digits with
-// media/rtp's EventReceiver, decodes the caller's G.711 (the work the voxflow
-// worker does on receive), and handles BYE both ways. What it plays is a
+// 20 ms frames with media/rtp's Pacer on a shared media/rtp Clock, detects
+// RFC 4733 digits with media/rtp's EventReceiver, decodes the caller's
+// G.711 (the work the voxflow worker does on receive), and handles BYE
+// both ways. What it plays is a
 // tiny hard-coded "flow" per dialled number (Flow: play, menu, hangup nodes,
 // the shape of voxflow's), so a benchmark can drive the same call through
 // voxflow and through this server and compare. A number with no flow is an
@@ -19,6 +20,7 @@ import (
 	"math"
 	"net"
 	"net/netip"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -322,9 +324,9 @@ func (s *Server) serveCall(dlg *sipgo.DialogServerSession, conn *net.UDPConn, o 
 		return
 	}
 	var media sync.WaitGroup
-	media.Add(2)
-	go func() { defer media.Done(); _ = c.pacer.Run(ctx) }()
+	media.Add(1)
 	go func() { defer media.Done(); c.readLoop() }()
+	leave := pacing().Join(vrtp.Member{Send: c.pacer.Tick})
 
 	if flow, ok := s.cfg.Flows[number]; ok {
 		if c.run(flow) {
@@ -339,9 +341,21 @@ func (s *Server) serveCall(dlg *sipgo.DialogServerSession, conn *net.UDPConn, o 
 	}
 	<-ctx.Done()
 	cancel()
+	leave()
 	conn.Close()
 	media.Wait()
 }
+
+// pacing paces every call's pacer on a shared clock, as the voxflow worker
+// does (media/sipworker), so the baseline's RTP costs what voxflow's would
+// without the rest: no goroutine or timer of its own per call.
+var pacing = sync.OnceValue(func() *vrtp.Clock {
+	c, err := vrtp.NewClock(20*time.Millisecond, max(4, runtime.GOMAXPROCS(0)))
+	if err != nil {
+		panic(err) // a constant, positive period
+	}
+	return c
+})
 
 // newCall is a call sending on conn to o.Remote with its own pacer.
 func newCall(ctx context.Context, conn *net.UDPConn, o Media) (*call, error) {
