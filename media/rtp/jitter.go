@@ -225,8 +225,11 @@ func (j *JitterBuffer) entry() *jbEntry {
 	return &jbEntry{}
 }
 
+// recycle keeps e for reuse, up to a few more than the buffer's depth: a
+// burst of packets (a stalled sender catching up) needs more entries for a
+// moment, and they are left to the GC rather than held for the call.
 func (j *JitterBuffer) recycle(e *jbEntry) {
-	if e != nil {
+	if e != nil && len(j.free) < j.depth+2 {
 		j.free = append(j.free, e)
 	}
 }

@@ -69,6 +69,26 @@ func TestJitterBufferCopiesPayload(t *testing.T) {
 	}
 }
 
+// After a burst the buffer keeps only a few spare entries for the call,
+// not one per packet of the burst.
+func TestJitterBufferSparesAfterBurst(t *testing.T) {
+	jb, err := NewJitterBuffer(JitterConfig{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pkt := prtp.Packet{Header: prtp.Header{Version: 2, SSRC: 1}, Payload: make([]byte, 160)}
+	for i := range 40 {
+		pkt.SequenceNumber, pkt.Timestamp = uint16(i), uint32(i*160)
+		jb.Push(&pkt)
+	}
+	for range 45 {
+		jb.Pop()
+	}
+	if n := len(jb.free); n > jb.depth+2 {
+		t.Errorf("%d spare entries after a burst of 40, want at most %d", n, jb.depth+2)
+	}
+}
+
 // steadyPacer is a pacer sending G.711 frames to a writer that drops
 // them, as a call does in the middle of a prompt.
 func steadyPacer(tb testing.TB) *Pacer {
