@@ -24,9 +24,9 @@ import (
 // heartbeat), while SIPp (bench/sipp/uac_bench_held.xml) talks with
 // g711a.pcap, so RTP flows both ways. With all calls up it reports, per
 // call: goroutines, live heap and goroutine stacks (after runtime.GC, less
-// the same before the calls), and over a window of heldMediaWindow: CPU
-// ms per call-second and heap allocations per call-second (÷ 100 for
-// allocations per packet: 50 packets a second each way).
+// the same before the calls), and over a window (4 s): CPU ms per
+// call-second and heap allocations per call-second (a call-second is 50
+// packets sent and 33 received: g711a.pcap has 30 ms packets).
 //
 // The script goroutine stands in for the Temporal activity goroutine (the
 // SDK's, not media), and serveDialog's goroutine is the SIP handler that
@@ -35,7 +35,8 @@ import (
 //
 //	go test -run XXX -bench HeldMedia -benchtime 1x ./media/sipworker/
 //
-// VOXFLOW_MEDIA_CALLS sets the number of calls (default 50);
+// VOXFLOW_MEDIA_CALLS sets the number of calls (default 50),
+// VOXFLOW_MEDIA_WINDOW the window in seconds;
 // VOXFLOW_MEDIA_PROFILE_DIR, when set, receives a CPU profile of the window
 // (held-media.cpu), goroutine and heap profiles with the calls up, and a
 // heap profile after the window (held-media-heap-end.pprof: its
@@ -63,9 +64,14 @@ func BenchmarkHeldMedia(b *testing.B) {
 	}
 }
 
-// heldMediaWindow is the measurement window; SIPp's first g711a.pcap (about
-// 7 s) is still playing through it.
-const heldMediaWindow = 4 * time.Second
+// heldMediaWindow is the measurement window, VOXFLOW_MEDIA_WINDOW seconds
+// (4 by default, at most 10: SIPp plays g711a.pcap, about 7 s, twice).
+func heldMediaWindow() time.Duration {
+	if n, err := strconv.Atoi(os.Getenv("VOXFLOW_MEDIA_WINDOW")); err == nil && n > 0 {
+		return time.Duration(min(n, 10)) * time.Second
+	}
+	return 4 * time.Second
+}
 
 // longTone is the held calls' prompt: one slice shared by every call, as
 // the TTS cache would hand it out.
@@ -161,7 +167,8 @@ func runHeldMedia(b *testing.B, w *Worker, addr string, calls int, profDir strin
 	m0 := snapMem()
 	wait := sipptest.Start(b, sipptest.Call{
 		Scenario: sipptest.Scenario(b, "uac_bench_held.xml"), Target: addr, Service: "2000", Timeout: 60 * time.Second,
-		Args: []string{"-r", strconv.Itoa(calls), "-rp", "1000", "-m", strconv.Itoa(calls), "-l", strconv.Itoa(calls), "-d", "1000"},
+		Args: []string{"-r", strconv.Itoa(calls), "-rp", "1000", "-m", strconv.Itoa(calls), "-l", strconv.Itoa(calls),
+			"-d", strconv.Itoa(int((heldMediaWindow() + 4*time.Second) / time.Millisecond))},
 	})
 	deadline := time.Now().Add(10 * time.Second)
 	for w.LiveCalls() < calls && time.Now().Before(deadline) {
@@ -181,7 +188,7 @@ func runHeldMedia(b *testing.B, w *Worker, addr string, calls int, profDir strin
 	c0, t0 := processCPU(), time.Now()
 	var ms0 runtime.MemStats
 	runtime.ReadMemStats(&ms0)
-	time.Sleep(heldMediaWindow)
+	time.Sleep(heldMediaWindow())
 	var ms1 runtime.MemStats
 	runtime.ReadMemStats(&ms1)
 	c1, t1 := processCPU(), time.Now()
