@@ -13,10 +13,12 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"log/slog"
 	"math/rand/v2"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -452,6 +454,10 @@ type renderResult struct {
 		AllNodesMS  float64 `json:"all_nodes_ms"`
 		FirstNodeMS float64 `json:"first_node_ms"`
 		FrameMS     float64 `json:"frame_ms"`
+		SettledMS   float64 `json:"settled_ms"`
+		Redraws     int     `json:"redraws"`
+		MainCPUMS   float64 `json:"main_cpu_ms"`
+		MainTotalMS float64 `json:"main_total_cpu_ms"`
 		GraphAPIMS  float64 `json:"graph_api_ms"`
 		DCLMS       float64 `json:"dcl_ms"`
 	} `json:"runs"`
@@ -465,7 +471,13 @@ type renderResult struct {
 // stamps performance.now()). Run 1 is the browser's first designer page (after
 // sign-in and the flow list); later runs reuse the HTTP cache
 // (as a designer reopening flows does). Nodes: $VOXFLOW_BENCH_NODES (200,
-// a multiple of 4).
+// a multiple of 4). Besides p50/cold/max of that figure: settled-p50-ms
+// (the last complete redrawing within a second, e.g. once the automatic
+// layout arrived), redraws/op, and the renderer's main-thread CPU time at
+// the first complete drawing (main-cpu-p50-ms) and a second later
+// (main-cpu-1s-p50-ms). VOXFLOW_RESOURCES=1 prints every resource of each
+// run; VOXFLOW_TRACE / VOXFLOW_CPUPROFILE save the last run's Chrome trace
+// or JS profile (render.mjs).
 func BenchmarkDesignerRender(b *testing.B) {
 	node, err := exec.LookPath("node")
 	if err != nil {
@@ -503,6 +515,9 @@ func BenchmarkDesignerRender(b *testing.B) {
 		"VOXFLOW_CHROMIUM="+chromium, "VOXFLOW_FLOW="+name, "VOXFLOW_NODES="+fmt.Sprint(nodes/4*4),
 		"VOXFLOW_RUNS="+fmt.Sprint(b.N), "VOXFLOW_LAST_NODE="+fmt.Sprintf("play_%d", nodes/4-1))
 	cmd.Stderr = &stderr
+	if os.Getenv("VOXFLOW_RESOURCES") == "1" {
+		cmd.Stderr = io.MultiWriter(&stderr, os.Stderr) // too long for b.Log
+	}
 	b.ResetTimer()
 	out, err := cmd.Output()
 	b.StopTimer()
@@ -514,13 +529,18 @@ func BenchmarkDesignerRender(b *testing.B) {
 	if err := json.Unmarshal(out, &r); err != nil {
 		b.Fatalf("render.mjs output %q: %v", out, err)
 	}
-	var all, first, frame, api []time.Duration
+	var all, first, frame, settled, cpu, cpuTotal, api []time.Duration
+	redraws := 0
 	msd := func(v float64) time.Duration { return time.Duration(v * float64(time.Millisecond)) }
 	for _, run := range r.Runs {
 		all = append(all, msd(run.AllNodesMS))
 		first = append(first, msd(run.FirstNodeMS))
 		frame = append(frame, msd(run.FrameMS))
+		settled = append(settled, msd(run.SettledMS))
+		cpu = append(cpu, msd(run.MainCPUMS))
+		cpuTotal = append(cpuTotal, msd(run.MainTotalMS))
 		api = append(api, msd(run.GraphAPIMS))
+		redraws += run.Redraws
 	}
 	if len(all) == 0 {
 		b.Fatal("no runs")
@@ -531,5 +551,72 @@ func BenchmarkDesignerRender(b *testing.B) {
 	b.ReportMetric(pctMS(all, 1), "max-ms")
 	b.ReportMetric(pctMS(first, 0.5), "first-node-p50-ms")
 	b.ReportMetric(pctMS(frame, 0.5), "frame-p50-ms")
+	b.ReportMetric(pctMS(settled, 0.5), "settled-p50-ms")
+	b.ReportMetric(float64(redraws)/float64(len(r.Runs)), "redraws/op")
+	b.ReportMetric(pctMS(cpu, 0.5), "main-cpu-p50-ms")
+	b.ReportMetric(pctMS(cpuTotal, 0.5), "main-cpu-1s-p50-ms")
 	b.ReportMetric(pctMS(api, 0.5), "graph-api-p50-ms")
+}
+
+// BenchmarkDesignerGraph: server-side cost of what the designer requests
+// when it opens a flow of $VOXFLOW_BENCH_NODES (200) nodes, and of the
+// validation as you type: the API handler in-process (store on SQLite in a
+// temp dir, no network), op = one request. Sub-benchmarks: flow-get (GET
+// /flows/{name}: the published version; the draft's diagnostics when it
+// has one), graph (GET /flows/{name}/graph: parse, validation, layout),
+// graph-source (POST /flows/graph), validate (POST /flows/validate).
+func BenchmarkDesignerGraph(b *testing.B) {
+	nodes := envInt("VOXFLOW_BENCH_NODES", 200)
+	ctx := context.Background()
+	st, err := store.Open(ctx, "sqlite://"+filepath.Join(b.TempDir(), "voxflow.db"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { st.Close() })
+	name := fmt.Sprintf("bench-render-%d", nodes)
+	src := chainFlow(name, nodes/4)
+	mustValidFlow(b, src, nodes/4*4)
+	if _, err := st.PublishSource(ctx, name, src, "bench", "graph"); err != nil {
+		b.Fatal(err)
+	}
+	auth, err := designerapi.NewAuth(st, designerapi.AuthOptions{BcryptCost: 4})
+	if err != nil {
+		b.Fatal(err)
+	}
+	key, _, err := auth.CreateKey(ctx, "bench", designerapi.RoleViewer, "bench")
+	if err != nil {
+		b.Fatal(err)
+	}
+	h, _ := designerapi.New(designerapi.Config{Store: st, Auth: auth,
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	body := func(v any) []byte {
+		out, _ := json.Marshal(v)
+		return out
+	}
+	for _, c := range []struct {
+		name, method, path string
+		body               []byte
+	}{
+		{"flow-get", http.MethodGet, "/api/v1/flows/" + name, nil},
+		{"graph", http.MethodGet, "/api/v1/flows/" + name + "/graph", nil},
+		{"graph-source", http.MethodPost, "/api/v1/flows/graph", body(map[string]string{"source": src})},
+		{"validate", http.MethodPost, "/api/v1/flows/validate", body(map[string]string{"source": src, "name": name})},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			b.ReportAllocs()
+			size := 0
+			for b.Loop() {
+				req := httptest.NewRequest(c.method, c.path, bytes.NewReader(c.body))
+				req.Header.Set("Authorization", "Bearer "+key)
+				req.Header.Set("Content-Type", "application/json")
+				w := httptest.NewRecorder()
+				h.ServeHTTP(w, req)
+				if w.Code != http.StatusOK {
+					b.Fatalf("%s %s: %d %s", c.method, c.path, w.Code, w.Body.String())
+				}
+				size = w.Body.Len()
+			}
+			b.ReportMetric(float64(size), "resp-bytes")
+		})
+	}
 }
