@@ -141,6 +141,9 @@ type graphSourceInput struct {
 }
 
 type graphOutput struct {
+	// The designer draws a flow from GET /flows/{name} and this graph
+	// fetched side by side; the ETag tells it both read the same draft.
+	ETag string `header:"ETag" doc:"The draft's entity tag, when the graph is of the draft"`
 	Body Graph
 }
 
@@ -354,11 +357,16 @@ func (s *server) getFlowGraph(ctx context.Context, in *graphInput) (*graphOutput
 	if ref == "" {
 		ref = "current"
 	}
-	label, src, err := s.sourceOf(ctx, in.Name, ref)
+	fs, err := s.storedSource(ctx, in.Name, ref)
 	if err != nil {
 		return nil, err
 	}
-	return s.graphOf(in.Name, label, src)
+	out, err := s.graphOf(in.Name, fs.label, fs.src)
+	if err != nil {
+		return nil, err
+	}
+	out.ETag = quoteETag(fs.etag)
+	return out, nil
 }
 
 func (s *server) graphSource(ctx context.Context, in *graphSourceInput) (*graphOutput, error) {
@@ -402,38 +410,48 @@ func (s *server) flowDetail(ctx context.Context, name string) (FlowDetail, error
 // "published"), a version number, or "current" (the draft if any, else
 // latest). It returns a label for it.
 func (s *server) sourceOf(ctx context.Context, name, ref string) (string, string, error) {
+	fs, err := s.storedSource(ctx, name, ref)
+	return fs.label, fs.src, err
+}
+
+// storedSource is one stored source of a flow: its label ("draft" or "vN"),
+// its text and, for the draft, its ETag.
+type storedSource struct{ label, src, etag string }
+
+// storedSource resolves a source reference as sourceOf does.
+func (s *server) storedSource(ctx context.Context, name, ref string) (storedSource, error) {
 	switch ref = strings.TrimSpace(ref); ref {
 	case "draft":
 		d, err := s.cfg.Store.Draft(ctx, name)
 		if err != nil {
-			return "", "", s.fail("read draft", err)
+			return storedSource{}, s.fail("read draft", err)
 		}
-		return "draft", d.Source, nil
+		return storedSource{"draft", d.Source, d.ETag}, nil
 	case "latest", "published":
 		v, err := s.cfg.Store.Published(ctx, name)
 		if err != nil {
-			return "", "", s.fail("read latest version", err)
+			return storedSource{}, s.fail("read latest version", err)
 		}
-		return "v" + strconv.Itoa(v.Version), v.Source, nil
+		return storedSource{label: "v" + strconv.Itoa(v.Version), src: v.Source}, nil
 	case "current":
 		d, err := s.cfg.Store.Draft(ctx, name)
 		if err == nil {
-			return "draft", d.Source, nil
+			return storedSource{"draft", d.Source, d.ETag}, nil
 		}
 		if !errors.Is(err, store.ErrNotFound) {
-			return "", "", s.fail("read draft", err)
+			return storedSource{}, s.fail("read draft", err)
 		}
-		return s.sourceOf(ctx, name, "latest")
+		return s.storedSource(ctx, name, "latest")
 	}
 	n, err := strconv.Atoi(strings.TrimPrefix(ref, "v"))
 	if err != nil || n < 1 {
-		return "", "", huma.Error422UnprocessableEntity(fmt.Sprintf("bad source reference %q: want draft, latest or a version number", ref))
+		return storedSource{}, huma.Error422UnprocessableEntity(fmt.Sprintf("bad source reference %q: want draft, latest or a version number", ref))
 	}
 	v, err := s.cfg.Store.Version(ctx, name, n)
 	if err != nil {
-		return "", "", s.fail("read version", err)
+		return storedSource{}, s.fail("read version", err)
 	}
-	return "v" + strconv.Itoa(v.Version), v.Source, nil
+	return storedSource{label: "v" + strconv.Itoa(v.Version), src: v.Source}, nil
 }
 
 func (s *server) graphOf(name, label, src string) (*graphOutput, error) {

@@ -392,3 +392,34 @@ func TestGraph(t *testing.T) {
 	// A version that does not exist.
 	e.expect(e.do(RoleViewer, http.MethodGet, Prefix+"/flows/g/graph?version=4"), http.StatusNotFound)
 }
+
+// TestGraphETag: a graph of the draft carries the draft's ETag (the one GET
+// /flows/{name} sends), so the designer knows both describe the same
+// draft; a graph of a version carries none.
+func TestGraphETag(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	if _, err := e.store.PublishSource(ctx, "g", flowSrc("g"), "test", "v1"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.store.SaveDraft(ctx, "g", flowSrc("g")+"# draft\n", ""); err != nil {
+		t.Fatal(err)
+	}
+	flow := e.do(RoleViewer, http.MethodGet, Prefix+"/flows/g")
+	e.expect(flow, http.StatusOK)
+	for _, c := range []struct{ query, source, etag string }{
+		{"", "draft", flow.Header().Get("ETag")},
+		{"?version=draft", "draft", flow.Header().Get("ETag")},
+		{"?version=latest", "v1", ""},
+		{"?version=1", "v1", ""},
+	} {
+		w := e.do(RoleViewer, http.MethodGet, Prefix+"/flows/g/graph"+c.query)
+		e.expect(w, http.StatusOK)
+		if g := decode[Graph](t, w); g.Source != c.source || w.Header().Get("ETag") != c.etag {
+			t.Errorf("graph%s: source %q, ETag %q; want %q, %q", c.query, g.Source, w.Header().Get("ETag"), c.source, c.etag)
+		}
+	}
+	if flow.Header().Get("ETag") == "" {
+		t.Error("GET /flows/g: no ETag")
+	}
+}
