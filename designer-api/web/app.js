@@ -4,6 +4,7 @@
 
 import { api, onUnauthorized, ApiError } from './api.js';
 import { h, clear, toast, dialog, ago } from './ui.js';
+import { flowData } from './flowdata.js';
 
 const ROLES = ['viewer', 'designer', 'publisher', 'operator', 'admin'];
 export const session = { user: null };
@@ -14,10 +15,12 @@ export function can(min) {
   return !!u && ROLES.indexOf(u.role) >= ROLES.indexOf(min);
 }
 
+// [path, view loader, nav item, optional data loader (params, quiet401):
+// requests started with the view's module, handed to the view]
 const routes = [
   [/^\/signin$/, () => signInView, 'signin'],
   [/^\/flows\/?$/, () => flowsView, 'flows'],
-  [/^\/flows\/([^/]+)$/, () => import('./designer.js').then((m) => m.designerView), 'flows'],
+  [/^\/flows\/([^/]+)$/, () => import('./designer.js').then((m) => m.designerView), 'flows', ([name], quiet) => flowData(name, quiet)],
   [/^\/numbers$/, () => numbersView, 'numbers'],
   [/^\/console$/, () => import('./console.js').then((m) => m.consoleView), 'console'],
   [/^\/console\/calls\/([^/]+)$/, () => import('./console.js').then((m) => m.callView), 'console'],
@@ -42,13 +45,17 @@ async function route() {
     history.replaceState(null, '', '/flows');
     path = '/flows';
   }
+  let early = null;
   if (!session.user && path !== '/signin') {
+    const checked = api.session();
+    early = prefetch(path, true); // while the session is checked
     try {
-      session.user = (await api.session()).data;
+      session.user = (await checked).data;
     } catch (e) {
       if (seq !== renderSeq) return;
       history.replaceState(null, '', '/signin?next=' + encodeURIComponent(location.pathname + location.search));
       path = '/signin';
+      early = null;
     }
   }
   if (seq !== renderSeq) return;
@@ -66,18 +73,33 @@ async function route() {
       if (a.dataset.nav === nav) a.setAttribute('aria-current', 'page');
       else a.removeAttribute('aria-current');
     });
+    const { data } = early || prefetch(path, false);
     const view = await load();
     if (seq !== renderSeq) return;
     clear(main);
     main.className = 'view-' + nav;
     try {
-      cleanup = await view(main, m.slice(1).map(decodeURIComponent), new URLSearchParams(location.search));
+      cleanup = await view(main, m.slice(1).map(decodeURIComponent), new URLSearchParams(location.search), data);
     } catch (e) {
       main.appendChild(errorBox(e));
     }
     return;
   }
   clear(main).appendChild(h('section.page', h('h1', 'Not found'), h('p', h('a', { href: '/flows', 'data-link': '' }, 'Back to flows'))));
+}
+
+// prefetch starts loading the module of path's screen and requesting its
+// data (quiet401: before the session is known); it returns {data}, the
+// data loader's result, or null when no route matches.
+function prefetch(path, quiet401) {
+  for (const [re, load, , loadData] of routes) {
+    const m = re.exec(path);
+    if (!m) continue;
+    const data = loadData ? loadData(m.slice(1).map(decodeURIComponent), quiet401) : undefined;
+    Promise.resolve(load()).catch(() => { /* reported when route() loads it */ });
+    return { data };
+  }
+  return null;
 }
 
 export function errorBox(e) {

@@ -41,7 +41,8 @@ export function installCanvas(d) {
     return { nodes, edges: doc.edges() };
   }
 
-  d.renderGraph = () => {
+  // renderGraph draws the document; fit: zoom to show all of it.
+  d.renderGraph = ({ fit = false } = {}) => {
     if (!st.doc.ok) {
       el.banner.hidden = false;
       el.banner.textContent = 'The YAML has syntax errors: the graph shows the last valid version. Fix them in the YAML tab.';
@@ -49,7 +50,7 @@ export function installCanvas(d) {
     }
     el.banner.hidden = true;
     d.graph.select(st.selected);
-    d.graph.render(graphModel());
+    d.graph.render(graphModel(), { fit });
   };
 
   // pinAll writes every node's current position into metadata.positions

@@ -8,9 +8,8 @@
 // language's JSON Schema), d.types (its node types), d.editable, d.st (the
 // state below), d.el (the page's elements), d.graph and d.timers.
 
-import { api, flowSchema } from './api.js';
 import { FlowDoc } from './flowdoc.js';
-import { loadNodeTypes } from './nodetypes.js';
+import { flowData } from './flowdata.js';
 import { h } from './ui.js';
 import { can } from './app.js';
 import { paletteView } from './designer-palette.js';
@@ -22,8 +21,9 @@ import { installYaml } from './designer-yaml.js';
 import { installSim } from './designer-sim.js';
 import { installVersions } from './designer-versions.js';
 
-export async function designerView(main, [name]) {
-  const [schema, types, flowRes] = await Promise.all([flowSchema(), loadNodeTypes(), api.getFlow(name)]);
+// data: the requests of flowData(name), when the router started them.
+export async function designerView(main, [name], _query, data = flowData(name)) {
+  const [schema, types, flowRes] = await Promise.all([data.schema, data.types, data.flow]);
   const d = newSession(name, schema, types, flowRes.data, flowRes.etag);
   layout(d, main);
   installCanvas(d);
@@ -33,7 +33,22 @@ export async function designerView(main, [name]) {
   installYaml(d);
   installSim(d);
   installVersions(d);
-  return start(d);
+  // The stored flow's graph came with the flow: the first drawing has
+  // its final layout.
+  return start(d, storedGraph(d, flowRes, await data.graph));
+}
+
+// storedGraph returns the graph of GET /flows/{name}/graph when it is of
+// the source the designer holds (the same draft ETag, or the same
+// version with no draft), else null: the flow changed between the two
+// requests, and the designer checks its own source instead.
+function storedGraph(d, flowRes, g) {
+  if (!g) return null;
+  const detail = flowRes.data;
+  const same = detail.draft
+    ? g.data.source === 'draft' && !!g.etag && g.etag === d.st.etag
+    : g.data.source === `v${detail.latest_version}`;
+  return same ? g.data : null;
 }
 
 function newSession(name, schema, types, detail, etag) {
@@ -98,10 +113,10 @@ function layout(d, main) {
   main.appendChild(h('div.designer', header, h('div.designer-body', el.palette, el.center, side)));
 }
 
-// start shows the flow and returns the view's teardown.
-function start(d) {
+// start shows the flow (laid out as graph says, when given) and returns
+// the view's teardown.
+function start(d, graph) {
   const { st } = d;
-  d.startHeat();
   const onKey = (ev) => {
     if ((ev.ctrlKey || ev.metaKey) && ev.key === 's') { ev.preventDefault(); d.flush(); }
   };
@@ -109,10 +124,15 @@ function start(d) {
   window.addEventListener('keydown', onKey);
   window.addEventListener('beforeunload', onUnload);
   d.setSave('saved');
+  if (graph) {
+    for (const n of graph.nodes) if (n.placed === 'auto') st.auto[n.id] = { x: n.x, y: n.y };
+    st.diags = graph.diagnostics || [];
+  }
   d.renderProblems();
   d.showSide('props');
-  d.check.flush().then(() => { d.renderGraph(); d.graph.fit(); });
-  d.renderGraph();
+  d.renderGraph({ fit: true });
+  if (!graph) d.check.flush().then(() => { d.renderGraph(); d.graph.fit(); });
+  d.startHeat();
 
   return () => {
     d.timers.forEach(clearInterval);

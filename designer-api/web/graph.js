@@ -71,15 +71,17 @@ export class GraphView {
   // render draws model = {nodes: [{id, type, label, x, y, entry, onHangup,
   // errors: [diag], warnings: [diag], ports: [{field, caption, label, target}], heat}],
   // edges: [{from, to, field, label, dangling}]}.
-  render(model) {
+  // fit: zoom to show the whole model, measured before it is drawn (no
+  // layout of the new nodes forced while building them).
+  render(model, { fit = false } = {}) {
     this.model = model;
     this.byId = new Map(model.nodes.map((n) => [n.id, n]));
+    if (fit) this.fit();
     const focusedId = document.activeElement && document.activeElement.dataset ? document.activeElement.dataset.node : null;
     this.nodeLayer.replaceChildren();
     this.edgeLayer.replaceChildren();
     for (const e of model.edges) this._drawEdge(e);
     for (const n of model.nodes) this._drawNode(n);
-    this._applyHighlight();
     if (focusedId && this.byId.has(focusedId)) this.focusNode(focusedId);
   }
 
@@ -90,6 +92,8 @@ export class GraphView {
     if (n.errors && n.errors.length) cls.push('has-errors');
     else if (n.warnings && n.warnings.length) cls.push('has-warnings');
     if (this.selected === n.id) cls.push('selected');
+    if (this.highlight.nodes.has(n.id)) cls.push('visited');
+    if (this.highlight.current === n.id) cls.push('current');
     const title = n.label || n.id;
     const errText = (n.errors || []).concat(n.warnings || []).map((d) => `${d.severity} at ${d.line}:${d.column}: ${d.message}`).join('\n');
     const g = el('g', {
@@ -172,12 +176,15 @@ export class GraphView {
     const a = this._portPoint(from, e.field);
     const b = to ? { x: to.x + this.nodeWidth(to) / 2, y: to.y - 2 } : { x: a.x + 30, y: a.y + 50 };
     const cls = ['edge'];
-    if (e.dangling || !to) cls.push('dangling');
+    const bad = e.dangling || !to;
+    const hot = this.highlight.edges.has(`${e.from}>${e.to}`);
+    if (bad) cls.push('dangling');
     if (e.field.startsWith('on_')) cls.push('edge-err');
+    if (hot) cls.push('visited');
     const g = el('g', { class: cls.join(' '), 'data-edge': `${e.from}|${e.field}`, 'data-from': e.from, 'data-to': e.to }, this.edgeLayer);
     const d = this._edgePath(a, b);
     el('path', { class: 'edge-hit', d }, g);
-    el('path', { class: 'edge-line', d, 'marker-end': `url(#vf-${e.dangling || !to ? 'arrow-bad' : 'arrow'})` }, g);
+    el('path', { class: 'edge-line', d, 'marker-end': `url(#vf-${hot ? 'arrow-hot' : bad ? 'arrow-bad' : 'arrow'})` }, g);
     el('title', {}, g).textContent = `${e.from} —${e.label}→ ${e.to}${e.dangling ? ' (no such node)' : ''}`;
     if (e.label && e.label !== 'next') {
       const mid = { x: (a.x + b.x) / 2, y: (a.y + b.y) / 2 };

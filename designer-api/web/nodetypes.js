@@ -4,7 +4,7 @@
 // designer keeps no copy of its own, so a new node type needs no change
 // here.
 
-import { api } from './api.js';
+import { request } from './api.js';
 
 const UNKNOWN = { type: '?', group: '', color: 'other', icon: '?', doc: '', exits: [], starter: [] };
 
@@ -48,10 +48,10 @@ export class NodeTypes {
 
 let loading;
 // loadNodeTypes fetches the node types once per page (they are this
-// server build's).
-export function loadNodeTypes() {
+// server build's); quiet401: a 401 does not end the session.
+export function loadNodeTypes({ quiet401 = false } = {}) {
   if (!loading) {
-    loading = api.nodeTypes().then((r) => new NodeTypes(r.data));
+    loading = request('GET', '/node-types', { quiet401 }).then((r) => new NodeTypes(r.data));
     loading.catch(() => (loading = undefined));
   }
   return loading;
