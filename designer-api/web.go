@@ -6,8 +6,11 @@ import (
 	"embed"
 	"encoding/hex"
 	"io/fs"
+	"maps"
 	"net/http"
 	"path"
+	"regexp"
+	"slices"
 	"strings"
 	"time"
 
@@ -24,6 +27,22 @@ var webFiles embed.FS
 // FlowSchemaPath is where WebHandler serves the flow language's JSON Schema
 // (flows.Schema), which the designer's node forms are generated from.
 const FlowSchemaPath = "/flow.schema.json"
+
+// versionedDir is the folder under which WebHandler serves every asset at
+// a path named after the content of all of them (/v/<build>/app.js): a new
+// build has new paths, so those answers may be cached for good.
+const versionedDir = "/v/"
+
+// lazyViews are the modules app.js imports when a client route first
+// needs them (its routes table): the page served for such a path lists
+// them, with everything they import, as module preloads (see renderPage),
+// so the browser fetches the whole module graph at once instead of one
+// import level per round trip.
+var lazyViews = []struct{ prefix, module string }{
+	{"/flows/", "/designer.js"},
+	{"/console", "/console.js"},
+	{"/cdrs", "/console.js"},
+}
 
 type webAsset struct {
 	body  []byte
@@ -54,6 +73,15 @@ func newWebAsset(name string, b []byte) webAsset {
 	return webAsset{body: b, ctype: ct, etag: `"` + hex.EncodeToString(sum[:12]) + `"`}
 }
 
+// webSite is what WebHandler serves.
+type webSite struct {
+	files   map[string]webAsset // the embedded files and the schema, by path
+	build   string              // hash of every file: the versioned folder's name
+	entry   webAsset            // /app.js: imports the versioned app.js
+	pages   map[string]webAsset // index.html per lazy view module ("" for none)
+	modTime time.Time           // zero: ServeContent sends no Last-Modified
+}
+
 // WebHandler serves the browser UI: the embedded assets, the flow JSON
 // Schema at FlowSchemaPath, the API reference at /docs (rendered in the
 // page from /openapi.json, with no CDN: voxflow dev works offline), and index.html for every other GET path that is
@@ -61,15 +89,53 @@ func newWebAsset(name string, b []byte) webAsset {
 // reload or a shared link opens the right screen. Paths under /api/ are
 // never answered with the page (404), so a mistyped API call fails loudly.
 //
-// Assets are revalidated on each load (Cache-Control: no-cache with a
-// content ETag: a 304 costs one round trip, and a new binary is picked up
-// at once); files under /vendor/ never change for a given name and version
-// and are cached for a day.
+// Caching: the page links its stylesheet and modules under
+// /v/<build>/ (a hash of every asset), answered with Cache-Control:
+// immutable, and lists the module graph of its route as modulepreload
+// links; a reopened designer then loads no script over the network (it
+// made ~20 revalidations, one import level after another, before). The
+// page itself and the assets at their plain paths are revalidated on each
+// load (no-cache with a content ETag: a 304 costs one round trip, and a
+// new binary is picked up at once). /app.js, which the page runs, only
+// imports /v/<build>/app.js, so modules that import ./app.js share that one
+// instance. Files under /vendor/ never change for a given name and
+// version and are cached for a day at their plain paths.
 func WebHandler() http.Handler {
-	assets := map[string]webAsset{}
-	root, err := fs.Sub(webFiles, "web")
+	site, err := newWebSite()
 	if err != nil {
 		panic("designer-api: web assets: " + err.Error()) // embedded: cannot fail
+	}
+	return http.HandlerFunc(site.serve)
+}
+
+func newWebSite() (*webSite, error) {
+	files, err := loadWebFiles()
+	if err != nil {
+		return nil, err
+	}
+	s := &webSite{files: files, build: buildHash(files), pages: map[string]webAsset{}}
+	dir := versionedDir + s.build
+	s.entry = newWebAsset("app.js", []byte("// The designer's modules live under "+dir+"/ (cached for good: a new build has a new folder).\nimport '."+dir+"/app.js';\n"))
+	index := string(files["/index.html"].body)
+	graph := moduleGraph(files)
+	app := moduleClosure(graph, "/app.js")
+	s.pages[""] = newWebAsset("index.html", []byte(renderPage(index, dir, files, app, nil)))
+	for _, v := range lazyViews {
+		if _, ok := s.pages[v.module]; !ok {
+			view := slices.DeleteFunc(moduleClosure(graph, v.module), func(m string) bool { return slices.Contains(app, m) })
+			s.pages[v.module] = newWebAsset("index.html", []byte(renderPage(index, dir, files, app, view)))
+		}
+	}
+	return s, nil
+}
+
+// loadWebFiles reads the embedded files (by path: /app.js) and adds the
+// flow schema.
+func loadWebFiles() (map[string]webAsset, error) {
+	files := map[string]webAsset{}
+	root, err := fs.Sub(webFiles, "web")
+	if err != nil {
+		return nil, err
 	}
 	err = fs.WalkDir(root, ".", func(p string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() {
@@ -79,56 +145,174 @@ func WebHandler() http.Handler {
 		if err != nil {
 			return err
 		}
-		assets["/"+p] = newWebAsset(p, b)
+		files["/"+p] = newWebAsset(p, b)
 		return nil
 	})
 	if err != nil {
-		panic("designer-api: web assets: " + err.Error())
+		return nil, err
 	}
-	assets[FlowSchemaPath] = newWebAsset(FlowSchemaPath, flows.Schema())
-	index := assets["/index.html"]
-	modTime := time.Time{}
+	files[FlowSchemaPath] = newWebAsset(FlowSchemaPath, flows.Schema())
+	return files, nil
+}
 
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Method != http.MethodGet && r.Method != http.MethodHead {
-			w.Header().Set("Allow", "GET, HEAD")
-			http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
-			return
+// buildHash names the versioned folder after every file's path and content.
+func buildHash(files map[string]webAsset) string {
+	h := sha256.New()
+	for _, p := range slices.Sorted(maps.Keys(files)) {
+		h.Write([]byte(p + " " + files[p].etag + "\n"))
+	}
+	return hex.EncodeToString(h.Sum(nil)[:8])
+}
+
+// staticImport matches the module specifier of a static import or
+// re-export (import x from './a.js', import './a.js', export { x } from
+// './a.js'); dynamic import() is not matched: those are lazyViews.
+var staticImport = regexp.MustCompile(`(?m)^\s*(?:(?:import|export)\s[\w\s{},*$]*?\bfrom|import)\s*['"]([^'"]+)['"]`)
+
+// moduleGraph maps each JavaScript file to the files it imports statically.
+func moduleGraph(files map[string]webAsset) map[string][]string {
+	g := map[string][]string{}
+	for p, a := range files {
+		if path.Ext(p) != ".js" {
+			continue
 		}
-		p := path.Clean("/" + r.URL.Path)
-		if p == "/api" || strings.HasPrefix(p, "/api/") {
-			http.NotFound(w, r)
-			return
+		for _, m := range staticImport.FindAllSubmatch(a.body, -1) {
+			spec := string(m[1])
+			if !strings.HasPrefix(spec, "./") && !strings.HasPrefix(spec, "../") {
+				continue
+			}
+			dep := path.Join(path.Dir(p), spec)
+			if _, ok := files[dep]; ok {
+				g[p] = append(g[p], dep)
+			}
 		}
-		if p == "/docs" {
-			p = "/docs.html" // the API reference, rendered from /openapi.json
+	}
+	return g
+}
+
+// moduleClosure lists the roots and every module they import, breadth first.
+func moduleClosure(g map[string][]string, roots ...string) []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, r := range roots {
+		if !seen[r] {
+			seen[r] = true
+			out = append(out, r)
 		}
-		a, ok := assets[p]
-		switch {
-		case ok && p != "/index.html":
-		case path.Ext(p) != "" && p != "/index.html":
-			// A missing asset (a typo, an old bookmark to a file) is a 404,
-			// not the page: the browser would try to run HTML as a script.
-			http.NotFound(w, r)
-			return
-		default:
-			a = index
+	}
+	for i := 0; i < len(out); i++ {
+		for _, dep := range g[out[i]] {
+			if !seen[dep] {
+				seen[dep] = true
+				out = append(out, dep)
+			}
 		}
-		h := w.Header()
-		h.Set("Content-Type", a.ctype)
-		h.Set("ETag", a.etag)
-		h.Set("X-Content-Type-Options", "nosniff")
-		if strings.HasPrefix(p, "/vendor/") {
-			h.Set("Cache-Control", "public, max-age=86400")
-		} else {
-			h.Set("Cache-Control", "no-cache")
+	}
+	return out
+}
+
+// linkHref matches the target of a <link href="/..."> in the page.
+var linkHref = regexp.MustCompile(`(<link\b[^>]*\bhref=")(/[^"]+)(")`)
+
+// renderPage points the page's <link>s to assets at their versioned paths
+// and replaces its modulepreload of app.js with one per module in app (at
+// the end of the head: after the page's script, whose request, /app.js,
+// then does not queue behind theirs) and, inside <template
+// id="vf-modules">, one per module in view: app.js adds those to the page
+// once it has sent the screen's API requests, so that handling some eighty
+// module responses does not hold back the first script, and the requests
+// it sends, by tens of milliseconds.
+func renderPage(index, dir string, files map[string]webAsset, app, view []string) string {
+	links := func(mods []string) string {
+		var b strings.Builder
+		for _, m := range mods {
+			b.WriteString(`<link rel="modulepreload" href="` + dir + m + `">` + "\n")
 		}
-		if a.ctype == index.ctype {
-			h.Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "+
-				"script-src 'self'; connect-src 'self'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'")
-			h.Set("Referrer-Policy", "same-origin")
-			h.Set("X-Frame-Options", "DENY")
+		return b.String()
+	}
+	head := links(app)
+	if len(view) > 0 {
+		head += `<template id="vf-modules">` + "\n" + links(view) + "</template>\n"
+	}
+	index = strings.Replace(index, `<link rel="modulepreload" href="/app.js">`+"\n", "", 1)
+	index = strings.Replace(index, "</head>", head+"</head>", 1)
+	return linkHref.ReplaceAllStringFunc(index, func(tag string) string {
+		m := linkHref.FindStringSubmatch(tag)
+		if _, ok := files[m[2]]; !ok || strings.HasPrefix(m[2], versionedDir) {
+			return tag
 		}
-		http.ServeContent(w, r, "", modTime, bytes.NewReader(a.body))
+		return m[1] + dir + m[2] + m[3]
 	})
+}
+
+// lookup finds what answers path p (cleaned) and whether it may be cached
+// for good; ok is false for a path that is neither an asset nor a client
+// route (404).
+func (s *webSite) lookup(p string) (a webAsset, immutable, ok bool) {
+	if rest, found := strings.CutPrefix(p, versionedDir); found {
+		build, file, _ := strings.Cut(rest, "/")
+		a, ok := s.files["/"+file]
+		if !ok || file == "index.html" {
+			return webAsset{}, false, false
+		}
+		// Another build's folder (a page loaded before an upgrade): today's
+		// file, revalidated as at its plain path.
+		return a, build == s.build, true
+	}
+	if p == "/docs" {
+		p = "/docs.html" // the API reference, rendered from /openapi.json
+	}
+	switch a, ok := s.files[p]; {
+	case p == "/app.js":
+		return s.entry, false, true
+	case ok && p != "/index.html":
+		return a, false, true
+	case path.Ext(p) != "" && p != "/index.html":
+		// A missing asset (a typo, an old bookmark to a file) is a 404,
+		// not the page: the browser would try to run HTML as a script.
+		return webAsset{}, false, false
+	}
+	for _, v := range lazyViews {
+		if strings.HasPrefix(p, v.prefix) {
+			return s.pages[v.module], false, true
+		}
+	}
+	return s.pages[""], false, true
+}
+
+func (s *webSite) serve(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		w.Header().Set("Allow", "GET, HEAD")
+		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+		return
+	}
+	p := path.Clean("/" + r.URL.Path)
+	if p == "/api" || strings.HasPrefix(p, "/api/") {
+		http.NotFound(w, r)
+		return
+	}
+	a, immutable, ok := s.lookup(p)
+	if !ok {
+		http.NotFound(w, r)
+		return
+	}
+	h := w.Header()
+	h.Set("Content-Type", a.ctype)
+	h.Set("ETag", a.etag)
+	h.Set("X-Content-Type-Options", "nosniff")
+	switch {
+	case immutable:
+		h.Set("Cache-Control", "public, max-age=31536000, immutable")
+	case strings.HasPrefix(p, "/vendor/"):
+		h.Set("Cache-Control", "public, max-age=86400")
+	default:
+		h.Set("Cache-Control", "no-cache")
+	}
+	if a.ctype == webContentTypes[".html"] {
+		h.Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "+
+			"script-src 'self'; connect-src 'self'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'")
+		h.Set("Referrer-Policy", "same-origin")
+		h.Set("X-Frame-Options", "DENY")
+	}
+	http.ServeContent(w, r, "", s.modTime, bytes.NewReader(a.body))
 }

@@ -110,11 +110,12 @@ export const api = {
   metrics: (flow, window) => request('GET', '/metrics/summary' + qs({ flow, window })),
 };
 
-// The flow language's JSON Schema, served beside the UI by WebHandler.
+// The flow language's JSON Schema, served beside the UI by WebHandler
+// (beside this module: under /v/<build>/ it is cached for good).
 let schemaPromise;
 export function flowSchema() {
   if (!schemaPromise) {
-    schemaPromise = fetch('/flow.schema.json', { credentials: 'same-origin' }).then((r) => {
+    schemaPromise = fetch(new URL('./flow.schema.json', import.meta.url), { credentials: 'same-origin' }).then((r) => {
       if (!r.ok) throw new Error(`flow schema: HTTP ${r.status}`);
       return r.json();
     });

@@ -96,6 +96,10 @@ function prefetch(path, quiet401) {
     const m = re.exec(path);
     if (!m) continue;
     const data = loadData ? loadData(m.slice(1).map(decodeURIComponent), quiet401) : undefined;
+    // The screen's modules (WebHandler lists them in the page, inert until
+    // now so that the requests above go out first).
+    const later = document.getElementById('vf-modules');
+    if (later) later.replaceWith(later.content);
     Promise.resolve(load()).catch(() => { /* reported when route() loads it */ });
     return { data };
   }
