@@ -38,7 +38,13 @@ export function installCanvas(d) {
         ports: doc.exits(id), heat: st.heat[id] || 0,
       };
     });
-    return { nodes, edges: doc.edges() };
+    // doc.edges(), from the ports just listed (each node's exits once).
+    const ids = new Set(nodes.map((n) => n.id));
+    const edges = [];
+    for (const n of nodes) {
+      for (const p of n.ports) if (p.target) edges.push({ from: n.id, to: p.target, field: p.field, label: p.label, dangling: !ids.has(p.target) });
+    }
+    return { nodes, edges };
   }
 
   // renderGraph draws the document; fit: zoom to show all of it.
