@@ -86,6 +86,10 @@ type Pacer struct {
 	seq      uint16
 	start    time.Time
 	lastSlot int64
+	// lastSent is the last slot a packet went out in; early says the frame
+	// of lastSlot was sent ahead of its tick (startNow).
+	lastSent int64
+	early    bool
 	marker   bool
 	stats    SenderStats
 	buf      []byte      // marshalled packet, for the write func
@@ -125,6 +129,7 @@ func NewPacer(cfg PacerConfig, write func(pkt []byte) error) (*Pacer, error) {
 		seq:      uint16(rand.Uint32()),
 		stats:    SenderStats{SSRC: rand.Uint32()},
 		lastSlot: -1,
+		lastSent: -1,
 		marker:   true,
 	}, nil
 }
@@ -132,11 +137,43 @@ func NewPacer(cfg PacerConfig, write func(pkt []byte) error) (*Pacer, error) {
 // SSRC of the stream.
 func (p *Pacer) SSRC() uint32 { return p.stats.SSRC }
 
-// SetSource replaces what is played from the next tick on; nil is silence.
+// SetSource replaces what is played; nil is silence. A source that ends
+// silence starts at once: its first frame goes out now, in the slot now
+// falls in, rather than at the next tick up to a frame later (a prompt
+// answering a key press starts without waiting for the frame grid).
 func (p *Pacer) SetSource(src FrameSource) {
+	p.setSourceAt(src, time.Now())
+}
+
+func (p *Pacer) setSourceAt(src FrameSource, now time.Time) {
 	p.mu.Lock()
+	defer p.mu.Unlock()
+	wasSilent := p.src == nil
 	p.src = src
-	p.mu.Unlock()
+	if src != nil && wasSilent {
+		p.startNow(now)
+	}
+}
+
+// startNow sends the first frame of a new source in the slot now falls in,
+// unless the stream has not started, an event is being sent, or a packet
+// already went out in this slot. When the slot's tick is still to come,
+// that tick is then skipped (early), so the frame grid does not move.
+func (p *Pacer) startNow(now time.Time) {
+	if p.start.IsZero() || len(p.event) > 0 || len(p.digits) > 0 {
+		return
+	}
+	slot := int64(now.Sub(p.start) / p.cfg.FrameDuration)
+	if slot < p.lastSlot || slot <= p.lastSent {
+		return
+	}
+	if slot > p.lastSlot {
+		if gap := slot - p.lastSlot - 1; gap > 0 && p.lastSlot >= 0 {
+			p.stats.Skipped += uint64(gap)
+		}
+		p.lastSlot, p.early = slot, true
+	}
+	p.sendAudio(slot)
 }
 
 // SendDigit queues an RFC 4733 key press of duration d (typically 100 ms).
@@ -224,6 +261,11 @@ func (p *Pacer) tick(now time.Time) {
 		p.start = now
 	}
 	slot := int64(now.Sub(p.start) / p.cfg.FrameDuration)
+	if slot == p.lastSlot && p.early {
+		p.early = false // this slot's frame went out early (startNow)
+		return
+	}
+	p.early = false
 	if slot <= p.lastSlot {
 		slot = p.lastSlot + 1 // an early tick never reuses a timestamp
 	}
@@ -246,10 +288,16 @@ func (p *Pacer) tick(now time.Time) {
 		p.event = p.event[1:]
 		pkt.SequenceNumber = p.seq
 		p.send(pkt)
+		p.lastSent = slot
 		p.marker = true // audio after an event starts a new talkspurt
 		return
 	}
+	p.sendAudio(slot)
+}
 
+// sendAudio sends the source's next frame in slot, or notes silence.
+func (p *Pacer) sendAudio(slot int64) {
+	ts := p.ts0 + uint32(slot)*p.spf
 	if p.src == nil {
 		p.marker = true
 		return
@@ -259,6 +307,7 @@ func (p *Pacer) tick(now time.Time) {
 		p.marker = true
 		return
 	}
+	p.lastSent = slot
 	// One packet reused for every frame: writers must not keep it.
 	p.pkt = prtp.Packet{
 		Header: prtp.Header{

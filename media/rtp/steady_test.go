@@ -129,3 +129,49 @@ func BenchmarkJitterPushPop(b *testing.B) {
 		jb.Pop()
 	}
 }
+
+// A source that ends silence starts at once, in the slot the moment falls
+// in, instead of at the next tick; the tick of that slot then sends
+// nothing, so the grid neither moves nor repeats a timestamp.
+func TestPacerStartsNewSourceAtOnce(t *testing.T) {
+	rec := &recorder{}
+	p, err := NewPacer(PacerConfig{PayloadType: 0}, rec.write)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t0 := time.Unix(3000, 0)
+	ms := func(n int) time.Time { return t0.Add(time.Duration(n) * time.Millisecond) }
+	p.tick(ms(0)) // slot 0, silent
+	p.setSourceAt(&frames{}, ms(7))
+	if len(rec.pkts) != 1 || !rec.pkts[0].Marker {
+		t.Fatalf("after the source started: %d packets, want 1 with the marker", len(rec.pkts))
+	}
+	p.tick(ms(20)) // slot 1
+	p.setSourceAt(nil, ms(25))
+	p.setSourceAt(&frames{}, ms(26)) // slot 1 already sent: waits for its tick
+	if len(rec.pkts) != 2 {
+		t.Fatalf("%d packets, want 2: one frame per slot", len(rec.pkts))
+	}
+	p.tick(ms(40)) // slot 2
+	p.setSourceAt(nil, ms(45))
+	p.tick(ms(60))                   // slot 3, silent
+	p.setSourceAt(&frames{}, ms(85)) // slot 4, ahead of its tick
+	p.tick(ms(90))                   // slot 4's tick: already sent
+	p.tick(ms(100))                  // slot 5
+	want := []struct {
+		slot   uint32
+		marker bool
+	}{{0, true}, {1, false}, {2, false}, {4, true}, {5, false}}
+	if len(rec.pkts) != len(want) {
+		t.Fatalf("%d packets, want %d", len(rec.pkts), len(want))
+	}
+	base := rec.pkts[0].Timestamp
+	for i, w := range want {
+		if got := rec.pkts[i]; got.Timestamp-base != w.slot*160 || got.Marker != w.marker {
+			t.Errorf("packet %d: ts +%d marker %v; want +%d marker %v", i, got.Timestamp-base, got.Marker, w.slot*160, w.marker)
+		}
+	}
+	if st := p.Stats(); st.Skipped != 0 {
+		t.Errorf("skipped %d slots", st.Skipped)
+	}
+}
