@@ -15,6 +15,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -536,6 +537,8 @@ func (e *sipEnv) runDTMF(b *testing.B, t *sipTarget) []time.Duration {
 		}
 	}
 	b.Logf("%s dtmf: %d turns on %d calls, p50 %.1f ms, p99 %.1f ms", t.name, len(lat), dtmfCalls, pctMS(lat, 0.5), pctMS(lat, 0.99))
+	sorted := slices.Sorted(slices.Values(lat))
+	b.Logf("%s dtmf turns, sorted: %v", t.name, sorted)
 	return lat
 }
 

@@ -155,16 +155,19 @@ func (p *Pacer) setSourceAt(src FrameSource, now time.Time) {
 	}
 }
 
-// startNow sends the first frame of a new source in the slot now falls in,
-// unless the stream has not started, an event is being sent, or a packet
-// already went out in this slot. When the slot's tick is still to come,
-// that tick is then skipped (early), so the frame grid does not move.
+// startNow sends the first frame of a new source at once: in the slot now
+// falls in, or in the next one when a packet already went out in this one
+// (a prompt cut by a key press: the new one follows on the grid, at most a
+// frame ahead of time). The tick of a slot sent ahead is skipped (early),
+// so the frame grid does not move. Nothing is sent before the stream
+// starts or while an event is being sent.
 func (p *Pacer) startNow(now time.Time) {
 	if p.start.IsZero() || len(p.event) > 0 || len(p.digits) > 0 {
 		return
 	}
-	slot := int64(now.Sub(p.start) / p.cfg.FrameDuration)
-	if slot < p.lastSlot || slot <= p.lastSent {
+	current := int64(now.Sub(p.start) / p.cfg.FrameDuration)
+	slot := max(current, p.lastSent+1)
+	if slot < p.lastSlot || slot > current+1 {
 		return
 	}
 	if slot > p.lastSlot {

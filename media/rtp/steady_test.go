@@ -131,8 +131,9 @@ func BenchmarkJitterPushPop(b *testing.B) {
 }
 
 // A source that ends silence starts at once, in the slot the moment falls
-// in, instead of at the next tick; the tick of that slot then sends
-// nothing, so the grid neither moves nor repeats a timestamp.
+// in (or the next one when this one was sent: a cut prompt), instead of at
+// the next tick; the tick of a slot sent ahead then sends nothing, so the
+// grid neither moves nor repeats a timestamp.
 func TestPacerStartsNewSourceAtOnce(t *testing.T) {
 	rec := &recorder{}
 	p, err := NewPacer(PacerConfig{PayloadType: 0}, rec.write)
@@ -148,11 +149,11 @@ func TestPacerStartsNewSourceAtOnce(t *testing.T) {
 	}
 	p.tick(ms(20)) // slot 1
 	p.setSourceAt(nil, ms(25))
-	p.setSourceAt(&frames{}, ms(26)) // slot 1 already sent: waits for its tick
-	if len(rec.pkts) != 2 {
-		t.Fatalf("%d packets, want 2: one frame per slot", len(rec.pkts))
+	p.setSourceAt(&frames{}, ms(26)) // slot 1 already sent: slot 2 goes now
+	if len(rec.pkts) != 3 {
+		t.Fatalf("%d packets, want 3: slot 2 sent ahead", len(rec.pkts))
 	}
-	p.tick(ms(40)) // slot 2
+	p.tick(ms(40)) // slot 2's tick: already sent
 	p.setSourceAt(nil, ms(45))
 	p.tick(ms(60))                   // slot 3, silent
 	p.setSourceAt(&frames{}, ms(85)) // slot 4, ahead of its tick
