@@ -228,7 +228,7 @@ func disconnected(ctx workflow.Context) workflow.Context {
 }
 
 func (c *call) parse(src activities.FlowSource) (*flows.Flow, error) {
-	f, diags := flows.Parse(src.Name+".yaml", []byte(src.Source))
+	f, diags := parsedFlows.parse(src)
 	if err := diags.Err(); err != nil {
 		return nil, fmt.Errorf("flow %q version %d: %w", src.Name, src.Version, err)
 	}
