@@ -12,6 +12,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"runtime/debug"
+	"sync"
 	"time"
 
 	"go.temporal.io/sdk/client"
@@ -67,6 +69,7 @@ func (ws *Workers) Stop() {
 func StartWorkers(c client.Client, p Parts) (*Workers, error) {
 	ws := &Workers{}
 	start := func(queue, what string, opts worker.Options, register func(worker.Worker)) error {
+		opts.BuildID = buildID()
 		w := worker.New(c, queue, opts)
 		register(w)
 		if err := w.Start(); err != nil {
@@ -109,6 +112,22 @@ func StartWorkers(c client.Client, p Parts) (*Workers, error) {
 	}
 	return ws, nil
 }
+
+// buildID names this binary to Temporal: its VCS revision, or its module
+// version. Without one the SDK hashes the whole executable (about a
+// hundred megabytes) for every worker it starts.
+var buildID = sync.OnceValue(func() string {
+	bi, ok := debug.ReadBuildInfo()
+	if !ok {
+		return "voxflow"
+	}
+	for _, s := range bi.Settings {
+		if s.Key == "vcs.revision" {
+			return "voxflow@" + s.Value
+		}
+	}
+	return "voxflow@" + bi.Main.Version
+})
 
 func (ws *Workers) startWatchdog(w *MediaWatchdog) {
 	ctx, cancel := context.WithCancel(context.Background())
