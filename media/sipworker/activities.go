@@ -3,6 +3,7 @@ package sipworker
 import (
 	"context"
 	"fmt"
+	"slices"
 	"time"
 
 	"go.temporal.io/sdk/activity"
@@ -75,7 +76,7 @@ func (w *Worker) say(ctx context.Context, s *session, prompts []activities.Promp
 // stopped first (speculate.go).
 func (w *Worker) sayUntil(ctx context.Context, s *session, prompts []activities.Prompt, stop func() bool) (interrupted bool, err error) {
 	if sp := s.swapSpeculation(nil); sp != nil {
-		if samePrompts(sp.prompts, prompts) {
+		if slices.Equal(sp.prompts, prompts) {
 			return sp.adopt(ctx, stop)
 		}
 		sp.abandon()

@@ -79,16 +79,3 @@ func (sp *speculation) adopt(ctx context.Context, stop func() bool) (interrupted
 		return false, ctx.Err()
 	}
 }
-
-// samePrompts reports whether two prompt lists say the same.
-func samePrompts(a, b []activities.Prompt) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
-}
