@@ -147,11 +147,12 @@ var benchPrompts = map[string][]int16{
 
 var otherPrompt = echo.Tone(300, 300*time.Millisecond) // any other text (retry prompts)
 
-// promptTTS renders benchPrompts (a map look-up: the TTS costs nothing).
-type promptTTS struct{}
+// promptTTS renders prompts from a map (a look-up: the TTS costs nothing);
+// any other text is otherPrompt.
+type promptTTS map[string][]int16
 
-func (promptTTS) Synthesize(ctx context.Context, text, voice, language string) ([]int16, error) {
-	if p, ok := benchPrompts[text]; ok {
+func (t promptTTS) Synthesize(ctx context.Context, text, voice, language string) ([]int16, error) {
+	if p, ok := t[text]; ok {
 		return p, nil
 	}
 	return otherPrompt, nil
@@ -288,67 +289,92 @@ func (c countCDRs) SaveCDR(ctx context.Context, rec records.CDR) error {
 
 func newSIPEnv(b *testing.B) *sipEnv {
 	e := &sipEnv{}
-	ctx := context.Background()
 	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError}))
-
-	// Bare echo server.
-	e.echo = &sipTarget{name: "echo", addr: "127.0.0.1:" + strconv.Itoa(sipptest.FreePort(b))}
-	es, err := echo.Start(echo.Config{Addr: e.echo.addr, Flows: echoFlows(), OnAnswer: e.echo.answers.add, Logger: logger})
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { es.Close() })
-	e.echo.live = es.LiveCalls
-	e.echo.settled = func(int) { waitUntil(10*time.Second, func() bool { return es.LiveCalls() == 0 }) }
-
-	// voxflow: tuned Temporal server, store, engine and shared workers, SIP worker.
-	_, c := devtemporaltest.NewServer(b)
-	st, err := store.Open(ctx, filepath.Join(b.TempDir(), "voxflow.db"))
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { st.Close() })
-	for num, src := range map[string]string{numRate: benchRateFlow, numHeld: benchHeldFlow, numDTMF: benchDTMFFlow} {
-		name := strings.TrimPrefix(strings.SplitN(src, "\n", 2)[0], "name: ")
-		if _, err := st.PublishSource(ctx, name, src, "bench", ""); err != nil {
-			b.Fatalf("publish %s: %v", name, err)
-		}
-		if err := st.BindNumber(ctx, num, name); err != nil {
-			b.Fatal(err)
-		}
-	}
-	acts := platform.SharedActivities(st)
-	acts.CDRs = countCDRs{st, &e.cdrs}
-	ws, err := platform.StartWorkers(c, platform.Parts{Engine: true, Shared: acts})
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(ws.Stop)
-	e.vf = &sipTarget{name: "vf", addr: "127.0.0.1:" + strconv.Itoa(sipptest.FreePort(b))}
-	start := platform.CallStarter(c)
-	w, err := sipworker.Start(ctx, sipworker.Config{
-		ID: "bench-sip", SIPAddr: e.vf.addr, Routes: &platform.StoreRoutes{Store: st},
-		StartCall: func(ctx context.Context, cs activities.CallStart) error {
-			e.vf.answers.add()
-			return start(ctx, cs)
-		},
-		SignalHangup: platform.HangupSignaler(c),
-		TTS:          promptTTS{}, RecordDir: b.TempDir(), Logger: logger,
+	e.echo = startEchoTarget(b, echoFlows(), logger)
+	e.vf = startVFTarget(b, vfTargetConfig{
+		flows:   map[string]string{numRate: benchRateFlow, numHeld: benchHeldFlow, numDTMF: benchDTMFFlow},
+		prompts: promptTTS(benchPrompts), cdrs: &e.cdrs, logger: logger,
 	})
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { w.Close() })
-	mws, err := platform.StartWorkers(c, platform.Parts{Channels: []activities.Channel{w}})
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(mws.Stop)
-	e.vf.live = w.LiveCalls
-	e.vf.settled = func(int) { waitUntil(15*time.Second, func() bool { return w.LiveCalls() == 0 }) }
 	e.probe = newProbeUA(b)
 	time.Sleep(2 * time.Second) // let the server settle before any idle measurement
 	return e
+}
+
+// startEchoTarget starts bench/echo serving flows (by dialled number) on a
+// free loopback port; it stops when tb ends.
+func startEchoTarget(tb testing.TB, flows map[string]echo.Flow, logger *slog.Logger) *sipTarget {
+	t := &sipTarget{name: "echo", addr: "127.0.0.1:" + strconv.Itoa(sipptest.FreePort(tb))}
+	es, err := echo.Start(echo.Config{Addr: t.addr, Flows: flows, OnAnswer: t.answers.add, Logger: logger})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { es.Close() })
+	t.live = es.LiveCalls
+	t.settled = func(int) { waitUntil(10*time.Second, func() bool { return es.LiveCalls() == 0 }) }
+	return t
+}
+
+// vfTargetConfig is what the voxflow stack serves.
+type vfTargetConfig struct {
+	flows   map[string]string // flow source by dialled number
+	prompts promptTTS
+	cdrs    *atomic.Int64 // counts saved CDRs when set
+	logger  *slog.Logger
+}
+
+// startVFTarget starts the voxflow stack as `voxflow dev` wires it: the
+// tuned in-process Temporal server, a SQLite store with cfg.flows published
+// and bound, engine and shared workers, and a SIP media worker on a free
+// loopback port. Everything stops when tb ends.
+func startVFTarget(tb testing.TB, cfg vfTargetConfig) *sipTarget {
+	ctx := context.Background()
+	_, c := devtemporaltest.NewServer(tb)
+	st, err := store.Open(ctx, filepath.Join(tb.TempDir(), "voxflow.db"))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { st.Close() })
+	for num, src := range cfg.flows {
+		name := strings.TrimPrefix(strings.SplitN(src, "\n", 2)[0], "name: ")
+		if _, err := st.PublishSource(ctx, name, src, "bench", ""); err != nil {
+			tb.Fatalf("publish %s: %v", name, err)
+		}
+		if err := st.BindNumber(ctx, num, name); err != nil {
+			tb.Fatal(err)
+		}
+	}
+	acts := platform.SharedActivities(st)
+	if cfg.cdrs != nil {
+		acts.CDRs = countCDRs{st, cfg.cdrs}
+	}
+	ws, err := platform.StartWorkers(c, platform.Parts{Engine: true, Shared: acts})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(ws.Stop)
+	t := &sipTarget{name: "vf", addr: "127.0.0.1:" + strconv.Itoa(sipptest.FreePort(tb))}
+	start := platform.CallStarter(c)
+	w, err := sipworker.Start(ctx, sipworker.Config{
+		ID: "bench-sip", SIPAddr: t.addr, Routes: &platform.StoreRoutes{Store: st},
+		StartCall: func(ctx context.Context, cs activities.CallStart) error {
+			t.answers.add()
+			return start(ctx, cs)
+		},
+		SignalHangup: platform.HangupSignaler(c),
+		TTS:          cfg.prompts, RecordDir: tb.TempDir(), Logger: cfg.logger,
+	})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { w.Close() })
+	mws, err := platform.StartWorkers(c, platform.Parts{Channels: []activities.Channel{w}})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(mws.Stop)
+	t.live = w.LiveCalls
+	t.settled = func(int) { waitUntil(15*time.Second, func() bool { return w.LiveCalls() == 0 }) }
+	return t
 }
 
 func waitUntil(d time.Duration, cond func() bool) bool {
@@ -656,6 +682,7 @@ func (e *sipEnv) runMem(b *testing.B, t *sipTarget) memResult {
 
 type sippResult struct {
 	ok, failed, callMS, setupMS float64
+	current                     float64 // calls in progress
 	out                         string
 	err                         error
 }
@@ -668,34 +695,87 @@ func runSIPp(b *testing.B, addr, scenario, service string, timeout time.Duration
 // and returns a function waiting for its end.
 func startSIPp(b *testing.B, addr, scenario, service string, timeout time.Duration, args ...string) func() sippResult {
 	b.Helper()
-	bin := sipptest.Need(b)
-	dir := b.TempDir()
+	return launchSIPp(b, sippSpec{addr: addr, scenario: scenario, service: service, timeout: timeout, args: args}).wait
+}
+
+// sippSpec is one SIPp run against addr.
+type sippSpec struct {
+	addr, scenario, service string
+	timeout                 time.Duration // SIPp's -timeout; killed 10 s after it
+	mediaPort               int           // -mp; 0 picks a free even port
+	// prepare, when set, writes what the scenario reads (relative paths,
+	// e.g. rtp_stream audio) into SIPp's working directory before it starts.
+	prepare func(dir string) error
+	args    []string // load arguments (-r, -l, -m, -d, ...)
+}
+
+// sippProc is a started SIPp.
+type sippProc struct {
+	pid       int
+	mediaPort int
+	stat      string // -trace_stat CSV, rewritten every second (parseStat)
+	done      chan struct{}
+	res       sippResult
+}
+
+// wait returns SIPp's result once it has exited.
+func (p *sippProc) wait() sippResult {
+	<-p.done
+	return p.res
+}
+
+// launchSIPp starts SIPp in a temp directory of its own (statistics every
+// second in stat.csv, errors in err.log). It is killed 10 s past its
+// timeout, or when tb ends if it still runs.
+func launchSIPp(tb testing.TB, spec sippSpec) *sippProc {
+	tb.Helper()
+	bin := sipptest.Need(tb)
+	dir := tb.TempDir()
+	if spec.prepare != nil {
+		if err := spec.prepare(dir); err != nil {
+			tb.Fatalf("sipp: %v", err)
+		}
+	}
+	if spec.mediaPort == 0 {
+		spec.mediaPort = sipptest.FreeUDPPair(tb)
+	}
 	stat := filepath.Join(dir, "stat.csv")
-	all := append([]string{addr, "-sf", sipptest.Scenario(b, scenario), "-s", service,
-		"-i", "127.0.0.1", "-p", strconv.Itoa(sipptest.FreePort(b)), "-mp", strconv.Itoa(sipptest.FreeUDPPair(b)),
+	all := append([]string{spec.addr, "-sf", sipptest.Scenario(tb, spec.scenario), "-s", spec.service,
+		"-i", "127.0.0.1", "-p", strconv.Itoa(sipptest.FreePort(tb)), "-mp", strconv.Itoa(spec.mediaPort),
 		"-trace_stat", "-stf", stat, "-fd", "1",
 		"-trace_err", "-error_file", filepath.Join(dir, "err.log"),
-		"-timeout", strconv.Itoa(int(timeout.Seconds())) + "s", "-nostdin"}, args...)
-	ch := make(chan sippResult, 1)
+		"-timeout", strconv.Itoa(int(spec.timeout.Seconds())) + "s", "-nostdin"}, spec.args...)
+	ctx, cancel := context.WithTimeout(context.Background(), spec.timeout+10*time.Second)
+	cmd := exec.CommandContext(ctx, bin, all...)
+	cmd.Dir = dir
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	cmd.Env = append(os.Environ(), "TERM=dumb")
+	p := &sippProc{mediaPort: spec.mediaPort, stat: stat, done: make(chan struct{})}
+	if err := cmd.Start(); err != nil {
+		cancel()
+		p.res.err = fmt.Errorf("start sipp: %w", err)
+		close(p.done)
+		return p
+	}
+	p.pid = cmd.Process.Pid
+	tb.Cleanup(func() {
+		cancel() // kills SIPp if it still runs
+		<-p.done
+	})
 	go func() {
-		ctx, cancel := context.WithTimeout(context.Background(), timeout+10*time.Second)
+		defer close(p.done)
 		defer cancel()
-		cmd := exec.CommandContext(ctx, bin, all...)
-		cmd.Dir = dir
-		var out bytes.Buffer
-		cmd.Stdout, cmd.Stderr = &out, &out
-		cmd.Env = append(os.Environ(), "TERM=dumb")
-		err := cmd.Run()
+		err := cmd.Wait()
 		if eb, rerr := os.ReadFile(filepath.Join(dir, "err.log")); rerr == nil && len(eb) > 0 {
 			fmt.Fprintf(&out, "\n--- err.log ---\n%s", tail(string(eb), 2000))
 		}
-		r := sippResult{out: out.String(), err: err}
-		if perr := parseStat(stat, &r); perr != nil && r.err == nil {
-			r.err = perr
+		p.res = sippResult{out: out.String(), err: err}
+		if perr := parseStat(stat, &p.res); perr != nil && p.res.err == nil {
+			p.res.err = perr
 		}
-		ch <- r
 	}()
-	return func() sippResult { return <-ch }
+	return p
 }
 
 // parseStat reads the last line of SIPp's -trace_stat CSV (cumulative
@@ -730,6 +810,7 @@ func parseStat(path string, r *sippResult) error {
 	}
 	r.ok, _ = strconv.ParseFloat(col("SuccessfulCall(C)"), 64)
 	r.failed, _ = strconv.ParseFloat(col("FailedCall(C)"), 64)
+	r.current, _ = strconv.ParseFloat(col("CurrentCall"), 64)
 	r.callMS = sippDurationMS(col("CallLength(C)"))
 	r.setupMS = sippDurationMS(col("ResponseTime1(C)"))
 	return nil
@@ -765,19 +846,19 @@ type probeUA struct {
 	host string
 }
 
-func newProbeUA(b *testing.B) *probeUA {
-	port := sipptest.FreePort(b)
+func newProbeUA(tb testing.TB) *probeUA {
+	port := sipptest.FreePort(tb)
 	ua, err := sipgo.NewUA(sipgo.WithUserAgent("voxflow-bench-probe"))
 	if err != nil {
-		b.Fatal(err)
+		tb.Fatal(err)
 	}
 	srv, err := sipgo.NewServer(ua)
 	if err != nil {
-		b.Fatal(err)
+		tb.Fatal(err)
 	}
 	client, err := sipgo.NewClient(ua, sipgo.WithClientHostname("127.0.0.1"), sipgo.WithClientPort(port))
 	if err != nil {
-		b.Fatal(err)
+		tb.Fatal(err)
 	}
 	p := &probeUA{host: "127.0.0.1",
 		dc: sipgo.NewDialogClientCache(client, sip.ContactHeader{Address: sip.Uri{User: "probe", Host: "127.0.0.1", Port: port}})}
@@ -788,10 +869,10 @@ func newProbeUA(b *testing.B) *probeUA {
 	})
 	conn, err := net.ListenPacket("udp", "127.0.0.1:"+strconv.Itoa(port))
 	if err != nil {
-		b.Fatal(err)
+		tb.Fatal(err)
 	}
 	go func() { _ = srv.ServeUDP(conn) }()
-	b.Cleanup(func() {
+	tb.Cleanup(func() {
 		conn.Close()
 		ua.Close()
 	})
