@@ -407,7 +407,7 @@ func launchScaleSIPp(b *testing.B, addr string, limit int) *scaleSIPp {
 		addr: addr, scenario: "uac_bench_scale.xml", service: numScale,
 		timeout: scaleHold + 30*time.Second, prepare: writeScaleAudio,
 		args: []string{"-r", strconv.Itoa(scaleRate), "-rp", "1000", "-l", strconv.Itoa(limit),
-			"-d", strconv.FormatInt(scaleHold.Milliseconds(), 10), "-cp", strconv.Itoa(ctl),
+			"-cp", strconv.Itoa(ctl), "-cid_str", "scale-%u@bench",
 			// Fewer RTP threads than the default 20 calls each: SIPp
 			// shares the 2 cores with the server.
 			"-rtp_threadtasks", "50"},
@@ -454,27 +454,60 @@ func (s *scaleSIPp) stats() sippResult {
 	return r
 }
 
-// hangUpAll makes SIPp abort every call (a BYE each) and exit; it is
-// terminated once srv has no call left (SIPp 3.6.1 may not count aborted
-// calls down, and then waits for ever) or after d. It says how SIPp ended.
-func (s *scaleSIPp) hangUpAll(srv *scaleServer, d time.Duration) (sippResult, string) {
-	how := "exited after Q"
-	_ = s.command("Q")
-	waitUntil(d, func() bool {
-		st, err := srv.stats()
-		return !s.running() || (err == nil && st.Live == 0)
-	})
-	if s.running() {
-		how = "terminated (SIGTERM) after Q"
-		_ = syscall.Kill(s.pid, syscall.SIGTERM)
+// hangUpAll ends the calls as callers would: "q" (SIPp places no new call
+// and exits after its last), then an INFO per call at scaleHangupRate
+// calls/s, to which the call answers with a BYE. Whatever is left after d
+// is aborted ("Q": a BYE each, not retransmitted) and SIPp terminated. It
+// says how SIPp ended.
+func (s *scaleSIPp) hangUpAll(d time.Duration) (sippResult, string) {
+	_ = s.command("q")
+	time.Sleep(1500 * time.Millisecond) // SIPp's statistics: one line a second
+	if err := s.sendStops(int(s.stats().created) + 10); err != nil {
+		return sippResult{err: err}, "not asked to hang up"
 	}
 	select {
 	case <-s.done:
+		return s.wait(), "exited after its last call"
+	case <-time.After(d):
+	}
+	how := "aborted the calls left (Q)"
+	_ = s.command("Q")
+	select {
+	case <-s.done:
 	case <-time.After(10 * time.Second):
-		how = "killed"
-		_ = syscall.Kill(s.pid, syscall.SIGKILL)
+		how += ", then terminated"
+		_ = syscall.Kill(s.pid, syscall.SIGTERM)
 	}
 	return s.wait(), how
+}
+
+// scaleHangupRate is how many calls a second hangUpAll ends: SIPp sends
+// their BYEs as the INFOs arrive, so the server is not flooded.
+var scaleHangupRate = envInt("VOXFLOW_SCALE_HANGUP_RATE", 50)
+
+// sendStops sends the INFO that ends call k (Call-ID scale-k@bench) for k
+// from 1 to n, paced; INFOs for calls that are gone are discarded by SIPp.
+func (s *scaleSIPp) sendStops(n int) error {
+	conn, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	to := &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1), Port: s.sipPort}
+	me := conn.LocalAddr().(*net.UDPAddr).Port
+	t0 := time.Now()
+	for k := 1; k <= n; k++ {
+		msg := fmt.Appendf(nil, "INFO sip:sipp@127.0.0.1:%d SIP/2.0\r\n"+
+			"Via: SIP/2.0/UDP 127.0.0.1:%d;branch=z9hG4bK-scale-stop-%d\r\n"+
+			"From: <sip:bench@127.0.0.1>;tag=stop%d\r\nTo: <sip:sipp@127.0.0.1:%d>\r\n"+
+			"Call-ID: scale-%d@bench\r\nCSeq: 3 INFO\r\nMax-Forwards: 70\r\nContent-Length: 0\r\n\r\n",
+			s.sipPort, me, k, k, s.sipPort, k)
+		if _, err := conn.WriteToUDP(msg, to); err != nil {
+			return fmt.Errorf("stop call %d: %w", k, err)
+		}
+		time.Sleep(time.Until(t0.Add(time.Duration(k) * time.Second / time.Duration(scaleHangupRate))))
+	}
+	return nil
 }
 
 // --- the run ---
@@ -689,10 +722,13 @@ func scaleTeardown(b *testing.B, srv *scaleServer, sipp *scaleSIPp, probes []*pr
 	for _, pc := range probes {
 		pc.hangup()
 	}
-	bound := time.Minute + time.Duration(st.Live)*time.Second/50
+	bound := time.Minute + time.Duration(st.Live)*time.Second/time.Duration(scaleHangupRate)
 	if sipp != nil {
-		r, how := sipp.hangUpAll(srv, bound)
+		r, how := sipp.hangUpAll(bound)
 		b.Logf("%s: SIPp %s (%v); its statistics: %v ok, %v failed", srv.name, how, r.err, r.ok, r.failed)
+		if r.err != nil || r.failed > 0 {
+			b.Logf("%s: SIPp output:\n%s", srv.name, tail(r.out, 2500))
+		}
 	}
 	if !waitUntil(bound, func() bool { s, err := srv.stats(); return err == nil && s.Live == 0 }) {
 		s, _ := srv.stats()

@@ -682,7 +682,7 @@ func (e *sipEnv) runMem(b *testing.B, t *sipTarget) memResult {
 
 type sippResult struct {
 	ok, failed, callMS, setupMS float64
-	current                     float64 // calls in progress
+	current, created            float64 // calls in progress; placed so far
 	out                         string
 	err                         error
 }
@@ -712,6 +712,7 @@ type sippSpec struct {
 // sippProc is a started SIPp.
 type sippProc struct {
 	pid       int
+	sipPort   int // -p
 	mediaPort int
 	stat      string // -trace_stat CSV, rewritten every second (parseStat)
 	done      chan struct{}
@@ -740,8 +741,9 @@ func launchSIPp(tb testing.TB, spec sippSpec) *sippProc {
 		spec.mediaPort = sipptest.FreeUDPPair(tb)
 	}
 	stat := filepath.Join(dir, "stat.csv")
+	sipPort := sipptest.FreePort(tb)
 	all := append([]string{spec.addr, "-sf", sipptest.Scenario(tb, spec.scenario), "-s", spec.service,
-		"-i", "127.0.0.1", "-p", strconv.Itoa(sipptest.FreePort(tb)), "-mp", strconv.Itoa(spec.mediaPort),
+		"-i", "127.0.0.1", "-p", strconv.Itoa(sipPort), "-mp", strconv.Itoa(spec.mediaPort),
 		"-trace_stat", "-stf", stat, "-fd", "1",
 		"-trace_err", "-error_file", filepath.Join(dir, "err.log"),
 		"-timeout", strconv.Itoa(int(spec.timeout.Seconds())) + "s", "-nostdin"}, spec.args...)
@@ -751,7 +753,7 @@ func launchSIPp(tb testing.TB, spec sippSpec) *sippProc {
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	cmd.Env = append(os.Environ(), "TERM=dumb")
-	p := &sippProc{mediaPort: spec.mediaPort, stat: stat, done: make(chan struct{})}
+	p := &sippProc{sipPort: sipPort, mediaPort: spec.mediaPort, stat: stat, done: make(chan struct{})}
 	if err := cmd.Start(); err != nil {
 		cancel()
 		p.res.err = fmt.Errorf("start sipp: %w", err)
@@ -811,6 +813,7 @@ func parseStat(path string, r *sippResult) error {
 	r.ok, _ = strconv.ParseFloat(col("SuccessfulCall(C)"), 64)
 	r.failed, _ = strconv.ParseFloat(col("FailedCall(C)"), 64)
 	r.current, _ = strconv.ParseFloat(col("CurrentCall"), 64)
+	r.created, _ = strconv.ParseFloat(col("TotalCallCreated"), 64)
 	r.callMS = sippDurationMS(col("CallLength(C)"))
 	r.setupMS = sippDurationMS(col("ResponseTime1(C)"))
 	return nil
