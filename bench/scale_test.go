@@ -2,6 +2,7 @@ package bench
 
 import (
 	"bufio"
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -66,7 +67,7 @@ func BenchmarkSIPScale(b *testing.B) {
 	prev := slog.Default()
 	slog.SetDefault(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError})))
 	b.Cleanup(func() { slog.SetDefault(prev) })
-	logScaleLimits(b)
+	logScaleLimits()
 	for _, name := range scaleServers {
 		b.Run(name, func(b *testing.B) { runScale(b, name) })
 	}
@@ -132,13 +133,19 @@ func envFloat(name string, def float64) float64 {
 }
 
 // logScaleLimits logs the limits a few thousand loopback calls run into.
-func logScaleLimits(b *testing.B) {
+func logScaleLimits() {
 	var rl syscall.Rlimit
 	_ = syscall.Getrlimit(syscall.RLIMIT_NOFILE, &rl)
 	ports, _ := os.ReadFile("/proc/sys/net/ipv4/ip_local_port_range")
 	rmem, _ := os.ReadFile("/proc/sys/net/core/rmem_default")
-	b.Logf("limits: open files %d (hard %d), ephemeral ports %s, rmem_default %s bytes, %d CPUs",
+	scaleLogf("limits", "open files %d (hard %d), ephemeral ports %s, rmem_default %s bytes, %d CPUs",
 		rl.Cur, rl.Max, strings.Join(strings.Fields(string(ports)), "-"), strings.TrimSpace(string(rmem)), runtime.NumCPU())
+}
+
+// scaleLogf prints a line of the run at once, on stdout: a benchmark's
+// own log is cut to 10 lines and printed at its end.
+func scaleLogf(who, format string, args ...any) {
+	fmt.Printf("scale %s: %s\n", who, fmt.Sprintf(format, args...))
 }
 
 // --- the server process ---
@@ -151,7 +158,11 @@ func TestSIPScaleServer(t *testing.T) {
 	if kind == "" {
 		t.Skip("the server process of BenchmarkSIPScale (it sets " + scaleServeEnv + ")")
 	}
-	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError}))
+	var level slog.Level // VOXFLOW_SCALE_LOG_LEVEL: the server's log level, error by default
+	if err := level.UnmarshalText([]byte(cmp.Or(os.Getenv("VOXFLOW_SCALE_LOG_LEVEL"), "error"))); err != nil {
+		t.Fatal(err)
+	}
+	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
 	slog.SetDefault(logger)
 	prompts := promptTTS{"hold": echo.Tone(450, scaleHold), "goodbye": benchPrompts["goodbye"]}
 	var target *sipTarget
@@ -516,6 +527,7 @@ func (s *scaleSIPp) sendStops(n int) error {
 type scaleStep struct {
 	want, calls        int     // calls asked for; up in the window (server's count)
 	sippCalls, failed  float64 // SIPp: calls in progress, failed so far
+	failures           string  // SIPp's reasons for them
 	rampS              float64 // limit raised -> all calls up
 	cores, netMS       float64 // server: CPU cores; ms per call-second net of idle
 	sippCores, harness float64 // SIPp's and this process's CPU, cores
@@ -551,7 +563,7 @@ func runScale(b *testing.B, name string) {
 	var steps []scaleStep
 	for _, want := range scaleSteps {
 		if time.Now().After(deadline) {
-			b.Logf("%s: stopped before %d calls: %v bound (VOXFLOW_SCALE_HOLD)", name, want, scaleHold)
+			scaleLogf(name, "stopped before %d calls: %v bound (VOXFLOW_SCALE_HOLD)", want, scaleHold)
 			break
 		}
 		limit := max(want-len(probes), 1)
@@ -564,18 +576,18 @@ func runScale(b *testing.B, name string) {
 		st := measureStep(b, srv, sipp, probes, base)
 		st.want, st.rampS = want, rampS
 		steps = append(steps, st)
-		fmt.Fprintf(os.Stderr, "scale %s: %s\n", name, st.line())
+		scaleLogf(name, "%s", st.line())
 		if !ok {
-			b.Logf("%s: stopped: %d of %d calls up after %.0f s (SIPp failed %v)", name, st.calls, want, rampS, st.failed)
+			scaleLogf(name, "stopped: %d of %d calls up after %.0f s (SIPp failed %v)", st.calls, want, rampS, st.failed)
 			break
 		}
 		if st.jitP99 > scaleStopP99 {
-			b.Logf("%s: stopped: jitter p99 %.1f ms > %.0f ms (VOXFLOW_SCALE_STOP_P99_MS)", name, st.jitP99, scaleStopP99)
+			scaleLogf(name, "stopped: jitter p99 %.1f ms > %.0f ms (VOXFLOW_SCALE_STOP_P99_MS)", st.jitP99, scaleStopP99)
 			break
 		}
 	}
 	scaleTeardown(b, srv, sipp, probes)
-	b.Logf("%s: run took %s", name, time.Since(start).Round(time.Second))
+	scaleLogf(name, "run took %s", time.Since(start).Round(time.Second))
 	reportScale(b, name, base, steps)
 }
 
@@ -598,8 +610,8 @@ func (s *scaleServer) idle(b *testing.B) scaleBase {
 	}
 	base := scaleBase{idleCores: float64(p1.cpu-p0.cpu) / float64(time.Since(t0)), rssKB: p1.rssKB,
 		goroutines: st.Goroutines, heapKB: float64(st.HeapInuse+st.StackInuse) / 1024}
-	b.Logf("%s idle: %.3f cores, RSS %d KiB, %d goroutines, heap+stacks %.0f KiB, %d threads",
-		s.name, base.idleCores, base.rssKB, base.goroutines, base.heapKB, p1.threads)
+	scaleLogf(s.name, "idle: %.3f cores, RSS %d KiB, %d goroutines, heap+stacks %.0f KiB, %d threads",
+		base.idleCores, base.rssKB, base.goroutines, base.heapKB, p1.threads)
 	return base
 }
 
@@ -673,7 +685,7 @@ func measureStep(b *testing.B, srv *scaleServer, sipp *scaleSIPp, probes []*prob
 		st.txPPS = float64(d1-d0) / el.Seconds()
 	}
 	ss := sipp.stats()
-	st.sippCalls, st.failed = ss.current, ss.failed
+	st.sippCalls, st.failed, st.failures = ss.current, ss.failed, ss.failures
 	if prof != nil {
 		prof()
 	}
@@ -706,10 +718,10 @@ func (s *scaleServer) profileWindow(b *testing.B) func() {
 	}()
 	return func() {
 		if err := <-done; err != nil {
-			b.Logf("%s: cpu profile: %v", s.name, err)
+			scaleLogf(s.name, "cpu profile: %v", err)
 		}
 		if err := s.profile("heap", prefix+".heap.pprof"); err != nil {
-			b.Logf("%s: heap profile: %v", s.name, err)
+			scaleLogf(s.name, "heap profile: %v", err)
 		}
 	}
 }
@@ -725,26 +737,26 @@ func scaleTeardown(b *testing.B, srv *scaleServer, sipp *scaleSIPp, probes []*pr
 	bound := time.Minute + time.Duration(st.Live)*time.Second/time.Duration(scaleHangupRate)
 	if sipp != nil {
 		r, how := sipp.hangUpAll(bound)
-		b.Logf("%s: SIPp %s (%v); its statistics: %v ok, %v failed", srv.name, how, r.err, r.ok, r.failed)
+		scaleLogf(srv.name, "SIPp %s (%v); its statistics: %v ok, %v failed %s", how, r.err, r.ok, r.failed, r.failures)
 		if r.err != nil || r.failed > 0 {
-			b.Logf("%s: SIPp output:\n%s", srv.name, tail(r.out, 2500))
+			scaleLogf(srv.name, "SIPp output:\n%s", tail(r.out, 2500))
 		}
 	}
 	if !waitUntil(bound, func() bool { s, err := srv.stats(); return err == nil && s.Live == 0 }) {
 		s, _ := srv.stats()
 		b.Errorf("%s: %d calls still up %s after hanging up", srv.name, s.Live, bound)
 	}
-	b.Logf("%s: %d calls hung up in %.1f s", srv.name, st.Live, time.Since(t0).Seconds())
+	scaleLogf(srv.name, "%d calls hung up in %.1f s", st.Live, time.Since(t0).Seconds())
 }
 
 // line is the step as one progress line.
 func (st scaleStep) line() string {
 	return fmt.Sprintf("%d/%d calls (ramp %.0f s): server %.2f cores, %.3f ms/call-s, RSS %.0f MiB (%.1f KiB/call), %.1f goroutines/call; "+
 		"jitter p50/p99/max %.2f/%.2f/%.1f ms over %d intervals, %d gaps; RTP to SIPp %.0f/%.0f pkt/s; "+
-		"SIPp %.2f cores, harness %.2f, others %.2f; load %.2f; SIPp failed %v",
+		"SIPp %.2f cores, harness %.2f, others %.2f; load %.2f; SIPp failed %v %s",
 		st.calls, st.want, st.rampS, st.cores, st.netMS, st.rssKB/1024, st.rssPerCall, st.goroPerCall,
 		st.jitP50, st.jitP99, st.jitMax, st.intervals, st.gaps, st.txPPS, st.txWant,
-		st.sippCores, st.harness, st.otherCores, st.load1, st.failed)
+		st.sippCores, st.harness, st.otherCores, st.load1, st.failed, st.failures)
 }
 
 // reportScale logs the table of steps and reports the largest step whose
@@ -764,7 +776,7 @@ func reportScale(b *testing.B, name string, base scaleBase, steps []scaleStep) {
 			best = st
 		}
 	}
-	b.Log(sb.String())
+	fmt.Print(sb.String())
 	if last != nil {
 		b.ReportMetric(float64(last.calls), "max-calls")
 		b.ReportMetric(last.jitP99, "max-calls-jit-p99-ms")

@@ -683,6 +683,7 @@ func (e *sipEnv) runMem(b *testing.B, t *sipTarget) memResult {
 type sippResult struct {
 	ok, failed, callMS, setupMS float64
 	current, created            float64 // calls in progress; placed so far
+	failures                    string  // failed calls by SIPp's reason, e.g. "FailedMaxUDPRetrans=3"
 	out                         string
 	err                         error
 }
@@ -814,6 +815,14 @@ func parseStat(path string, r *sippResult) error {
 	r.failed, _ = strconv.ParseFloat(col("FailedCall(C)"), 64)
 	r.current, _ = strconv.ParseFloat(col("CurrentCall"), 64)
 	r.created, _ = strconv.ParseFloat(col("TotalCallCreated"), 64)
+	var why []string
+	for i, h := range header {
+		reason, ok := strings.CutSuffix(h, "(C)")
+		if ok && strings.HasPrefix(h, "Failed") && h != "FailedCall(C)" && i < len(last) && last[i] != "0" {
+			why = append(why, reason+"="+last[i])
+		}
+	}
+	r.failures = strings.Join(why, " ")
 	r.callMS = sippDurationMS(col("CallLength(C)"))
 	r.setupMS = sippDurationMS(col("ResponseTime1(C)"))
 	return nil
