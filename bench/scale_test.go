@@ -573,8 +573,8 @@ func runScale(b *testing.B, name string) {
 			b.Fatalf("sipp control: %v", err)
 		}
 		rampS, ok := rampTo(srv, sipp, want, deadline)
-		st := measureStep(b, srv, sipp, probes, base)
-		st.want, st.rampS = want, rampS
+		st := measureStep(srv, sipp, probes, base, want)
+		st.rampS = rampS
 		steps = append(steps, st)
 		scaleLogf(name, "%s", st.line())
 		if !ok {
@@ -650,9 +650,9 @@ func rampTo(srv *scaleServer, sipp *scaleSIPp, want int, deadline time.Time) (fl
 
 // measureStep settles 2 s, then samples everything over scaleWindow while
 // the probes record the server's packets.
-func measureStep(b *testing.B, srv *scaleServer, sipp *scaleSIPp, probes []*probeCall, base scaleBase) scaleStep {
+func measureStep(srv *scaleServer, sipp *scaleSIPp, probes []*probeCall, base scaleBase, want int) scaleStep {
 	time.Sleep(2 * time.Second)
-	prof := srv.profileWindow(b)
+	prof := srv.profileWindow(want)
 	for _, pc := range probes {
 		pc.mu.Lock()
 		pc.rx = pc.rx[:0]
@@ -670,7 +670,7 @@ func measureStep(b *testing.B, srv *scaleServer, sipp *scaleSIPp, probes []*prob
 		pc.recording.Store(false)
 	}
 	cores := func(d time.Duration) float64 { return float64(d) / float64(el) }
-	st := scaleStep{cores: cores(s1.cpu - s0.cpu), sippCores: cores(q1.cpu - q0.cpu), harness: cores(h1 - h0),
+	st := scaleStep{want: want, cores: cores(s1.cpu - s0.cpu), sippCores: cores(q1.cpu - q0.cpu), harness: cores(h1 - h0),
 		rssKB: float64(s1.rssKB), load1: loadAvg()}
 	st.otherCores = cores(m1-m0) - st.cores - st.sippCores - st.harness
 	var jit []time.Duration
@@ -703,15 +703,14 @@ func measureStep(b *testing.B, srv *scaleServer, sipp *scaleSIPp, probes []*prob
 	return st
 }
 
-// profileWindow starts the server's CPU profile over the coming window
-// when VOXFLOW_SCALE_PROFILE_DIR is set; the function it returns waits for
-// it and saves the heap profile.
-func (s *scaleServer) profileWindow(b *testing.B) func() {
+// profileWindow starts the server's CPU profile over the coming window of
+// the step to want calls when VOXFLOW_SCALE_PROFILE_DIR is set; the
+// function it returns waits for it and saves the heap profile.
+func (s *scaleServer) profileWindow(want int) func() {
 	if scaleProfDir == "" {
 		return nil
 	}
-	st, _ := s.stats()
-	prefix := filepath.Join(scaleProfDir, fmt.Sprintf("%s-%d", s.name, st.Live))
+	prefix := filepath.Join(scaleProfDir, fmt.Sprintf("%s-%d", s.name, want))
 	done := make(chan error, 1)
 	go func() {
 		done <- s.profile(fmt.Sprintf("profile?seconds=%d", int(scaleWindow.Seconds())), prefix+".cpu.pprof")
