@@ -18,8 +18,9 @@ import (
 )
 
 // The designer and operations console: plain HTML, CSS and native ES
-// modules with no build step (web/vendor holds the YAML library as shipped
-// by its authors). web/e2e (the browser tests) is not embedded.
+// modules with no build step (web/vendor holds the YAML library, bundled
+// into one module once by scripts/vendor-yaml.mjs and committed). web/e2e
+// (the browser tests) is not embedded.
 //
 //go:embed web/index.html web/docs.html web/*.js web/*.css web/favicon.svg web/vendor
 var webFiles embed.FS
@@ -61,7 +62,6 @@ var webContentTypes = map[string]string{
 	".ico":  "image/x-icon",
 	".txt":  "text/plain; charset=utf-8",
 	".md":   "text/markdown; charset=utf-8",
-	"":      "text/plain; charset=utf-8", // vendor/yaml/LICENSE
 }
 
 func newWebAsset(name string, b []byte) webAsset {
@@ -219,9 +219,9 @@ var linkHref = regexp.MustCompile(`(<link\b[^>]*\bhref=")(/[^"]+)(")`)
 // the end of the head: after the page's script, whose request, /app.js,
 // then does not queue behind theirs) and, inside <template
 // id="vf-modules">, one per module in view: app.js adds those to the page
-// once it has sent the screen's API requests, so that handling some eighty
-// module responses does not hold back the first script, and the requests
-// it sends, by tens of milliseconds.
+// once it has sent the screen's API requests, so that handling the view's
+// module responses (a dozen for the designer; eighty before its YAML library
+// was bundled) does not hold back the first script and the requests it sends.
 func renderPage(index, dir string, files map[string]webAsset, app, view []string) string {
 	links := func(mods []string) string {
 		var b strings.Builder

@@ -60,10 +60,10 @@ func TestWebVersionedAssets(t *testing.T) {
 		body        string
 	}{
 		{dir + "/app.js", "public, max-age=31536000, immutable", 200, string(real)},
-		{dir + "/vendor/yaml/index.js", "public, max-age=31536000, immutable", 200, "export"},
+		{dir + "/vendor/yaml.js", "public, max-age=31536000, immutable", 200, "export"},
 		{dir + "/flow.schema.json", "public, max-age=31536000, immutable", 200, `"menuNode"`},
 		{"/v/0123456789abcdef/app.js", "no-cache", 200, string(real)},
-		{"/vendor/yaml/index.js", "public, max-age=86400", 200, "export"},
+		{"/vendor/yaml.js", "public, max-age=86400", 200, "export"},
 		{"/style.css", "no-cache", 200, ":root"},
 		{dir + "/missing.js", "", 404, ""},
 		{dir + "/index.html", "", 404, ""},
@@ -91,7 +91,7 @@ func TestWebPageModules(t *testing.T) {
 	}{
 		{"/flows", nil},
 		{"/signin", nil},
-		{"/flows/support-line", []string{"/designer.js", "/graph.js", "/flowdoc.js", "/vendor/yaml/index.js", "/vendor/yaml/compose/composer.js"}},
+		{"/flows/support-line", []string{"/designer.js", "/graph.js", "/flowdoc.js", "/vendor/yaml.js"}},
 		{"/console", []string{"/console.js", "/graph.js"}},
 		{"/cdrs", []string{"/console.js"}},
 	} {

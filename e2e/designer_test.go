@@ -162,7 +162,7 @@ func TestWebHandler(t *testing.T) {
 		{"/console/calls/abc", "text/html; charset=utf-8", `<main id="main"`},
 		{"/app.js", "text/javascript; charset=utf-8", "import"},
 		{"/style.css", "text/css; charset=utf-8", ":root"},
-		{"/vendor/yaml/index.js", "text/javascript; charset=utf-8", "export"},
+		{"/vendor/yaml.js", "text/javascript; charset=utf-8", "export"},
 		{designerapi.FlowSchemaPath, "application/json", `"menuNode"`},
 	} {
 		resp, body := get(c.path)

@@ -4,7 +4,7 @@
 // source of truth: the designer edits the document, the YAML tab edits the
 // text, and both go to the API as the draft's source.
 
-import * as YAML from './vendor/yaml/index.js';
+import * as YAML from './vendor/yaml.js';
 
 const STRINGIFY = { lineWidth: 0, flowCollectionPadding: false };
 

@@ -1,28 +1,22 @@
-// The vendored yaml modules (designer-api/web/vendor/yaml) must be exactly
-// the browser build of the yaml version in package.json.
+// The vendored yaml module (designer-api/web/vendor/yaml.js) must be exactly
+// what scripts/vendor-yaml.mjs bundles from the yaml and esbuild versions in
+// package.json.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { bundleYaml, outFile } from '../../../scripts/vendor-yaml.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 
-function files(dir, base = dir) {
-  return fs.readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
-    e.isDirectory() ? files(path.join(dir, e.name), base) : [path.relative(base, path.join(dir, e.name))]).sort();
-}
-
-test('vendored yaml matches node_modules/yaml/browser/dist', () => {
-  const want = path.join(here, 'node_modules', 'yaml', 'browser', 'dist');
-  const got = path.join(here, '..', 'vendor', 'yaml');
+test('vendored yaml.js is the bundle of node_modules/yaml', async () => {
   const pkg = JSON.parse(fs.readFileSync(path.join(here, 'package.json'), 'utf8'));
-  const installed = JSON.parse(fs.readFileSync(path.join(here, 'node_modules', 'yaml', 'package.json'), 'utf8'));
-  assert.equal(installed.version, pkg.devDependencies.yaml, 'run npm ci in designer-api/web/e2e');
-  const wantFiles = files(want);
-  assert.deepEqual(files(got).filter((f) => f !== 'LICENSE'), wantFiles, 'file list differs: copy node_modules/yaml/browser/dist/ to designer-api/web/vendor/yaml/');
-  for (const f of wantFiles) {
-    assert.ok(fs.readFileSync(path.join(got, f)).equals(fs.readFileSync(path.join(want, f))), `${f} differs from yaml ${installed.version}`);
+  for (const name of ['yaml', 'esbuild']) {
+    const installed = JSON.parse(fs.readFileSync(path.join(here, 'node_modules', name, 'package.json'), 'utf8'));
+    assert.equal(installed.version, pkg.devDependencies[name], `${name}: run npm ci in designer-api/web/e2e`);
   }
+  assert.ok(fs.readFileSync(outFile, 'utf8') === await bundleYaml(),
+    `designer-api/web/vendor/yaml.js differs from yaml ${pkg.devDependencies.yaml} bundled by esbuild ${pkg.devDependencies.esbuild}: run node scripts/vendor-yaml.mjs`);
 });
