@@ -43,7 +43,7 @@ func TestDesignerInBrowser(t *testing.T) {
 		t.Fatal(err)
 	}
 	e2eDir := filepath.Join(root, "designer-api", "web", "e2e")
-	if _, err := os.Stat(filepath.Join(e2eDir, "node_modules", "playwright-core")); err != nil {
+	if !nodeModulesInstalled(e2eDir) {
 		npm, err := exec.LookPath("npm")
 		if err != nil {
 			t.Fatal("npm is not installed and designer-api/web/e2e/node_modules is missing: run npm ci --prefix designer-api/web/e2e")
@@ -189,6 +189,17 @@ func TestWebHandler(t *testing.T) {
 	if r, err := http.DefaultClient.Do(req); err != nil || r.StatusCode != http.StatusMethodNotAllowed {
 		t.Errorf("POST /: %v %v", r, err)
 	}
+}
+
+// nodeModulesInstalled says whether dir/node_modules has every package the
+// browser tests use (a checkout installed before esbuild was added lacks it).
+func nodeModulesInstalled(dir string) bool {
+	for _, pkg := range []string{"playwright-core", "yaml", "esbuild"} {
+		if _, err := os.Stat(filepath.Join(dir, "node_modules", pkg, "package.json")); err != nil {
+			return false
+		}
+	}
+	return true
 }
 
 func httptestServer(t *testing.T, h http.Handler) string {

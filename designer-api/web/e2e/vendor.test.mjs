@@ -14,7 +14,9 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 test('vendored yaml.js is the bundle of node_modules/yaml', async () => {
   const pkg = JSON.parse(fs.readFileSync(path.join(here, 'package.json'), 'utf8'));
   for (const name of ['yaml', 'esbuild']) {
-    const installed = JSON.parse(fs.readFileSync(path.join(here, 'node_modules', name, 'package.json'), 'utf8'));
+    const file = path.join(here, 'node_modules', name, 'package.json');
+    assert.ok(fs.existsSync(file), `${name} is not installed: run npm ci in designer-api/web/e2e`);
+    const installed = JSON.parse(fs.readFileSync(file, 'utf8'));
     assert.equal(installed.version, pkg.devDependencies[name], `${name}: run npm ci in designer-api/web/e2e`);
   }
   assert.ok(fs.readFileSync(outFile, 'utf8') === await bundleYaml(),
