@@ -24,10 +24,17 @@ import (
 	"github.com/voxflow/voxflow/flows/engine"
 )
 
-// ChannelHeartbeatThrottle bounds how long a cancellation (the caller hung
-// up, an operator reset the call) takes to reach a running media activity:
-// it arrives with a heartbeat response.
+// ChannelHeartbeatThrottle bounds how long a cancellation takes to reach a
+// running media activity of a call from before the engine's fast path
+// (its activities heartbeat, and a cancellation arrives with a heartbeat
+// response); fast-path activities do not heartbeat.
 const ChannelHeartbeatThrottle = time.Second
+
+// ChannelMaxCalls bounds the calls one media channel serves at once: every
+// live call has a media activity running (a prompt, a collect, a bridge),
+// and the SDK's default of 1,000 concurrent activities held the 1,001st
+// call's prompt back until its schedule-to-start timeout.
+const ChannelMaxCalls = 20_000
 
 // Parts are the Temporal workers one voxflow process runs.
 type Parts struct {
@@ -97,8 +104,10 @@ func StartWorkers(c client.Client, p Parts) (*Workers, error) {
 		if err != nil {
 			break
 		}
-		err = start(ch.Queue(), "media channel", worker.Options{MaxHeartbeatThrottleInterval: ChannelHeartbeatThrottle},
-			func(w worker.Worker) { activities.RegisterChannel(w, ch) })
+		err = start(ch.Queue(), "media channel", worker.Options{
+			MaxHeartbeatThrottleInterval:       ChannelHeartbeatThrottle,
+			MaxConcurrentActivityExecutionSize: ChannelMaxCalls,
+		}, func(w worker.Worker) { activities.RegisterChannel(w, ch) })
 	}
 	if err != nil {
 		ws.Stop()
