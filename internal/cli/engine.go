@@ -9,7 +9,6 @@ import (
 
 	"github.com/voxflow/voxflow/platform"
 	"github.com/voxflow/voxflow/platform/config"
-	"github.com/voxflow/voxflow/store"
 )
 
 func newEngineCmd() *cobra.Command {
@@ -40,15 +39,11 @@ the store answer) and /metrics.`,
 
 func runEngine(ctx context.Context, cfg config.Config, out io.Writer) error {
 	log := processLogger(cfg)
-	c, err := dialTemporal(cfg.Temporal)
+	c, s, err := connect(ctx, cfg)
 	if err != nil {
 		return err
 	}
 	defer c.Close()
-	s, err := store.Open(ctx, cfg.Store)
-	if err != nil {
-		return err
-	}
 	defer s.Close()
 	ws, err := platform.StartWorkers(c, platform.Parts{Engine: true, Shared: platform.SharedActivities(s), Watchdog: s, Logger: log})
 	if err != nil {

@@ -10,7 +10,6 @@ import (
 	"github.com/voxflow/voxflow/platform"
 	"github.com/voxflow/voxflow/platform/config"
 	"github.com/voxflow/voxflow/platform/sipmedia"
-	"github.com/voxflow/voxflow/store"
 )
 
 // mediaKeys are the settings `voxflow media` takes as flags.
@@ -60,15 +59,11 @@ least-loaded worker.`,
 
 func runMedia(ctx context.Context, cfg config.Config, out io.Writer) error {
 	log := processLogger(cfg)
-	c, err := dialTemporal(cfg.Temporal)
+	c, s, err := connect(ctx, cfg)
 	if err != nil {
 		return err
 	}
 	defer c.Close()
-	s, err := store.Open(ctx, cfg.Store)
-	if err != nil {
-		return err
-	}
 	defer s.Close()
 	m, err := sipmedia.Start(ctx, cfg.Media, sipmedia.Deps{Client: c, Store: s, Logger: log})
 	if err != nil {

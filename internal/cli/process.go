@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"fmt"
 	"log/slog"
 	"os"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/voxflow/voxflow/platform"
 	"github.com/voxflow/voxflow/platform/config"
+	"github.com/voxflow/voxflow/store"
 )
 
 // What the long-running commands (dev, engine, media) share.
@@ -25,6 +27,20 @@ func dialTemporal(t config.Temporal) (client.Client, error) {
 		return nil, fmt.Errorf("connect to Temporal at %s (is `voxflow dev` running? set --temporal): %w", t.Address, err)
 	}
 	return c, nil
+}
+
+// connect dials Temporal and opens the store of a production command.
+func connect(ctx context.Context, cfg config.Config) (client.Client, *store.Store, error) {
+	c, err := dialTemporal(cfg.Temporal)
+	if err != nil {
+		return nil, nil, err
+	}
+	s, err := store.Open(ctx, cfg.Store)
+	if err != nil {
+		c.Close()
+		return nil, nil, err
+	}
+	return c, s, nil
 }
 
 // processLogger logs to stderr, at debug level with verbose.
