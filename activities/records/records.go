@@ -42,6 +42,9 @@ type CDR struct {
 	Path        []Step         `json:"path"`
 	Vars        map[string]any `json:"vars,omitempty"`
 	Recordings  []string       `json:"recordings,omitempty"`
+	// Queues are the call's stays in queues, in order (a call may queue
+	// more than once).
+	Queues []QueueStay `json:"queues,omitempty"`
 }
 
 // Call outcomes recorded in the CDR. Outbound calls that were never
