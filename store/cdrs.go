@@ -18,6 +18,9 @@ type CDRQuery struct {
 	Flow    string
 	From    string // caller, exact match
 	Outcome string
+	// Queue keeps the records of calls that stayed in that queue (exact
+	// name, case-sensitive).
+	Queue string
 	// StartedAfter is inclusive, StartedBefore exclusive.
 	StartedAfter  time.Time
 	StartedBefore time.Time
@@ -34,7 +37,7 @@ const (
 )
 
 const cdrColumns = `call_id, run_id, workflow_id, flow, flow_version, from_number, to_number, channel,
-	started_at, ended_at, duration_ns, outcome, path, vars, recordings`
+	started_at, ended_at, duration_ns, outcome, path, vars, recordings, queues`
 
 // normCDR applies the store's time convention (UTC, microseconds) to every
 // time of a record, so what is read back equals what was written.
@@ -50,14 +53,64 @@ func normCDR(r records.CDR) records.CDR {
 		}
 		r.Path = path
 	}
+	if r.Queues != nil {
+		stays := make([]records.QueueStay, len(r.Queues))
+		for i, st := range r.Queues {
+			st.EnqueuedAt = normTime(st.EnqueuedAt)
+			stays[i] = st
+		}
+		r.Queues = stays
+	}
 	return r
 }
 
 // SaveCDR stores a call record. It is idempotent on (CallID, RunID): saving
 // the same call run again (an activity retry) replaces the row instead of
-// adding one. Times are normalised to UTC microseconds, including the path's.
+// adding one. Times are normalised to UTC microseconds, including the path's
+// and the queue stays'.
+//
+// A queue stay's WrapUp and Disposition are written later by SetCDRWrapUp;
+// saving the run again keeps them where the saved stay (same position,
+// queue, enqueue time and agent) carries neither.
 func (s *Store) SaveCDR(ctx context.Context, rec records.CDR) error {
-	return s.saveCDR(ctx, s.db, rec)
+	if len(rec.Queues) == 0 {
+		return s.saveCDR(ctx, s.db, rec)
+	}
+	rec = normCDR(rec)
+	return s.inTx(ctx, func(tx *sql.Tx) error {
+		var stored []byte
+		err := tx.QueryRowContext(ctx, s.rebind(`SELECT queues FROM cdrs WHERE call_id = ? AND run_id = ?`+s.forUpdate()),
+			rec.CallID, rec.RunID).Scan(jsonScan{&stored})
+		if err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return fmt.Errorf("save CDR %q run %q: %w", rec.CallID, rec.RunID, err)
+		}
+		if len(stored) > 0 {
+			var old []records.QueueStay
+			if err := json.Unmarshal(stored, &old); err != nil {
+				return fmt.Errorf("save CDR %q run %q: stored queues: %w", rec.CallID, rec.RunID, err)
+			}
+			rec.Queues = keepWrapUps(rec.Queues, old)
+		}
+		return s.saveCDR(ctx, tx, rec)
+	})
+}
+
+// keepWrapUps copies the wrap-up and disposition of the stored stays into
+// the same stays of a record saved again, where it has none. It returns a
+// copy; stays are matched by position, queue, enqueue time and agent.
+func keepWrapUps(stays, stored []records.QueueStay) []records.QueueStay {
+	out := append([]records.QueueStay(nil), stays...)
+	for i := range out {
+		st := &out[i]
+		if i >= len(stored) || st.WrapUp != 0 || st.Disposition != "" {
+			continue
+		}
+		old := stored[i]
+		if old.Queue == st.Queue && old.Agent == st.Agent && old.EnqueuedAt.Equal(st.EnqueuedAt) {
+			st.WrapUp, st.Disposition = old.WrapUp, old.Disposition
+		}
+	}
+	return out
 }
 
 type execer interface {
@@ -85,17 +138,21 @@ func (s *Store) saveCDR(ctx context.Context, db execer, rec records.CDR) error {
 	if err != nil {
 		return fmt.Errorf("save CDR %q: recordings: %w", rec.CallID, err)
 	}
+	queuesJSON, err := jsonOrNil(rec.Queues, len(rec.Queues) == 0)
+	if err != nil {
+		return fmt.Errorf("save CDR %q: queues: %w", rec.CallID, err)
+	}
 	_, err = db.ExecContext(ctx, s.rebind(`INSERT INTO cdrs (`+cdrColumns+`, saved_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (call_id, run_id) DO UPDATE SET
 			workflow_id = excluded.workflow_id, flow = excluded.flow, flow_version = excluded.flow_version,
 			from_number = excluded.from_number, to_number = excluded.to_number, channel = excluded.channel,
 			started_at = excluded.started_at, ended_at = excluded.ended_at, duration_ns = excluded.duration_ns,
 			outcome = excluded.outcome, path = excluded.path, vars = excluded.vars,
-			recordings = excluded.recordings, saved_at = excluded.saved_at`),
+			recordings = excluded.recordings, queues = excluded.queues, saved_at = excluded.saved_at`),
 		rec.CallID, rec.RunID, rec.WorkflowID, rec.Flow, rec.FlowVersion, rec.From, rec.To, rec.Channel,
 		s.ts(rec.StartedAt), s.ts(rec.EndedAt), int64(rec.Duration), rec.Outcome,
-		string(pathJSON), varsJSON, recJSON, s.ts(s.nowUTC()))
+		string(pathJSON), varsJSON, recJSON, queuesJSON, s.ts(s.nowUTC()))
 	if err != nil {
 		return fmt.Errorf("save CDR %q run %q: %w", rec.CallID, rec.RunID, err)
 	}
@@ -132,13 +189,13 @@ func (j jsonScan) Scan(src any) error {
 
 func scanCDR(row rowScanner) (records.CDR, error) {
 	var (
-		r                     records.CDR
-		dur                   int64
-		path, vars, recording []byte
+		r                             records.CDR
+		dur                           int64
+		path, vars, recording, queues []byte
 	)
 	err := row.Scan(&r.CallID, &r.RunID, &r.WorkflowID, &r.Flow, &r.FlowVersion, &r.From, &r.To, &r.Channel,
 		timeScan{&r.StartedAt}, timeScan{&r.EndedAt}, &dur, &r.Outcome,
-		jsonScan{&path}, jsonScan{&vars}, jsonScan{&recording})
+		jsonScan{&path}, jsonScan{&vars}, jsonScan{&recording}, jsonScan{&queues})
 	if err != nil {
 		return r, err
 	}
@@ -160,6 +217,14 @@ func scanCDR(row rowScanner) (records.CDR, error) {
 	if len(recording) > 0 {
 		if err := json.Unmarshal(recording, &r.Recordings); err != nil {
 			return r, fmt.Errorf("CDR %q recordings: %w", r.CallID, err)
+		}
+	}
+	if len(queues) > 0 {
+		if err := json.Unmarshal(queues, &r.Queues); err != nil {
+			return r, fmt.Errorf("CDR %q queues: %w", r.CallID, err)
+		}
+		for i := range r.Queues {
+			r.Queues[i].EnqueuedAt = r.Queues[i].EnqueuedAt.UTC()
 		}
 	}
 	return r, nil
@@ -231,6 +296,9 @@ func (s *Store) SearchCDRs(ctx context.Context, q CDRQuery) ([]records.CDR, stri
 	if q.Outcome != "" {
 		add("outcome = ?", q.Outcome)
 	}
+	if q.Queue != "" {
+		add(s.queueFilter(), queueNeedle(q.Queue))
+	}
 	if !q.StartedAfter.IsZero() {
 		add("started_at >= ?", s.ts(q.StartedAfter))
 	}
@@ -265,4 +333,27 @@ func (s *Store) SearchCDRs(ctx context.Context, q CDRQuery) ([]records.CDR, stri
 		next = encodeToken(out[limit-1])
 	}
 	return out, next, nil
+}
+
+// queueFilter is the SearchCDRs condition "stayed in the queue": an exact,
+// case-sensitive substring test of the queues JSON for queueNeedle. That
+// JSON is always written by this package with encoding/json (compact, one
+// fixed escaping), so `"queue":"sales"` with both quotes appears only as a
+// stay's queue field: never for "sales2" (the closing quote differs) nor
+// inside another string value (its quotes would be escaped). instr/strpos
+// rather than LIKE: SQLite's LIKE ignores ASCII case and '_', legal in queue
+// names, is a LIKE wildcard. A side table would be indexable but must be
+// kept in step by every CDR write; this test costs a scan in the
+// started_at order SearchCDRs reads anyway, bounded by the other filters.
+func (s *Store) queueFilter() string {
+	if s.dialect == dialectPostgres {
+		return "strpos(queues, ?) > 0"
+	}
+	return "instr(queues, ?) > 0"
+}
+
+// queueNeedle is how a stay in queue appears in the stored queues JSON.
+func queueNeedle(queue string) string {
+	b, _ := json.Marshal(queue) // a string always marshals
+	return `"queue":` + string(b)
 }

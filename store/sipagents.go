@@ -130,13 +130,16 @@ func (s *Store) SIPAccounts(ctx context.Context) ([]SIPAccount, error) {
 	return out, nil
 }
 
-// RemoveSIPAccount deletes an account and its registrations, or fails with
-// ErrNotFound.
+// RemoveSIPAccount deletes an account, its registrations and its routing
+// profile, or fails with ErrNotFound.
 func (s *Store) RemoveSIPAccount(ctx context.Context, username string) error {
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
 		// Explicit, not only ON DELETE CASCADE: a SQLite connection opened
-		// without foreign keys would keep the bindings.
+		// without foreign keys would keep the bindings and the profile.
 		if _, err := tx.ExecContext(ctx, s.rebind(`DELETE FROM sip_registrations WHERE username = ?`), username); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, s.rebind(`DELETE FROM agent_profiles WHERE username = ?`), username); err != nil {
 			return err
 		}
 		res, err := tx.ExecContext(ctx, s.rebind(`DELETE FROM sip_accounts WHERE username = ?`), username)
