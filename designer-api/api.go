@@ -3,13 +3,16 @@
 // drafts, ETags, validation, graph view, diffs, versions, publish and
 // rollback; number bindings; live calls (list, timeline, stuck, reset,
 // terminate, replay check); CDR search and export; simulated calls streamed
-// as Server-Sent Events; a metrics summary. Every operation declares the
-// least role that may call it; callers authenticate with an API key
-// (Authorization: Bearer vfk_...) or a browser session cookie.
+// as Server-Sent Events; a metrics summary; queues, agents' routing
+// profiles and states, callbacks and the router's live board. Every
+// operation declares the least role that may call it; callers
+// authenticate with an API key (Authorization: Bearer vfk_...) or a
+// browser session cookie.
 //
-// The package talks to Temporal only through the CallOps and Simulator
-// interfaces; package temporalops (designer-api/temporalops) implements them
-// over a Temporal client, so this package and its tests need no server.
+// The package talks to Temporal only through the CallOps, Simulator and
+// Routing interfaces; package temporalops (designer-api/temporalops)
+// implements the first two over a Temporal client, platform.Router the
+// third, so this package and its tests need no server.
 package designerapi
 
 import (
@@ -43,8 +46,12 @@ type Config struct {
 	// Calls operates on live calls (temporalops.NewCallOps in production).
 	Calls CallOps
 	// Sim runs simulated calls on a text channel (temporalops.NewSimulator).
-	Sim  Simulator
-	Auth *Auth
+	Sim Simulator
+	// Routing reaches the router workflow (platform.Router): live queue
+	// figures and agents' states. Without it the board and agents' state
+	// changes answer 503 and listings carry no live figures.
+	Routing Routing
+	Auth    *Auth
 	// Logger receives server-side failures (default slog.Default()).
 	Logger *slog.Logger
 	// SecureCookie marks the session cookie Secure; set it when served over HTTPS.
@@ -77,9 +84,9 @@ func New(cfg Config) (http.Handler, huma.API) {
 	}
 	mux := http.NewServeMux()
 	hc := huma.DefaultConfig("voxflow API", APIVersion)
-	hc.Info.Description = "Contact flows, versions, numbers, live calls, CDRs and simulation for the voxflow designer and operations console. " +
+	hc.Info.Description = "Contact flows, versions, numbers, live calls, CDRs, simulation, queues and agents for the voxflow designer and operations console. " +
 		"Authenticate with `Authorization: Bearer vfk_...` (an API key) or a session cookie from `POST /api/v1/session`. " +
-		"Each operation names the least role that may call it in `" + ExtMinRole + "` (viewer < designer < publisher < operator < admin). " +
+		"Each operation names the least role that may call it in `" + ExtMinRole + "` (agent < viewer < designer < publisher < operator < admin). " +
 		"Errors are RFC 9457 problem details; flow errors list line, column and YAML path."
 	hc.Components.SecuritySchemes = map[string]*huma.SecurityScheme{
 		"bearer":  {Type: "http", Scheme: "bearer", BearerFormat: "vfk_<43 characters>", Description: "An API key made by an admin (POST /api/v1/keys)."},
@@ -99,6 +106,7 @@ func New(cfg Config) (http.Handler, huma.API) {
 	s.registerSimulate(api)
 	s.registerMetrics(api)
 	s.registerNodeTypes(api)
+	s.registerRouting(api)
 	documentFlowProblems(api)
 	return securityHeaders(mux), api
 }
@@ -235,7 +243,7 @@ func (s *server) fail(what string, err error) error {
 		errors.Is(err, ErrInvalidUsername), errors.Is(err, ErrNoSuchNode):
 		return huma.Error422UnprocessableEntity(msg)
 	case errors.Is(err, ErrUserExists), errors.Is(err, ErrLastAdmin), errors.Is(err, ErrCallNotRunning),
-		errors.Is(err, errSimEnded):
+		errors.Is(err, errSimEnded), errors.Is(err, store.ErrInUse):
 		return huma.Error409Conflict(msg)
 	case errors.Is(err, ErrBadCredentials):
 		return huma.Error401Unauthorized(ErrBadCredentials.Error())

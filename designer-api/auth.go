@@ -24,13 +24,20 @@ type Role string
 
 // Roles, weakest first.
 const (
-	// RoleViewer reads flows, versions, numbers, calls, CDRs and metrics.
+	// RoleAgent is a person who takes calls: it signs itself in and out,
+	// takes breaks, ends its wrap-ups and reads the routing board. It acts
+	// only for the agent named like the user (or like the API key).
+	RoleAgent Role = "agent"
+	// RoleViewer reads flows, versions, numbers, calls, CDRs, metrics,
+	// queues, agents and callbacks.
 	RoleViewer Role = "viewer"
 	// RoleDesigner also edits drafts and runs the simulator.
 	RoleDesigner Role = "designer"
-	// RolePublisher also publishes, rolls back and binds numbers.
+	// RolePublisher also publishes, rolls back, binds numbers and puts
+	// and deletes queues.
 	RolePublisher Role = "publisher"
-	// RoleOperator also resets, terminates and replay-checks live calls.
+	// RoleOperator also resets, terminates and replay-checks live calls,
+	// sets agents' profiles and changes any agent's state.
 	RoleOperator Role = "operator"
 	// RoleAdmin also manages users and API keys; the store keeps at least
 	// one user with it.
@@ -38,7 +45,7 @@ const (
 )
 
 // Roles lists every role, weakest first.
-var Roles = []Role{RoleViewer, RoleDesigner, RolePublisher, RoleOperator, RoleAdmin}
+var Roles = []Role{RoleAgent, RoleViewer, RoleDesigner, RolePublisher, RoleOperator, RoleAdmin}
 
 // rank orders roles; 0 is not a role.
 func (r Role) rank() int {
@@ -68,8 +75,8 @@ var (
 	ErrUserNotFound = errors.New("user not found")
 	// ErrKeyNotFound: no such API key.
 	ErrKeyNotFound = errors.New("API key not found")
-	// ErrInvalidRole: not one of viewer, designer, publisher, operator, admin.
-	ErrInvalidRole = errors.New("invalid role: want viewer, designer, publisher, operator or admin")
+	// ErrInvalidRole: not one of agent, viewer, designer, publisher, operator, admin.
+	ErrInvalidRole = errors.New("invalid role: want agent, viewer, designer, publisher, operator or admin")
 	// ErrWeakPassword: the password is too short or too long.
 	ErrWeakPassword = errors.New("password must be 10 to 72 bytes")
 	// ErrInvalidUsername: the username has a bad shape.

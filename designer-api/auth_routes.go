@@ -11,7 +11,7 @@ import (
 // SessionInfo describes a signed-in caller.
 type SessionInfo struct {
 	Name      string    `json:"name"`
-	Role      Role      `json:"role" enum:"viewer,designer,publisher,operator,admin"`
+	Role      Role      `json:"role" enum:"agent,viewer,designer,publisher,operator,admin"`
 	Via       string    `json:"via" enum:"session,key"`
 	ExpiresAt time.Time `json:"expires_at,omitzero"`
 }
@@ -72,14 +72,16 @@ func (s *server) registerSession(api huma.API) {
 	o.Errors = []int{http.StatusUnauthorized}
 	huma.Register(api, o, requires(s.needAuth, s.signIn))
 
-	o = op("sign-out", http.MethodDelete, "/session", RoleViewer, "Session", "Sign out: end this browser session and clear its cookie")
+	// Every signed-in user, agents included, may see, end and secure their
+	// own session.
+	o = op("sign-out", http.MethodDelete, "/session", RoleAgent, "Session", "Sign out: end this browser session and clear its cookie")
 	o.DefaultStatus = http.StatusNoContent
 	huma.Register(api, o, s.signOut)
 
-	huma.Register(api, op("get-session", http.MethodGet, "/session", RoleViewer, "Session", "Who am I: the caller's name and role"),
+	huma.Register(api, op("get-session", http.MethodGet, "/session", RoleAgent, "Session", "Who am I: the caller's name and role"),
 		s.getSession)
 
-	o = op("change-password", http.MethodPut, "/session/password", RoleViewer, "Session",
+	o = op("change-password", http.MethodPut, "/session/password", RoleAgent, "Session",
 		"Change your own password (signed-in users only, not API keys); signs you out everywhere")
 	o.DefaultStatus = http.StatusNoContent
 	huma.Register(api, o, s.changePassword)
@@ -137,14 +139,14 @@ type createUserInput struct {
 	Body struct {
 		Username string `json:"username" pattern:"^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$"`
 		Password string `json:"password" minLength:"10" maxLength:"72"`
-		Role     Role   `json:"role" enum:"viewer,designer,publisher,operator,admin"`
+		Role     Role   `json:"role" enum:"agent,viewer,designer,publisher,operator,admin"`
 	}
 }
 
 type updateUserInput struct {
 	UsernameParam
 	Body struct {
-		Role     Role   `json:"role,omitempty" enum:"viewer,designer,publisher,operator,admin" doc:"New role (empty: unchanged)"`
+		Role     Role   `json:"role,omitempty" enum:"agent,viewer,designer,publisher,operator,admin" doc:"New role (empty: unchanged)"`
 		Password string `json:"password,omitempty" maxLength:"72" doc:"New password (empty: unchanged); signs the user out everywhere"`
 	}
 }
@@ -163,7 +165,7 @@ type keysOutput struct {
 type createKeyInput struct {
 	Body struct {
 		Name string `json:"name" minLength:"1" maxLength:"100"`
-		Role Role   `json:"role" enum:"viewer,designer,publisher,operator,admin"`
+		Role Role   `json:"role" enum:"agent,viewer,designer,publisher,operator,admin"`
 	}
 }
 

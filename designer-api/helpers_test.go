@@ -52,7 +52,8 @@ func flowSrc(name string) string    { return fmt.Sprintf(validFlow, name) }
 func badFlowSrc(name string) string { return fmt.Sprintf(invalidFlowSrc, name) }
 
 // testEnv is an API over a SQLite store in a temp dir, with fakes for
-// Temporal-facing parts and one API key per role.
+// Temporal-facing parts and one API key per role, named test-ROLE (the
+// agent role's key acts for agent test-agent).
 type testEnv struct {
 	t     *testing.T
 	api   humatest.TestAPI
@@ -60,6 +61,7 @@ type testEnv struct {
 	auth  *Auth
 	calls *fakeCalls
 	sim   *fakeSim
+	route *fakeRouting
 	keys  map[Role]string
 	now   time.Time
 }
@@ -76,8 +78,9 @@ func newEnv(t *testing.T) *testEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := &testEnv{t: t, store: st, auth: auth, calls: newFakeCalls(), sim: newFakeSim(), keys: map[Role]string{}}
-	_, api := New(Config{Store: st, Calls: e.calls, Sim: e.sim, Auth: auth,
+	e := &testEnv{t: t, store: st, auth: auth, calls: newFakeCalls(), sim: newFakeSim(), route: &fakeRouting{},
+		keys: map[Role]string{}}
+	_, api := New(Config{Store: st, Calls: e.calls, Sim: e.sim, Routing: e.route, Auth: auth,
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	e.api = humatest.Wrap(quietTB{t}, api)
 	for _, r := range Roles {

@@ -2,6 +2,7 @@ package designerapi
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"sort"
 	"strings"
@@ -9,6 +10,8 @@ import (
 	"time"
 
 	"github.com/danielgtaylor/huma/v2"
+
+	"github.com/voxflow/voxflow/store"
 )
 
 // roleCase is a request that exercises one operation.
@@ -16,12 +19,35 @@ type roleCase struct {
 	params map[string]string // path parameters
 	query  string
 	body   any
+	// self: the operation acts for the caller's own agent below operator;
+	// path parameter name is the caller's agent, test-ROLE (test-admin
+	// when anonymous).
+	self bool
+}
+
+// path is the operation's path for caller, with parameters and query.
+func (c roleCase) path(o *huma.Operation, caller Role) string {
+	path := o.Path
+	if c.self {
+		if caller == "" {
+			caller = RoleAdmin
+		}
+		path = strings.ReplaceAll(path, "{name}", "test-"+string(caller))
+	}
+	for k, v := range c.params {
+		path = strings.ReplaceAll(path, "{"+k+"}", v)
+	}
+	if c.query != "" {
+		path += "?" + c.query
+	}
+	return path
 }
 
 // roleCases has one entry per operation ID. A new operation without an
 // entry fails TestEveryOperationAgainstEveryRole.
 func roleCases(e *testEnv, fx roleFixtures) map[string]roleCase {
 	flow := map[string]string{"name": "f1"}
+	agent := map[string]string{"name": "test-agent"}
 	return map[string]roleCase{
 		"sign-in":         {body: map[string]any{"username": "bob", "password": "bob-password-1"}},
 		"sign-out":        {},
@@ -65,6 +91,18 @@ func roleCases(e *testEnv, fx roleFixtures) map[string]roleCase {
 		"metrics-summary": {},
 		"list-node-types": {},
 
+		"list-queues":       {},
+		"get-queue":         {params: map[string]string{"name": "q1"}},
+		"put-queue":         {params: map[string]string{"name": "q-new"}, body: map[string]any{"max_wait": "5m"}},
+		"delete-queue":      {params: map[string]string{"name": "q-doomed"}},
+		"list-agents":       {},
+		"get-agent":         {params: agent},
+		"set-agent-profile": {params: agent, body: map[string]any{"skills": []string{"english"}}},
+		"set-agent-state":   {self: true, body: map[string]any{"state": "available"}},
+		"end-wrap-up":       {self: true, body: map[string]any{"disposition": "sale"}},
+		"get-board":         {},
+		"list-callbacks":    {query: "state=waiting"},
+
 		"start-simulation":         {body: map[string]any{"flow": "f1"}},
 		"send-simulation-input":    {params: map[string]string{"id": fx.simID}, body: map[string]any{"input": "hangup"}},
 		"get-simulation":           {params: map[string]string{"id": fx.simID}},
@@ -87,6 +125,14 @@ func setupRoleFixtures(t *testing.T, e *testEnv) roleFixtures {
 		t.Fatal(err)
 	}
 	e.saveCDR("cdr1", "f1", "completed", time.Now().UTC().Add(-time.Minute))
+	for _, r := range Roles { // each role's key acts for agent test-ROLE
+		e.addAgent("test-"+string(r), map[string]int{"english": 1}, "q1")
+	}
+	for _, q := range []string{"q1", "q-doomed"} {
+		if err := e.store.PutQueue(ctx, store.Queue{Name: q}); err != nil {
+			t.Fatal(err)
+		}
+	}
 	for _, u := range []string{"bob", "carol"} {
 		if _, err := e.auth.CreateUser(ctx, u, u+"-password-1", RoleViewer); err != nil {
 			t.Fatal(err)
@@ -146,18 +192,12 @@ func TestEveryOperationAgainstEveryRole(t *testing.T) {
 			t.Errorf("%s has no case in roleCases: add one", o.OperationID)
 			continue
 		}
-		path := o.Path
-		for k, v := range c.params {
-			path = strings.ReplaceAll(path, "{"+k+"}", v)
-		}
-		if strings.Contains(path, "{") {
+		if path := c.path(o, ""); strings.Contains(path, "{") {
 			t.Errorf("%s: path %s has unfilled parameters", o.OperationID, path)
 			continue
 		}
-		if c.query != "" {
-			path += "?" + c.query
-		}
 		for _, caller := range callers {
+			path := c.path(o, caller)
 			var args []any
 			if c.body != nil {
 				args = append(args, c.body)
@@ -192,7 +232,70 @@ func TestRoleOrder(t *testing.T) {
 			}
 		}
 	}
-	if Role("root").Allows(RoleViewer) || Role("").Allows(RoleViewer) {
+	if Role("root").Allows(RoleAgent) || Role("").Allows(RoleAgent) {
 		t.Error("unknown roles must allow nothing")
+	}
+	if Roles[0] != RoleAgent || RoleAgent.Allows(RoleViewer) || !RoleViewer.Allows(RoleAgent) {
+		t.Errorf("agent must be the weakest role: %v", Roles)
+	}
+}
+
+// TestActingForAnotherAgent pins who may change which agent's state and
+// wrap-up: below operator only one's own (the agent named like the user
+// or the API key), operator and admin anyone's.
+func TestActingForAnotherAgent(t *testing.T) {
+	e := newEnv(t)
+	for _, name := range []string{"test-agent", "test-viewer", "alice"} {
+		e.addAgent(name, map[string]int{"english": 1})
+	}
+	for _, tc := range []struct {
+		role  Role
+		agent string
+		code  int
+	}{
+		{RoleAgent, "test-agent", http.StatusOK},
+		{RoleAgent, "alice", http.StatusForbidden},
+		{RoleViewer, "test-viewer", http.StatusOK},
+		{RoleViewer, "alice", http.StatusForbidden},
+		{RoleDesigner, "alice", http.StatusForbidden},
+		{RolePublisher, "alice", http.StatusForbidden},
+		{RoleOperator, "alice", http.StatusOK},
+		{RoleAdmin, "alice", http.StatusOK},
+	} {
+		w := e.do(tc.role, http.MethodPut, Prefix+"/agents/"+tc.agent+"/state", map[string]any{"state": "available"})
+		want := fmt.Sprintf("%s test-%s may change only their own state", tc.role, tc.role)
+		if w.Code != tc.code || (tc.code == http.StatusForbidden && !strings.Contains(w.Body.String(), want)) {
+			t.Errorf("%s sets %s's state: %d %s", tc.role, tc.agent, w.Code, w.Body.String())
+		}
+		// Wrap-up: 409 (not in wrap-up) once past the check.
+		w = e.do(tc.role, http.MethodPost, Prefix+"/agents/"+tc.agent+"/wrap-up", map[string]any{"disposition": "x"})
+		if want := map[bool]int{true: http.StatusConflict, false: http.StatusForbidden}[tc.code == http.StatusOK]; w.Code != want {
+			t.Errorf("%s ends %s's wrap-up: %d, want %d: %s", tc.role, tc.agent, w.Code, want, w.Body.String())
+		}
+	}
+	// An agent's session acts for the agent named like the user.
+	ctx := context.Background()
+	if _, err := e.auth.CreateUser(ctx, "alice", "alice-password-1", RoleAgent); err != nil {
+		t.Fatal(err)
+	}
+	token, _, _, err := e.auth.Login(ctx, "alice", "alice-password-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cookie := "Cookie: " + SessionCookie + "=" + token
+	if w := e.api.Do(http.MethodPut, Prefix+"/agents/alice/state", cookie, map[string]any{"state": "break"}); w.Code != http.StatusOK {
+		t.Fatalf("alice's own state: %d %s", w.Code, w.Body.String())
+	}
+	w := e.api.Do(http.MethodPut, Prefix+"/agents/test-agent/state", cookie, map[string]any{"state": "break"})
+	if w.Code != http.StatusForbidden || !strings.Contains(w.Body.String(), "agent alice may change only their own state") {
+		t.Fatalf("alice sets test-agent's state: %d %s", w.Code, w.Body.String())
+	}
+	for _, path := range []string{"/board", "/session"} {
+		if w := e.api.Do(http.MethodGet, Prefix+path, cookie); w.Code != http.StatusOK {
+			t.Errorf("agent alice GET %s: %d", path, w.Code)
+		}
+	}
+	if w := e.api.Do(http.MethodGet, Prefix+"/queues", cookie); w.Code != http.StatusForbidden {
+		t.Errorf("agent alice GET /queues: %d", w.Code)
 	}
 }
