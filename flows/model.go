@@ -134,9 +134,15 @@ type Node struct {
 	Record bool     `yaml:"record,omitempty" json:"record,omitempty"`
 
 	// queue: Queue (above) names it; Priority and Skills are expressions.
+	// OnTimeout is taken after the queue's longest wait, OnFull when the
+	// queue holds its most callers, OnLeave when the caller chose to leave
+	// in the hold flow (it set `leave`); Var gets {outcome, agent,
+	// wait_seconds, talk_seconds, left}.
 	Priority  *Expr  `yaml:"priority,omitempty" json:"priority,omitempty"`
 	Skills    *Expr  `yaml:"skills,omitempty" json:"skills,omitempty"`
 	OnTimeout string `yaml:"on_timeout,omitempty" json:"on_timeout,omitempty"`
+	OnFull    string `yaml:"on_full,omitempty" json:"on_full,omitempty"`
+	OnLeave   string `yaml:"on_leave,omitempty" json:"on_leave,omitempty"`
 
 	// record, voicemail.
 	MaxDuration Duration `yaml:"max_duration,omitempty" json:"max_duration,omitempty"`

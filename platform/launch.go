@@ -99,3 +99,11 @@ func CallClosedChecker(c client.Client) func(ctx context.Context, callID string)
 		return d.WorkflowExecutionInfo.Status != enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING, nil
 	}
 }
+
+// AnswerSignaler tells a call's workflow that the other party of its
+// bridged transfer answered (sipworker.Config.SignalAnswered).
+func AnswerSignaler(c client.Client) func(ctx context.Context, callID string, ev activities.BridgeAnswered) error {
+	return func(ctx context.Context, callID string, ev activities.BridgeAnswered) error {
+		return c.SignalWorkflow(ctx, activities.WorkflowID(callID), "", activities.SignalBridgeAnswered, ev)
+	}
+}

@@ -12,11 +12,12 @@ import (
 
 // SharedActivities are the shared activities of a platform on a store:
 // HTTP for http nodes, call records and subflows in s, the least-loaded
-// media worker from s's registry, and routing (no agents yet).
+// media worker from s's registry, and routing: queues defined in s, the
+// router workflow (filled in by StartWorkers), wrap-ups into s's records.
 func SharedActivities(s *store.Store) *builtin.Activities {
 	return &builtin.Activities{
 		HTTP: builtin.NewHTTPCaller(), Flows: StoreFlows{Store: s}, CDRs: s,
-		Router: builtin.NoAgents{}, Workers: s,
+		Router: builtin.NoAgents{}, Workers: s, Queues: StoreQueues{Store: s}, WrapUps: s,
 	}
 }
 
@@ -24,7 +25,8 @@ func SharedActivities(s *store.Store) *builtin.Activities {
 // which has no store: subflows must be pinned when the call starts and
 // call records are dropped (the simulator reads the workflow's result).
 func StorelessActivities() *builtin.Activities {
-	return &builtin.Activities{HTTP: builtin.NewHTTPCaller(), Flows: noStore{}, CDRs: noStore{}, Router: builtin.NoAgents{}}
+	return &builtin.Activities{HTTP: builtin.NewHTTPCaller(), Flows: noStore{}, CDRs: noStore{},
+		Router: builtin.NoAgents{}, Queues: implicitQueues{}}
 }
 
 type noStore struct{}

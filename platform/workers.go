@@ -18,10 +18,12 @@ import (
 
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/worker"
+	"go.temporal.io/sdk/workflow"
 
 	"github.com/voxflow/voxflow/activities"
 	"github.com/voxflow/voxflow/activities/builtin"
 	"github.com/voxflow/voxflow/flows/engine"
+	"github.com/voxflow/voxflow/routing/router"
 )
 
 // ChannelHeartbeatThrottle bounds how long a cancellation takes to reach a
@@ -88,12 +90,16 @@ func StartWorkers(c client.Client, p Parts) (*Workers, error) {
 	if p.Engine && p.Shared == nil {
 		return nil, errors.New("start workers: the engine runs the shared store activities locally and needs them (a store)")
 	}
+	if p.Shared != nil && p.Shared.Routing == nil {
+		p.Shared.Routing = Router{Client: c}
+	}
 	var err error
 	if p.Engine {
 		// The engine worker polls workflow tasks only; call records, flow
 		// loading and media worker picks run in it as local activities.
 		err = start(activities.EngineQueue, "engine", worker.Options{LocalActivityWorkerOnly: true}, func(w worker.Worker) {
 			engine.Register(w)
+			w.RegisterWorkflowWithOptions(router.RouterWorkflow, workflow.RegisterOptions{Name: activities.RouterWorkflowName})
 			p.Shared.RegisterLocal(w)
 		})
 	}

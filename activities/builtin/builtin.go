@@ -24,8 +24,8 @@ type CDRSink interface {
 	SaveCDR(ctx context.Context, rec records.CDR) error
 }
 
-// Router hands a call to an agent queue. Until the routing layer lands,
-// NoAgents is the implementation: every queue reports a timeout.
+// Router is the blocking queue hand-off of calls started before the router
+// workflow (routing.Enqueue); NoAgents answers them.
 type Router interface {
 	Enqueue(ctx context.Context, in activities.EnqueueInput) (activities.EnqueueResult, error)
 }
@@ -39,12 +39,18 @@ type Activities struct {
 	// Workers, when set, serves voxflow.PickMediaWorker (least-loaded
 	// media worker for outbound calls).
 	Workers WorkerRegistry
+	// Queues, Routing and WrapUps serve the routing activities: queue
+	// settings, the router workflow, and wrap-ups into call records.
+	Queues  QueueDirectory
+	Routing RouterClient
+	WrapUps WrapUpSink
 }
 
 // Register adds the shared activities to a worker on activities.SharedQueue.
 func (a *Activities) Register(w activities.Registrar) {
 	w.RegisterActivityWithOptions(a.HTTP.Do, activity.RegisterOptions{Name: activities.ActHTTP})
 	w.RegisterActivityWithOptions(a.enqueue, activity.RegisterOptions{Name: activities.ActEnqueue})
+	w.RegisterActivityWithOptions(a.saveWrapUp, activity.RegisterOptions{Name: activities.ActSaveWrapUp})
 	a.RegisterLocal(w)
 }
 
@@ -55,6 +61,8 @@ func (a *Activities) Register(w activities.Registrar) {
 func (a *Activities) RegisterLocal(w activities.Registrar) {
 	w.RegisterActivityWithOptions(a.saveCDR, activity.RegisterOptions{Name: activities.ActSaveCDR})
 	w.RegisterActivityWithOptions(a.loadFlows, activity.RegisterOptions{Name: activities.ActLoadFlows})
+	w.RegisterActivityWithOptions(a.joinQueue, activity.RegisterOptions{Name: activities.ActJoinQueue})
+	w.RegisterActivityWithOptions(a.queuePosition, activity.RegisterOptions{Name: activities.ActQueuePosition})
 	if a.Workers != nil {
 		w.RegisterActivityWithOptions(a.pickMediaWorker, activity.RegisterOptions{Name: activities.ActPickMediaWorker})
 	}
@@ -83,9 +91,8 @@ func (a *Activities) enqueue(ctx context.Context, in activities.EnqueueInput) (a
 	return a.Router.Enqueue(ctx, in)
 }
 
-// NoAgents is the routing stand-in used until the routing layer exists:
-// there are no agents, so every queue hand-off ends in a timeout at once
-// and the flow takes its on_timeout path.
+// NoAgents answers routing.Enqueue, the hand-off of calls started before
+// the router workflow existed: every such call takes its on_timeout path.
 type NoAgents struct{}
 
 // Enqueue reports that no agent is available.

@@ -35,7 +35,9 @@ type harness struct {
 	sess    *text.Session
 	http    func(activities.HTTPInput) (activities.HTTPResult, error)
 	httpIn  []activities.HTTPInput
-	enqueue []activities.EnqueueInput
+	joins   []activities.JoinInput
+	join    func(activities.JoinInput) activities.JoinResult
+	events  []activities.QueueEvent
 	cdrs    []records.CDR
 	flows   map[string]string
 }
@@ -71,10 +73,7 @@ func newHarness(t *testing.T, inputs ...string) *harness {
 		h.cdrs = append(h.cdrs, rec)
 		return nil
 	}, activity.RegisterOptions{Name: activities.ActSaveCDR})
-	h.env.RegisterActivityWithOptions(func(ctx context.Context, in activities.EnqueueInput) (activities.EnqueueResult, error) {
-		h.enqueue = append(h.enqueue, in)
-		return activities.EnqueueResult{Outcome: activities.EnqueueTimeout}, nil
-	}, activity.RegisterOptions{Name: activities.ActEnqueue})
+	h.registerRouting()
 	h.env.RegisterActivityWithOptions(func(ctx context.Context, in activities.LoadFlowsInput) ([]activities.FlowSource, error) {
 		var out []activities.FlowSource
 		for _, n := range in.Names {
@@ -607,8 +606,12 @@ func TestWaitQueueVoicemailTransfer(t *testing.T) {
 	if rec.Outcome != records.OutcomeTransferred {
 		t.Errorf("outcome = %s", rec.Outcome)
 	}
-	if len(h.enqueue) != 1 || h.enqueue[0].Priority != 5 || strings.Join(h.enqueue[0].Skills, ",") != "english,billing" || h.enqueue[0].Queue != "support" {
-		t.Errorf("enqueue = %+v", h.enqueue)
+	if len(h.joins) != 1 || h.joins[0].Priority != 5 || strings.Join(h.joins[0].Skills, ",") != "english,billing" || h.joins[0].Queue != "support" {
+		t.Errorf("joins = %+v", h.joins)
+	}
+	// Nobody staffs the queue: the caller leaves it at once.
+	if len(rec.Queues) != 1 || rec.Queues[0].Outcome != "unstaffed" || len(h.events) != 1 || h.events[0].Reason != "unstaffed" {
+		t.Errorf("stays = %+v, events = %+v", rec.Queues, h.events)
 	}
 	if rec.Vars["message"] != "text://"+callID+"/vm" || len(rec.Recordings) != 1 {
 		t.Errorf("message = %v, recordings = %v", rec.Vars["message"], rec.Recordings)

@@ -28,6 +28,10 @@ func (c *call) step() {
 	case errors.Is(err, errCallGone):
 		// Nothing more to do with the caller; the main loop runs on_hangup.
 		exit, next = "caller_hangup", ""
+	case isQueueInterrupt(err):
+		// A hold-flow node cut short by an offer or the longest wait: the
+		// queue node drops the hold flow's frame.
+		exit, next = "interrupted", ""
 	case errors.Is(err, errMediaLost) && n.OnError == "":
 		exit, next = c.recoverMedia(n)
 	case err != nil && n.OnError != "":
@@ -55,24 +59,29 @@ type nodeRunner func(c *call, f *flows.Flow, n *flows.Node) (string, string, err
 
 // runners is the engine's case for each node type. The workflow only looks
 // types up in it, never ranges over it (map order is random), so replay
-// stays deterministic. TestEveryNodeTypeHasARunner keeps it complete.
-var runners = map[flows.NodeType]nodeRunner{
-	flows.TypePlay:       (*call).runPlay,
-	flows.TypeMenu:       (*call).runMenu,
-	flows.TypeGather:     (*call).runGather,
-	flows.TypeSet:        (*call).runSet,
-	flows.TypeBranch:     (*call).runBranch,
-	flows.TypeHTTP:       (*call).runHTTP,
-	flows.TypeHours:      (*call).runHours,
-	flows.TypeDistribute: (*call).runDistribute,
-	flows.TypeSubflow:    (*call).runSubflow,
-	flows.TypeActivity:   (*call).runActivity,
-	flows.TypeWait:       (*call).runWait,
-	flows.TypeTransfer:   (*call).runTransfer,
-	flows.TypeQueue:      (*call).runQueue,
-	flows.TypeRecord:     (*call).runRecord,
-	flows.TypeVoicemail:  (*call).runRecord,
-	flows.TypeHangup:     (*call).runHangup,
+// stays deterministic. TestEveryNodeTypeHasARunner keeps it complete. It
+// is filled in init: the queue runner runs hold-flow nodes through it.
+var runners map[flows.NodeType]nodeRunner
+
+func init() {
+	runners = map[flows.NodeType]nodeRunner{
+		flows.TypePlay:       (*call).runPlay,
+		flows.TypeMenu:       (*call).runMenu,
+		flows.TypeGather:     (*call).runGather,
+		flows.TypeSet:        (*call).runSet,
+		flows.TypeBranch:     (*call).runBranch,
+		flows.TypeHTTP:       (*call).runHTTP,
+		flows.TypeHours:      (*call).runHours,
+		flows.TypeDistribute: (*call).runDistribute,
+		flows.TypeSubflow:    (*call).runSubflow,
+		flows.TypeActivity:   (*call).runActivity,
+		flows.TypeWait:       (*call).runWait,
+		flows.TypeTransfer:   (*call).runTransfer,
+		flows.TypeQueue:      (*call).runQueue,
+		flows.TypeRecord:     (*call).runRecord,
+		flows.TypeVoicemail:  (*call).runRecord,
+		flows.TypeHangup:     (*call).runHangup,
+	}
 }
 
 // run executes one node and returns the exit label and the next node ID.
@@ -572,10 +581,9 @@ func (c *call) runTransfer(f *flows.Flow, n *flows.Node) (string, string, error)
 	return "next", n.Next, nil
 }
 
-func (c *call) runQueue(f *flows.Flow, n *flows.Node) (string, string, error) {
-	if c.hungUp {
-		return "", "", errCallGone
-	}
+// runQueueV0 is the queue node of calls started before the router: one
+// routing.Enqueue activity that blocks until routing is done.
+func (c *call) runQueueV0(f *flows.Flow, n *flows.Node) (string, string, error) {
 	if err := c.announce(f, n); err != nil {
 		return "", "", err
 	}
@@ -753,6 +761,7 @@ func (c *call) interruptible(ctx workflow.Context, name string, in, out any, med
 			done, err = true, errCallGone
 		})
 	})
+	c.addQueueInterrupts(sel, cancel, func(e error) { done, err = true, e })
 	sel.AddReceive(c.lostCh, func(ch workflow.ReceiveChannel, _ bool) {
 		var lost activities.MediaLost
 		ch.Receive(c.ctx, &lost)
@@ -764,7 +773,7 @@ func (c *call) interruptible(ctx workflow.Context, name string, in, out any, med
 	for !done {
 		sel.Select(c.ctx)
 	}
-	if errors.Is(err, errMediaLost) {
+	if errors.Is(err, errMediaLost) || isQueueInterrupt(err) {
 		return err
 	}
 	// A result that arrived is kept even if the caller hung up meanwhile

@@ -122,6 +122,7 @@ type ResumeState struct {
 	Recordings   []string                `json:"recordings,omitempty"`
 	LoadedFlows  []activities.FlowSource `json:"loaded_flows,omitempty"`
 	Recoveries   int                     `json:"recoveries,omitempty"`
+	Queues       []records.QueueStay     `json:"queues,omitempty"`
 	ContinuedRun int                     `json:"continued_runs"`
 }
 

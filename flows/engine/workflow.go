@@ -52,6 +52,12 @@ type call struct {
 	// call's current media queue that arrived between media activities.
 	lostCh    workflow.ReceiveChannel
 	mediaLost bool
+	// offerCh and answerCh receive routing's offers and the media worker's
+	// word that a bridged agent answered; queue is the stay in progress
+	// and queues the stays so far (for the CDR).
+	offerCh, answerCh workflow.ReceiveChannel
+	queue             *stay
+	queues            []records.QueueStay
 	// pending holds prompts of play nodes not yet sent, so that a play
 	// followed by a menu costs the caller one activity (one dispatch hop).
 	pending       []activities.Prompt
@@ -122,6 +128,8 @@ func (c *call) begin(main *flows.Flow) error {
 	}
 	c.hangupCh = workflow.GetSignalChannel(c.ctx, activities.SignalHangup)
 	c.lostCh = workflow.GetSignalChannel(c.ctx, activities.SignalMediaLost)
+	c.offerCh = workflow.GetSignalChannel(c.ctx, activities.SignalOffer)
+	c.answerCh = workflow.GetSignalChannel(c.ctx, activities.SignalBridgeAnswered)
 	if err := workflow.SetQueryHandler(c.ctx, activities.QueryState, c.state); err != nil {
 		return fmt.Errorf("register state query: %w", err)
 	}
@@ -255,6 +263,7 @@ func (c *call) restore(r *ResumeState) {
 	c.recordings = r.Recordings
 	c.continued = r.ContinuedRun
 	c.recoveries = r.Recoveries
+	c.queues = r.Queues
 	for _, src := range r.LoadedFlows {
 		if _, err := c.parse(src); err == nil {
 			c.loaded = append(c.loaded, src)
@@ -276,7 +285,7 @@ func (c *call) continueInput() CallInput {
 	next.Resume = &ResumeState{
 		Stack: c.stack, Steps: c.steps, Path: c.path, HungUp: c.hungUp, InHangup: c.inHangup,
 		Outcome: c.outcome, Input: c.input, Recordings: c.recordings,
-		LoadedFlows: c.loaded, ContinuedRun: c.continued + 1, Recoveries: c.recoveries,
+		LoadedFlows: c.loaded, ContinuedRun: c.continued + 1, Recoveries: c.recoveries, Queues: c.queues,
 	}
 	return next
 }
@@ -445,7 +454,7 @@ func (c *call) record() records.CDR {
 		Flow: c.in.Flow.Name, FlowVersion: c.in.Flow.Version,
 		From: c.in.Call.From, To: c.in.Call.To, Channel: c.in.Call.Channel,
 		StartedAt: c.in.Call.StartedAt, EndedAt: end, Duration: end.Sub(c.in.Call.StartedAt),
-		Outcome: c.outcome, Path: c.path, Vars: main.Vars, Recordings: c.recordings,
+		Outcome: c.outcome, Path: c.path, Vars: main.Vars, Recordings: c.recordings, Queues: c.queues,
 	}
 }
 

@@ -1,0 +1,195 @@
+package engine_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/mock"
+	"go.temporal.io/sdk/activity"
+
+	"github.com/voxflow/voxflow/activities"
+	"github.com/voxflow/voxflow/activities/records"
+)
+
+// registerRouting fakes the routing activities and records what the call
+// tells the router. By default nobody staffs the queue.
+func (h *harness) registerRouting() {
+	h.env.RegisterActivityWithOptions(func(ctx context.Context, in activities.JoinInput) (activities.JoinResult, error) {
+		h.joins = append(h.joins, in)
+		if h.join != nil {
+			return h.join(in), nil
+		}
+		return activities.JoinResult{Settings: activities.QueueSettings{Name: in.Queue}, Position: activities.Position{Found: true, Position: 1}}, nil
+	}, activity.RegisterOptions{Name: activities.ActJoinQueue})
+	h.env.RegisterActivityWithOptions(func(ctx context.Context, call string) (activities.Position, error) {
+		return activities.Position{Found: true, Position: 2, Waiting: 3, Staffed: 1, EstimatedWait: 90 * time.Second}, nil
+	}, activity.RegisterOptions{Name: activities.ActQueuePosition})
+	h.env.OnSignalExternalWorkflow(mock.Anything, activities.RouterWorkflowID, "", activities.SignalQueueEvent, mock.Anything).
+		Return(func(_, _, _, _ string, arg any) error {
+			h.events = append(h.events, arg.(activities.QueueEvent))
+			return nil
+		})
+}
+
+// staffed makes joins find the queue staffed, with settings.
+func (h *harness) staffed(s activities.QueueSettings) {
+	h.join = func(in activities.JoinInput) activities.JoinResult {
+		s.Name = in.Queue
+		return activities.JoinResult{Settings: s, Position: activities.Position{Found: true, Position: 1, Staffed: 1}}
+	}
+}
+
+// offerAfter signals the call an offer of agent after d (workflow time).
+func (h *harness) offerAfter(d time.Duration, agent string) {
+	h.env.RegisterDelayedCallback(func() {
+		if len(h.joins) == 0 {
+			h.t.Error("offer before the call joined")
+			return
+		}
+		h.env.SignalWorkflow(activities.SignalOffer, activities.Offer{Token: h.joins[len(h.joins)-1].Token,
+			Agent: agent, To: "agent:" + agent, RingTimeout: 10 * time.Second})
+	}, d)
+}
+
+func kinds(evs []activities.QueueEvent) string {
+	var out []string
+	for _, e := range evs {
+		k := e.Kind
+		if e.Reason != "" {
+			k += ":" + e.Reason
+		}
+		out = append(out, k)
+	}
+	return strings.Join(out, ",")
+}
+
+const routedFlow = `
+name: routed
+entry: q
+variables:
+  r: null
+nodes:
+  q:
+    type: queue
+    queue: support
+    var: r
+    next: bye
+    on_timeout: late
+    on_leave: vm
+  vm:
+    type: hangup
+    say: "Leave a message."
+  late:
+    type: hangup
+    say: "Sorry."
+  bye:
+    type: hangup
+    say: "Thanks."
+`
+
+const holdFlow = `
+name: hold
+entry: announce
+variables:
+  queue: {}
+  leave: ""
+nodes:
+  announce:
+    type: menu
+    prompt: "You are number {{ vars.queue.position }}. For a message press 1."
+    options:
+      "1": leave
+    retries: 0
+  leave:
+    type: set
+    assign:
+      leave: '"voicemail"'
+`
+
+// An offer while the caller waits rings the agent (a bridged transfer);
+// the router hears of the answer, then of the end of the conversation.
+func TestQueueOfferBridges(t *testing.T) {
+	h := newHarness(t)
+	h.staffed(activities.QueueSettings{AnnounceEvery: 20 * time.Second, MaxWait: time.Hour})
+	h.offerAfter(45*time.Second, "alice")
+	rec := h.run(routedFlow)
+	if got := path(rec); got != "q>bye" {
+		t.Fatalf("path = %s", got)
+	}
+	if got := kinds(h.events); got != "answered,ended" {
+		t.Errorf("events to the router = %s", got)
+	}
+	if len(rec.Queues) != 1 || rec.Queues[0].Outcome != records.QueueAnswered || rec.Queues[0].Agent != "alice" ||
+		rec.Queues[0].Offers != 1 || rec.Queues[0].Wait < 45*time.Second {
+		t.Errorf("stays = %+v", rec.Queues)
+	}
+	if r, _ := rec.Vars["r"].(map[string]any); r["outcome"] != records.QueueAnswered || r["agent"] != "alice" {
+		t.Errorf("vars.r = %v", rec.Vars["r"])
+	}
+}
+
+// The hold flow runs cycle after cycle with the caller's position; setting
+// leave takes on_leave.
+func TestQueueHoldFlowLeave(t *testing.T) {
+	h := newHarness(t, "", "1")
+	h.flows["hold"] = holdFlow
+	h.staffed(activities.QueueSettings{HoldFlow: "hold", AnnounceEvery: 20 * time.Second, MaxWait: time.Hour})
+	rec := h.run(routedFlow)
+	if got := path(rec); got != "q>announce>announce>leave>vm" {
+		t.Fatalf("path = %s", got)
+	}
+	if got := kinds(h.events); got != "left:voicemail" {
+		t.Errorf("events = %s", got)
+	}
+	if r, _ := rec.Vars["r"].(map[string]any); r["outcome"] != records.QueueLeft || r["left"] != "voicemail" {
+		t.Errorf("vars.r = %v", rec.Vars["r"])
+	}
+	if said := strings.Join(h.prompts(), "|"); !strings.Contains(said, "You are number 2") {
+		t.Errorf("prompts: %s", said)
+	}
+}
+
+// Nobody offered in the queue's longest wait: on_timeout.
+func TestQueueTimeout(t *testing.T) {
+	h := newHarness(t)
+	h.staffed(activities.QueueSettings{AnnounceEvery: 20 * time.Second, MaxWait: 2 * time.Minute})
+	rec := h.run(routedFlow)
+	if got := path(rec); got != "q>late" {
+		t.Fatalf("path = %s", got)
+	}
+	if got := kinds(h.events); got != "left:timeout" {
+		t.Errorf("events = %s", got)
+	}
+	if rec.Queues[0].Wait != 2*time.Minute {
+		t.Errorf("wait = %v", rec.Queues[0].Wait)
+	}
+}
+
+// A caller who hangs up while waiting is abandoned.
+func TestQueueAbandoned(t *testing.T) {
+	h := newHarness(t)
+	h.staffed(activities.QueueSettings{AnnounceEvery: 20 * time.Second, MaxWait: time.Hour})
+	h.env.RegisterDelayedCallback(func() { h.env.SignalWorkflow(activities.SignalHangup, nil) }, 50*time.Second)
+	rec := h.run(routedFlow)
+	if got := kinds(h.events); got != "left:abandoned" {
+		t.Errorf("events = %s", got)
+	}
+	if rec.Outcome != records.OutcomeHungUp || rec.Queues[0].Outcome != records.QueueAbandoned {
+		t.Errorf("outcome %s, stays %+v", rec.Outcome, rec.Queues)
+	}
+}
+
+// An offer of an earlier stay (another token) is ignored.
+func TestQueueStaleOffer(t *testing.T) {
+	h := newHarness(t)
+	h.staffed(activities.QueueSettings{AnnounceEvery: 20 * time.Second, MaxWait: 2 * time.Minute})
+	h.env.RegisterDelayedCallback(func() {
+		h.env.SignalWorkflow(activities.SignalOffer, activities.Offer{Token: "old/1", Agent: "bob", To: "agent:bob"})
+	}, 30*time.Second)
+	rec := h.run(routedFlow)
+	if got := path(rec); got != "q>late" || rec.Queues[0].Offers != 0 {
+		t.Fatalf("path = %s, stays %+v", got, rec.Queues)
+	}
+}

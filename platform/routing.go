@@ -1,0 +1,131 @@
+package platform
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/api/serviceerror"
+	"go.temporal.io/sdk/client"
+
+	"github.com/voxflow/voxflow/activities"
+	"github.com/voxflow/voxflow/activities/builtin"
+	"github.com/voxflow/voxflow/routing/router"
+	"github.com/voxflow/voxflow/store"
+)
+
+// Router reaches the router workflow: calls join queues through it, and
+// the API and CLI read the board and change agents' states. Every write
+// is an update-with-start, so the first one starts the router.
+type Router struct {
+	Client client.Client
+}
+
+// startRouter is the router's start, used only when it is not running.
+func (r Router) startRouter() client.WithStartWorkflowOperation {
+	return r.Client.NewWithStartWorkflowOperation(client.StartWorkflowOptions{
+		ID: activities.RouterWorkflowID, TaskQueue: activities.EngineQueue,
+		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
+	}, activities.RouterWorkflowName, router.Input{})
+}
+
+// update runs an update on the router, starting it if needed.
+func (r Router) update(ctx context.Context, name, id string, arg, out any) error {
+	h, err := r.Client.UpdateWithStartWorkflow(ctx, client.UpdateWithStartWorkflowOptions{
+		StartWorkflowOperation: r.startRouter(),
+		UpdateOptions: client.UpdateWorkflowOptions{UpdateID: id, UpdateName: name, Args: []any{arg},
+			WaitForStage: client.WorkflowUpdateStageCompleted},
+	})
+	if err != nil {
+		return err
+	}
+	return h.Get(ctx, out)
+}
+
+// Join adds a call to a queue (builtin.RouterClient). The update ID is
+// the call and its stay's token, so a retried join is answered once.
+func (r Router) Join(ctx context.Context, req activities.JoinRequest) (activities.JoinResult, error) {
+	var res activities.JoinResult
+	err := r.update(ctx, activities.UpdateJoin, "join/"+req.Call+"/"+req.Token, req, &res)
+	return res, err
+}
+
+// Position asks where a waiting call stands.
+func (r Router) Position(ctx context.Context, call string) (activities.Position, error) {
+	var p activities.Position
+	err := r.query(ctx, activities.QueryPosition, &p, call)
+	return p, err
+}
+
+// Board is the live picture of queues and agents; empty before the router
+// first started.
+func (r Router) Board(ctx context.Context) (activities.Board, error) {
+	var b activities.Board
+	err := r.query(ctx, activities.QueryBoard, &b)
+	var nf *serviceerror.NotFound
+	if errors.As(err, &nf) {
+		return activities.Board{}, nil
+	}
+	return b, err
+}
+
+// SetAgent changes an agent's state (and profile); a refused change
+// (unknown state, no profile) is an error that says why.
+func (r Router) SetAgent(ctx context.Context, req activities.AgentRequest) (activities.AgentView, error) {
+	var v activities.AgentView
+	err := r.update(ctx, activities.UpdateAgent, "", req, &v)
+	return v, err
+}
+
+// WrapUp ends an agent's wrap-up with a disposition.
+func (r Router) WrapUp(ctx context.Context, req activities.WrapUpRequest) (activities.AgentView, error) {
+	var v activities.AgentView
+	err := r.update(ctx, activities.UpdateWrapUp, "", req, &v)
+	return v, err
+}
+
+func (r Router) query(ctx context.Context, name string, out any, args ...any) error {
+	v, err := r.Client.QueryWorkflow(ctx, activities.RouterWorkflowID, "", name, args...)
+	if err != nil {
+		return fmt.Errorf("query router %s: %w", name, err)
+	}
+	return v.Get(out)
+}
+
+// StoreQueues reads queue settings from the store (builtin.QueueDirectory).
+type StoreQueues struct{ Store *store.Store }
+
+// QueueSettings returns a queue's settings with defaults in place.
+func (s StoreQueues) QueueSettings(ctx context.Context, name string) (activities.QueueSettings, error) {
+	q, err := s.Store.Queue(ctx, name)
+	if errors.Is(err, store.ErrNotFound) {
+		return activities.QueueSettings{}, builtin.ErrUnknownQueue
+	}
+	if err != nil {
+		return activities.QueueSettings{}, err
+	}
+	return QueueSettingsOf(q), nil
+}
+
+// QueueSettingsOf is a stored queue as routing sees it, defaults applied.
+func QueueSettingsOf(q store.Queue) activities.QueueSettings {
+	q = q.WithDefaults()
+	s := activities.QueueSettings{Name: q.Name, HoldFlow: q.HoldFlow, AnnounceEvery: q.AnnounceEvery,
+		MaxWait: q.MaxWait, MaxWaiting: q.MaxWaiting, RingTimeout: q.RingTimeout, WrapUp: q.WrapUp,
+		SLThreshold: q.SLThreshold}
+	for _, o := range q.Overflow {
+		s.Overflow = append(s.Overflow, activities.Overflow{After: o.After, Skills: o.Skills, ClearSkills: o.ClearSkills, Queue: o.Queue})
+	}
+	return s
+}
+
+// implicitQueues serves a process with no store (the embedded simulator):
+// every queue exists with the default settings and no hold flow.
+type implicitQueues struct{}
+
+func (implicitQueues) QueueSettings(ctx context.Context, name string) (activities.QueueSettings, error) {
+	s := QueueSettingsOf(store.Queue{Name: name})
+	s.HoldFlow = ""
+	return s, nil
+}
