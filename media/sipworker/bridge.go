@@ -64,8 +64,12 @@ func (w *Worker) bridgeTransfer(ctx context.Context, s *session, in activities.T
 	ctx, cancel := s.bind(ctx)
 	defer cancel()
 
+	// A transfer takes the line: playback of another activity of the call
+	// (a queue's hold flow the workflow left for this) stops now.
+	s.takeLine()
 	// The caller hears ringback while the other party's phone rings.
 	stopRingback := s.playLoop(ringback())
+	dialed := time.Now()
 	leg, dres, err := w.dial(ctx, dialRequest{
 		CallID: s.id + "/leg", Target: target, ViaTrunk: viaTrunk, From: from,
 		Timeout: in.Timeout, Leg: true,
@@ -85,6 +89,7 @@ func (w *Worker) bridgeTransfer(ctx context.Context, s *session, in activities.T
 	if s.gone() {
 		return activities.TransferResult{}, activities.NewCallGone(s.id)
 	}
+	w.signalAnswered(s, activities.BridgeAnswered{To: in.To, Ring: time.Since(dialed).Round(time.Millisecond)})
 	res, err := w.talk(ctx, s, leg, in, target)
 	if err != nil {
 		return activities.TransferResult{}, err
@@ -92,6 +97,27 @@ func (w *Worker) bridgeTransfer(ctx context.Context, s *session, in activities.T
 	s.log.Info("bridge: ended", "to", target.String(), "talk", res.Talk, "by_caller", s.gone())
 	return w.bridgeEnded(actx, s, res)
 }
+
+// signalAnswered tells the call's workflow the bridge was answered,
+// without holding up the audio: the signal goes out beside the bridge and
+// gives up after answerSignalTimeout.
+func (w *Worker) signalAnswered(s *session, ev activities.BridgeAnswered) {
+	if w.cfg.SignalAnswered == nil {
+		return
+	}
+	w.bg.Add(1)
+	go func() {
+		defer w.bg.Done()
+		ctx, cancel := context.WithTimeout(context.Background(), answerSignalTimeout)
+		defer cancel()
+		if err := w.cfg.SignalAnswered(ctx, s.id, ev); err != nil {
+			s.log.Warn("bridge: tell the workflow of the answer", "error", err)
+		}
+	}()
+}
+
+// answerSignalTimeout bounds telling a workflow its bridge was answered.
+const answerSignalTimeout = 10 * time.Second
 
 // bridgeCaller is the caller ID the other party sees: an agent's phone
 // shows the caller; a trunk gets our own caller ID (""), which it accepts.

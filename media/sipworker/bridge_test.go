@@ -2,71 +2,20 @@ package sipworker
 
 import (
 	"context"
-	"encoding/binary"
 	"errors"
 	"fmt"
-	"math"
-	"os"
 	"runtime"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/emiago/sipgo/sip"
-	prtp "github.com/pion/rtp"
 
 	"github.com/voxflow/voxflow/activities"
-	"github.com/voxflow/voxflow/media/audio"
-	"github.com/voxflow/voxflow/media/g711"
 	"github.com/voxflow/voxflow/media/registrar"
 	"github.com/voxflow/voxflow/media/sipworker/sipptest"
 	"github.com/voxflow/voxflow/media/wav"
 )
-
-// tonePcap is PCMA RTP carrying a steady tone for d.
-func tonePcap(freq float64, d time.Duration) []byte {
-	pcm := audio.Tone(freq, int(d/time.Millisecond), -12)
-	var pkts [][]byte
-	for i := 0; i+frameSamples <= len(pcm); i += frameSamples {
-		payload := make([]byte, frameSamples)
-		g711.EncodeALaw(payload, pcm[i:i+frameSamples])
-		pkt := prtp.Packet{Header: prtp.Header{Version: 2, PayloadType: 8, SequenceNumber: uint16(7 + i/frameSamples),
-			Timestamp: uint32(16000 + i), SSRC: 0xbeef, Marker: i == 0}, Payload: payload}
-		b, _ := pkt.Marshal()
-		pkts = append(pkts, b)
-	}
-	return sipptest.RTPPcap(pkts, frameDur)
-}
-
-// toneShare is the share of pcm's energy at freq (Goertzel power over total
-// power, 0..1): near 1 for a clean tone, near 0 when freq is absent.
-func toneShare(pcm []int16, freq float64) float64 {
-	coeff := 2 * math.Cos(2*math.Pi*freq/sampleRate)
-	var s1, s2, total float64
-	for _, v := range pcm {
-		x := float64(v)
-		s := x + coeff*s1 - s2
-		s2, s1 = s1, s
-		total += x * x
-	}
-	if total == 0 {
-		return 0
-	}
-	power := s1*s1 + s2*s2 - coeff*s1*s2
-	return 2 * power / (float64(len(pcm)) * total)
-}
-
-// loudest keeps the frames above -40 dBFS (the tone, not the silence
-// around it).
-func loudest(pcm []int16) []int16 {
-	var out []int16
-	for i := 0; i+frameSamples <= len(pcm); i += frameSamples {
-		if audio.LevelDBFS(pcm[i:i+frameSamples]) > -40 {
-			out = append(out, pcm[i:i+frameSamples]...)
-		}
-	}
-	return out
-}
 
 // TestBridgeTransfer bridges a SIPp caller (PCMA only, a 1 kHz tone, then
 // key 1) to a second worker acting as the agent (PCMU, it "talks" a 400 Hz
@@ -124,7 +73,7 @@ func TestBridgeTransfer(t *testing.T) {
 
 	mustPass(t, sipptest.Run(t, sipptest.Call{
 		Scenario: sipptest.Scenario(t, "uac_bridge.xml"), Target: caller.addr, Service: "1000",
-		Timeout: 30 * time.Second, Files: map[string][]byte{"tone.pcap": tonePcap(1000, 5*time.Second)},
+		Timeout: 30 * time.Second, Files: map[string][]byte{"tone.pcap": sipptest.TonePcap(1000, 5*time.Second)},
 	}))
 	res := <-bridged
 	a := <-saw
@@ -148,9 +97,9 @@ func TestBridgeTransfer(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Logf("agent heard %d loud samples, 1 kHz share %.3f; talk %v", len(loudest(pcm)), toneShare(loudest(pcm), 1000), res.Talk)
-	if heard := loudest(pcm); len(heard) < sampleRate || toneShare(heard, 1000) < 0.8 {
-		t.Errorf("agent heard %d loud samples, 1 kHz share %.2f: the caller's tone did not cross the bridge", len(heard), toneShare(heard, 1000))
+	t.Logf("agent heard %d loud samples, 1 kHz share %.3f; talk %v", len(sipptest.Loudest(pcm)), sipptest.ToneShare(sipptest.Loudest(pcm), 1000), res.Talk)
+	if heard := sipptest.Loudest(pcm); len(heard) < sampleRate || sipptest.ToneShare(heard, 1000) < 0.8 {
+		t.Errorf("agent heard %d loud samples, 1 kHz share %.2f: the caller's tone did not cross the bridge", len(heard), sipptest.ToneShare(heard, 1000))
 	}
 	// Caller's key press relayed to the agent as RFC 4733.
 	if a.digit.Kind != activities.InputDTMF || a.digit.Digits != "1" {
@@ -160,7 +109,7 @@ func TestBridgeTransfer(t *testing.T) {
 	if !strings.HasPrefix(res.Recording, "file://") {
 		t.Fatalf("recording = %q", res.Recording)
 	}
-	left, right, err := readStereo(strings.TrimPrefix(res.Recording, "file://"))
+	left, right, err := sipptest.ReadStereo(strings.TrimPrefix(res.Recording, "file://"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -169,9 +118,9 @@ func TestBridgeTransfer(t *testing.T) {
 		pcm  []int16
 		freq float64
 	}{{"left (caller)", left, 1000}, {"right (agent)", right, 400}} {
-		loud := loudest(c.pcm)
-		t.Logf("recording %s: %d loud samples, %.0f Hz share %.3f", c.name, len(loud), c.freq, toneShare(loud, c.freq))
-		if share := toneShare(loud, c.freq); len(loud) < sampleRate || share < 0.8 {
+		loud := sipptest.Loudest(c.pcm)
+		t.Logf("recording %s: %d loud samples, %.0f Hz share %.3f", c.name, len(loud), c.freq, sipptest.ToneShare(loud, c.freq))
+		if share := sipptest.ToneShare(loud, c.freq); len(loud) < sampleRate || share < 0.8 {
 			t.Errorf("recording %s: %d loud samples, %.0f Hz share %.2f", c.name, len(loud), c.freq, share)
 		}
 	}
@@ -180,27 +129,6 @@ func TestBridgeTransfer(t *testing.T) {
 	if len(caller.hangups) != 0 {
 		t.Errorf("the agent's hangup was signalled as the caller's: %v", caller.hangups)
 	}
-}
-
-// readStereo splits a 2-channel WAV written by wav.NewWriter (a canonical
-// 44-byte header) into its channels.
-func readStereo(path string) (left, right []int16, err error) {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return nil, nil, err
-	}
-	if len(b) < 44 || string(b[0:4]) != "RIFF" || string(b[8:12]) != "WAVE" || string(b[36:40]) != "data" {
-		return nil, nil, fmt.Errorf("%s: not a canonical WAV file", path)
-	}
-	if ch, rate := binary.LittleEndian.Uint16(b[22:]), binary.LittleEndian.Uint32(b[24:]); ch != 2 || rate != sampleRate {
-		return nil, nil, fmt.Errorf("%s: %d channels at %d Hz, want 2 at %d", path, ch, rate, sampleRate)
-	}
-	data := b[44:]
-	for i := 0; i+3 < len(data); i += 4 {
-		left = append(left, int16(binary.LittleEndian.Uint16(data[i:])))
-		right = append(right, int16(binary.LittleEndian.Uint16(data[i+2:])))
-	}
-	return left, right, nil
 }
 
 // TestBridgeNotAnswered: a busy second leg returns its outcome and status;

@@ -52,7 +52,7 @@ func TestOpusCodecRoundTrip(t *testing.T) {
 			out = append(out, pcm...)
 		}
 		steady := out[len(out)/4:] // past the codec's start-up
-		share, level := toneShare(steady, freq), audio.LevelDBFS(steady)
+		share, level := sipptest.ToneShare(steady, freq), audio.LevelDBFS(steady)
 		t.Logf("%v Hz: %d bytes a second (%.1f kb/s), share %.3f, level %.1f dBFS", freq, bytes, float64(bytes)*8/1000, share, level)
 		if share < 0.9 || math.Abs(level-audio.LevelDBFS(in)) > 2 {
 			t.Errorf("%v Hz: share %.2f, level %.1f dBFS (sent %.1f): the tone did not survive Opus", freq, share, level, audio.LevelDBFS(in))
@@ -199,18 +199,18 @@ func TestOpusBaresipMenu(t *testing.T) {
 		t.Errorf("baresip did not see the hangup:\n%s", b.Output())
 	}
 	// Caller -> worker: baresip's sine, decoded by our Opus decoder.
-	loud := loudest(heard.samples())
-	t.Logf("worker heard %d loud samples of baresip, 1 kHz share %.3f, %.1f dBFS", len(loud), toneShare(loud, 1000), audio.LevelDBFS(loud))
-	if len(loud) < 2*sampleRate || toneShare(loud, 1000) < 0.8 || audio.LevelDBFS(loud) < -20 {
+	loud := sipptest.Loudest(heard.samples())
+	t.Logf("worker heard %d loud samples of baresip, 1 kHz share %.3f, %.1f dBFS", len(loud), sipptest.ToneShare(loud, 1000), audio.LevelDBFS(loud))
+	if len(loud) < 2*sampleRate || sipptest.ToneShare(loud, 1000) < 0.8 || audio.LevelDBFS(loud) < -20 {
 		t.Errorf("worker heard %d loud samples, 1 kHz share %.2f at %.1f dBFS: baresip's Opus audio did not decode\n%s",
-			len(loud), toneShare(loud, 1000), audio.LevelDBFS(loud), b.Output())
+			len(loud), sipptest.ToneShare(loud, 1000), audio.LevelDBFS(loud), b.Output())
 	}
 	// Worker -> caller: our 400 Hz prompts, decoded by baresip.
 	b.Close() // flushes the dumps
-	loud = loudest(heardByBaresip(t, dumps))
-	t.Logf("baresip heard %d loud samples of our prompts, 400 Hz share %.3f, %.1f dBFS", len(loud), toneShare(loud, 400), audio.LevelDBFS(loud))
-	if len(loud) < 2*sampleRate || toneShare(loud, 400) < 0.8 {
-		t.Errorf("baresip heard %d loud samples, 400 Hz share %.2f: our Opus prompts did not reach it", len(loud), toneShare(loud, 400))
+	loud = sipptest.Loudest(heardByBaresip(t, dumps))
+	t.Logf("baresip heard %d loud samples of our prompts, 400 Hz share %.3f, %.1f dBFS", len(loud), sipptest.ToneShare(loud, 400), audio.LevelDBFS(loud))
+	if len(loud) < 2*sampleRate || sipptest.ToneShare(loud, 400) < 0.8 {
+		t.Errorf("baresip heard %d loud samples, 400 Hz share %.2f: our Opus prompts did not reach it", len(loud), sipptest.ToneShare(loud, 400))
 	}
 }
 
@@ -314,15 +314,15 @@ func TestOpusBridgeToPCMU(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	loud := loudest(pcm)
-	t.Logf("agent (PCMU) heard %d loud samples of the Opus caller, 1 kHz share %.3f", len(loud), toneShare(loud, 1000))
-	if len(loud) < sampleRate || toneShare(loud, 1000) < 0.8 {
-		t.Errorf("agent heard %d loud samples, 1 kHz share %.2f: the Opus caller's audio did not cross the bridge", len(loud), toneShare(loud, 1000))
+	loud := sipptest.Loudest(pcm)
+	t.Logf("agent (PCMU) heard %d loud samples of the Opus caller, 1 kHz share %.3f", len(loud), sipptest.ToneShare(loud, 1000))
+	if len(loud) < sampleRate || sipptest.ToneShare(loud, 1000) < 0.8 {
+		t.Errorf("agent heard %d loud samples, 1 kHz share %.2f: the Opus caller's audio did not cross the bridge", len(loud), sipptest.ToneShare(loud, 1000))
 	}
 	b.Close()
-	loud = loudest(heardByBaresip(t, dumps))
-	t.Logf("baresip (Opus) heard %d loud samples of the agent, 400 Hz share %.3f", len(loud), toneShare(loud, 400))
-	if len(loud) < sampleRate || toneShare(loud, 400) < 0.8 {
-		t.Errorf("baresip heard %d loud samples, 400 Hz share %.2f: the PCMU agent's audio did not reach the Opus caller", len(loud), toneShare(loud, 400))
+	loud = sipptest.Loudest(heardByBaresip(t, dumps))
+	t.Logf("baresip (Opus) heard %d loud samples of the agent, 400 Hz share %.3f", len(loud), sipptest.ToneShare(loud, 400))
+	if len(loud) < sampleRate || sipptest.ToneShare(loud, 400) < 0.8 {
+		t.Errorf("baresip heard %d loud samples, 400 Hz share %.2f: the PCMU agent's audio did not reach the Opus caller", len(loud), sipptest.ToneShare(loud, 400))
 	}
 }

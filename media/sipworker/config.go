@@ -59,6 +59,11 @@ type Config struct {
 	// SignalHangup tells a call's workflow that the caller hung up
 	// (platform.HangupSignaler(c) fits).
 	SignalHangup func(ctx context.Context, callID string) error
+	// SignalAnswered tells a call's workflow that the other party of its
+	// bridged transfer answered, while the transfer goes on (routing shows
+	// the agent on call from then); platform.AnswerSignaler(c) fits. Nil:
+	// the workflow learns of the answer when the bridge ends.
+	SignalAnswered func(ctx context.Context, callID string, ev activities.BridgeAnswered) error
 	// CallClosed reports whether a call's workflow has ended
 	// (platform.CallClosedChecker(c) fits). With it the worker hangs up
 	// calls whose workflow ended without hanging them up (terminated by an

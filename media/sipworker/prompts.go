@@ -10,6 +10,7 @@ import (
 	"sync"
 
 	"github.com/voxflow/voxflow/activities"
+	"github.com/voxflow/voxflow/media/audio"
 	"github.com/voxflow/voxflow/media/wav"
 )
 
@@ -22,6 +23,9 @@ type promptCache struct {
 	dir  string
 	wav  *wav.Cache
 	wire *wireFrames
+
+	musicOnce sync.Once
+	music     []int16
 }
 
 // promptCacheBytes bounds the converted audio files held in memory;
@@ -48,6 +52,9 @@ func (p *promptCache) frames(pcm []int16, c wireCodec) ([]byte, bool) {
 // render returns the prompt's audio. An audio file wins over text; text
 // without a synthesizer is an error.
 func (p *promptCache) render(ctx context.Context, pr activities.Prompt) ([]int16, error) {
+	if pr.Audio == audio.HoldMusicRef {
+		return p.holdMusic(), nil
+	}
 	if pr.Audio != "" {
 		path := strings.TrimPrefix(pr.Audio, "file://")
 		if !filepath.IsAbs(path) && p.dir != "" {
@@ -73,6 +80,19 @@ func (p *promptCache) render(ctx context.Context, pr activities.Prompt) ([]int16
 	p.wire.remember(pcm)
 	return pcm, nil
 }
+
+// holdMusic renders the built-in hold music once; every call shares it.
+func (p *promptCache) holdMusic() []int16 {
+	p.musicOnce.Do(func() {
+		p.music = audio.HoldMusic(holdMusicSeconds)
+	})
+	p.wire.remember(p.music)
+	return p.music
+}
+
+// holdMusicSeconds is one play of the built-in hold music: a hold flow's
+// cycle plays it, then the caller's position.
+const holdMusicSeconds = 24
 
 // wireFrames holds prompts encoded for the wire. Encoding per call cost
 // each playing call an encoder pass and a frame buffer; a prompt is

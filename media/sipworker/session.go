@@ -224,6 +224,20 @@ func (s *session) supersede(run string, cancel context.CancelFunc) uint64 {
 	return s.boundSeq
 }
 
+// takeLine cancels the call's other media activities of the same run,
+// keeping the newest binding (the caller's, made just before): a
+// transfer stops a hold flow's playback the workflow no longer waits for.
+func (s *session) takeLine() {
+	s.bmu.Lock()
+	defer s.bmu.Unlock()
+	for seq, cancel := range s.bound {
+		if seq != s.boundSeq {
+			cancel()
+			delete(s.bound, seq)
+		}
+	}
+}
+
 // runKey carries a workflow run ID outside an activity (tests).
 type runKey struct{}
 
