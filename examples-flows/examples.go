@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"sort"
 	"strings"
+	"time"
 )
 
 //go:embed *.yaml
@@ -46,4 +47,27 @@ var Numbers = map[string]string{
 	"2000": "bank-ivr",
 	"3000": "appointment-reminder",
 	"4000": "agent-desk",
+}
+
+// Queue is an example queue `voxflow dev` defines when it is missing.
+type Queue struct {
+	Name          string
+	HoldFlow      string
+	AnnounceEvery time.Duration
+	MaxWait       time.Duration
+	RingTimeout   time.Duration
+	WrapUp        time.Duration
+	// OverflowAfter moves a caller still waiting after it to OverflowTo.
+	OverflowAfter time.Duration
+	OverflowTo    string
+}
+
+// Queues are the example flows' queues, in the order they must be
+// defined (an overflow target first).
+var Queues = []Queue{
+	{Name: "support", HoldFlow: "queue-hold", MaxWait: 5 * time.Minute, RingTimeout: 20 * time.Second, WrapUp: 30 * time.Second},
+	// Gold customers wait for the priority team, then for anyone in support.
+	{Name: "priority", HoldFlow: "queue-hold", MaxWait: 5 * time.Minute, RingTimeout: 20 * time.Second, WrapUp: 30 * time.Second,
+		OverflowAfter: time.Minute, OverflowTo: "support"},
+	{Name: "banking", HoldFlow: "queue-hold", MaxWait: 2 * time.Minute, RingTimeout: 20 * time.Second, WrapUp: 30 * time.Second},
 }

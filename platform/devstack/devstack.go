@@ -334,12 +334,34 @@ func PublishExamples(ctx context.Context, s *store.Store) error {
 			return fmt.Errorf("publish example %s: %w", flow.Name, err)
 		}
 	}
+	if err := defineExampleQueues(ctx, s); err != nil {
+		return err
+	}
 	for number, flow := range examples.Numbers {
 		if _, err := s.FlowForNumber(ctx, number); err == nil {
 			continue
 		}
 		if err := s.BindNumber(ctx, number, flow); err != nil {
 			return fmt.Errorf("bind %s to %s: %w", number, flow, err)
+		}
+	}
+	return nil
+}
+
+// defineExampleQueues defines the example flows' queues that do not exist
+// yet; a queue an operator changed is left as it is.
+func defineExampleQueues(ctx context.Context, s *store.Store) error {
+	for _, q := range examples.Queues {
+		if _, err := s.Queue(ctx, q.Name); err == nil {
+			continue
+		}
+		def := store.Queue{Name: q.Name, HoldFlow: q.HoldFlow, AnnounceEvery: q.AnnounceEvery, MaxWait: q.MaxWait,
+			RingTimeout: q.RingTimeout, WrapUp: q.WrapUp}
+		if q.OverflowTo != "" {
+			def.Overflow = []store.QueueOverflow{{After: q.OverflowAfter, Queue: q.OverflowTo}}
+		}
+		if err := s.PutQueue(ctx, def); err != nil {
+			return fmt.Errorf("define example queue %s: %w", q.Name, err)
 		}
 	}
 	return nil
