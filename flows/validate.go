@@ -230,6 +230,8 @@ func (v *validator) checkNode(n *Node) {
 		v.checkSplit(n)
 	case TypeHours:
 		v.checkHours(n)
+	case TypeQueue:
+		v.checkQueueSkills(n)
 	}
 }
 
