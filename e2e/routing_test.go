@@ -10,10 +10,10 @@ import (
 	"github.com/voxflow/voxflow/activities"
 	"github.com/voxflow/voxflow/activities/records"
 	"github.com/voxflow/voxflow/media/audio"
+	"github.com/voxflow/voxflow/media/registrar"
 	"github.com/voxflow/voxflow/media/sipworker/sipptest"
 	"github.com/voxflow/voxflow/media/wav"
 	"github.com/voxflow/voxflow/platform"
-	"github.com/voxflow/voxflow/platform/devstack"
 	"github.com/voxflow/voxflow/store"
 )
 
@@ -38,30 +38,40 @@ nodes:
     say: "Goodbye."
 `
 
-// routingRig is voxflow dev with queue e2e, flow queue-e2e on number 5555,
-// and agents signed in through the router.
+// routingRig is a platform with queue e2e and flow queue-e2e on number
+// 5555 (voxflow dev, or the split processes of restartRig), and agents
+// signed in through the router.
 type routingRig struct {
-	t       *testing.T
-	dev     *devstack.Dev
-	sipAddr string
-	dsn     string
-	router  platform.Router
+	t         *testing.T
+	sipAddr   string
+	dsn       string
+	st        *store.Store
+	registrar *registrar.Registrar
+	router    platform.Router
 }
 
 func newRoutingRig(t *testing.T) *routingRig {
 	dev, sipAddr, dsn := startDevSIP(t)
-	ctx := context.Background()
-	if err := dev.Store.PutQueue(ctx, store.Queue{Name: "e2e", HoldFlow: "queue-hold", AnnounceEvery: 5 * time.Second,
-		RingTimeout: 6 * time.Second, WrapUp: 2 * time.Second, MaxWait: time.Minute}); err != nil {
+	r := &routingRig{t: t, sipAddr: sipAddr, dsn: dsn, st: dev.Store, registrar: dev.Media.Registrar,
+		router: platform.Router{Client: dev.Client}}
+	r.defineQueue()
+	return r
+}
+
+// defineQueue defines queue e2e (short ring, wrap-up and hold cycle) and
+// binds 5555 to a flow that waits in it.
+func (r *routingRig) defineQueue() {
+	t, ctx := r.t, context.Background()
+	if err := r.st.PutQueue(ctx, store.Queue{Name: "e2e", HoldFlow: "queue-hold", AnnounceEvery: 5 * time.Second,
+		RingTimeout: 6 * time.Second, WrapUp: 2 * time.Second, MaxWait: 2 * time.Minute}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := dev.Store.PublishSource(ctx, "queue-e2e", queueFlow, "test", ""); err != nil {
+	if _, err := r.st.PublishSource(ctx, "queue-e2e", queueFlow, "test", ""); err != nil {
 		t.Fatal(err)
 	}
-	if err := dev.Store.BindNumber(ctx, "5555", "queue-e2e"); err != nil {
+	if err := r.st.BindNumber(ctx, "5555", "queue-e2e"); err != nil {
 		t.Fatal(err)
 	}
-	return &routingRig{t: t, dev: dev, sipAddr: sipAddr, dsn: dsn, router: platform.Router{Client: dev.Client}}
 }
 
 // agent adds an agent with skill english serving e2e, starts their
@@ -70,7 +80,7 @@ func newRoutingRig(t *testing.T) *routingRig {
 func (r *routingRig) agent(name string, answer bool) *sipptest.Baresip {
 	t := r.t
 	password := addAgent(t, r.dsn, name)
-	if err := r.dev.Store.SetAgentProfile(context.Background(), store.AgentProfile{Username: name,
+	if err := r.st.SetAgentProfile(context.Background(), store.AgentProfile{Username: name,
 		Skills: map[string]int{"english": 5}, Queues: []string{"e2e"}, Capacity: 1}); err != nil {
 		t.Fatal(err)
 	}
@@ -87,7 +97,7 @@ func (r *routingRig) agent(name string, answer bool) *sipptest.Baresip {
 		AudioSource: "aufile," + voice,
 	})
 	waitFor(t, name+"'s phone registered", func() bool {
-		cs, err := r.dev.Media.Registrar.Lookup(context.Background(), name)
+		cs, err := r.registrar.Lookup(context.Background(), name)
 		return err == nil && len(cs) == 1
 	})
 	return phone
@@ -96,7 +106,7 @@ func (r *routingRig) agent(name string, answer bool) *sipptest.Baresip {
 // setState changes an agent's state as `voxflow agents state` does.
 func (r *routingRig) setState(name, state string) {
 	r.t.Helper()
-	p, err := r.dev.Store.AgentProfile(context.Background(), name)
+	p, err := r.st.AgentProfile(context.Background(), name)
 	if err != nil {
 		r.t.Fatal(err)
 	}
@@ -145,7 +155,7 @@ func TestDevQueueToAgent(t *testing.T) {
 	if res.Err != nil {
 		t.Fatalf("%v\n%s\n--- alice ---\n%s\n--- bob ---\n%s", res.Err, res.Output, alice.Output(), bob.Output())
 	}
-	rec := oneCDR(t, r.dev.Store, store.CDRQuery{Flow: "queue-e2e"})
+	rec := oneCDR(t, r.st, store.CDRQuery{Flow: "queue-e2e"})
 	if len(rec.Queues) != 1 {
 		t.Fatalf("queue stays %+v, path %s", rec.Queues, pathOf(rec))
 	}
@@ -164,7 +174,7 @@ func TestDevQueueToAgent(t *testing.T) {
 		t.Errorf("bob after not answering: %+v", v)
 	}
 	waitFor(t, "alice's wrap-up in the CDR", func() bool {
-		got := oneCDR(t, r.dev.Store, store.CDRQuery{Flow: "queue-e2e"})
+		got := oneCDR(t, r.st, store.CDRQuery{Flow: "queue-e2e"})
 		return len(got.Queues) == 1 && got.Queues[0].WrapUp > 0
 	})
 	if v := r.agentView("alice"); v.State != "available" {
@@ -204,7 +214,7 @@ func TestDevQueueAbandoned(t *testing.T) {
 	if res.Err != nil {
 		t.Fatalf("%v\n%s", res.Err, res.Output)
 	}
-	rec := oneCDR(t, r.dev.Store, store.CDRQuery{Flow: "queue-e2e"})
+	rec := oneCDR(t, r.st, store.CDRQuery{Flow: "queue-e2e"})
 	if len(rec.Queues) != 1 || rec.Queues[0].Outcome != records.QueueAbandoned || rec.Outcome != records.OutcomeHungUp {
 		t.Fatalf("outcome %s, stays %+v, path %s", rec.Outcome, rec.Queues, pathOf(rec))
 	}
