@@ -22,6 +22,7 @@ import (
 	"github.com/voxflow/voxflow/internal/devtemporal/devtemporaltest"
 	"github.com/voxflow/voxflow/media/text"
 	"github.com/voxflow/voxflow/platform"
+	"github.com/voxflow/voxflow/platform/devstack"
 	"github.com/voxflow/voxflow/simulator"
 	"github.com/voxflow/voxflow/store"
 )
@@ -46,6 +47,10 @@ func newStack(t *testing.T) *stack {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
+	// The example flows queue callers in the example queues.
+	if err := devstack.DefineExampleQueues(ctx, st); err != nil {
+		t.Fatal(err)
+	}
 	crm := httptest.NewServer(stripPrefix(democrm.New()))
 	t.Cleanup(crm.Close)
 	s := &stack{t: t, c: c, namespace: ts.GetDefaultNamespace(), store: st, ch: text.NewChannel("e2e", platform.HangupSignaler(c)), crmURL: crm.URL + "/demo/crm"}

@@ -52,6 +52,9 @@ type stay struct {
 	agent    string // the agent being rung
 	position activities.Position
 	left     string // what the caller left for (the hold flow's `leave`)
+	callback string // the callback that took the caller's place
+	priority int
+	skills   []string
 }
 
 // accept keeps an offer of this stay; offers of an earlier stay are stale.
@@ -84,7 +87,7 @@ func (c *call) runQueue(f *flows.Flow, n *flows.Node) (string, string, error) {
 	case res.Full:
 		q.rec.Outcome = records.QueueFull
 	case res.Position.Staffed == 0:
-		c.sendQueueEvent(q, activities.QueueEvent{Kind: activities.QueueLeft, Reason: queueUnstaffed})
+		c.tellRouter(q, activities.QueueEvent{Kind: activities.QueueLeft, Reason: queueUnstaffed})
 		q.rec.Outcome = queueUnstaffed
 	default:
 		c.publishNode()
@@ -152,7 +155,7 @@ func (c *call) joinQueue(n *flows.Node) (*stay, activities.JoinResult, error) {
 		return nil, res, fmt.Errorf("join queue %q: %w", n.Queue, err)
 	}
 	now := workflow.Now(c.ctx)
-	q := &stay{token: in.Token, settings: res.Settings, position: res.Position,
+	q := &stay{token: in.Token, settings: res.Settings, position: res.Position, priority: in.Priority, skills: in.Skills,
 		rec: records.QueueStay{Queue: n.Queue, EnqueuedAt: now}}
 	return q, res, nil
 }
@@ -173,10 +176,23 @@ func (c *call) endStay(n *flows.Node, q *stay) {
 	if q.rec.Outcome == records.QueueLeft {
 		v["left"] = q.left
 	}
+	if q.callback != "" {
+		v["callback_id"] = q.callback
+	}
 	c.top().Vars[n.Var] = v
 }
 
-// sendQueueEvent tells the router about this stay.
+// tellRouter tells the router about this stay and waits until the signal
+// is delivered: the server drops a signal a workflow sent if the workflow
+// ends before the signal went out, and a call often ends right after
+// leaving its queue.
+func (c *call) tellRouter(q *stay, ev activities.QueueEvent) {
+	if err := c.sendQueueEvent(q, ev).Get(disconnected(c.ctx), nil); err != nil {
+		workflow.GetLogger(c.ctx).Error("tell the router", "kind", ev.Kind, "error", err)
+	}
+}
+
+// sendQueueEvent tells the router about this stay, without waiting.
 func (c *call) sendQueueEvent(q *stay, ev activities.QueueEvent) workflow.Future {
 	ev.Call, ev.Token = workflow.GetInfo(c.ctx).WorkflowExecution.ID, q.token
 	return workflow.SignalExternalWorkflow(disconnected(c.ctx), activities.RouterWorkflowID, "", activities.SignalQueueEvent, ev)

@@ -35,12 +35,12 @@ func (c *call) ringAgent(n *flows.Node, q *stay) (bool, error) {
 		if c.hungUp {
 			reason, q.rec.Outcome = records.QueueAbandoned, records.QueueAbandoned
 		}
-		c.sendQueueEvent(q, activities.QueueEvent{Kind: activities.QueueLeft, Reason: reason, Agent: o.Agent})
+		c.tellRouter(q, activities.QueueEvent{Kind: activities.QueueLeft, Reason: reason, Agent: o.Agent})
 		return true, err
 	}
 	switch res.Outcome {
 	case activities.OriginateNoAnswer, activities.OriginateBusy, activities.OriginateFailed:
-		c.sendQueueEvent(q, activities.QueueEvent{Kind: activities.QueueNoAnswer, Agent: o.Agent,
+		c.tellRouter(q, activities.QueueEvent{Kind: activities.QueueNoAnswer, Agent: o.Agent,
 			Ring: workflow.Now(c.ctx).Sub(start)})
 		return false, nil
 	}
@@ -77,7 +77,7 @@ func (c *call) noteAnswer(q *stay, a activities.BridgeAnswered) {
 func (c *call) endConversation(q *stay, res activities.TransferResult) {
 	_ = q.answered.Get(c.ctx, nil)
 	q.rec.Talk = res.Talk
-	c.sendQueueEvent(q, activities.QueueEvent{Kind: activities.QueueEnded, Agent: q.agent, Talk: res.Talk})
+	c.tellRouter(q, activities.QueueEvent{Kind: activities.QueueEnded, Agent: q.agent, Talk: res.Talk})
 }
 
 // addQueueInterrupts lets a queue stay cut an activity short: while the

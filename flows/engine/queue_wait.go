@@ -33,7 +33,7 @@ func (c *call) waitInQueue(f *flows.Flow, n *flows.Node, q *stay) error {
 		switch {
 		case c.hungUp:
 			q.rec.Outcome = records.QueueAbandoned
-			c.sendQueueEvent(q, activities.QueueEvent{Kind: activities.QueueLeft, Reason: records.QueueAbandoned})
+			c.tellRouter(q, activities.QueueEvent{Kind: activities.QueueLeft, Reason: records.QueueAbandoned})
 			return errCallGone
 		case q.offer != nil:
 			if done, err := c.ringAgent(n, q); done || err != nil {
@@ -42,12 +42,15 @@ func (c *call) waitInQueue(f *flows.Flow, n *flows.Node, q *stay) error {
 			continue
 		case q.timedOut:
 			q.rec.Outcome = records.QueueTimeout
-			c.sendQueueEvent(q, activities.QueueEvent{Kind: activities.QueueLeft, Reason: records.QueueTimeout})
+			c.tellRouter(q, activities.QueueEvent{Kind: activities.QueueLeft, Reason: records.QueueTimeout})
 			return nil
 		}
 		if left := c.holdCycle(q); left != "" {
 			q.left, q.rec.Outcome = left, records.QueueLeft
-			c.sendQueueEvent(q, activities.QueueEvent{Kind: activities.QueueLeft, Reason: left})
+			if left == leaveCallback {
+				c.startCallback(q)
+			}
+			c.tellRouter(q, activities.QueueEvent{Kind: activities.QueueLeft, Reason: left})
 			return nil
 		}
 	}

@@ -334,7 +334,7 @@ func PublishExamples(ctx context.Context, s *store.Store) error {
 			return fmt.Errorf("publish example %s: %w", flow.Name, err)
 		}
 	}
-	if err := defineExampleQueues(ctx, s); err != nil {
+	if err := DefineExampleQueues(ctx, s); err != nil {
 		return err
 	}
 	for number, flow := range examples.Numbers {
@@ -348,9 +348,9 @@ func PublishExamples(ctx context.Context, s *store.Store) error {
 	return nil
 }
 
-// defineExampleQueues defines the example flows' queues that do not exist
+// DefineExampleQueues defines the example flows' queues that do not exist
 // yet; a queue an operator changed is left as it is.
-func defineExampleQueues(ctx context.Context, s *store.Store) error {
+func DefineExampleQueues(ctx context.Context, s *store.Store) error {
 	for _, q := range examples.Queues {
 		if _, err := s.Queue(ctx, q.Name); err == nil {
 			continue

@@ -70,6 +70,23 @@ func (r *router) staffing(queue string, now time.Time) (staffed, available int) 
 	return staffed, available
 }
 
+// staffedFor counts the agents signed in (not offline) who could take
+// this call: they serve its queue and have its skills (as overflow has
+// widened them by now).
+func (r *router) staffedFor(w *Waiter, now time.Time) int {
+	queue, needs := w.Queue, w.Needs
+	if q := r.st.queue(w.Queue); q != nil {
+		queue, needs = routing.Effective(w.Waiter, q.Rules, now)
+	}
+	n := 0
+	for _, a := range r.st.Agents {
+		if a.Base != routing.Offline && a.serves(queue) && routing.Skills(a.Profile.Skills).Meets(needs) {
+			n++
+		}
+	}
+	return n
+}
+
 // position answers QueryPosition for one call.
 func (r *router) position(call string) (activities.Position, error) {
 	_, w := r.st.waiter(call)
@@ -96,7 +113,7 @@ func (r *router) positionOf(w *Waiter) activities.Position {
 		}
 	}
 	p.Position = ahead + 1
-	staffed, _ := r.staffing(w.Queue, now)
+	staffed := r.staffedFor(w, now)
 	p.Staffed = staffed
 	aht := routing.DefaultAHT
 	if q := r.st.queue(w.Queue); q != nil {
