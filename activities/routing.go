@@ -41,7 +41,45 @@ const (
 	ActJoinQueue     = "routing.Join"
 	ActQueuePosition = "routing.Position"
 	ActSaveWrapUp    = "routing.SaveWrapUp"
+	// ActSaveCallback keeps a callback's state in the store, for listing.
+	ActSaveCallback = "routing.SaveCallback"
+
+	// CallbackWorkflowName calls a caller back: it waits its turn in the
+	// queue, reserves an agent, then dials the caller and bridges them.
+	CallbackWorkflowName = "CallbackWorkflow"
 )
+
+// CallbackWorkflowID is the workflow of a callback.
+//
+// It is a call's workflow ID: the media worker that dials the caller
+// signals it (hangup, bridge answered) as it signals any call.
+func CallbackWorkflowID(id string) string { return WorkflowID(CallbackCallID(id)) }
+
+// CallbackCallID is the call ID of a callback's outbound call.
+func CallbackCallID(id string) string { return "cb-" + id }
+
+// Callback states (CallbackRecord.State).
+const (
+	CallbackScheduled = "scheduled" // waiting for its time
+	CallbackWaiting   = "waiting"   // in the queue, keeping the caller's place
+	CallbackDialing   = "dialing"   // an agent is reserved; the caller's phone rings
+	CallbackDone      = "done"      // the caller talked to an agent
+	CallbackFailed    = "failed"    // every attempt went unanswered
+)
+
+// CallbackRecord is a callback as the store lists it.
+type CallbackRecord struct {
+	ID       string    `json:"id"`
+	Queue    string    `json:"queue"`
+	Number   string    `json:"number"`
+	CallID   string    `json:"call_id"` // the call that asked for it
+	Timezone string    `json:"timezone,omitempty"`
+	DueAt    time.Time `json:"due_at"`
+	State    string    `json:"state"`
+	Attempts int       `json:"attempts"`
+	Outcome  string    `json:"outcome,omitempty"`
+	Agent    string    `json:"agent,omitempty"`
+}
 
 // QueueSettings are a queue's settings as a call and the router need them.
 type QueueSettings struct {
@@ -77,6 +115,9 @@ type JoinInput struct {
 	// Token tells this stay's offers from a former stay's (a call may
 	// queue twice).
 	Token string `json:"token"`
+	// Since keeps a place in line: a callback joins with the time its
+	// caller first joined (zero: now).
+	Since time.Time `json:"since,omitempty"`
 }
 
 // JoinRequest is UpdateJoin's payload: the input with the queue's

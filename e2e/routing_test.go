@@ -2,13 +2,16 @@ package e2e
 
 import (
 	"context"
+	"errors"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/voxflow/voxflow/activities"
 	"github.com/voxflow/voxflow/activities/records"
+	"github.com/voxflow/voxflow/flows/engine"
 	"github.com/voxflow/voxflow/media/audio"
 	"github.com/voxflow/voxflow/media/registrar"
 	"github.com/voxflow/voxflow/media/sipworker/sipptest"
@@ -230,4 +233,52 @@ func TestDevQueueAbandoned(t *testing.T) {
 		}
 		return false
 	})
+}
+
+// A callback scheduled for now keeps its place, reserves the free agent
+// first, then calls the customer (a SIPp phone) and, once they answer,
+// rings alice: they talk, alice hangs up, the customer hears goodbye. The
+// callback's CDR has the queue stay with one attempt, and the store lists
+// it as done.
+func TestDevCallbackAgentFirst(t *testing.T) {
+	r := newRoutingRig(t)
+	alice := r.agent("alice", true)
+	r.setState("alice", "available")
+	go func() {
+		if alice.WaitOutput("Call established", 60*time.Second) {
+			time.Sleep(3 * time.Second)
+			alice.Command("/hangup")
+		}
+	}()
+	port := sipptest.FreePort(t)
+	customer := sipptest.Start(t, sipptest.Call{Scenario: sipptest.Scenario(t, "uas_callback.xml"), Port: port,
+		Args: []string{"-rtp_echo"}, Timeout: 60 * time.Second})
+	ctx := context.Background()
+	if _, err := r.router.ScheduleCallback(ctx, engine.CallbackInput{Queue: "e2e", ID: "cb1",
+		Number: "sip:customer@127.0.0.1:" + strconv.Itoa(port), Skills: []string{"english"}}, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	if res := customer(); res.Err != nil {
+		t.Fatalf("%v\n%s\n--- alice ---\n%s", res.Err, res.Output, alice.Output())
+	}
+	rec := oneCDR(t, r.st, store.CDRQuery{Flow: "callback"})
+	if len(rec.Queues) != 1 {
+		t.Fatalf("stays %+v", rec.Queues)
+	}
+	if s := rec.Queues[0]; s.Outcome != records.QueueAnswered || s.Agent != "alice" || s.CallbackAttempts != 1 || s.Talk < 2*time.Second {
+		t.Errorf("stay %+v", s)
+	}
+	waitFor(t, "callback cb1 listed as done", func() bool {
+		cb, err := r.st.Callback(ctx, "cb1")
+		return err == nil && cb.State == activities.CallbackDone && cb.Attempts == 1 && cb.Agent == "alice"
+	})
+}
+
+// A callback cannot be scheduled in the past; nothing is started.
+func TestCallbackInThePast(t *testing.T) {
+	_, err := platform.Router{}.ScheduleCallback(context.Background(), engine.CallbackInput{Queue: "e2e", Number: "100",
+		DueAt: time.Now().Add(-time.Minute)}, time.Now())
+	if !errors.Is(err, platform.ErrCallbackInPast) {
+		t.Fatalf("err = %v", err)
+	}
 }

@@ -4,6 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
+
+	"github.com/google/uuid"
 
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/api/serviceerror"
@@ -11,6 +14,7 @@ import (
 
 	"github.com/voxflow/voxflow/activities"
 	"github.com/voxflow/voxflow/activities/builtin"
+	"github.com/voxflow/voxflow/flows/engine"
 	"github.com/voxflow/voxflow/routing/router"
 	"github.com/voxflow/voxflow/store"
 )
@@ -128,4 +132,36 @@ func (implicitQueues) QueueSettings(ctx context.Context, name string) (activitie
 	s := QueueSettingsOf(store.Queue{Name: name})
 	s.HoldFlow = ""
 	return s, nil
+}
+
+// StoreCallbacks keeps callbacks' states in the store (builtin.CallbackSink).
+type StoreCallbacks struct{ Store *store.Store }
+
+// SaveCallback writes a callback's row; the first write creates it.
+func (s StoreCallbacks) SaveCallback(ctx context.Context, cb activities.CallbackRecord) error {
+	return s.Store.PutCallback(ctx, store.Callback{ID: cb.ID, Queue: cb.Queue, Number: cb.Number, CallID: cb.CallID,
+		Timezone: cb.Timezone, State: cb.State, Outcome: cb.Outcome, Agent: cb.Agent, DueAt: cb.DueAt, Attempts: cb.Attempts})
+}
+
+// ErrCallbackInPast: a scheduled callback's time has already passed.
+var ErrCallbackInPast = errors.New("callback time is in the past")
+
+// ScheduleCallback starts a callback for a queue: at DueAt (zero: now) it
+// waits its turn, reserves an agent, then calls Number. The ID names it
+// (empty: a new one); starting the same ID twice starts it once.
+func (r Router) ScheduleCallback(ctx context.Context, in engine.CallbackInput, now time.Time) (string, error) {
+	if !in.DueAt.IsZero() && in.DueAt.Before(now) {
+		return "", fmt.Errorf("%w: %s is before now (%s)", ErrCallbackInPast, in.DueAt.Format(time.RFC3339), now.Format(time.RFC3339))
+	}
+	if in.ID == "" {
+		in.ID = uuid.NewString()
+	}
+	_, err := r.Client.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
+		ID: activities.CallbackWorkflowID(in.ID), TaskQueue: activities.EngineQueue,
+		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
+	}, activities.CallbackWorkflowName, in)
+	if err != nil {
+		return "", fmt.Errorf("start callback %s: %w", in.ID, err)
+	}
+	return in.ID, nil
 }

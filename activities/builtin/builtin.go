@@ -41,9 +41,10 @@ type Activities struct {
 	Workers WorkerRegistry
 	// Queues, Routing and WrapUps serve the routing activities: queue
 	// settings, the router workflow, and wrap-ups into call records.
-	Queues  QueueDirectory
-	Routing RouterClient
-	WrapUps WrapUpSink
+	Queues    QueueDirectory
+	Routing   RouterClient
+	WrapUps   WrapUpSink
+	Callbacks CallbackSink
 }
 
 // Register adds the shared activities to a worker on activities.SharedQueue.
@@ -63,6 +64,7 @@ func (a *Activities) RegisterLocal(w activities.Registrar) {
 	w.RegisterActivityWithOptions(a.loadFlows, activity.RegisterOptions{Name: activities.ActLoadFlows})
 	w.RegisterActivityWithOptions(a.joinQueue, activity.RegisterOptions{Name: activities.ActJoinQueue})
 	w.RegisterActivityWithOptions(a.queuePosition, activity.RegisterOptions{Name: activities.ActQueuePosition})
+	w.RegisterActivityWithOptions(a.saveCallback, activity.RegisterOptions{Name: activities.ActSaveCallback})
 	if a.Workers != nil {
 		w.RegisterActivityWithOptions(a.pickMediaWorker, activity.RegisterOptions{Name: activities.ActPickMediaWorker})
 	}

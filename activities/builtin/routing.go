@@ -24,6 +24,11 @@ type RouterClient interface {
 	Position(ctx context.Context, call string) (activities.Position, error)
 }
 
+// CallbackSink keeps callbacks' states for listing.
+type CallbackSink interface {
+	SaveCallback(ctx context.Context, cb activities.CallbackRecord) error
+}
+
 // WrapUpSink keeps an agent's wrap-up in the call's record.
 type WrapUpSink interface {
 	SetCDRWrapUp(ctx context.Context, callID, agent string, wrapUp time.Duration, disposition string) error
@@ -61,6 +66,16 @@ func (a *Activities) saveWrapUp(ctx context.Context, in activities.SaveWrapUpInp
 	}
 	if err := a.WrapUps.SetCDRWrapUp(ctx, in.CallID, in.Agent, in.WrapUp, in.Disposition); err != nil {
 		return fmt.Errorf("save wrap-up of call %s by %s: %w", in.CallID, in.Agent, err)
+	}
+	return nil
+}
+
+func (a *Activities) saveCallback(ctx context.Context, cb activities.CallbackRecord) error {
+	if a.Callbacks == nil {
+		return nil
+	}
+	if err := a.Callbacks.SaveCallback(ctx, cb); err != nil {
+		return fmt.Errorf("save callback %s: %w", cb.ID, err)
 	}
 	return nil
 }

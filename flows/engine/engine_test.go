@@ -29,17 +29,17 @@ import (
 // harness runs CallWorkflow in Temporal's test environment with the real
 // text channel as media and recording fakes for the shared activities.
 type harness struct {
-	t       *testing.T
-	env     *testsuite.TestWorkflowEnvironment
-	ch      *text.Channel
-	sess    *text.Session
-	http    func(activities.HTTPInput) (activities.HTTPResult, error)
-	httpIn  []activities.HTTPInput
-	joins   []activities.JoinInput
-	join    func(activities.JoinInput) activities.JoinResult
-	events  []activities.QueueEvent
-	cdrs    []records.CDR
-	flows   map[string]string
+	t      *testing.T
+	env    *testsuite.TestWorkflowEnvironment
+	ch     *text.Channel
+	sess   *text.Session
+	http   func(activities.HTTPInput) (activities.HTTPResult, error)
+	httpIn []activities.HTTPInput
+	joins  []activities.JoinInput
+	join   func(activities.JoinInput) activities.JoinResult
+	events []activities.QueueEvent
+	cdrs   []records.CDR
+	flows  map[string]string
 }
 
 const callID = "test-call-1"
@@ -55,6 +55,7 @@ func newHarness(t *testing.T, inputs ...string) *harness {
 	t.Helper()
 	h := &harness{t: t, env: newEnv(), flows: map[string]string{}}
 	h.env.RegisterWorkflowWithOptions(engine.CallWorkflow, workflow.RegisterOptions{Name: activities.CallWorkflowName})
+	h.env.RegisterWorkflowWithOptions(engine.CallbackWorkflow, workflow.RegisterOptions{Name: activities.CallbackWorkflowName})
 	h.ch = text.NewChannel("test", nil)
 	activities.RegisterChannel(h.env, h.ch)
 	script := make([]text.Input, 0, len(inputs))

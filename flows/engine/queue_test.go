@@ -8,9 +8,11 @@ import (
 
 	"github.com/stretchr/testify/mock"
 	"go.temporal.io/sdk/activity"
+	"go.temporal.io/sdk/workflow"
 
 	"github.com/voxflow/voxflow/activities"
 	"github.com/voxflow/voxflow/activities/records"
+	"github.com/voxflow/voxflow/flows/engine"
 )
 
 // registerRouting fakes the routing activities and records what the call
@@ -191,5 +193,95 @@ func TestQueueStaleOffer(t *testing.T) {
 	rec := h.run(routedFlow)
 	if got := path(rec); got != "q>late" || rec.Queues[0].Offers != 0 {
 		t.Fatalf("path = %s, stays %+v", got, rec.Queues)
+	}
+}
+
+const callbackHold = `
+name: hold
+entry: announce
+variables:
+  queue: {}
+  leave: ""
+nodes:
+  announce:
+    type: menu
+    prompt: "For a call back press 2."
+    options:
+      "2": cb
+    retries: 0
+  cb:
+    type: set
+    assign:
+      leave: '"callback"'
+`
+
+// Choosing a callback in the hold flow hands the caller's place to a
+// callback workflow (started as an abandoned child, keeping the time the
+// caller joined), then takes on_leave.
+func TestQueueHoldFlowCallback(t *testing.T) {
+	h := newHarness(t, "2")
+	h.flows["hold"] = callbackHold
+	h.staffed(activities.QueueSettings{HoldFlow: "hold", AnnounceEvery: 20 * time.Second, MaxWait: time.Hour})
+	var got engine.CallbackInput
+	h.env.OnWorkflow(activities.CallbackWorkflowName, mock.Anything, mock.Anything).Return(
+		func(_ workflow.Context, in engine.CallbackInput) (records.CDR, error) {
+			got = in
+			return records.CDR{}, nil
+		})
+	rec := h.run(routedFlow)
+	if got := path(rec); got != "q>announce>cb>vm" {
+		t.Fatalf("path = %s", got)
+	}
+	if got.Queue != "support" || got.Number != "+15550100" || got.ID != callID || !got.Since.Equal(rec.Queues[0].EnqueuedAt) {
+		t.Errorf("callback input = %+v, stay %+v", got, rec.Queues[0])
+	}
+	if r, _ := rec.Vars["r"].(map[string]any); r["left"] != "callback" || r["callback_id"] != callID {
+		t.Errorf("vars.r = %v", rec.Vars["r"])
+	}
+	if got := kinds(h.events); got != "left:callback" {
+		t.Errorf("events = %s", got)
+	}
+}
+
+// A callback waits its turn with nobody on the line; at the first offer
+// the caller does not answer (the agent is released without blame), so it
+// tries again after the retry delay, keeping its place: the caller answers,
+// the agent is rung and they talk. The store hears each state.
+func TestCallbackRetriesThenConnects(t *testing.T) {
+	h := newHarness(t)
+	h.staffed(activities.QueueSettings{MaxWait: time.Hour})
+	var states []string
+	h.env.RegisterActivityWithOptions(func(ctx context.Context, cb activities.CallbackRecord) error {
+		states = append(states, cb.State)
+		return nil
+	}, activity.RegisterOptions{Name: activities.ActSaveCallback})
+	h.env.RegisterActivityWithOptions(func(ctx context.Context) (records.MediaWorker, error) {
+		return records.MediaWorker{ID: "test", Queue: h.ch.Queue()}, nil
+	}, activity.RegisterOptions{Name: activities.ActPickMediaWorker})
+	since := time.Date(2026, 11, 23, 14, 0, 0, 0, time.UTC)
+	h.offerAfter(10*time.Second, "bob")
+	// The caller's phone is reachable only for the second try.
+	h.env.RegisterDelayedCallback(func() { h.ch.Open(activities.CallbackCallID("x"), nil) }, 30*time.Second)
+	h.offerAfter(2*time.Minute, "alice")
+	h.env.ExecuteWorkflow(activities.CallbackWorkflowName, engine.CallbackInput{ID: "x", Queue: "support", Number: "+15550100",
+		Since: since, MaxAttempts: 3, RetryDelay: time.Minute})
+	if err := h.env.GetWorkflowError(); err != nil {
+		t.Fatal(err)
+	}
+	var rec records.CDR
+	if err := h.env.GetWorkflowResult(&rec); err != nil {
+		t.Fatal(err)
+	}
+	if got := kinds(h.events); got != "left:callback_no_answer,answered,ended" {
+		t.Errorf("events = %s", got)
+	}
+	if len(rec.Queues) != 1 || rec.Queues[0].CallbackAttempts != 2 || rec.Queues[0].Agent != "alice" || rec.Queues[0].Outcome != records.QueueAnswered {
+		t.Errorf("stays = %+v", rec.Queues)
+	}
+	if len(h.joins) != 2 || !h.joins[0].Since.Equal(since) || !h.joins[1].Since.Equal(since) {
+		t.Errorf("joins = %+v, want both keeping the place of %v", h.joins, since)
+	}
+	if got := strings.Join(states, ","); got != "scheduled,waiting,dialing,waiting,dialing,done" {
+		t.Errorf("states = %s", got)
 	}
 }

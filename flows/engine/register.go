@@ -11,7 +11,9 @@ type WorkflowRegistry interface {
 	RegisterWorkflowWithOptions(w interface{}, options workflow.RegisterOptions)
 }
 
-// Register registers CallWorkflow under its contract name.
+// Register registers CallWorkflow and CallbackWorkflow under their
+// contract names.
 func Register(r WorkflowRegistry) {
 	r.RegisterWorkflowWithOptions(CallWorkflow, workflow.RegisterOptions{Name: activities.CallWorkflowName})
+	r.RegisterWorkflowWithOptions(CallbackWorkflow, workflow.RegisterOptions{Name: activities.CallbackWorkflowName})
 }

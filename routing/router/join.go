@@ -58,8 +58,12 @@ func (r *router) join(_ workflow.Context, req activities.JoinRequest) (activitie
 	}
 	needs, _ := routing.ParseRequirements(req.Skills) // validated
 	r.st.Seq++
+	since := r.now()
+	if !req.Since.IsZero() && req.Since.Before(since) {
+		since = req.Since // a callback keeps its caller's place
+	}
 	w := &Waiter{Waiter: routing.Waiter{Call: req.Call, Queue: req.Queue, Priority: req.Priority, Needs: needs,
-		EnqueuedAt: r.now(), Seq: r.st.Seq}, CallID: req.CallID, Token: req.Token}
+		EnqueuedAt: since, Seq: r.st.Seq}, CallID: req.CallID, Token: req.Token}
 	r.st.Waiters = append(r.st.Waiters, w)
 	r.wake = true
 	res.Position = r.positionOf(w)
