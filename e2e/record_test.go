@@ -9,12 +9,16 @@ import (
 
 	enumspb "go.temporal.io/api/enums/v1"
 	historypb "go.temporal.io/api/history/v1"
+	"go.temporal.io/sdk/client"
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
 
 	"github.com/voxflow/voxflow/activities"
 	"github.com/voxflow/voxflow/ops"
+	"github.com/voxflow/voxflow/platform"
+	"github.com/voxflow/voxflow/platform/devstack"
 	"github.com/voxflow/voxflow/simulator"
+	"github.com/voxflow/voxflow/store"
 )
 
 var record = flag.Bool("record", false, "re-record the engine's replay histories in flows/engine/testdata/histories")
@@ -31,6 +35,11 @@ func TestRecordHistories(t *testing.T) {
 		t.Skip("recording only with -record; the replay tests in flows/engine use the recorded files")
 	}
 	s := newStack(t)
+	ctx := context.Background()
+	if err := devstack.PublishExamples(ctx, s.store); err != nil {
+		t.Fatal(err)
+	}
+	agentWaits(t, s)
 	dir := filepath.Join("..", "flows", "engine", "testdata", "histories")
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		t.Fatal(err)
@@ -44,6 +53,7 @@ func TestRecordHistories(t *testing.T) {
 		{"bank-ivr-pin", simulator.Request{Flow: example(t, "bank-ivr"), Subflows: []activities.FlowSource{example(t, "verify-pin")}, From: "+15550100", Inputs: []string{"1111#", "1234#", "1", "9"}}},
 		{"appointment-hangup", simulator.Request{Flow: example(t, "appointment-reminder"), To: "+15550100", Inputs: []string{"hangup"}}},
 		{"bridge-desk", simulator.Request{Flow: activities.FlowSource{Name: "desk-bridge", Version: 1, Source: bridgeHistoryFlow}, From: "+15550103", Inputs: []string{}}},
+		{"queue-agent", simulator.Request{Flow: activities.FlowSource{Name: "queue-e2e", Version: 1, Source: queueFlow}, From: "+15550104", Inputs: []string{}}},
 	}
 	for _, c := range calls {
 		res := s.simulate(c.req)
@@ -63,6 +73,42 @@ func TestRecordHistories(t *testing.T) {
 			writeHistory(t, filepath.Join(dir, "nondeterministic-"+c.name+".json"), bad)
 		}
 	}
+	// The router's history so far: the queue-agent call's join, offer,
+	// answer and end, and alice's sign-in and wrap-up.
+	waitFor(t, "alice back from wrap-up", func() bool {
+		b, err := platform.Router{Client: s.c}.Board(ctx)
+		return err == nil && len(b.Agents) == 1 && b.Agents[0].State == "available"
+	})
+	h := routerHistory(t, s.c)
+	writeHistory(t, filepath.Join("..", "routing", "router", "testdata", "histories", "router.json"), h)
+}
+
+// agentWaits defines queue e2e (as the routing tests do) and signs in alice,
+// so the queue-agent call is offered to her.
+func agentWaits(t *testing.T, s *stack) {
+	r := &routingRig{t: t, st: s.store, router: platform.Router{Client: s.c}}
+	r.defineQueue()
+	if err := s.store.AddSIPAccount(context.Background(), store.SIPAccount{Username: "alice", Realm: "voxflow", HA1: "x", Enabled: true}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.store.SetAgentProfile(context.Background(), store.AgentProfile{Username: "alice", Skills: map[string]int{"english": 5}, Queues: []string{"e2e"}, Capacity: 1}); err != nil {
+		t.Fatal(err)
+	}
+	r.setState("alice", "available")
+}
+
+func routerHistory(t *testing.T, c client.Client) *historypb.History {
+	t.Helper()
+	it := c.GetWorkflowHistory(context.Background(), activities.RouterWorkflowID, "", false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
+	h := &historypb.History{}
+	for it.HasNext() {
+		e, err := it.Next()
+		if err != nil {
+			t.Fatal(err)
+		}
+		h.Events = append(h.Events, e)
+	}
+	return h
 }
 
 // bridgeHistoryFlow bridges the caller and comes back to the flow.

@@ -16,7 +16,8 @@ import (
 // `go test ./e2e -run TestRecordHistories -record`) against the current
 // engine code. A failure means a change to workflow code would break calls
 // in flight: version it with workflow.GetVersion. Histories of earlier
-// versions stay (v0-*.json: before the fast path) and must keep replaying;
+// versions stay (v0-*.json: before the fast path; v1-*.json: before the
+// router) and must keep replaying;
 // after a versioned change, rename the current ones with their version and
 // record new ones.
 func TestReplayRecordedHistories(t *testing.T) {
