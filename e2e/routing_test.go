@@ -282,3 +282,42 @@ func TestCallbackInThePast(t *testing.T) {
 		t.Fatalf("err = %v", err)
 	}
 }
+
+// The support line (open all day for the test) recognises a gold customer
+// through the demo CRM and queues them in the priority queue, where alice
+// (signed in, english) answers: the example reaches a real agent, and its
+// CDR says through which queue.
+func TestDevSupportLineReachesAgent(t *testing.T) {
+	r := newRoutingRig(t)
+	support := example(t, "support-line", alwaysOpen...)
+	if _, err := r.st.PublishSource(context.Background(), support.Name, support.Source, "e2e", "always open"); err != nil {
+		t.Fatal(err)
+	}
+	alice := r.agent("alice", true)
+	if err := r.st.SetAgentProfile(context.Background(), store.AgentProfile{Username: "alice",
+		Skills: map[string]int{"english": 5, "billing": 3}, Capacity: 1}); err != nil {
+		t.Fatal(err)
+	}
+	r.setState("alice", "available")
+	go func() {
+		if alice.WaitOutput("Call established", 60*time.Second) {
+			time.Sleep(3 * time.Second)
+			alice.Command("/hangup")
+		}
+	}()
+	res := sipptest.Run(t, sipptest.Call{Scenario: sipptest.Scenario(t, "uac_queue.xml"), Target: r.sipAddr, Service: "1000",
+		Timeout: 90 * time.Second, Files: map[string][]byte{"tone.pcap": sipptest.TonePcap(440, 40*time.Second)}})
+	if res.Err != nil {
+		t.Fatalf("%v\n%s\n--- alice ---\n%s", res.Err, res.Output, alice.Output())
+	}
+	rec := oneCDR(t, r.st, store.CDRQuery{Flow: "support-line"})
+	// The hold flow's nodes (music, announce) may come between the queue
+	// and goodbye, depending on when alice was offered.
+	if got := pathOf(rec); !strings.HasPrefix(got, "welcome>office_hours>lookup>vip_check>vip_greeting>vip_queue>") ||
+		!strings.HasSuffix(got, ">goodbye>wrap_up") {
+		t.Errorf("path %s", got)
+	}
+	if len(rec.Queues) != 1 || rec.Queues[0].Queue != "priority" || rec.Queues[0].Agent != "alice" || rec.Queues[0].Outcome != records.QueueAnswered {
+		t.Errorf("stays %+v", rec.Queues)
+	}
+}
