@@ -34,6 +34,10 @@ const (
 	// bridged transfer answered (payload BridgeAnswered), sent by the
 	// media worker while the transfer activity goes on.
 	SignalBridgeAnswered = "bridge-answered"
+	// SignalBridgeSilence tells a call that neither party of its bridge
+	// has made a sound for a while, or that one spoke again (payload
+	// BridgeSilence): the router shows it on the agent for a supervisor.
+	SignalBridgeSilence = "bridge-silence"
 
 	// ActJoinQueue loads a queue's settings and joins the call through
 	// UpdateJoin; ActQueuePosition queries the router; ActSaveWrapUp writes
@@ -164,6 +168,12 @@ type BridgeAnswered struct {
 	Ring time.Duration `json:"ring"`
 }
 
+// BridgeSilence is SignalBridgeSilence's payload.
+type BridgeSilence struct {
+	Silent bool          `json:"silent"`
+	For    time.Duration `json:"for"` // how long it has been quiet
+}
+
 // Queue event kinds (QueueEvent.Kind).
 const (
 	// QueueAnswered: the agent answered; QueueNoAnswer: the agent did not
@@ -175,6 +185,9 @@ const (
 	QueueNoAnswer = "no_answer"
 	QueueEnded    = "ended"
 	QueueLeft     = "left"
+	// QueueSilence: the conversation went quiet (Reason "started", Talk:
+	// for how long) or came back (Reason "ended").
+	QueueSilence = "silence"
 )
 
 // QueueEvent is SignalQueueEvent's payload.
@@ -231,6 +244,10 @@ type AgentView struct {
 	Calls    []string  `json:"calls,omitempty"` // call IDs reserved or talking
 	// Pending is a state asked for while busy, applied when the call ends.
 	Pending string `json:"pending,omitempty"`
+	// Alert is set while something needs a supervisor's eye: "long
+	// silence" on the agent's call since AlertSince.
+	Alert      string    `json:"alert,omitempty"`
+	AlertSince time.Time `json:"alert_since,omitempty"`
 }
 
 // QueueView is a queue as the board shows it; the figures cover the

@@ -107,3 +107,11 @@ func AnswerSignaler(c client.Client) func(ctx context.Context, callID string, ev
 		return c.SignalWorkflow(ctx, activities.WorkflowID(callID), "", activities.SignalBridgeAnswered, ev)
 	}
 }
+
+// SilenceSignaler tells a call's workflow that its bridge went quiet, or
+// came back (sipworker.Config.SignalSilence).
+func SilenceSignaler(c client.Client) func(ctx context.Context, callID string, ev activities.BridgeSilence) error {
+	return func(ctx context.Context, callID string, ev activities.BridgeSilence) error {
+		return c.SignalWorkflow(ctx, activities.WorkflowID(callID), "", activities.SignalBridgeSilence, ev)
+	}
+}

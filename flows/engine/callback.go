@@ -104,6 +104,7 @@ func newCallbackCall(ctx workflow.Context, in CallbackInput) (*call, *flows.Node
 	c.lostCh = workflow.GetSignalChannel(ctx, activities.SignalMediaLost)
 	c.offerCh = workflow.GetSignalChannel(ctx, activities.SignalOffer)
 	c.answerCh = workflow.GetSignalChannel(ctx, activities.SignalBridgeAnswered)
+	c.silenceCh = workflow.GetSignalChannel(ctx, activities.SignalBridgeSilence)
 	n := *f.Nodes[f.Entry]
 	n.Queue = in.Queue
 	c.hungUp = true // no caller on the line until one answers

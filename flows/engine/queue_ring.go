@@ -72,6 +72,19 @@ func (c *call) noteAnswer(q *stay, a activities.BridgeAnswered) {
 	q.answered = c.sendQueueEvent(q, activities.QueueEvent{Kind: activities.QueueAnswered, Agent: q.agent, Ring: q.rec.Ring})
 }
 
+// noteSilence passes a long silence in the conversation (or its end) to
+// the router, which shows it on the agent.
+func (c *call) noteSilence(q *stay, s activities.BridgeSilence) {
+	if q.answered == nil {
+		return
+	}
+	ev := activities.QueueEvent{Kind: activities.QueueSilence, Agent: q.agent, Reason: "ended"}
+	if s.Silent {
+		ev.Reason, ev.Talk = "started", s.For
+	}
+	c.sendQueueEvent(q, ev)
+}
+
 // endConversation tells the router the conversation ended (after its
 // answer, so the router sees them in order) and keeps the talk time.
 func (c *call) endConversation(q *stay, res activities.TransferResult) {
@@ -94,6 +107,11 @@ func (c *call) addQueueInterrupts(sel workflow.Selector, cancel workflow.CancelF
 			var a activities.BridgeAnswered
 			ch.Receive(c.ctx, &a)
 			c.noteAnswer(q, a)
+		})
+		sel.AddReceive(c.silenceCh, func(ch workflow.ReceiveChannel, _ bool) {
+			var s activities.BridgeSilence
+			ch.Receive(c.ctx, &s)
+			c.noteSilence(q, s)
 		})
 		return
 	}

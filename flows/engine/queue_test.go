@@ -285,3 +285,22 @@ func TestCallbackRetriesThenConnects(t *testing.T) {
 		t.Errorf("states = %s", got)
 	}
 }
+
+// While the caller talks to the agent, the media worker's word of a long
+// silence goes on to the router.
+func TestQueueSilenceForwarded(t *testing.T) {
+	h := newHarness(t)
+	h.staffed(activities.QueueSettings{AnnounceEvery: 20 * time.Second, MaxWait: time.Hour})
+	h.offerAfter(5*time.Second, "alice")
+	// The text channel bridges at once: stand in for a bridge that lasts.
+	h.env.OnActivity(activities.ActTransfer, mock.Anything, mock.Anything).Return(
+		func(ctx context.Context, in activities.TransferInput) (activities.TransferResult, error) {
+			h.env.SignalWorkflow(activities.SignalBridgeAnswered, activities.BridgeAnswered{To: in.To, Ring: time.Second})
+			h.env.SignalWorkflow(activities.SignalBridgeSilence, activities.BridgeSilence{Silent: true, For: 30 * time.Second})
+			return activities.TransferResult{Outcome: activities.TransferBridged, Talk: time.Minute}, nil
+		})
+	rec := h.run(routedFlow)
+	if got := kinds(h.events); got != "answered,silence:started,ended" {
+		t.Errorf("events = %s (path %s)", got, path(rec))
+	}
+}

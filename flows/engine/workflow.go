@@ -55,7 +55,7 @@ type call struct {
 	// offerCh and answerCh receive routing's offers and the media worker's
 	// word that a bridged agent answered; queue is the stay in progress
 	// and queues the stays so far (for the CDR).
-	offerCh, answerCh workflow.ReceiveChannel
+	offerCh, answerCh, silenceCh workflow.ReceiveChannel
 	queue             *stay
 	queues            []records.QueueStay
 	// pending holds prompts of play nodes not yet sent, so that a play
@@ -130,6 +130,7 @@ func (c *call) begin(main *flows.Flow) error {
 	c.lostCh = workflow.GetSignalChannel(c.ctx, activities.SignalMediaLost)
 	c.offerCh = workflow.GetSignalChannel(c.ctx, activities.SignalOffer)
 	c.answerCh = workflow.GetSignalChannel(c.ctx, activities.SignalBridgeAnswered)
+	c.silenceCh = workflow.GetSignalChannel(c.ctx, activities.SignalBridgeSilence)
 	if err := workflow.SetQueryHandler(c.ctx, activities.QueryState, c.state); err != nil {
 		return fmt.Errorf("register state query: %w", err)
 	}

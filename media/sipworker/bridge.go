@@ -263,14 +263,17 @@ func (s *session) connect(ctx context.Context, leg *session, rec *stereoRecorder
 	defer leg.playMu.Unlock()
 
 	toLeg, toCaller := newPCMQueue(leg.enc), newPCMQueue(s.enc)
+	quiet := newSilenceWatch(s.w.bridgeSilence())
 	untapCaller := s.tap(func(pcm []int16) {
 		toLeg.push(pcm)
 		rec.push(0, pcm)
+		quiet.hear(pcm)
 	})
 	defer untapCaller()
 	untapLeg := leg.tap(func(pcm []int16) {
 		toCaller.push(pcm)
 		rec.push(1, pcm)
+		quiet.hear(pcm)
 	})
 	defer untapLeg()
 	s.pacer.SetSource(toCaller)
@@ -281,12 +284,18 @@ func (s *session) connect(ctx context.Context, leg *session, rec *stereoRecorder
 	// Keys pressed before the bridge belonged to the flow.
 	s.clearDigits()
 	leg.clearDigits()
+	tick := time.NewTicker(time.Second)
+	defer tick.Stop()
 	for {
 		select {
 		case <-s.digitSig:
 			relayDigits(s, leg)
 		case <-leg.digitSig:
 			relayDigits(leg, s)
+		case now := <-tick.C:
+			if ev, ok := quiet.check(now); ok {
+				s.w.signalSilence(s, ev)
+			}
 		case <-leg.ctx.Done():
 			return
 		case <-ctx.Done():

@@ -64,6 +64,13 @@ type Config struct {
 	// the agent on call from then); platform.AnswerSignaler(c) fits. Nil:
 	// the workflow learns of the answer when the bridge ends.
 	SignalAnswered func(ctx context.Context, callID string, ev activities.BridgeAnswered) error
+	// SignalSilence tells a call's workflow that its bridge went quiet for
+	// BridgeSilence (neither party above -45 dBFS), and again when a party
+	// speaks; platform.SilenceSignaler(c) fits. Nil: no silence alerts.
+	SignalSilence func(ctx context.Context, callID string, ev activities.BridgeSilence) error
+	// BridgeSilence is how long a bridged conversation may be quiet before
+	// the alert (default 30 s; negative: never).
+	BridgeSilence time.Duration
 	// CallClosed reports whether a call's workflow has ended
 	// (platform.CallClosedChecker(c) fits). With it the worker hangs up
 	// calls whose workflow ended without hanging them up (terminated by an

@@ -95,7 +95,8 @@ func workerConfig(cfg config.Media, d Deps) (sipworker.Config, *registrar.Regist
 		ID: cfg.ID, SIPAddr: cfg.SIPAddr, TLSCert: cfg.TLSCert, TLSKey: cfg.TLSKey, TLSAddr: cfg.TLSAddr,
 		ExternalHost: cfg.ExternalHost, RTPPortStart: start, RTPPortEnd: end,
 		Routes: d.Routes, StartCall: platform.CallStarter(d.Client),
-		SignalHangup: platform.HangupSignaler(d.Client), SignalAnswered: platform.AnswerSignaler(d.Client), CallClosed: platform.CallClosedChecker(d.Client), OrphanCheck: d.OrphanCheck,
+		SignalHangup: platform.HangupSignaler(d.Client), SignalAnswered: platform.AnswerSignaler(d.Client),
+		SignalSilence: platform.SilenceSignaler(d.Client), CallClosed: platform.CallClosedChecker(d.Client), OrphanCheck: d.OrphanCheck,
 		CallVars: callVars(cfg.Vars, d.CallVars), TTS: d.TTS, RecordDir: cfg.RecordDir, PromptDir: cfg.PromptDir,
 		Logger: log, Registry: d.Store, OriginateFrom: cfg.From,
 	}

@@ -12,7 +12,8 @@ import (
 func (r *router) view(a *Agent) activities.AgentView {
 	now := r.now()
 	v := activities.AgentView{Name: a.Name, State: string(a.state(now)), Reason: a.Reason, Since: a.Since,
-		Skills: routing.Skills(a.Profile.Skills).Strings(), Queues: a.Profile.Queues, Capacity: a.capacity()}
+		Skills: routing.Skills(a.Profile.Skills).Strings(), Queues: a.Profile.Queues, Capacity: a.capacity(),
+		Alert: a.Alert, AlertSince: a.AlertSince}
 	for _, e := range a.Calls {
 		v.Calls = append(v.Calls, e.CallID)
 	}

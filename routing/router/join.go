@@ -106,7 +106,22 @@ func (r *router) onEvent(ev activities.QueueEvent) {
 		r.ended(ev)
 	case activities.QueueLeft:
 		r.drop(ev.Call, ev.Reason)
+	case activities.QueueSilence:
+		r.silence(ev)
 	}
+}
+
+// silence raises or clears the long-silence alert of the agent on the call.
+func (r *router) silence(ev activities.QueueEvent) {
+	a, _ := r.st.agentOf(ev.Call)
+	if a == nil {
+		return
+	}
+	if ev.Reason == "started" {
+		a.Alert, a.AlertSince = "long silence", r.now().Add(-ev.Talk)
+		return
+	}
+	a.Alert, a.AlertSince = "", time.Time{}
 }
 
 // answered moves the call from the queue to the agent's calls.
@@ -170,6 +185,7 @@ func (r *router) ended(ev activities.QueueEvent) {
 	a.Calls = slices.Delete(a.Calls, j, j+1)
 	now := r.now()
 	a.Since = now
+	a.Alert, a.AlertSince = "", time.Time{}
 	if len(a.Calls) > 0 {
 		return
 	}

@@ -221,3 +221,33 @@ func TestRouterQueueFull(t *testing.T) {
 	})
 	r.run(time.Minute)
 }
+
+// A long silence on an agent's call shows on the board until someone
+// speaks again or the call ends.
+func TestRouterSilenceAlert(t *testing.T) {
+	r := newRig(t)
+	r.at(time.Second, func() { r.signIn("bob", nil) })
+	r.at(2*time.Second, func() { r.join("c1", 0) })
+	r.at(3*time.Second, func() { r.event(activities.QueueEvent{Kind: activities.QueueAnswered, Call: "c1", Agent: "bob"}) })
+	r.at(40*time.Second, func() {
+		r.event(activities.QueueEvent{Kind: activities.QueueSilence, Call: "c1", Agent: "bob", Reason: "started", Talk: 30 * time.Second})
+	})
+	alert := func() activities.AgentView {
+		for _, a := range r.board().Agents {
+			return a
+		}
+		return activities.AgentView{}
+	}
+	r.at(41*time.Second, func() {
+		if a := alert(); a.Alert != "long silence" || a.AlertSince.IsZero() {
+			t.Errorf("bob during the silence: %+v", a)
+		}
+		r.event(activities.QueueEvent{Kind: activities.QueueSilence, Call: "c1", Agent: "bob", Reason: "ended"})
+	})
+	r.at(42*time.Second, func() {
+		if a := alert(); a.Alert != "" {
+			t.Errorf("bob after someone spoke: %+v", a)
+		}
+	})
+	r.run(time.Minute)
+}

@@ -30,6 +30,9 @@ type Agent struct {
 	IdleSince time.Time               `json:"idle_since"`
 	Calls     []Engagement            `json:"calls,omitempty"`
 	Wrap      *WrapUp                 `json:"wrap,omitempty"`
+	// Alert is a supervisor's alert on the agent's call (long silence).
+	Alert      string    `json:"alert,omitempty"`
+	AlertSince time.Time `json:"alert_since,omitempty"`
 }
 
 // Engagement is a call reserved for (ringing) or talking to an agent.
