@@ -199,7 +199,7 @@ func (d *Dev) newAPI(ctx context.Context) (http.Handler, error) {
 		d.firstAdmin = fmt.Sprintf("%s / %s", user, password)
 	}
 	api, _ := designerapi.New(designerapi.Config{
-		Store: d.Store, Auth: auth, Logger: d.log.With("component", "api"),
+		Store: d.Store, Auth: auth, Logger: d.log.With("component", "api"), Routing: platform.Router{Client: d.Client},
 		Calls: temporalops.NewCallOps(d.Client, d.cfg.Temporal.Namespace),
 		Sim:   temporalops.NewSimulator(simulator.New(d.Client, d.Channel), d.log.With("component", "simulator")),
 	})
@@ -218,6 +218,7 @@ func (d *Dev) routes(api http.Handler) http.Handler {
 	if d.Media != nil {
 		collectors = append(collectors, d.Media.Collectors()...)
 	}
+	collectors = append(collectors, platform.NewRoutingCollector(platform.Router{Client: d.Client}))
 	platform.AdminRoutes(mux, platform.Health{Client: d.Client, Store: d.Store}, collectors...)
 	mux.Handle("/demo/crm/", http.StripPrefix("/demo/crm", democrm.New().Handler()))
 	return mux
