@@ -65,15 +65,9 @@ func queueOf(q store.Queue) Queue {
 	return out
 }
 
-// withLive adds the queue's figures from the board (zeros for a queue the
-// router has not seen yet).
-func (q *Queue) withLive(b activities.Board) {
-	l := queueLiveOf(activities.QueueView{Name: q.Name, EstimatedWait: -1})
-	for _, v := range b.Queues {
-		if v.Name == q.Name {
-			l = queueLiveOf(v)
-		}
-	}
+// withLive adds the queue's figures from the board.
+func (q *Queue) withLive(b activities.Board, slThreshold time.Duration) {
+	l := queueLiveOf(QueueOnBoard(b, q.Name, slThreshold))
 	q.Live = &l
 }
 
@@ -166,7 +160,7 @@ func (s *server) listQueues(ctx context.Context, _ *struct{}) (*queuesOutput, er
 	for _, q := range qs {
 		v := queueOf(q)
 		if live {
-			v.withLive(b)
+			v.withLive(b, q.WithDefaults().SLThreshold)
 		}
 		out.Body.Queues = append(out.Body.Queues, v)
 	}
@@ -182,7 +176,7 @@ func (s *server) queue(ctx context.Context, name string) (*queueOutput, error) {
 	}
 	v := queueOf(q)
 	if b, why, live := s.liveBoard(ctx); live {
-		v.withLive(b)
+		v.withLive(b, q.WithDefaults().SLThreshold)
 	} else {
 		v.LiveError = why
 	}

@@ -1,10 +1,12 @@
 package designerapi
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
@@ -13,6 +15,7 @@ import (
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/voxflow/voxflow/activities"
+	"github.com/voxflow/voxflow/routing"
 )
 
 // Routing reaches the router workflow that holds every queue's waiting
@@ -119,6 +122,31 @@ func queueLiveOf(v activities.QueueView) QueueLive {
 		l.EstimatedWait = dur(v.EstimatedWait)
 	}
 	return l
+}
+
+// QueueOnBoard is the board's view of a queue. The router lists only the
+// queues calls have joined since it started; for another queue it counts
+// the board's agents serving it, as the router does, and reports no calls
+// (service level 1, estimated wait from the default handle time).
+func QueueOnBoard(b activities.Board, name string, slThreshold time.Duration) activities.QueueView {
+	for _, v := range b.Queues {
+		if v.Name == name {
+			return v
+		}
+	}
+	v := activities.QueueView{Name: name, ServiceLevel: 1, SLThreshold: slThreshold, AHT: routing.DefaultAHT}
+	for _, a := range b.Agents {
+		base := cmp.Or(a.Pending, a.State)
+		if base == string(routing.Offline) || !slices.Contains(a.Queues, name) {
+			continue
+		}
+		v.Staffed++
+		if a.State == string(routing.Available) && len(a.Calls) < max(a.Capacity, 1) {
+			v.Available++
+		}
+	}
+	v.EstimatedWait = routing.EstimateWait(1, v.Staffed, v.AHT)
+	return v
 }
 
 // AgentLive is an agent as the router sees it now.

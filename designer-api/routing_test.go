@@ -371,3 +371,26 @@ func TestCallbacks(t *testing.T) {
 	e.expect(e.do(RoleViewer, http.MethodGet, Prefix+"/callbacks?limit=0"), http.StatusUnprocessableEntity)
 	e.expect(e.do(RoleAgent, http.MethodGet, Prefix+"/callbacks"), http.StatusForbidden)
 }
+
+// TestQueueOnBoard: a queue no call joined yet is staffed as the router
+// counts it, from the agents on the board.
+func TestQueueOnBoard(t *testing.T) {
+	b := activities.Board{Agents: []activities.AgentView{
+		{Name: "a", State: "available", Queues: []string{"support"}, Capacity: 1},
+		{Name: "b", State: "on_call", Pending: "break", Queues: []string{"support"}, Capacity: 1, Calls: []string{"c1"}},
+		{Name: "c", State: "on_call", Pending: "offline", Queues: []string{"support"}, Capacity: 1},
+		{Name: "d", State: "available", Queues: []string{"sales"}, Capacity: 1},
+		{Name: "e", State: "offline", Queues: []string{"support"}, Capacity: 1},
+	}, Queues: []activities.QueueView{{Name: "sales", Waiting: 4}}}
+	v := QueueOnBoard(b, "support", 20*time.Second)
+	if v.Staffed != 2 || v.Available != 1 || v.ServiceLevel != 1 || v.SLThreshold != 20*time.Second ||
+		v.EstimatedWait != routing.EstimateWait(1, 2, routing.DefaultAHT) {
+		t.Fatalf("support: %+v", v)
+	}
+	if v := QueueOnBoard(b, "sales", 0); v.Waiting != 4 {
+		t.Fatalf("sales is the router's own: %+v", v)
+	}
+	if v := QueueOnBoard(activities.Board{}, "x", 0); v.Staffed != 0 || v.EstimatedWait != -1 {
+		t.Fatalf("unstaffed: %+v", v)
+	}
+}
