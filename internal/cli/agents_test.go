@@ -65,7 +65,7 @@ func TestAgentsCommands(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	out, errs, code = runCLI(t, "agents", "list", "--store", dsn)
+	out, errs, code = runCLI(t, "agents", "list", "--store", dsn, "--temporal", unreachable)
 	if code != 0 {
 		t.Fatalf("list: %d %s", code, errs)
 	}
@@ -85,7 +85,7 @@ func TestAgentsCommands(t *testing.T) {
 	if regs, _ := s.LiveRegistrations(ctx, "", now); len(regs) != 0 {
 		t.Fatalf("registrations left: %+v", regs)
 	}
-	out, _, _ = runCLI(t, "agents", "list", "--store", dsn)
+	out, _, _ = runCLI(t, "agents", "list", "--store", dsn, "--temporal", unreachable)
 	if strings.Contains(out, "alice") {
 		t.Fatalf("list after remove:\n%s", out)
 	}

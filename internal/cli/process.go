@@ -19,7 +19,12 @@ import (
 
 // dialTemporal connects to the configured Temporal frontend.
 func dialTemporal(t config.Temporal) (client.Client, error) {
-	c, err := client.Dial(client.Options{
+	return dialTemporalContext(context.Background(), t)
+}
+
+// dialTemporalContext is dialTemporal giving up when ctx ends.
+func dialTemporalContext(ctx context.Context, t config.Temporal) (client.Client, error) {
+	c, err := client.DialContext(ctx, client.Options{
 		HostPort: t.Address, Namespace: t.Namespace,
 		Logger: sdklog.NewStructuredLogger(quietLogger()),
 	})

@@ -79,7 +79,12 @@ func TestUnexpectedArguments(t *testing.T) {
 	}{
 		// The issue's examples: a typo is an error that names it.
 		{args: []string{"flows", "tset"}, code: 1, stderr: `voxflow flows: unknown command "tset"; the commands of voxflow flows are graph, pull, push, schema, simulate, validate`},
-		{args: []string{"agents", "state"}, code: 1, stderr: `voxflow agents: unknown command "state"; the commands of voxflow agents are add, list, remove`},
+		{args: []string{"agents", "login"}, code: 1, stderr: `voxflow agents: unknown command "login"; the commands of voxflow agents are add, list, remove, set, state, wrap-up`},
+		{args: []string{"agents", "stat"}, code: 1, stderr: `voxflow agents: unknown command "stat"; did you mean "set" or "state"?`},
+		{args: []string{"queues", "lis"}, code: 1, stderr: `voxflow queues: unknown command "lis"; did you mean "list"?`},
+		{args: []string{"callbacks", "show"}, code: 1, stderr: `voxflow callbacks: unknown command "show"; the commands of voxflow callbacks are list`},
+		{args: []string{"agents", "state", "alice"}, code: 1, stderr: "voxflow agents state: accepts 2 arg(s), received 1"},
+		{args: []string{"queues", "list", "extra"}, code: 1, stderr: `voxflow queues list: takes no arguments; got "extra"`},
 		{args: []string{"calls", "lst"}, code: 1, stderr: `voxflow calls: unknown command "lst"; did you mean "list"?` + "\nRun 'voxflow calls --help' for usage.\n"},
 		{args: []string{"flows", "simualte", "bank-ivr.yaml"}, code: 1, stderr: `did you mean "simulate"?`},
 		{args: []string{"flow", "validate"}, code: 1, stderr: `voxflow: unknown command "flow"; did you mean "flows"?`},
