@@ -56,6 +56,9 @@ type Config struct {
 	Logger *slog.Logger
 	// SecureCookie marks the session cookie Secure; set it when served over HTTPS.
 	SecureCookie bool
+
+	// boardTimings pace the board stream (zero: defaultBoardTimings); tests shorten them.
+	boardTimings boardTimings
 }
 
 // RoleAnyone marks operations that need no credentials (signing in).
@@ -73,6 +76,10 @@ type server struct {
 	log   *slog.Logger
 	sims  *simHub
 	locks keyedMutex
+	// board feeds the board streams; history counts the board's history
+	// (nil without a store).
+	board   *boardHub
+	history *historyKeeper
 }
 
 // New builds the API. The handler serves /api/v1/..., /openapi.json,
@@ -96,6 +103,13 @@ func New(cfg Config) (http.Handler, huma.API) {
 	hc.DocsPath = "" // served by WebHandler from /openapi.json: huma's renderers load from a CDN
 	api := humago.New(mux, hc)
 	s := &server{cfg: cfg, api: api, log: cfg.Logger, sims: newSimHub(cfg.Sim)}
+	if cfg.Store != nil {
+		s.history = newHistoryKeeper(cfg.Store)
+	}
+	if cfg.boardTimings == (boardTimings{}) {
+		cfg.boardTimings = defaultBoardTimings
+	}
+	s.board = s.newBoardHub(cfg.boardTimings)
 	api.UseMiddleware(s.authenticate)
 	s.registerSession(api)
 	s.registerAdmin(api)
@@ -107,6 +121,7 @@ func New(cfg Config) (http.Handler, huma.API) {
 	s.registerMetrics(api)
 	s.registerNodeTypes(api)
 	s.registerRouting(api)
+	s.registerBoard(api)
 	documentFlowProblems(api)
 	return securityHeaders(mux), api
 }

@@ -76,23 +76,33 @@ func (s *server) metricsSummary(ctx context.Context, in *metricsInput) (*metrics
 		return nil, huma.Error422UnprocessableEntity("bad window",
 			&huma.ErrorDetail{Message: "want a positive Go duration like 1h", Location: "query.window", Value: in.Window})
 	}
+	m, err := s.summary(ctx, in.Flow, window)
+	if err != nil {
+		return nil, err
+	}
+	return &metricsOutput{Body: m}, nil
+}
+
+// summary counts the running calls (of flow, if set) and those ended
+// within window: the metrics summary, and the board stream's calls event.
+func (s *server) summary(ctx context.Context, flow string, window time.Duration) (MetricsSummary, error) {
 	m := MetricsSummary{Since: time.Now().UTC().Add(-window), Flows: []FlowCount{}}
 	byFlow := flowCounts{}
 	if s.cfg.Calls != nil {
-		if err := s.countRunning(ctx, in.Flow, &m, byFlow); err != nil {
-			return nil, err
+		if err := s.countRunning(ctx, flow, &m, byFlow); err != nil {
+			return m, err
 		}
 	}
 	if s.cfg.Store != nil {
-		if err := s.countEnded(ctx, in.Flow, &m, byFlow); err != nil {
-			return nil, err
+		if err := s.countEnded(ctx, flow, &m, byFlow); err != nil {
+			return m, err
 		}
 	}
 	for _, fc := range byFlow {
 		m.Flows = append(m.Flows, *fc)
 	}
 	sort.Slice(m.Flows, func(i, j int) bool { return m.Flows[i].Flow < m.Flows[j].Flow })
-	return &metricsOutput{Body: m}, nil
+	return m, nil
 }
 
 // countRunning counts the running calls (of flow, if set) by flow and node.

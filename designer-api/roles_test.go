@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"sort"
 	"strings"
 	"testing"
@@ -23,6 +24,9 @@ type roleCase struct {
 	// path parameter name is the caller's agent, test-ROLE (test-admin
 	// when anonymous).
 	self bool
+	// stream: the answer is a stream that lasts until the client leaves
+	// (the request gives up after 100 ms).
+	stream bool
 }
 
 // path is the operation's path for caller, with parameters and query.
@@ -101,6 +105,8 @@ func roleCases(e *testEnv, fx roleFixtures) map[string]roleCase {
 		"set-agent-state":   {self: true, body: map[string]any{"state": "available"}},
 		"end-wrap-up":       {self: true, body: map[string]any{"disposition": "sale"}},
 		"get-board":         {},
+		"stream-board":      {stream: true},
+		"board-history":     {},
 		"list-callbacks":    {query: "state=waiting"},
 
 		"start-simulation":         {body: map[string]any{"flow": "f1"}},
@@ -108,6 +114,21 @@ func roleCases(e *testEnv, fx roleFixtures) map[string]roleCase {
 		"get-simulation":           {params: map[string]string{"id": fx.simID}},
 		"stream-simulation-events": {params: map[string]string{"id": fx.doneSimID}},
 	}
+}
+
+// doCase sends a case's request as e.do does; a stream's request gives
+// up after 100 ms.
+func (e *testEnv) doCase(c roleCase, role Role, method, path string, args ...any) *httptest.ResponseRecorder {
+	e.t.Helper()
+	if !c.stream {
+		return e.do(role, method, path, args...)
+	}
+	if role != "" {
+		args = append(args, "Authorization: Bearer "+e.keys[role])
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel()
+	return e.api.DoCtx(ctx, method, path, args...)
 }
 
 type roleFixtures struct {
@@ -202,7 +223,7 @@ func TestEveryOperationAgainstEveryRole(t *testing.T) {
 			if c.body != nil {
 				args = append(args, c.body)
 			}
-			w := e.do(caller, o.Method, path, args...)
+			w := e.doCase(c, caller, o.Method, path, args...)
 			allowed := min == RoleAnyone || (caller != "" && caller.Allows(min))
 			switch {
 			case allowed && (w.Code == http.StatusUnauthorized || w.Code == http.StatusForbidden):
