@@ -43,6 +43,7 @@ var lazyViews = []struct{ prefix, module string }{
 	{"/flows/", "/designer.js"},
 	{"/console", "/console.js"},
 	{"/cdrs", "/console.js"},
+	{"/board", "/board.js"},
 }
 
 type webAsset struct {

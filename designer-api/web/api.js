@@ -108,6 +108,10 @@ export const api = {
   cdrs: (filter) => request('GET', '/cdrs' + qs({ limit: 50, ...filter })),
   cdrExportURL: (filter, format) => `${PREFIX}/cdrs/export` + qs({ ...filter, format }),
   metrics: (flow, window) => request('GET', '/metrics/summary' + qs({ flow, window })),
+
+  // Supervisor board (live: Server-Sent Events board, calls, history, problem)
+  boardEventsURL: () => `${PREFIX}/board/events`,
+  boardHistory: () => request('GET', '/board/history'),
 };
 
 // The flow language's JSON Schema, served beside the UI by WebHandler

@@ -6,7 +6,7 @@ import { api, onUnauthorized, ApiError } from './api.js';
 import { h, clear, toast, dialog, ago } from './ui.js';
 import { flowData } from './flowdata.js';
 
-const ROLES = ['viewer', 'designer', 'publisher', 'operator', 'admin'];
+const ROLES = ['agent', 'viewer', 'designer', 'publisher', 'operator', 'admin'];
 export const session = { user: null };
 
 // can says whether the signed-in user has at least role min.
@@ -25,6 +25,7 @@ const routes = [
   [/^\/console$/, () => import('./console.js').then((m) => m.consoleView), 'console'],
   [/^\/console\/calls\/([^/]+)$/, () => import('./console.js').then((m) => m.callView), 'console'],
   [/^\/cdrs$/, () => import('./console.js').then((m) => m.cdrsView), 'cdrs'],
+  [/^\/board$/, () => import('./board.js').then((m) => m.boardView), 'board'],
 ];
 
 let cleanup = null;
@@ -144,7 +145,8 @@ function signInView(main, _, q) {
       try {
         session.user = (await api.signIn(user.value.trim(), pass.value)).data;
         const next = q.get('next');
-        navigate(next && next.startsWith('/') && !next.startsWith('//') ? next : '/flows', { replace: true });
+        const home = session.user.role === 'agent' ? '/board' : '/flows'; // agents may see the board only
+        navigate(next && next.startsWith('/') && !next.startsWith('//') ? next : home, { replace: true });
       } catch (e) {
         err.textContent = e.status === 401 ? 'Wrong username or password.' : e.message;
         err.hidden = false;

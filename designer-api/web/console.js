@@ -1,8 +1,9 @@
 // Operations console: live calls per flow and per node (heat on the
-// graph), stuck calls with reset-to-node and terminate, a call's timeline,
-// and call records (CDRs) with search and export.
+// graph, fed by the board stream's calls events), stuck calls with
+// reset-to-node and terminate, a call's timeline, and call records (CDRs)
+// with search and export.
 
-import { api } from './api.js';
+import { api, request } from './api.js';
 import { loadNodeTypes } from './nodetypes.js';
 import { FlowDoc } from './flowdoc.js';
 import { GraphView } from './graph.js';
@@ -61,31 +62,44 @@ export async function consoleView(main) {
     if (!graph.fitted) { graph.fit(); graph.fitted = true; }
   }
 
+  // The flows list and the heat come from the board stream's calls
+  // events (sent when the summary changed), not from polling.
+  function drawSummary() {
+    const m = st.metrics;
+    if (!m) return;
+    summary.textContent = `${m.running} running · ${m.ended} ended in the last hour`;
+    const flows = [...(m.flows || [])].sort((a, b) => b.running - a.running || a.flow.localeCompare(b.flow));
+    clear(flowsBox).append(
+      h('li', h('button', { type: 'button', 'aria-pressed': String(!selected), onclick: () => select('') }, h('strong', 'All flows'), h('span.chip', String(m.running)))),
+      ...flows.map((f) => h('li', h('button', { type: 'button', 'aria-pressed': String(selected === f.flow), 'data-flow': f.flow, onclick: () => select(f.flow) },
+        h('span', f.flow, h('br'), h('span.muted.small', `${f.ended} ended · ${Object.entries(f.outcomes || {}).map(([k, v]) => `${k} ${v}`).join(', ')}`)),
+        h('span.chip', { class: f.running ? 'hot' : '' }, `☎ ${f.running}`)))));
+    document.getElementById('console-title').textContent = selected ? `Flow ${selected}` : 'All flows';
+    const heat = {};
+    const fm = (m.flows || []).find((f) => f.flow === selected);
+    for (const n of (fm && fm.nodes) || []) heat[n.node] = n.running;
+    drawGraph(selected, heat);
+  }
+
+  function select(flow) {
+    selected = flow;
+    drawSummary();
+    refresh();
+  }
+
+  // refresh reloads the running and stuck calls of the selected flow: when
+  // the summary changes, on a selection, after an action.
   async function refresh() {
-    try {
-      const m = (await api.metrics()).data;
-      st.metrics = m;
-      summary.textContent = `${m.running} running · ${m.ended} ended in the last hour`;
-      const flows = [...(m.flows || [])].sort((a, b) => b.running - a.running || a.flow.localeCompare(b.flow));
-      clear(flowsBox).append(
-        h('li', h('button', { type: 'button', 'aria-pressed': String(!selected), onclick: () => { selected = ''; refresh(); } }, h('strong', 'All flows'), h('span.chip', String(m.running)))),
-        ...flows.map((f) => h('li', h('button', { type: 'button', 'aria-pressed': String(selected === f.flow), 'data-flow': f.flow, onclick: () => { selected = f.flow; refresh(); } },
-          h('span', f.flow, h('br'), h('span.muted.small', `${f.ended} ended · ${Object.entries(f.outcomes || {}).map(([k, v]) => `${k} ${v}`).join(', ')}`)),
-          h('span.chip', { class: f.running ? 'hot' : '' }, `☎ ${f.running}`)))));
-      document.getElementById('console-title').textContent = selected ? `Flow ${selected}` : 'All flows';
-      const heat = {};
-      const fm = (m.flows || []).find((f) => f.flow === selected);
-      for (const n of (fm && fm.nodes) || []) heat[n.node] = n.running;
-      drawGraph(selected, heat);
-    } catch (e) {
-      clear(flowsBox).appendChild(errorBox(e));
-    }
     try {
       const calls = (await api.calls({ flow: selected, running: true, limit: 200 })).data.calls;
       clear(callsBox).appendChild(calls.length ? callTable(calls) : h('p.muted', 'No running call.'));
     } catch (e) {
       clear(callsBox).appendChild(errorBox(e));
     }
+    await refreshStuck();
+  }
+
+  async function refreshStuck() {
     try {
       const stuck = (await api.stuck(olderThan.value)).data.calls.filter((c) => !selected || c.flow === selected);
       clear(stuckBox).appendChild(stuck.length ? callTable(stuck, true) : h('p.muted', 'No stuck call.'));
@@ -106,9 +120,26 @@ export async function consoleView(main) {
         h('td.right', callActions(c, refresh))))));
   }
 
+  const es = new EventSource(api.boardEventsURL());
+  es.addEventListener('calls', (ev) => {
+    st.metrics = JSON.parse(ev.data);
+    drawSummary();
+    refresh();
+  });
+  es.addEventListener('problem', (ev) => {
+    const p = JSON.parse(ev.data);
+    if (p.source === 'calls' && p.detail) clear(flowsBox).appendChild(errorBox(new Error(p.detail)));
+  });
+  es.addEventListener('error', () => {
+    if (es.readyState !== EventSource.CLOSED) return; // the browser reconnects by itself
+    clear(flowsBox).appendChild(errorBox(new Error('The live-calls stream closed: reload the page.')));
+    request('GET', '/session').catch(() => { /* a 401 there signs out */ });
+  });
   await refresh();
-  const t = setInterval(refresh, 4000);
-  return () => clearInterval(t);
+  // A call becomes stuck by staying put, which changes no summary: the
+  // stuck list alone is read again every 30 s.
+  const t = setInterval(refreshStuck, 30_000);
+  return () => { clearInterval(t); es.close(); };
 }
 
 function callActions(c, done, nodes) {
