@@ -165,3 +165,21 @@ func (r Router) ScheduleCallback(ctx context.Context, in engine.CallbackInput, n
 	}
 	return in.ID, nil
 }
+
+// RequestCallback schedules a callback of the API's kind (no call asked
+// for it): it is a CallbackWorkflow due at cb.DueAt (zero: now).
+func (r Router) RequestCallback(ctx context.Context, cb activities.CallbackRecord) (activities.CallbackRecord, error) {
+	id, err := r.ScheduleCallback(ctx, engine.CallbackInput{ID: cb.ID, Queue: cb.Queue, Number: cb.Number,
+		CallID: cb.CallID, Timezone: cb.Timezone, DueAt: cb.DueAt}, time.Now())
+	if err != nil {
+		return cb, err
+	}
+	cb.ID, cb.State = id, activities.CallbackScheduled
+	if cb.CallID == "" {
+		cb.CallID = activities.CallbackCallID(id)
+	}
+	if cb.DueAt.IsZero() {
+		cb.DueAt = time.Now()
+	}
+	return cb, nil
+}

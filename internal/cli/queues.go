@@ -373,7 +373,7 @@ var callbackStates = []string{store.CallbackScheduled, store.CallbackWaiting, st
 
 func newCallbacksCmd() *cobra.Command {
 	cmd := &cobra.Command{Use: "callbacks", Short: "See the callbacks callers asked for instead of waiting in a queue"}
-	cmd.AddCommand(newCallbacksListCmd())
+	cmd.AddCommand(newCallbacksListCmd(), newCallbacksScheduleCmd())
 	return cmd
 }
 

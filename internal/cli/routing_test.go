@@ -69,6 +69,14 @@ func TestAgentStateWithRouter(t *testing.T) {
 	if err != nil || len(b.Agents) != 1 || strings.Join(b.Agents[0].Skills, ",") != "billing:7" {
 		t.Fatalf("board after set: %+v %v", b, err)
 	}
+	// A callback for tomorrow 10:00 Paris time starts its workflow now.
+	tomorrow := time.Now().Add(24 * time.Hour).Format("2006-01-02") + "T10:00"
+	out = mustRun("scheduled: sip:c@127.0.0.1:9 from queue support", "callbacks", "schedule", "--queue", "support",
+		"--number", "sip:c@127.0.0.1:9", "--at", tomorrow, "--timezone", "Europe/Paris")
+	id := strings.Fields(out)[1]
+	if _, err := c.DescribeWorkflowExecution(ctx, activities.CallbackWorkflowID(id), ""); err != nil {
+		t.Fatalf("callback %s: %v", id, err)
+	}
 	mustRun("agent alice: break (lunch)\n", "agents", "state", "alice", "break", "--reason", "lunch")
 	mustRun("the agent is signed out", "agents", "set", "bob", "--skills", "english")
 
@@ -77,6 +85,8 @@ func TestAgentStateWithRouter(t *testing.T) {
 		want string
 	}{
 		{[]string{"agents", "wrap-up", "alice", "--disposition", "sale"}, `voxflow: agent "alice" is not in wrap-up`},
+		{[]string{"callbacks", "schedule", "--queue", "support", "--number", "100", "--at", "2020-01-01T10:00"}, "callback time is in the past"},
+		{[]string{"callbacks", "schedule", "--queue", "nope", "--number", "100"}, `--queue "nope": no such queue`},
 		{[]string{"agents", "state", "carol", "available"}, `agent "carol" has no routing profile`},
 	} {
 		if out, errs, code := run(tc.args...); code != 1 || out != "" || !strings.Contains(errs, tc.want) {
