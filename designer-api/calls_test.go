@@ -115,7 +115,7 @@ func TestNoStore(t *testing.T) {
 		"rollback-flow": true, "list-numbers": true, "bind-number": true, "unbind-number": true,
 		"search-cdrs": true, "get-cdr": true, "export-cdrs": true, "start-simulation": true,
 		"list-queues": true, "get-queue": true, "put-queue": true, "delete-queue": true, "list-agents": true,
-		"get-agent": true, "set-agent-profile": true, "set-agent-state": true, "list-callbacks": true,
+		"get-agent": true, "set-agent-profile": true, "set-agent-state": true, "list-callbacks": true, "schedule-callback": true,
 		"board-history": true,
 	}
 	const problem = `{"$schema":"http://localhost/schemas/ErrorModel.json","title":"Service Unavailable","status":503,` +

@@ -108,6 +108,7 @@ func roleCases(e *testEnv, fx roleFixtures) map[string]roleCase {
 		"stream-board":      {stream: true},
 		"board-history":     {},
 		"list-callbacks":    {query: "state=waiting"},
+		"schedule-callback": {body: map[string]any{"queue": "q1", "number": "+15550100"}},
 
 		"start-simulation":         {body: map[string]any{"flow": "f1"}},
 		"send-simulation-input":    {params: map[string]string{"id": fx.simID}, body: map[string]any{"input": "hangup"}},

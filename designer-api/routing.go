@@ -218,6 +218,7 @@ func (s *server) registerRouting(api huma.API) {
 	huma.Register(api, routingOp("list-callbacks", http.MethodGet, "/callbacks", RoleViewer,
 		"Callbacks callers asked for instead of waiting, soonest due first"),
 		requires(s.needStore, s.listCallbacks))
+	s.registerCallbacks(api)
 }
 
 func (s *server) getBoard(ctx context.Context, _ *struct{}) (*boardOutput, error) {
