@@ -59,3 +59,23 @@ func TestScheduleCallback(t *testing.T) {
 	e.wantProblem(RoleOperator, http.MethodPost, Prefix+"/callbacks", badAt, http.StatusUnprocessableEntity, "body.at")
 	e.expect(e.do(RoleAgent, http.MethodPost, Prefix+"/callbacks", body), http.StatusForbidden)
 }
+
+// A queue no call joined yet is staffed by the signed-in agents who serve
+// it, an agent with no queues serving them all; an agent's alert shows on
+// the board.
+func TestQueueOnBoardAndAlerts(t *testing.T) {
+	b := activities.Board{Agents: []activities.AgentView{
+		{Name: "any", State: "available", Capacity: 1},
+		{Name: "sales-only", State: "available", Queues: []string{"sales"}, Capacity: 1},
+		{Name: "busy", State: "on_call", Queues: []string{"support"}, Capacity: 1, Calls: []string{"c1"},
+			Alert: "long silence", AlertSince: time.Unix(100, 0)},
+		{Name: "gone", State: "offline"},
+	}}
+	if v := QueueOnBoard(b, "support", 20*time.Second); v.Staffed != 2 || v.Available != 1 {
+		t.Errorf("support: staffed %d available %d, want 2 and 1", v.Staffed, v.Available)
+	}
+	out := boardOf(b)
+	if a := out.Agents[2]; a.Alert != "long silence" || !a.AlertSince.Equal(time.Unix(100, 0)) {
+		t.Errorf("busy on the board: %+v", a)
+	}
+}

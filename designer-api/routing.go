@@ -137,7 +137,8 @@ func QueueOnBoard(b activities.Board, name string, slThreshold time.Duration) ac
 	v := activities.QueueView{Name: name, ServiceLevel: 1, SLThreshold: slThreshold, AHT: routing.DefaultAHT}
 	for _, a := range b.Agents {
 		base := cmp.Or(a.Pending, a.State)
-		if base == string(routing.Offline) || !slices.Contains(a.Queues, name) {
+		// An agent with no queues serves every queue.
+		if base == string(routing.Offline) || (len(a.Queues) > 0 && !slices.Contains(a.Queues, name)) {
 			continue
 		}
 		v.Staffed++
@@ -156,10 +157,14 @@ type AgentLive struct {
 	Since   time.Time `json:"since,omitzero" doc:"When the agent entered the state"`
 	Calls   []string  `json:"calls" doc:"IDs of the calls ringing or talking to the agent"`
 	Pending string    `json:"pending,omitempty" doc:"The state asked for while busy, applied when the calls end"`
+	// Alert needs a supervisor's eye: "long silence" on the agent's call.
+	Alert      string    `json:"alert,omitempty" doc:"What needs a supervisor's eye, like long silence on the agent's call"`
+	AlertSince time.Time `json:"alert_since,omitzero" doc:"Since when"`
 }
 
 func agentLiveOf(v activities.AgentView) AgentLive {
-	return AgentLive{State: v.State, Reason: v.Reason, Since: v.Since, Calls: append([]string{}, v.Calls...), Pending: v.Pending}
+	return AgentLive{State: v.State, Reason: v.Reason, Since: v.Since, Calls: append([]string{}, v.Calls...), Pending: v.Pending,
+		Alert: v.Alert, AlertSince: v.AlertSince}
 }
 
 // BoardQueue is a queue on the board.

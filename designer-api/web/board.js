@@ -151,7 +151,8 @@ function drawAgents(box, b) {
     }
     body.appendChild(h('tr', { 'data-agent': a.name, 'data-state': a.state },
       h('th', { scope: 'row' }, a.name),
-      h('td', h('span.chip', { class: STATE_CHIP[a.state] || '' }, STATE_LABEL[a.state] || a.state), a.reason ? h('span.muted.small', ` ${a.reason}`) : null),
+      h('td', h('span.chip', { class: STATE_CHIP[a.state] || '' }, STATE_LABEL[a.state] || a.state), a.reason ? h('span.muted.small', ` ${a.reason}`) : null,
+        a.alert ? h('span.chip.bad.alert', { role: 'status', title: `since ${new Date(a.alert_since).toLocaleTimeString()}` }, `⚠ ${a.alert}`) : null),
       h('td', a.since ? ticker(a.since) : '—'),
       h('td.small', (a.queues || []).join(', ') || '—'),
       h('td.small', a.calls.length ? `${a.calls.length} of ${a.capacity}` : `0 of ${a.capacity}`),
