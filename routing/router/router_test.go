@@ -251,3 +251,29 @@ func TestRouterSilenceAlert(t *testing.T) {
 	})
 	r.run(time.Minute)
 }
+
+// A call whose skills nobody has waits until its queue's overflow step
+// drops them, then goes to a free agent; the router wakes for the step
+// without any event.
+func TestRouterOverflowWidens(t *testing.T) {
+	r := newRig(t)
+	r.at(time.Second, func() { r.signIn("bob", map[string]int{"english": 5}) })
+	r.at(2*time.Second, func() {
+		r.update(activities.UpdateJoin, activities.JoinRequest{
+			JoinInput: activities.JoinInput{Call: "c1", CallID: "c1", Queue: "q", Skills: []string{"french"}, Token: "c1/1"},
+			Settings: activities.QueueSettings{Name: "q", RingTimeout: 10 * time.Second,
+				Overflow: []activities.Overflow{{After: time.Minute, ClearSkills: true}}},
+		}, "")
+	})
+	r.at(61*time.Second, func() {
+		if len(r.offers) != 0 {
+			t.Errorf("offered before the overflow step: %v", r.offers)
+		}
+	})
+	r.at(63*time.Second, func() {
+		if got := strings.Join(r.offers, " "); got != "c1->bob" {
+			t.Errorf("offers after the overflow step = %q", got)
+		}
+	})
+	r.run(2 * time.Minute)
+}
