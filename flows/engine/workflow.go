@@ -56,8 +56,8 @@ type call struct {
 	// word that a bridged agent answered; queue is the stay in progress
 	// and queues the stays so far (for the CDR).
 	offerCh, answerCh, silenceCh workflow.ReceiveChannel
-	queue             *stay
-	queues            []records.QueueStay
+	queue                        *stay
+	queues                       []records.QueueStay
 	// pending holds prompts of play nodes not yet sent, so that a play
 	// followed by a menu costs the caller one activity (one dispatch hop).
 	pending       []activities.Prompt

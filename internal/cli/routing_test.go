@@ -70,7 +70,7 @@ func TestAgentStateWithRouter(t *testing.T) {
 		t.Fatalf("board after set: %+v %v", b, err)
 	}
 	// A callback for tomorrow 10:00 Paris time starts its workflow now.
-	tomorrow := time.Now().Add(24 * time.Hour).Format("2006-01-02") + "T10:00"
+	tomorrow := time.Now().Add(24*time.Hour).Format("2006-01-02") + "T10:00"
 	out = mustRun("scheduled: sip:c@127.0.0.1:9 from queue support", "callbacks", "schedule", "--queue", "support",
 		"--number", "sip:c@127.0.0.1:9", "--at", tomorrow, "--timezone", "Europe/Paris")
 	id := strings.Fields(out)[1]
