@@ -11,6 +11,7 @@ import (
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/temporal"
 
 	"github.com/voxflow/voxflow/activities"
 	"github.com/voxflow/voxflow/activities/builtin"
@@ -34,8 +35,32 @@ func (r Router) startRouter() client.WithStartWorkflowOperation {
 	}, activities.RouterWorkflowName, router.Input{})
 }
 
-// update runs an update on the router, starting it if needed.
+// update runs an update on the router, starting it if needed. A failure
+// that is not the router's refusal (too many updates in flight, a router
+// task that failed, a timeout waiting for the result) is tried again with
+// the same update ID, so the router applies it once.
 func (r Router) update(ctx context.Context, name, id string, arg, out any) error {
+	if id == "" {
+		id = name + "/" + uuid.NewString()
+	}
+	var err error
+	for attempt, wait := 0, 50*time.Millisecond; attempt < updateAttempts; attempt, wait = attempt+1, wait*2 {
+		if err = r.updateOnce(ctx, name, id, arg, out); err == nil || refusedUpdate(err) {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(wait):
+		}
+	}
+	return err
+}
+
+// updateAttempts bounds update retries (about 1.5 s of back-off in all).
+const updateAttempts = 5
+
+func (r Router) updateOnce(ctx context.Context, name, id string, arg, out any) error {
 	h, err := r.Client.UpdateWithStartWorkflow(ctx, client.UpdateWithStartWorkflowOptions{
 		StartWorkflowOperation: r.startRouter(),
 		UpdateOptions: client.UpdateWorkflowOptions{UpdateID: id, UpdateName: name, Args: []any{arg},
@@ -45,6 +70,13 @@ func (r Router) update(ctx context.Context, name, id string, arg, out any) error
 		return err
 	}
 	return h.Get(ctx, out)
+}
+
+// refusedUpdate tells the router's answer "no" (a validator or handler
+// error, which retrying repeats) from a failure to reach it.
+func refusedUpdate(err error) bool {
+	var ae *temporal.ApplicationError
+	return errors.As(err, &ae)
 }
 
 // Join adds a call to a queue (builtin.RouterClient). The update ID is

@@ -43,6 +43,7 @@ func TestTunedDynamicConfigKeys(t *testing.T) {
 		"system.enableActivityEagerExecution":    func() any { return dynamicconfig.EnableActivityEagerExecution.Get(col)(ns) },
 		"system.enableEagerWorkflowStart":        func() any { return dynamicconfig.EnableEagerWorkflowStart.Get(col)(ns) },
 		"frontend.enableUpdateWorkflowExecution": func() any { return dynamicconfig.FrontendEnableUpdateWorkflowExecution.Get(col)(ns) },
+		"history.maxInFlightUpdates":             func() any { return dynamicconfig.WorkflowExecutionMaxInFlightUpdates.Get(col)(ns) },
 		"frontend.namespaceRPS.visibility":       func() any { return dynamicconfig.FrontendMaxNamespaceVisibilityRPSPerInstance.Get(col)(ns) },
 	}
 	for _, k := range slices.Sorted(maps.Keys(tuned)) {

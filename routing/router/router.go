@@ -11,6 +11,7 @@
 package router
 
 import (
+	"errors"
 	"time"
 
 	"go.temporal.io/sdk/workflow"
@@ -49,6 +50,43 @@ type router struct {
 	// inflight counts offers and wrap-up saves not yet confirmed: the run
 	// does not continue as new until they are.
 	inflight int
+	events   workflow.ReceiveChannel
+	// mainLoop: events are taken and the next deadline's timer kept by the
+	// main loop (changeMainLoop); runs from before used a coroutine and a
+	// timer per wait.
+	mainLoop bool
+	timer    workflow.Future
+	timerAt  time.Time
+	stopTime workflow.CancelFunc
+}
+
+// changeMainLoop: the router takes queue events in its main loop, so an
+// event that arrives in the last task before continue-as-new goes with
+// the state (a coroutine could hold it unapplied), and it keeps one timer
+// for its next deadline instead of starting one per wait.
+const (
+	changeMainLoop  = "main-loop"
+	mainLoopVersion = 1
+)
+
+// takeEvents applies every queue event received so far.
+func (r *router) takeEvents() {
+	var ev activities.QueueEvent
+	for r.events.ReceiveAsync(&ev) {
+		r.onEvent(ev)
+		ev = activities.QueueEvent{}
+	}
+}
+
+// receiveInCoroutine is how runs before changeMainLoop took events.
+func (r *router) receiveInCoroutine() {
+	workflow.Go(r.ctx, func(gctx workflow.Context) {
+		for {
+			var ev activities.QueueEvent
+			r.events.Receive(gctx, &ev)
+			r.onEvent(ev)
+		}
+	})
 }
 
 // RouterWorkflow runs the router until its history is long enough to
@@ -61,15 +99,15 @@ func RouterWorkflow(ctx workflow.Context, in Input) error {
 	if err := r.register(); err != nil {
 		return err
 	}
-	events := workflow.GetSignalChannel(ctx, activities.SignalQueueEvent)
-	workflow.Go(ctx, func(gctx workflow.Context) {
-		for {
-			var ev activities.QueueEvent
-			events.Receive(gctx, &ev)
-			r.onEvent(ev)
-		}
-	})
+	r.events = workflow.GetSignalChannel(ctx, activities.SignalQueueEvent)
+	r.mainLoop = workflow.GetVersion(ctx, changeMainLoop, workflow.DefaultVersion, mainLoopVersion) >= mainLoopVersion
+	if !r.mainLoop {
+		r.receiveInCoroutine()
+	}
 	for !r.shouldContinue() {
+		if r.mainLoop {
+			r.takeEvents()
+		}
 		r.reconcile()
 		r.wake = false
 		if err := r.sleep(); err != nil {
@@ -80,13 +118,7 @@ func RouterWorkflow(ctx workflow.Context, in Input) error {
 		return err
 	}
 	// Signals that arrived in this last task go with the state.
-	for {
-		var ev activities.QueueEvent
-		if !events.ReceiveAsync(&ev) {
-			break
-		}
-		r.onEvent(ev)
-	}
+	r.takeEvents()
 	next := r.in
 	next.State = r.st
 	return workflow.NewContinueAsNewError(ctx, RouterWorkflowName, next)
@@ -107,6 +139,48 @@ func (r *router) shouldContinue() bool {
 // sleep waits for a change or the next deadline (a reservation that
 // expires, a wrap-up that ends, an overflow step that applies).
 func (r *router) sleep() error {
+	if !r.mainLoop {
+		return r.sleepV0()
+	}
+	if err := r.armTimer(); err != nil {
+		return nil // the deadline is due: reconcile now
+	}
+	return workflow.Await(r.ctx, func() bool {
+		return r.wake || r.events.Len() > 0 || r.shouldContinue() || (r.timer != nil && r.timer.IsReady())
+	})
+}
+
+// errDue: the next deadline has passed already.
+var errDue = errors.New("deadline due")
+
+// armTimer keeps one timer, for the next deadline: a new one only when the
+// deadline moved or the last one fired.
+func (r *router) armTimer() error {
+	if r.timer != nil && r.timer.IsReady() {
+		r.timer, r.timerAt, r.stopTime = nil, time.Time{}, nil
+	}
+	next := r.nextDeadline()
+	if next.Equal(r.timerAt) {
+		return nil
+	}
+	if r.stopTime != nil {
+		r.stopTime()
+	}
+	r.timer, r.timerAt, r.stopTime = nil, time.Time{}, nil
+	if next.IsZero() {
+		return nil
+	}
+	d := next.Sub(r.now())
+	if d <= 0 {
+		return errDue
+	}
+	tctx, stop := workflow.WithCancel(r.ctx)
+	r.timer, r.timerAt, r.stopTime = workflow.NewTimer(tctx, d), next, stop
+	return nil
+}
+
+// sleepV0 is the wait of runs before changeMainLoop.
+func (r *router) sleepV0() error {
 	cond := func() bool { return r.wake || r.shouldContinue() }
 	next := r.nextDeadline()
 	if next.IsZero() {
