@@ -53,7 +53,7 @@ func TestRecordHistories(t *testing.T) {
 		{"bank-ivr-pin", simulator.Request{Flow: example(t, "bank-ivr"), Subflows: []activities.FlowSource{example(t, "verify-pin")}, From: "+15550100", Inputs: []string{"1111#", "1234#", "1", "9"}}},
 		{"appointment-hangup", simulator.Request{Flow: example(t, "appointment-reminder"), To: "+15550100", Inputs: []string{"hangup"}}},
 		{"bridge-desk", simulator.Request{Flow: activities.FlowSource{Name: "desk-bridge", Version: 1, Source: bridgeHistoryFlow}, From: "+15550103", Inputs: []string{}}},
-		{"queue-agent", simulator.Request{Flow: activities.FlowSource{Name: "queue-e2e", Version: 1, Source: queueFlow}, From: "+15550104", Inputs: []string{}}},
+		{"queue-agent", simulator.Request{Flow: activities.FlowSource{Name: "queue-e2e", Version: 1, Source: queueFlow}, From: "+15550104", Inputs: []string{}, ReachAgents: true}},
 	}
 	for _, c := range calls {
 		res := s.simulate(c.req)

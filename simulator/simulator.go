@@ -42,6 +42,10 @@ type Request struct {
 	From, To string
 	// Vars override the flow's initial variables.
 	Vars map[string]any
+	// ReachAgents lets the call's queue nodes reach signed-in agents. Off,
+	// a queue acts as if nobody staffed it: a simulated call must not ring
+	// a real agent for a conversation that never happens.
+	ReachAgents bool
 	// Inputs, when not nil, supplies the caller's inputs in order (see
 	// text.ParseInput); after it every turn is silence. Without a script
 	// inputs come from Call.Send.
@@ -133,6 +137,7 @@ func callInput(callID string, req Request, ch *text.Channel) engine.CallInput {
 		Subflows:   req.Subflows,
 		Vars:       req.Vars,
 		MediaQueue: ch.Queue(),
+		Simulated:  !req.ReachAgents,
 	}
 	if req.Outbound {
 		in.Outbound = &engine.Outbound{To: to, From: from, MediaQueue: ch.Queue()}

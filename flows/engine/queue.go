@@ -79,6 +79,9 @@ func (c *call) runQueue(f *flows.Flow, n *flows.Node) (string, string, error) {
 		return "", "", err
 	}
 	c.flushPrompts()
+	if c.in.Simulated {
+		return c.simulatedQueue(n)
+	}
 	q, res, err := c.joinQueue(n)
 	if err != nil {
 		return "", "", err
@@ -97,6 +100,14 @@ func (c *call) runQueue(f *flows.Flow, n *flows.Node) (string, string, error) {
 	if err != nil {
 		return "", "", err
 	}
+	return queueExit(n, q.rec.Outcome)
+}
+
+// simulatedQueue is a simulated call's stay: no agent is ever rung for it,
+// so it leaves at once as from a queue nobody staffs.
+func (c *call) simulatedQueue(n *flows.Node) (string, string, error) {
+	q := &stay{rec: records.QueueStay{Queue: n.Queue, EnqueuedAt: workflow.Now(c.ctx), Outcome: queueUnstaffed}}
+	c.endStay(n, q)
 	return queueExit(n, q.rec.Outcome)
 }
 

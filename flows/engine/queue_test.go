@@ -304,3 +304,18 @@ func TestQueueSilenceForwarded(t *testing.T) {
 		t.Errorf("events = %s (path %s)", got, path(rec))
 	}
 }
+
+// A simulated call never joins a queue: it leaves as from a queue nobody
+// staffs, so the designer's simulator never rings a real agent.
+func TestQueueSimulatedCall(t *testing.T) {
+	h := newHarness(t)
+	h.staffed(activities.QueueSettings{MaxWait: time.Hour})
+	src := routedFlow
+	rec := h.runInput(engine.CallInput{Flow: activities.FlowSource{Name: flowName(t, src), Version: 3, Source: src}, Simulated: true})
+	if got := path(rec); got != "q>late" || len(h.joins) != 0 || len(h.events) != 0 {
+		t.Fatalf("path %s, joins %v, events %v", got, h.joins, h.events)
+	}
+	if rec.Queues[0].Outcome != "unstaffed" {
+		t.Errorf("stay %+v", rec.Queues[0])
+	}
+}

@@ -35,6 +35,10 @@ type CallInput struct {
 	Limits Limits `json:"limits,omitempty"`
 	// Resume carries state across continue-as-new.
 	Resume *ResumeState `json:"resume,omitempty"`
+	// Simulated marks a simulator's call: its queue nodes never reach an
+	// agent (they act as if nobody staffed the queue), so trying a flow in
+	// the designer does not ring a real agent's phone.
+	Simulated bool `json:"simulated,omitempty"`
 }
 
 // Limits bound a call's resources.
