@@ -14,6 +14,7 @@ import (
 
 	"github.com/voxflow/voxflow/activities"
 	"github.com/voxflow/voxflow/activities/records"
+	"github.com/voxflow/voxflow/flows/engine"
 	"github.com/voxflow/voxflow/internal/devtemporal"
 	"github.com/voxflow/voxflow/media/sipworker/sipptest"
 	"github.com/voxflow/voxflow/platform"
@@ -188,4 +189,36 @@ func transfersOf(t *testing.T, c client.Client, workflowID string) int {
 		}
 	}
 	return n
+}
+
+// A scheduled callback outlives a restart of the engine worker and the
+// Temporal server: due a few seconds after the restart, it reserves alice,
+// calls the customer (a SIPp phone) and connects them.
+func TestCallbackSurvivesRestart(t *testing.T) {
+	r := newRestartRig(t)
+	alice := r.routing.agent("alice", true)
+	r.routing.setState("alice", "available")
+	go func() {
+		if alice.WaitOutput("Call established", 90*time.Second) {
+			time.Sleep(2 * time.Second)
+			alice.Command("/hangup")
+		}
+	}()
+	port := sipptest.FreePort(t)
+	customer := sipptest.Start(t, sipptest.Call{Scenario: sipptest.Scenario(t, "uas_callback.xml"), Port: port,
+		Args: []string{"-rtp_echo"}, Timeout: 90 * time.Second})
+	ctx := context.Background()
+	if _, err := r.routing.router.ScheduleCallback(ctx, engine.CallbackInput{ID: "cb-restart", Queue: "e2e",
+		Number: "sip:customer@127.0.0.1:" + strconv.Itoa(port), Skills: []string{"english"},
+		DueAt: time.Now().Add(8 * time.Second)}, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	r.restart()
+	if res := customer(); res.Err != nil {
+		t.Fatalf("%v\n%s\n--- alice ---\n%s", res.Err, res.Output, alice.Output())
+	}
+	waitFor(t, "callback cb-restart done", func() bool {
+		cb, err := r.st.Callback(ctx, "cb-restart")
+		return err == nil && cb.State == activities.CallbackDone && cb.Agent == "alice"
+	})
 }
