@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"os"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -37,6 +38,9 @@ type harness struct {
 	httpIn []activities.HTTPInput
 	joins  []activities.JoinInput
 	join   func(activities.JoinInput) activities.JoinResult
+	// events are what the call told the router; the test suite runs each
+	// signal's mock in a goroutine of its own.
+	evMu   sync.Mutex
 	events []activities.QueueEvent
 	cdrs   []records.CDR
 	flows  map[string]string
@@ -611,8 +615,8 @@ func TestWaitQueueVoicemailTransfer(t *testing.T) {
 		t.Errorf("joins = %+v", h.joins)
 	}
 	// Nobody staffs the queue: the caller leaves it at once.
-	if len(rec.Queues) != 1 || rec.Queues[0].Outcome != "unstaffed" || len(h.events) != 1 || h.events[0].Reason != "unstaffed" {
-		t.Errorf("stays = %+v, events = %+v", rec.Queues, h.events)
+	if evs := h.said(); len(rec.Queues) != 1 || rec.Queues[0].Outcome != "unstaffed" || len(evs) != 1 || evs[0].Reason != "unstaffed" {
+		t.Errorf("stays = %+v, events = %+v", rec.Queues, evs)
 	}
 	if rec.Vars["message"] != "text://"+callID+"/vm" || len(rec.Recordings) != 1 {
 		t.Errorf("message = %v, recordings = %v", rec.Vars["message"], rec.Recordings)

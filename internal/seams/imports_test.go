@@ -44,7 +44,7 @@ var arrows = []struct {
 	{"media/sipworker/...", []string{"activities", "activities/records", "media/..."}, "media workers see only the contracts"},
 	{"ops", []string{"activities", "activities/records", "flows/engine"}, "operator functions over a Temporal client"},
 	{"platform/config", []string{"internal/suggest"}, "process configuration"},
-	{"platform", []string{"activities", "activities/...", "flows", "flows/engine", "routing/router", "store"}, "the composition root: no SIP or WebRTC stack"},
+	{"platform", []string{"activities", "activities/...", "flows", "flows/engine", "routing/...", "store"}, "the composition root: no SIP or WebRTC stack"},
 	{"platform/sipmedia", []string{"activities", "media/registrar", "media/sipworker", "platform", "platform/config", "store"}, "builds SIP media workers"},
 	{"simulator", []string{"activities", "activities/records", "flows", "flows/engine", "media/text", "platform"}, ""},
 	{"designer-api", []string{"activities", "activities/records", "flows", "routing", "store"}, "the HTTP API: no media, no Temporal server"},
