@@ -15,6 +15,7 @@ import (
 
 	"github.com/voxflow/voxflow/activities/records"
 	"github.com/voxflow/voxflow/internal/cli"
+	"github.com/voxflow/voxflow/internal/devtemporal"
 	"github.com/voxflow/voxflow/internal/devtemporal/devtemporaltest"
 	"github.com/voxflow/voxflow/media/registrar"
 	"github.com/voxflow/voxflow/media/sipworker/sipptest"
@@ -70,15 +71,29 @@ func startDevSIP(t *testing.T) (*devstack.Dev, string, string) {
 	t.Helper()
 	sipptest.Need(t)
 	dataDir := t.TempDir()
-	httpAddr, _ := freeAddr(t)
-	_, tport := freeAddr(t)
-	sipAddr := fmt.Sprintf("127.0.0.1:%d", sipptest.FreePort(t))
-	dev, err := devstack.StartDev(context.Background(), devConfig(dataDir, tport, httpAddr, sipAddr), devstack.Options{})
-	if err != nil {
-		t.Fatal(err)
+	// Free ports are picked before they are bound: with other packages'
+	// tests running beside, one may be taken meanwhile. Pick again then.
+	for attempt := 1; ; attempt++ {
+		httpAddr, _ := freeAddr(t)
+		_, tport := freeAddr(t)
+		sipAddr := fmt.Sprintf("127.0.0.1:%d", sipptest.FreePort(t))
+		dev, err := devstack.StartDev(context.Background(), devConfig(dataDir, tport, httpAddr, sipAddr), devstack.Options{})
+		if err != nil && attempt < 3 && portTaken(err) {
+			t.Logf("start voxflow dev (attempt %d): %v; picking other ports", attempt, err)
+			continue
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(dev.Stop)
+		return dev, sipAddr, "sqlite://" + filepath.Join(dataDir, "voxflow.db")
 	}
-	t.Cleanup(dev.Stop)
-	return dev, sipAddr, "sqlite://" + filepath.Join(dataDir, "voxflow.db")
+}
+
+// portTaken reports a start that failed because a port it picked was taken.
+func portTaken(err error) bool {
+	return errors.Is(err, devtemporal.ErrStartRace) || errors.Is(err, devstack.ErrHTTPPortInUse) ||
+		strings.Contains(err.Error(), "address already in use") || strings.Contains(err.Error(), "in use")
 }
 
 // An agent added with `voxflow agents add` registers a phone to `voxflow

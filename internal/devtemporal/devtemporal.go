@@ -114,11 +114,7 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	ports, err := servicePorts(cfg.IP, cfg.Port)
-	if err != nil {
-		return nil, err
-	}
-	srv, err := newServer(cfg, serverConfig(cfg, sqlCfg, ports), ports, logger)
+	ports, srv, err := createServer(cfg, sqlCfg, logger)
 	if err != nil {
 		return nil, err
 	}
@@ -190,7 +186,7 @@ func servicePorts(ip string, frontend int) (map[string]int, error) {
 
 // newServer builds the Temporal server of all default services on conf,
 // each found at its port on cfg.IP (static membership).
-func newServer(cfg Config, conf *config.Config, ports map[string]int, logger serverLogger) (temporal.Server, error) {
+func newServer(cfg Config, conf *config.Config, ports map[string]int, logger serverLogger) (srv temporal.Server, err error) {
 	authorizer, err := authorization.GetAuthorizerFromConfig(&conf.Global.Authorization)
 	if err != nil {
 		return nil, fmt.Errorf("devtemporal: authorizer: %w", err)
@@ -208,7 +204,14 @@ func newServer(cfg Config, conf *config.Config, ports map[string]int, logger ser
 		hosts[svc] = static.SingleLocalHost(net.JoinHostPort(cfg.IP, strconv.Itoa(ports[string(svc)])))
 	}
 
-	srv, err := temporal.NewServer(
+	// The server library panics (a nil listener) instead of failing when a
+	// service port it was given is taken between our pick and its listen.
+	defer func() {
+		if r := recover(); r != nil {
+			srv, err = nil, fmt.Errorf("%w: %v", ErrStartRace, r)
+		}
+	}()
+	srv, err = temporal.NewServer(
 		temporal.WithConfig(conf),
 		temporal.ForServices(temporal.DefaultServices),
 		temporal.WithStaticHosts(hosts),
@@ -222,6 +225,30 @@ func newServer(cfg Config, conf *config.Config, ports map[string]int, logger ser
 	}
 	return srv, nil
 }
+
+// createServer creates the server on free service ports, picking new ones
+// when another process took one meanwhile (ErrStartRace).
+func createServer(cfg Config, sqlCfg *config.SQL, logger serverLogger) (map[string]int, temporal.Server, error) {
+	var err error
+	for range 3 {
+		var ports map[string]int
+		if ports, err = servicePorts(cfg.IP, cfg.Port); err != nil {
+			return nil, nil, err
+		}
+		var srv temporal.Server
+		if srv, err = newServer(cfg, serverConfig(cfg, sqlCfg, ports), ports, logger); err == nil {
+			return ports, srv, nil
+		}
+		if !errors.Is(err, ErrStartRace) {
+			break
+		}
+	}
+	return nil, nil, err
+}
+
+// ErrStartRace: a port picked for the server was taken by another process
+// before the server listened on it; starting again picks new ports.
+var ErrStartRace = errors.New("devtemporal: a port was taken while the server started")
 
 // FrontendHostPort is the frontend gRPC address, for client.Options.HostPort.
 func (s *Server) FrontendHostPort() string { return s.hostPort }
