@@ -420,3 +420,17 @@ func TestBoardHistoryEndpoint(t *testing.T) {
 	}
 	e.expect(e.do("", http.MethodGet, Prefix+"/board/history"), http.StatusUnauthorized)
 }
+
+// GET /board lists what the stream does: every queue the store defines,
+// also one no call joined yet, staffed by the signed-in agents serving it.
+func TestGetBoardListsDefinedQueues(t *testing.T) {
+	e := newEnv(t)
+	if err := e.store.PutQueue(context.Background(), store.Queue{Name: "sales"}); err != nil {
+		t.Fatal(err)
+	}
+	e.route.board = activities.Board{At: time.Now().UTC(), Agents: []activities.AgentView{{Name: "ann", State: "available", Capacity: 1}}}
+	b := decode[Board](t, e.do(RoleAgent, http.MethodGet, Prefix+"/board"))
+	if len(b.Queues) != 1 || b.Queues[0].Name != "sales" || b.Queues[0].Staffed != 1 || b.Queues[0].Available != 1 {
+		t.Fatalf("board queues = %+v", b.Queues)
+	}
+}

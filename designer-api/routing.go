@@ -226,10 +226,12 @@ func (s *server) registerRouting(api huma.API) {
 	s.registerCallbacks(api)
 }
 
+// getBoard answers what the stream sends: the router's board with every
+// queue the store defines.
 func (s *server) getBoard(ctx context.Context, _ *struct{}) (*boardOutput, error) {
-	b, err := s.cfg.Routing.Board(ctx)
+	b, err := s.streamedBoard(ctx)
 	if err != nil {
 		return nil, s.routingFail("routing board", err, huma.Error502BadGateway)
 	}
-	return &boardOutput{Body: boardOf(b)}, nil
+	return &boardOutput{Body: b}, nil
 }
