@@ -116,19 +116,6 @@ func newRestartRig(t *testing.T) *restartRig {
 	return r
 }
 
-func (r *restartRig) queue(name string) activities.QueueView {
-	b, err := r.routing.router.Board(context.Background())
-	if err != nil {
-		r.t.Fatal(err)
-	}
-	for _, q := range b.Queues {
-		if q.Name == name {
-			return q
-		}
-	}
-	return activities.QueueView{}
-}
-
 // A caller waits in a queue while the engine worker and the Temporal
 // server restart, twice: once while nobody is free, once while an agent's
 // phone rings. After each restart the router still holds the caller and
@@ -139,18 +126,13 @@ func TestQueueSurvivesRestarts(t *testing.T) {
 	alice := r.routing.agent("alice", false)
 	bob := r.routing.agent("bob", true)
 	r.routing.setState("alice", "break")
-	go func() {
-		if bob.WaitOutput("Call established", 120*time.Second) {
-			time.Sleep(3 * time.Second)
-			bob.Command("/hangup")
-		}
-	}()
+	hangUpAfter(bob, 120*time.Second, 3*time.Second)
 	wait := sipptest.Start(t, sipptest.Call{Scenario: sipptest.Scenario(t, "uac_queue.xml"), Target: r.routing.sipAddr,
 		Service: "5555", Timeout: 150 * time.Second, Files: map[string][]byte{"tone.pcap": sipptest.TonePcap(440, 100*time.Second)}})
-	waitFor(t, "the caller waiting", func() bool { return r.queue("e2e").Waiting == 1 })
+	waitFor(t, "the caller waiting", func() bool { return r.routing.queueView("e2e").Waiting == 1 })
 
 	r.restart() // mid-wait
-	if q := r.queue("e2e"); q.Waiting != 1 {
+	if q := r.routing.queueView("e2e"); q.Waiting != 1 {
 		t.Fatalf("after the restart the queue holds %+v", q)
 	}
 	r.routing.setState("alice", "available")
@@ -198,12 +180,7 @@ func TestCallbackSurvivesRestart(t *testing.T) {
 	r := newRestartRig(t)
 	alice := r.routing.agent("alice", true)
 	r.routing.setState("alice", "available")
-	go func() {
-		if alice.WaitOutput("Call established", 90*time.Second) {
-			time.Sleep(2 * time.Second)
-			alice.Command("/hangup")
-		}
-	}()
+	hangUpAfter(alice, 90*time.Second, 2*time.Second)
 	port := sipptest.FreePort(t)
 	customer := sipptest.Start(t, sipptest.Call{Scenario: sipptest.Scenario(t, "uas_callback.xml"), Port: port,
 		Args: []string{"-rtp_echo"}, Timeout: 90 * time.Second})

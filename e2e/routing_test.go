@@ -120,17 +120,42 @@ func (r *routingRig) setState(name, state string) {
 	}
 }
 
-func (r *routingRig) agentView(name string) activities.AgentView {
+func (r *routingRig) board() activities.Board {
+	r.t.Helper()
 	b, err := r.router.Board(context.Background())
 	if err != nil {
 		r.t.Fatal(err)
 	}
-	for _, a := range b.Agents {
+	return b
+}
+
+func (r *routingRig) agentView(name string) activities.AgentView {
+	for _, a := range r.board().Agents {
 		if a.Name == name {
 			return a
 		}
 	}
 	return activities.AgentView{}
+}
+
+func (r *routingRig) queueView(name string) activities.QueueView {
+	for _, q := range r.board().Queues {
+		if q.Name == name {
+			return q
+		}
+	}
+	return activities.QueueView{}
+}
+
+// hangUpAfter has an agent's phone hang up talk after the call is
+// established (within wait), in the background.
+func hangUpAfter(phone *sipptest.Baresip, wait, talk time.Duration) {
+	go func() {
+		if phone.WaitOutput("Call established", wait) {
+			time.Sleep(talk)
+			phone.Command("/hangup")
+		}
+	}()
 }
 
 // A SIPp caller waits in queue e2e (hold flow playing) until an agent is
@@ -147,12 +172,7 @@ func TestDevQueueToAgent(t *testing.T) {
 	r.setState("bob", "available")
 	time.Sleep(50 * time.Millisecond) // bob has been idle longer
 	r.setState("alice", "available")
-	go func() {
-		if alice.WaitOutput("Call established", 60*time.Second) {
-			time.Sleep(4 * time.Second)
-			alice.Command("/hangup")
-		}
-	}()
+	hangUpAfter(alice, 60*time.Second, 4*time.Second)
 	res := sipptest.Run(t, sipptest.Call{Scenario: sipptest.Scenario(t, "uac_queue.xml"), Target: r.sipAddr, Service: "5555",
 		Timeout: 90 * time.Second, Files: map[string][]byte{"tone.pcap": sipptest.TonePcap(440, 40*time.Second)}})
 	if res.Err != nil {
@@ -222,16 +242,8 @@ func TestDevQueueAbandoned(t *testing.T) {
 		t.Fatalf("outcome %s, stays %+v, path %s", rec.Outcome, rec.Queues, pathOf(rec))
 	}
 	waitFor(t, "the abandoned call counted on the board", func() bool {
-		b, err := r.router.Board(context.Background())
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, q := range b.Queues {
-			if q.Name == "e2e" {
-				return q.Abandoned == 1 && q.Waiting == 0 && q.Answered == 0
-			}
-		}
-		return false
+		q := r.queueView("e2e")
+		return q.Abandoned == 1 && q.Waiting == 0 && q.Answered == 0
 	})
 }
 
@@ -244,12 +256,7 @@ func TestDevCallbackAgentFirst(t *testing.T) {
 	r := newRoutingRig(t)
 	alice := r.agent("alice", true)
 	r.setState("alice", "available")
-	go func() {
-		if alice.WaitOutput("Call established", 60*time.Second) {
-			time.Sleep(3 * time.Second)
-			alice.Command("/hangup")
-		}
-	}()
+	hangUpAfter(alice, 60*time.Second, 3*time.Second)
 	port := sipptest.FreePort(t)
 	customer := sipptest.Start(t, sipptest.Call{Scenario: sipptest.Scenario(t, "uas_callback.xml"), Port: port,
 		Args: []string{"-rtp_echo"}, Timeout: 60 * time.Second})
@@ -299,12 +306,7 @@ func TestDevSupportLineReachesAgent(t *testing.T) {
 		t.Fatal(err)
 	}
 	r.setState("alice", "available")
-	go func() {
-		if alice.WaitOutput("Call established", 60*time.Second) {
-			time.Sleep(3 * time.Second)
-			alice.Command("/hangup")
-		}
-	}()
+	hangUpAfter(alice, 60*time.Second, 3*time.Second)
 	res := sipptest.Run(t, sipptest.Call{Scenario: sipptest.Scenario(t, "uac_queue.xml"), Target: r.sipAddr, Service: "1000",
 		Timeout: 90 * time.Second, Files: map[string][]byte{"tone.pcap": sipptest.TonePcap(440, 40*time.Second)}})
 	if res.Err != nil {

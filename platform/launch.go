@@ -103,15 +103,18 @@ func CallClosedChecker(c client.Client) func(ctx context.Context, callID string)
 // AnswerSignaler tells a call's workflow that the other party of its
 // bridged transfer answered (sipworker.Config.SignalAnswered).
 func AnswerSignaler(c client.Client) func(ctx context.Context, callID string, ev activities.BridgeAnswered) error {
-	return func(ctx context.Context, callID string, ev activities.BridgeAnswered) error {
-		return c.SignalWorkflow(ctx, activities.WorkflowID(callID), "", activities.SignalBridgeAnswered, ev)
-	}
+	return callSignaler[activities.BridgeAnswered](c, activities.SignalBridgeAnswered)
 }
 
 // SilenceSignaler tells a call's workflow that its bridge went quiet, or
 // came back (sipworker.Config.SignalSilence).
 func SilenceSignaler(c client.Client) func(ctx context.Context, callID string, ev activities.BridgeSilence) error {
-	return func(ctx context.Context, callID string, ev activities.BridgeSilence) error {
-		return c.SignalWorkflow(ctx, activities.WorkflowID(callID), "", activities.SignalBridgeSilence, ev)
+	return callSignaler[activities.BridgeSilence](c, activities.SignalBridgeSilence)
+}
+
+// callSignaler sends a call's workflow a signal with a payload.
+func callSignaler[T any](c client.Client, name string) func(ctx context.Context, callID string, ev T) error {
+	return func(ctx context.Context, callID string, ev T) error {
+		return c.SignalWorkflow(ctx, activities.WorkflowID(callID), "", name, ev)
 	}
 }
