@@ -42,6 +42,9 @@ var errAgentLookup = errors.New("agent lookup failed")
 // bridgeTransfer connects the caller to in.To and holds the bridge until
 // one side hangs up.
 func (w *Worker) bridgeTransfer(ctx context.Context, s *session, in activities.TransferInput) (activities.TransferResult, error) {
+	if name, phone, ok := w.agentPhone(in.To); ok {
+		return w.bridgeWeb(ctx, s, in, name, phone)
+	}
 	target, viaTrunk, err := w.bridgeTarget(ctx, s, in.To)
 	if errors.Is(err, registrar.ErrNotRegistered) {
 		// As a proxy answers for an address with no binding.
@@ -90,7 +93,7 @@ func (w *Worker) bridgeTransfer(ctx context.Context, s *session, in activities.T
 		return activities.TransferResult{}, activities.NewCallGone(s.id)
 	}
 	w.signalAnswered(s, activities.BridgeAnswered{To: in.To, Ring: time.Since(dialed).Round(time.Millisecond)})
-	res, err := w.talk(ctx, s, leg, in, target)
+	res, err := w.talk(ctx, s, leg, in, target.String())
 	if err != nil {
 		return activities.TransferResult{}, err
 	}
@@ -133,7 +136,7 @@ func bridgeCaller(s *session, viaTrunk bool) string {
 // talk connects the caller (s) to the answered leg until either hangs up
 // or ctx ends, recording the conversation when in.Record; the result holds
 // the talk time and the recording.
-func (w *Worker) talk(ctx context.Context, s, leg *session, in activities.TransferInput, target sip.Uri) (activities.TransferResult, error) {
+func (w *Worker) talk(ctx context.Context, s, leg *session, in activities.TransferInput, target string) (activities.TransferResult, error) {
 	var rec *stereoRecorder
 	if in.Record {
 		var err error
@@ -141,7 +144,7 @@ func (w *Worker) talk(ctx context.Context, s, leg *session, in activities.Transf
 			return activities.TransferResult{}, err
 		}
 	}
-	s.log.Info("bridge: connected", "to", target.String(), "record", in.Record)
+	s.log.Info("bridge: connected", "to", target, "record", in.Record)
 	began := time.Now()
 	s.connect(ctx, leg, rec)
 	res := activities.TransferResult{Outcome: activities.TransferBridged, Talk: time.Since(began).Round(time.Millisecond)}

@@ -435,7 +435,7 @@ func (w *Worker) holdCall(s *session, dctx context.Context, hangup func(context.
 		}
 		cancel()
 	}
-	_ = s.med.Close()
+	s.closeMedia()
 	s.media.Wait()
 	s.log.Info("call ended", "cause", causeName(cause))
 	close(s.done)

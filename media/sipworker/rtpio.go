@@ -90,6 +90,9 @@ func (s *session) writeRTP(pkt *prtp.Packet) error {
 	if s.held.Load() {
 		return nil // the caller holds the call: nobody listens (hold.go)
 	}
+	if s.web != nil {
+		return s.web.WriteRTP(pkt)
+	}
 	w := s.med.RTPPacketWriter.Writer()
 	if w == nil {
 		return errors.New("no RTP session")
@@ -99,6 +102,10 @@ func (s *session) writeRTP(pkt *prtp.Packet) error {
 
 // readLoop reads the caller's RTP until the media closes.
 func (s *session) readLoop() {
+	if s.web != nil {
+		s.webReadLoop()
+		return
+	}
 	r := s.med.RTPPacketReader
 	buf := make([]byte, media.RTPBufSize)
 	var events *vrtp.EventReceiver

@@ -37,6 +37,10 @@ type session struct {
 	d   *diago.DialogServerSession
 	dc  *diago.DialogClientSession
 	med *diago.DialogMedia
+	// web is the media of a browser's call (web.go) instead of d, dc and med.
+	web WebPeer
+	// fromName is the caller of a browser's call, as its page named them.
+	fromName string
 	// peer is the host:port the call's INVITE came from or went to: a bare
 	// number given to a blind transfer is sent there.
 	peer string

@@ -31,6 +31,11 @@ func (w *Worker) Transfer(ctx context.Context, in activities.TransferInput) (act
 	}
 	switch in.Mode {
 	case "", "blind":
+		if s.web != nil {
+			// A browser cannot be sent elsewhere (no REFER): the worker
+			// stays in the middle, as in a bridge.
+			return w.bridgeTransfer(ctx, s, in)
+		}
 	case "bridge":
 		return w.bridgeTransfer(ctx, s, in)
 	default:

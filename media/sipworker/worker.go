@@ -32,6 +32,8 @@ type Worker struct {
 	prompts  *promptCache
 	draining atomic.Bool
 	closed   atomic.Bool
+	// agents are the browser desktops attached (web.go).
+	agents webAgents
 
 	mu       sync.Mutex
 	sessions map[string]*session // by call ID
