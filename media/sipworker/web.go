@@ -127,9 +127,9 @@ func (w *Worker) newWebSession(id string, peer WebPeer) (*session, error) {
 		ctx: ctx, cancel: cancel, done: make(chan struct{}), launched: make(chan struct{}), signalled: make(chan struct{}),
 		digitSig: make(chan struct{}, 1), taps: map[int]func([]int16){},
 		audioPT: pt, audioSendPT: pt, codec: wc, alaw: wc.name == codecPCMA.name,
-		// Key presses come in as telephone-events; we send none to a
-		// browser (pion stamps our track's payload type on every packet).
-		dtmfPT: peer.EventPayloadType(), dtmfSendPT: -1,
+		// Key presses go both ways as telephone-events (a SIP caller's
+		// keys reach a browser agent) when the browser offered them.
+		dtmfPT: peer.EventPayloadType(), dtmfSendPT: peer.EventPayloadType(),
 	}
 	s.idleSince.Store(time.Now().UnixNano())
 	s.log = w.log.With("call", id, "channel", ChannelWebRTC)

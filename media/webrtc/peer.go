@@ -22,7 +22,7 @@ type Peer struct {
 	codec   Codec
 	pt      uint8
 	eventPT int
-	local   *pion.TrackLocalStaticRTP
+	local   *AudioTrack
 	remote  chan *pion.TrackRemote
 	track   *pion.TrackRemote // set by the first ReadRTP that got it
 
@@ -65,10 +65,7 @@ func (t *Transport) Answer(ctx context.Context, offer string) (*Peer, string, er
 // setUp adds our outgoing track and the callbacks that own the state.
 func (p *Peer) setUp() error {
 	capab := pion.RTPCodecCapability{MimeType: "audio/" + p.codec.Name, ClockRate: p.codec.ClockRate, Channels: p.codec.Channels}
-	local, err := pion.NewTrackLocalStaticRTP(capab, "audio", "voxflow")
-	if err != nil {
-		return fmt.Errorf("webrtc: local track: %w", err)
-	}
+	local := NewAudioTrack(capab, "audio")
 	sender, err := p.pc.AddTrack(local)
 	if err != nil {
 		return fmt.Errorf("webrtc: add track: %w", err)
@@ -134,7 +131,8 @@ func (p *Peer) Codec() (name string, payloadType uint8, clockRate int) {
 }
 
 // EventPayloadType is the browser's telephone-event payload type, -1 when
-// it offered none.
+// it offered none. Packets of that type written to the peer go out as
+// key presses.
 func (p *Peer) EventPayloadType() int { return p.eventPT }
 
 // ReadRTP returns the browser's next packet (audio or telephone-event),
@@ -154,7 +152,8 @@ func (p *Peer) ReadRTP() (*rtp.Packet, error) {
 	return pkt, nil
 }
 
-// WriteRTP sends a packet on our track (pion sets its SSRC and payload type).
+// WriteRTP sends a packet on our track: a telephone-event keeps its type,
+// anything else is sent as the audio codec's.
 func (p *Peer) WriteRTP(pkt *rtp.Packet) error {
 	if err := p.local.WriteRTP(pkt); err != nil && !errors.Is(err, io.ErrClosedPipe) {
 		return err
