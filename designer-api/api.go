@@ -52,6 +52,9 @@ type Config struct {
 	// changes answer 503 and listings carry no live figures.
 	Routing Routing
 	Auth    *Auth
+	// Browser serves the browser channels' sockets under /api/v1/ws/
+	// (media/browser.Server); nil: they answer 503.
+	Browser Browser
 	// Logger receives server-side failures (default slog.Default()).
 	Logger *slog.Logger
 	// SecureCookie marks the session cookie Secure; set it when served over HTTPS.
@@ -93,7 +96,7 @@ func New(cfg Config) (http.Handler, huma.API) {
 	hc := huma.DefaultConfig("voxflow API", APIVersion)
 	hc.Info.Description = "Contact flows, versions, numbers, live calls, CDRs, simulation, queues and agents for the voxflow designer and operations console. " +
 		"Authenticate with `Authorization: Bearer vfk_...` (an API key) or a session cookie from `POST /api/v1/session`. " +
-		"Each operation names the least role that may call it in `" + ExtMinRole + "` (agent < viewer < designer < publisher < operator < admin). " +
+		"Each operation names the least role that may call it in `" + ExtMinRole + "` (agent < viewer < supervisor < designer < publisher < operator < admin; listening to calls is for supervisor and admin only). " +
 		"Errors are RFC 9457 problem details; flow errors list line, column and YAML path."
 	hc.Components.SecuritySchemes = map[string]*huma.SecurityScheme{
 		"bearer":  {Type: "http", Scheme: "bearer", BearerFormat: "vfk_<43 characters>", Description: "An API key made by an admin (POST /api/v1/keys)."},
@@ -122,6 +125,7 @@ func New(cfg Config) (http.Handler, huma.API) {
 	s.registerNodeTypes(api)
 	s.registerRouting(api)
 	s.registerBoard(api)
+	s.registerSockets(mux)
 	documentFlowProblems(api)
 	return securityHeaders(mux), api
 }

@@ -31,6 +31,11 @@ const (
 	// RoleViewer reads flows, versions, numbers, calls, CDRs, metrics,
 	// queues, agents and callbacks.
 	RoleViewer Role = "viewer"
+	// RoleSupervisor also listens to, whispers on and barges into live
+	// calls from the board (the one right the roles above it do not get:
+	// hearing callers is a supervisor's job, not a designer's; an admin
+	// may too).
+	RoleSupervisor Role = "supervisor"
 	// RoleDesigner also edits drafts and runs the simulator.
 	RoleDesigner Role = "designer"
 	// RolePublisher also publishes, rolls back, binds numbers and puts
@@ -45,7 +50,11 @@ const (
 )
 
 // Roles lists every role, weakest first.
-var Roles = []Role{RoleAgent, RoleViewer, RoleDesigner, RolePublisher, RoleOperator, RoleAdmin}
+var Roles = []Role{RoleAgent, RoleViewer, RoleSupervisor, RoleDesigner, RolePublisher, RoleOperator, RoleAdmin}
+
+// MayMonitor reports whether r may listen to, whisper on or barge into
+// calls: supervisors and admins only.
+func (r Role) MayMonitor() bool { return r == RoleSupervisor || r == RoleAdmin }
 
 // rank orders roles; 0 is not a role.
 func (r Role) rank() int {
@@ -75,8 +84,8 @@ var (
 	ErrUserNotFound = errors.New("user not found")
 	// ErrKeyNotFound: no such API key.
 	ErrKeyNotFound = errors.New("API key not found")
-	// ErrInvalidRole: not one of agent, viewer, designer, publisher, operator, admin.
-	ErrInvalidRole = errors.New("invalid role: want agent, viewer, designer, publisher, operator or admin")
+	// ErrInvalidRole: not one of agent, viewer, supervisor, designer, publisher, operator, admin.
+	ErrInvalidRole = errors.New("invalid role: want agent, viewer, supervisor, designer, publisher, operator or admin")
 	// ErrWeakPassword: the password is too short or too long.
 	ErrWeakPassword = errors.New("password must be 10 to 72 bytes")
 	// ErrInvalidUsername: the username has a bad shape.

@@ -6,7 +6,7 @@ import { api, onUnauthorized, ApiError } from './api.js';
 import { h, clear, toast, dialog, ago } from './ui.js';
 import { flowData } from './flowdata.js';
 
-const ROLES = ['agent', 'viewer', 'designer', 'publisher', 'operator', 'admin'];
+const ROLES = ['agent', 'viewer', 'supervisor', 'designer', 'publisher', 'operator', 'admin'];
 export const session = { user: null };
 
 // can says whether the signed-in user has at least role min.

@@ -84,6 +84,39 @@ type Media struct {
 	Registrar bool
 	// Realm is the registrar's digest realm; empty: registrar.DefaultRealm.
 	Realm string
+	// WebRTC configures browsers' calls (agents' desktops, the web widget).
+	WebRTC WebRTC
+}
+
+// WebRTC configures the browser channels' network.
+type WebRTC struct {
+	// ICEServers are comma-separated stun:/turn:/turns: URLs, handed to
+	// browsers too; empty: host candidates only (loopback, LAN).
+	ICEServers                 string
+	ICEUsername, ICECredential string
+	// PublicIPs (comma-separated) replace the interfaces' addresses in our
+	// candidates (a worker behind 1:1 NAT).
+	PublicIPs string
+	// UDPPorts is START-END for ICE; empty: ephemeral.
+	UDPPorts string
+	// Origins (comma-separated host patterns) may embed the web widget.
+	Origins string
+}
+
+// List splits a comma-separated setting, dropping empty pieces.
+func List(s string) []string {
+	var out []string
+	for _, p := range strings.Split(s, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// UDPRange is media.webrtc.udp_ports as numbers; 0, 0 when it is empty.
+func (w WebRTC) UDPRange() (start, end int, err error) {
+	return portRange(w.UDPPorts)
 }
 
 // Trunk is the SIP trunk for outbound calls to bare numbers.
@@ -158,18 +191,33 @@ func (m Media) validate(bad func(key, format string, args ...any)) {
 	if m.Trunk.URI == "" && m.Trunk.Password != "" {
 		bad("media.trunk.password", "a trunk password needs a trunk (--trunk)")
 	}
+	if _, _, err := m.WebRTC.UDPRange(); err != nil {
+		bad("media.webrtc.udp_ports", "%v", err)
+	}
+	for _, u := range List(m.WebRTC.ICEServers) {
+		if !strings.HasPrefix(u, "stun:") && !strings.HasPrefix(u, "turn:") && !strings.HasPrefix(u, "turns:") {
+			bad("media.webrtc.ice_servers", "want stun:, turn: or turns: URLs, got %q", u)
+		}
+	}
+	for _, ip := range List(m.WebRTC.PublicIPs) {
+		if net.ParseIP(ip) == nil {
+			bad("media.webrtc.public_ips", "want IP addresses, got %q", ip)
+		}
+	}
 }
 
 // RTPRange is media.rtp_ports as numbers; 0, 0 when it is empty.
-func (m Media) RTPRange() (start, end int, err error) {
-	if m.RTPPorts == "" {
+func (m Media) RTPRange() (start, end int, err error) { return portRange(m.RTPPorts) }
+
+func portRange(s string) (start, end int, err error) {
+	if s == "" {
 		return 0, 0, nil
 	}
-	lo, hi, ok := strings.Cut(m.RTPPorts, "-")
+	lo, hi, ok := strings.Cut(s, "-")
 	start, err1 := strconv.Atoi(strings.TrimSpace(lo))
 	end, err2 := strconv.Atoi(strings.TrimSpace(hi))
 	if !ok || err1 != nil || err2 != nil || start < 1 || end > 65535 || start > end {
-		return 0, 0, fmt.Errorf("want START-END within 1-65535, e.g. 10000-20000, got %q", m.RTPPorts)
+		return 0, 0, fmt.Errorf("want START-END within 1-65535, e.g. 10000-20000, got %q", s)
 	}
 	return start, end, nil
 }

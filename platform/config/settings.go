@@ -53,6 +53,12 @@ func (c *Config) settings() []setting {
 		{"media.trunk.password", "trunk-password", "VOXFLOW_TRUNK_PASSWORD", "digest password for the trunk (better: $VOXFLOW_TRUNK_PASSWORD)", (*strVal)(&m.Trunk.Password)},
 		{"media.from", "from", "VOXFLOW_FROM", "caller ID of outbound calls that give none (number or SIP URI)", (*strVal)(&m.From)},
 		{"media.registrar", "registrar", "VOXFLOW_REGISTRAR", "answer REGISTER from agents' phones with the accounts of 'voxflow agents' (bindings kept in the store, shared by every worker); false answers 405", (*boolVal)(&m.Registrar)},
+		{"media.webrtc.ice_servers", "ice-servers", "VOXFLOW_ICE_SERVERS", "STUN/TURN URLs for browsers' calls, comma-separated, e.g. stun:stun.example.net:3478 (empty: host candidates only, for loopback and LAN)", (*strVal)(&m.WebRTC.ICEServers)},
+		{"media.webrtc.ice_username", "ice-username", "VOXFLOW_ICE_USERNAME", "TURN username", (*strVal)(&m.WebRTC.ICEUsername)},
+		{"media.webrtc.ice_credential", "ice-credential", "VOXFLOW_ICE_CREDENTIAL", "TURN credential (better: $VOXFLOW_ICE_CREDENTIAL)", (*strVal)(&m.WebRTC.ICECredential)},
+		{"media.webrtc.public_ips", "webrtc-public-ips", "VOXFLOW_WEBRTC_PUBLIC_IPS", "public IPs to announce in browsers' ICE candidates when the worker is behind 1:1 NAT, comma-separated", (*strVal)(&m.WebRTC.PublicIPs)},
+		{"media.webrtc.udp_ports", "webrtc-ports", "VOXFLOW_WEBRTC_PORTS", "UDP port range START-END for browsers' media (default: ephemeral)", (*strVal)(&m.WebRTC.UDPPorts)},
+		{"media.webrtc.origins", "widget-origins", "VOXFLOW_WIDGET_ORIGINS", "host patterns of web sites that may embed the call/chat widget, comma-separated, e.g. www.example.com,*.example.com (the API's own host is always allowed)", (*strVal)(&m.WebRTC.Origins)},
 		{"media.realm", "realm", "VOXFLOW_REALM", "SIP digest realm agents' phones register with; agents must be added with the same --realm (default: voxflow)", (*strVal)(&m.Realm)},
 	}
 }

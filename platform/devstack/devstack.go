@@ -16,6 +16,8 @@ import (
 	"sort"
 	"time"
 
+	"github.com/voxflow/voxflow/media/browser"
+
 	"github.com/prometheus/client_golang/prometheus"
 	"go.temporal.io/sdk/client"
 	sdklog "go.temporal.io/sdk/log"
@@ -52,7 +54,10 @@ type Dev struct {
 	Store    *store.Store
 	Channel  *text.Channel
 	// Media is the SIP media worker and its registrar (nil with --sip off).
-	Media      *sipmedia.Media
+	Media *sipmedia.Media
+	// Browser serves browsers' calls, agents' desktops and supervisors
+	// (nil with --sip off: browser media runs on the SIP media worker).
+	Browser    *browser.Server
 	firstAdmin string // "user / password" when this start created the admin
 	// DemoCRMURL is where the demo CRM is served; calls get it as the
 	// crm_url variable of the example flows.
@@ -166,6 +171,13 @@ func (d *Dev) startWorkers(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("%w (or --sip off)", err)
 	}
+	d.Browser, err = d.Media.Browser(m.WebRTC, sipmedia.BrowserDeps{
+		ScreenPop: platform.ScreenPopper(d.Client), Loopback: true,
+		Logger: d.log.With("component", "browser"),
+	})
+	if err != nil {
+		return fmt.Errorf("browser channels: %w", err)
+	}
 	return nil
 }
 
@@ -198,8 +210,12 @@ func (d *Dev) newAPI(ctx context.Context) (http.Handler, error) {
 	if created {
 		d.firstAdmin = fmt.Sprintf("%s / %s", user, password)
 	}
+	var b designerapi.Browser
+	if d.Browser != nil {
+		b = d.Browser
+	}
 	api, _ := designerapi.New(designerapi.Config{
-		Store: d.Store, Auth: auth, Logger: d.log.With("component", "api"), Routing: platform.Router{Client: d.Client},
+		Store: d.Store, Auth: auth, Browser: b, Logger: d.log.With("component", "api"), Routing: platform.Router{Client: d.Client},
 		Calls: temporalops.NewCallOps(d.Client, d.cfg.Temporal.Namespace),
 		Sim:   temporalops.NewSimulator(simulator.New(d.Client, d.Channel), d.log.With("component", "simulator")),
 	})
@@ -291,6 +307,9 @@ func sipPortSuffix(addr string) string {
 // workflows told), then the workers so no call is mid-task, then the HTTP
 // server, Temporal and the store.
 func (d *Dev) Stop() {
+	if d.Browser != nil {
+		d.Browser.Close()
+	}
 	if d.Media != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		d.Media.Stop(ctx)
