@@ -222,6 +222,7 @@ type AgentRequest struct {
 type WrapUpRequest struct {
 	Agent       string `json:"agent"`
 	Disposition string `json:"disposition"`
+	Notes       string `json:"notes,omitempty"`
 }
 
 // SaveWrapUpInput is ActSaveWrapUp's input.
@@ -230,6 +231,7 @@ type SaveWrapUpInput struct {
 	Agent       string        `json:"agent"`
 	WrapUp      time.Duration `json:"wrap_up"`
 	Disposition string        `json:"disposition,omitempty"`
+	Notes       string        `json:"notes,omitempty"`
 }
 
 // AgentView is an agent as the board shows it.

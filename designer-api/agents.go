@@ -94,6 +94,7 @@ type agentStateInput struct {
 // WrapUpBody ends an agent's wrap-up.
 type WrapUpBody struct {
 	Disposition string `json:"disposition,omitempty" maxLength:"200" doc:"How the call ended, kept in its CDR"`
+	Notes       string `json:"notes,omitempty" maxLength:"4000" doc:"The agent's notes on the call, kept in its CDR"`
 }
 
 type wrapUpInput struct {
@@ -266,7 +267,7 @@ func (s *server) endWrapUp(ctx context.Context, in *wrapUpInput) (*boardAgentOut
 	if err := s.needRouting(); err != nil {
 		return nil, err
 	}
-	v, err := s.cfg.Routing.WrapUp(ctx, activities.WrapUpRequest{Agent: in.Name, Disposition: in.Body.Disposition})
+	v, err := s.cfg.Routing.WrapUp(ctx, activities.WrapUpRequest{Agent: in.Name, Disposition: in.Body.Disposition, Notes: in.Body.Notes})
 	if err != nil {
 		return nil, s.routingFail("end wrap-up", err, huma.Error409Conflict)
 	}

@@ -69,7 +69,7 @@ func normCDR(r records.CDR) records.CDR {
 // adding one. Times are normalised to UTC microseconds, including the path's
 // and the queue stays'.
 //
-// A queue stay's WrapUp and Disposition are written later by SetCDRWrapUp;
+// A queue stay's WrapUp, Disposition and Notes are written later by SetCDRWrapUp;
 // saving the run again keeps them where the saved stay (same position,
 // queue, enqueue time and agent) carries neither.
 func (s *Store) SaveCDR(ctx context.Context, rec records.CDR) error {
@@ -102,12 +102,12 @@ func keepWrapUps(stays, stored []records.QueueStay) []records.QueueStay {
 	out := append([]records.QueueStay(nil), stays...)
 	for i := range out {
 		st := &out[i]
-		if i >= len(stored) || st.WrapUp != 0 || st.Disposition != "" {
+		if i >= len(stored) || st.WrapUp != 0 || st.Disposition != "" || st.Notes != "" {
 			continue
 		}
 		old := stored[i]
 		if old.Queue == st.Queue && old.Agent == st.Agent && old.EnqueuedAt.Equal(st.EnqueuedAt) {
-			st.WrapUp, st.Disposition = old.WrapUp, old.Disposition
+			st.WrapUp, st.Disposition, st.Notes = old.WrapUp, old.Disposition, old.Notes
 		}
 	}
 	return out

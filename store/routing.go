@@ -638,7 +638,7 @@ func (s *Store) Callbacks(ctx context.Context, q CallbackQuery) ([]Callback, err
 // CDR returns). ErrNotFound when the call has no record or that record no
 // stay answered by agent. Saving the run's record again keeps them (see
 // SaveCDR).
-func (s *Store) SetCDRWrapUp(ctx context.Context, callID, agent string, wrapUp time.Duration, disposition string) error {
+func (s *Store) SetCDRWrapUp(ctx context.Context, callID, agent string, wrapUp time.Duration, disposition, notes string) error {
 	switch {
 	case strings.TrimSpace(callID) == "" || strings.TrimSpace(agent) == "":
 		return fmt.Errorf("set CDR wrap-up of call %q by agent %q: %w: empty call or agent", callID, agent, ErrInvalid)
@@ -668,7 +668,7 @@ func (s *Store) SetCDRWrapUp(ctx context.Context, callID, agent string, wrapUp t
 		if i < 0 {
 			return fmt.Errorf("run %q has no queue stay answered by the agent: %w", runID, ErrNotFound)
 		}
-		stays[i].WrapUp, stays[i].Disposition = wrapUp, disposition
+		stays[i].WrapUp, stays[i].Disposition, stays[i].Notes = wrapUp, disposition, notes
 		b, err := json.Marshal(stays)
 		if err != nil {
 			return err

@@ -376,10 +376,10 @@ func TestCDRQueueStays(t *testing.T) {
 			t.Fatalf("EnqueuedAt %v: want UTC microseconds", st)
 		}
 
-		ok(t, s.SetCDRWrapUp(ctx, "c1", "bob", 20*time.Second, "resolved"))
-		ok(t, s.SetCDRWrapUp(ctx, "c1", "alice", 45*time.Second, "sale"))
-		ok(t, s.SetCDRWrapUp(ctx, "c1", "alice", 40*time.Second, "sale, upsell")) // corrected: last write wins
-		want.Queues[0].WrapUp, want.Queues[0].Disposition = 40*time.Second, "sale, upsell"
+		ok(t, s.SetCDRWrapUp(ctx, "c1", "bob", 20*time.Second, "resolved", ""))
+		ok(t, s.SetCDRWrapUp(ctx, "c1", "alice", 45*time.Second, "sale", "wants gold"))
+		ok(t, s.SetCDRWrapUp(ctx, "c1", "alice", 40*time.Second, "sale, upsell", "gold plan, 2 years")) // corrected: last write wins
+		want.Queues[0].WrapUp, want.Queues[0].Disposition, want.Queues[0].Notes = 40*time.Second, "sale, upsell", "gold plan, 2 years"
 		want.Queues[1].WrapUp, want.Queues[1].Disposition = 20*time.Second, "resolved"
 		if got := must[records.CDR](t)(s.CDR(ctx, "c1")); !reflect.DeepEqual(got.Queues, want.Queues) {
 			t.Fatalf("after wrap-ups:\n got %+v\nwant %+v", got.Queues, want.Queues)
@@ -391,16 +391,16 @@ func TestCDRQueueStays(t *testing.T) {
 			t.Fatalf("after saving again:\n got %+v\nwant %+v", got.Queues, want.Queues)
 		}
 
-		wantErr(t, s.SetCDRWrapUp(ctx, "c1", "carol", time.Second, ""), ErrNotFound,
+		wantErr(t, s.SetCDRWrapUp(ctx, "c1", "carol", time.Second, "", ""), ErrNotFound,
 			`set CDR wrap-up of call "c1" by agent "carol": run "r1" has no queue stay answered by the agent: not found`)
-		wantErr(t, s.SetCDRWrapUp(ctx, "nope", "alice", time.Second, ""), ErrNotFound,
+		wantErr(t, s.SetCDRWrapUp(ctx, "nope", "alice", time.Second, "", ""), ErrNotFound,
 			`set CDR wrap-up of call "nope" by agent "alice": no CDR: not found`)
-		wantErr(t, s.SetCDRWrapUp(ctx, "c1", "alice", -time.Second, ""), ErrInvalid,
+		wantErr(t, s.SetCDRWrapUp(ctx, "c1", "alice", -time.Second, "", ""), ErrInvalid,
 			`set CDR wrap-up of call "c1" by agent "alice": wrap_up -1s: invalid argument: must not be negative`)
-		wantErr(t, s.SetCDRWrapUp(ctx, "", "alice", time.Second, ""), ErrInvalid,
+		wantErr(t, s.SetCDRWrapUp(ctx, "", "alice", time.Second, "", ""), ErrInvalid,
 			`set CDR wrap-up of call "" by agent "alice": invalid argument: empty call or agent`)
 		ok(t, s.SaveCDR(ctx, records.CDR{CallID: "bare", StartedAt: base}))
-		wantErr(t, s.SetCDRWrapUp(ctx, "bare", "alice", time.Second, ""), ErrNotFound,
+		wantErr(t, s.SetCDRWrapUp(ctx, "bare", "alice", time.Second, "", ""), ErrNotFound,
 			`set CDR wrap-up of call "bare" by agent "alice": run "" has no queue stay answered by the agent: not found`)
 	})
 }
@@ -416,7 +416,7 @@ func TestCDRWrapUpLatest(t *testing.T) {
 		rec.Queues[1].Agent = "alice" // alice answered both stays
 		ok(t, s.SaveCDR(ctx, rec))
 
-		ok(t, s.SetCDRWrapUp(ctx, "c1", "alice", time.Minute, "done"))
+		ok(t, s.SetCDRWrapUp(ctx, "c1", "alice", time.Minute, "done", ""))
 		got := must[records.CDR](t)(s.CDR(ctx, "c1"))
 		if got.RunID != "r2" || got.Queues[0].WrapUp != 0 || got.Queues[1].WrapUp != time.Minute || got.Queues[1].Disposition != "done" {
 			t.Fatalf("newest run after wrap-up: %+v", got)
@@ -429,7 +429,7 @@ func TestCDRWrapUpLatest(t *testing.T) {
 			}
 		}
 		// bob answered only in the older run
-		if err := s.SetCDRWrapUp(ctx, "c1", "bob", time.Minute, ""); !errors.Is(err, ErrNotFound) {
+		if err := s.SetCDRWrapUp(ctx, "c1", "bob", time.Minute, "", ""); !errors.Is(err, ErrNotFound) {
 			t.Fatalf("wrap-up of a stay only in an older run: %v, want ErrNotFound", err)
 		}
 	})

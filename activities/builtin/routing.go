@@ -31,7 +31,7 @@ type CallbackSink interface {
 
 // WrapUpSink keeps an agent's wrap-up in the call's record.
 type WrapUpSink interface {
-	SetCDRWrapUp(ctx context.Context, callID, agent string, wrapUp time.Duration, disposition string) error
+	SetCDRWrapUp(ctx context.Context, callID, agent string, wrapUp time.Duration, disposition, notes string) error
 }
 
 // joinQueue loads the queue's settings and joins the call to it.
@@ -64,7 +64,7 @@ func (a *Activities) saveWrapUp(ctx context.Context, in activities.SaveWrapUpInp
 	if a.WrapUps == nil {
 		return nil
 	}
-	if err := a.WrapUps.SetCDRWrapUp(ctx, in.CallID, in.Agent, in.WrapUp, in.Disposition); err != nil {
+	if err := a.WrapUps.SetCDRWrapUp(ctx, in.CallID, in.Agent, in.WrapUp, in.Disposition, in.Notes); err != nil {
 		return fmt.Errorf("save wrap-up of call %s by %s: %w", in.CallID, in.Agent, err)
 	}
 	return nil

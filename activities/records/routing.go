@@ -14,7 +14,9 @@ type QueueStay struct {
 	Talk   time.Duration `json:"talk,omitempty"`
 	WrapUp time.Duration `json:"wrap_up,omitempty"` // set later, when the agent ends wrap-up
 	// Disposition is set later by the agent, with WrapUp.
-	Disposition      string `json:"disposition,omitempty"`
+	Disposition string `json:"disposition,omitempty"`
+	// Notes are the agent's wrap-up notes, set with Disposition.
+	Notes            string `json:"notes,omitempty"`
 	Offers           int    `json:"offers,omitempty"` // agents rung, answered or not
 	CallbackAttempts int    `json:"callback_attempts,omitempty"`
 }

@@ -326,7 +326,7 @@ func storedProfile(ctx context.Context, sf *storeFlag, name string, st routing.S
 func newAgentsWrapUpCmd() *cobra.Command {
 	var (
 		tf          temporalFlags
-		disposition string
+		disposition, notes string
 	)
 	cmd := &cobra.Command{
 		Use:   "wrap-up NAME --disposition D",
@@ -338,7 +338,7 @@ func newAgentsWrapUpCmd() *cobra.Command {
 				return err
 			}
 			defer closeRouter()
-			v, err := r.WrapUp(cmd.Context(), activities.WrapUpRequest{Agent: args[0], Disposition: disposition})
+			v, err := r.WrapUp(cmd.Context(), activities.WrapUpRequest{Agent: args[0], Disposition: disposition, Notes: notes})
 			if err != nil {
 				return routerError(err)
 			}
@@ -348,6 +348,7 @@ func newAgentsWrapUpCmd() *cobra.Command {
 	}
 	tf.register(cmd)
 	cmd.Flags().StringVar(&disposition, "disposition", "", "how the call ended: sale, resolved, escalated... (required)")
+	cmd.Flags().StringVar(&notes, "notes", "", "the agent's notes on the call, kept in its CDR")
 	_ = cmd.MarkFlagRequired("disposition")
 	return cmd
 }

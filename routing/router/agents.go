@@ -80,6 +80,6 @@ func (r *router) endWrapUp(_ workflow.Context, req activities.WrapUpRequest) (ac
 	if a == nil || a.Wrap == nil {
 		return activities.AgentView{}, fmt.Errorf("agent %q is not in wrap-up", req.Agent)
 	}
-	r.finishWrapUp(a, req.Disposition)
+	r.finishWrapUp(a, req.Disposition, req.Notes)
 	return r.view(a), nil
 }

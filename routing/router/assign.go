@@ -22,7 +22,7 @@ func (r *router) reconcile() {
 			}
 		}
 		if a.Wrap != nil && !now.Before(a.Wrap.Until) {
-			r.finishWrapUp(a, "")
+			r.finishWrapUp(a, "", "")
 		}
 	}
 	for _, m := range r.assign(now) {
@@ -98,8 +98,8 @@ func (r *router) offer(m routing.Match, now time.Time) {
 
 // finishWrapUp ends an agent's wrap-up: the agent is free again (idle from
 // now), the queue's handle time is counted, and the call's record gets the
-// wrap-up time and disposition.
-func (r *router) finishWrapUp(a *Agent, disposition string) {
+// wrap-up time, disposition and notes.
+func (r *router) finishWrapUp(a *Agent, disposition, notes string) {
 	wrap := a.Wrap
 	a.Wrap = nil
 	now := r.now()
@@ -118,7 +118,7 @@ func (r *router) finishWrapUp(a *Agent, disposition string) {
 		RetryPolicy: &temporal.RetryPolicy{MaximumInterval: 30 * time.Second,
 			NonRetryableErrorTypes: []string{activities.ErrTypeBadInput}},
 	})
-	in := activities.SaveWrapUpInput{CallID: wrap.CallID, Agent: a.Name, WrapUp: spent, Disposition: disposition}
+	in := activities.SaveWrapUpInput{CallID: wrap.CallID, Agent: a.Name, WrapUp: spent, Disposition: disposition, Notes: notes}
 	fut := workflow.ExecuteActivity(ctx, activities.ActSaveWrapUp, in)
 	r.inflight++
 	workflow.Go(r.ctx, func(gctx workflow.Context) {

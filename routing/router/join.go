@@ -195,7 +195,7 @@ func (r *router) ended(ev activities.QueueEvent) {
 	}
 	a.Wrap = &WrapUp{CallID: e.CallID, Queue: e.Queue, Start: now, Until: now.Add(wrap), Talk: ev.Talk}
 	if wrap <= 0 {
-		r.finishWrapUp(a, "")
+		r.finishWrapUp(a, "", "")
 	}
 }
 
