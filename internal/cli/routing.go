@@ -325,7 +325,7 @@ func storedProfile(ctx context.Context, sf *storeFlag, name string, st routing.S
 
 func newAgentsWrapUpCmd() *cobra.Command {
 	var (
-		tf          temporalFlags
+		tf                 temporalFlags
 		disposition, notes string
 	)
 	cmd := &cobra.Command{
