@@ -53,7 +53,7 @@ var arrows = []struct {
 	{"designer-api", []string{"activities", "activities/records", "flows", "routing", "store"}, "the HTTP API: no media, no Temporal server"},
 	{"designer-api/temporalops", []string{"activities", "activities/records", "designer-api", "flows/engine", "ops", "simulator"}, ""},
 	{"internal/devtemporal/...", []string{"activities", "internal/devtemporal"}, "the embedded Temporal server"},
-	{"platform/devstack", []string{"activities", "designer-api/...", "examples-flows/...", "flows", "internal/devtemporal", "media/browser", "media/text", "media/tts", "platform/...", "simulator", "store"}, "voxflow dev"},
+	{"platform/devstack", []string{"activities", "activities/records", "designer-api/...", "examples-flows/...", "flows", "internal/devtemporal", "media/browser", "media/text", "media/tts", "platform/...", "simulator", "store"}, "voxflow dev"},
 	{"examples-flows/...", nil, ""},
 	{"internal/cli", []string{"activities/...", "designer-api/...", "examples-flows/...", "flows/...", "routing/...", "internal/devtemporal/...", "media/registrar", "media/text", "ops", "platform/...", "simulator", "store"}, "the commands"},
 	{"cmd/voxflow", []string{"internal/cli"}, ""},

@@ -68,6 +68,7 @@ type JournalEntry struct {
 	At     time.Time `json:"at"`
 	Actor  string    `json:"actor"`
 	Action string    `json:"action"` // listen, whisper, barge, leave
+	Detail string    `json:"detail,omitempty"`
 }
 
 // Server serves the signalling sockets.
@@ -76,7 +77,7 @@ type Server struct {
 	log *slog.Logger
 
 	mu     sync.Mutex
-	conns  map[*conn]struct{}   // open sockets, closed by Close
+	conns  map[*conn]struct{}  // open sockets, closed by Close
 	calls  map[string]*webCall // by resume token
 	agents map[string]*agentDesk
 	wg     sync.WaitGroup
@@ -193,14 +194,12 @@ func (c *conn) fail(code, format string, args ...any) {
 	c.send(message{Type: "error", Code: code, Message: fmt.Sprintf(format, args...)})
 }
 
-// read returns the next message; a message over the limit is answered
-// with a too_large error before the socket closes.
+// read returns the next message. A message over the limit closes the
+// socket with 1009 (message too big), which is the page's error; a call
+// outlives its socket by the grace period.
 func (c *conn) read(ctx context.Context) (message, error) {
 	_, b, err := c.ws.Read(ctx)
 	if err != nil {
-		if errors.Is(err, websocket.ErrMessageTooBig) {
-			c.fail(CodeTooLarge, "message over the size limit")
-		}
 		return message{}, err
 	}
 	var m message

@@ -135,7 +135,8 @@ func bridgeCaller(s *session, viaTrunk bool) string {
 
 // talk connects the caller (s) to the answered leg until either hangs up
 // or ctx ends, recording the conversation when in.Record; the result holds
-// the talk time and the recording.
+// the talk time (of the last party the caller talked to, when the agent
+// transferred the call on) and the recording.
 func (w *Worker) talk(ctx context.Context, s, leg *session, in activities.TransferInput, target string) (activities.TransferResult, error) {
 	var rec *stereoRecorder
 	if in.Record {
@@ -145,9 +146,12 @@ func (w *Worker) talk(ctx context.Context, s, leg *session, in activities.Transf
 		}
 	}
 	s.log.Info("bridge: connected", "to", target, "record", in.Record)
-	began := time.Now()
-	s.connect(ctx, leg, rec)
-	res := activities.TransferResult{Outcome: activities.TransferBridged, Talk: time.Since(began).Round(time.Millisecond)}
+	end := s.connect(ctx, leg, rec, in.Timeout)
+	res := activities.TransferResult{Outcome: activities.TransferBridged, Talk: end.talk.Round(time.Millisecond)}
+	if end.outcome != "" {
+		// The agent transferred the caller to a party that did not answer.
+		res.Outcome, res.SIPStatus = end.outcome, end.sipStatus
+	}
 	if rec != nil {
 		ref, err := rec.close()
 		if err != nil {
@@ -257,71 +261,258 @@ func (w *Worker) agentTarget(ctx context.Context, name string) (sip.Uri, error) 
 	return u, nil
 }
 
-// connect relays audio and key presses between the caller (s) and leg until
-// either hangs up or ctx ends. Prompts cannot play on either leg meanwhile.
-func (s *session) connect(ctx context.Context, leg *session, rec *stereoRecorder) {
-	s.playMu.Lock()
-	defer s.playMu.Unlock()
-	leg.playMu.Lock()
-	defer leg.playMu.Unlock()
+// A bridge is the caller's conversation with the agent, run by connect:
+// the parties' audio goes through a mixer (mixer.go), key presses go to
+// whoever hears the party that pressed them, and while it runs the worker
+// finds it by the caller's call ID, so that the agent's desktop can hold,
+// transfer or consult and a supervisor can listen, whisper or barge in
+// (control.go). One goroutine, the bridge's loop, owns who takes part:
+// control requests reach it as ops and the rings it starts report back to
+// it, so no two changes ever interleave.
 
-	toLeg, toCaller := newPCMQueue(leg.enc), newPCMQueue(s.enc)
+// bridgeEnd is how a bridge ended.
+type bridgeEnd struct {
+	// talk is how long the caller talked to the last agent (the party a
+	// transfer reached, if one did).
+	talk time.Duration
+	// outcome is set when the agent transferred the caller to a party
+	// that did not answer (no_answer, busy, failed): nobody is left to
+	// talk to, so the caller goes back to the flow.
+	outcome   string
+	sipStatus int
+}
+
+// bridge is a running bridge.
+type bridge struct {
+	w       *Worker
+	caller  *session
+	ctx     context.Context // ends with the bridge: rings in progress stop
+	mix     *mixer
+	quiet   *silenceWatch
+	timeout time.Duration // ring timeout of the parties the bridge calls
+
+	// Owned by the loop.
+	parties  [numParties]*party
+	pending  *pendingRing // the party being rung: one at a time
+	legs     []*session   // sessions the bridge started, torn down at its end
+	lastTalk time.Duration
+	seq      int
+	end      *bridgeEnd // set: the loop returns
+
+	ops   chan bridgeOp
+	rang  chan rang
+	ended chan struct{} // closed once the loop returned
+	rings sync.WaitGroup
+}
+
+// party is a session taking part in a bridge.
+type party struct {
+	s     *session
+	untap func()
+	since time.Time
+	// left, when set (a supervisor's), is closed when the party leaves.
+	left chan struct{}
+}
+
+// bridgeOp is a control request, run by the bridge's loop.
+type bridgeOp struct {
+	f     func() error
+	reply chan error
+}
+
+// connect bridges the caller (s) and leg until the caller hangs up, ctx
+// ends, or the agent hangs up with nobody to hand the caller to; prompts
+// cannot play on the parties meanwhile. timeout is the ring timeout of
+// the parties the agent transfers or consults to. Every party but the
+// caller is hung up, and the legs the bridge called are gone, when it
+// returns.
+func (s *session) connect(ctx context.Context, leg *session, rec *stereoRecorder, timeout time.Duration) bridgeEnd {
+	ctx, cancel := context.WithCancel(ctx)
 	quiet := newSilenceWatch(s.w.bridgeSilence())
-	untapCaller := s.tap(func(pcm []int16) {
-		toLeg.push(pcm)
-		rec.push(0, pcm)
-		quiet.hear(pcm)
-	})
-	defer untapCaller()
-	untapLeg := leg.tap(func(pcm []int16) {
-		toCaller.push(pcm)
-		rec.push(1, pcm)
-		quiet.hear(pcm)
-	})
-	defer untapLeg()
-	s.pacer.SetSource(toCaller)
-	defer s.pacer.SetSource(nil)
-	leg.pacer.SetSource(toLeg)
-	defer leg.pacer.SetSource(nil)
+	b := &bridge{
+		w: s.w, caller: s, ctx: ctx, mix: newMixer(rec, quiet), quiet: quiet, timeout: timeout,
+		ops: make(chan bridgeOp), rang: make(chan rang), ended: make(chan struct{}),
+	}
+	b.join(roleCaller, s)
+	b.join(roleAgent, leg)
+	s.w.bridges.add(s.id, b)
+	end := b.run(ctx)
+	s.w.bridges.remove(s.id, b)
+	close(b.ended) // requests now fail; a ring answered now hangs up itself
+	cancel()
+	for r := numParties - 1; r >= roleCaller; r-- {
+		if p := b.leave(r); p != nil && r != roleCaller {
+			p.s.stop(endLocal)
+		}
+	}
+	b.rings.Wait()
+	for _, l := range b.legs {
+		<-l.done
+	}
+	return end
+}
 
-	// Keys pressed before the bridge belonged to the flow.
-	s.clearDigits()
-	leg.clearDigits()
+// run is the bridge's loop: it relays key presses, follows parties that
+// hang up, runs control requests and the ends of rings, and watches for
+// silence, until the bridge is to end.
+func (b *bridge) run(ctx context.Context) bridgeEnd {
 	tick := time.NewTicker(time.Second)
 	defer tick.Stop()
-	for {
-		select {
-		case <-s.digitSig:
-			relayDigits(s, leg)
-		case <-leg.digitSig:
-			relayDigits(leg, s)
-		case now := <-tick.C:
-			if ev, ok := quiet.check(now); ok {
-				s.w.signalSilence(s, ev)
+	for b.end == nil {
+		// Absent parties' channels stay nil: those cases never fire.
+		var keys, gone [numParties]<-chan struct{}
+		for r, p := range b.parties {
+			if p != nil {
+				keys[r], gone[r] = p.s.digitSig, p.s.ctx.Done()
 			}
-		case <-leg.ctx.Done():
-			return
+		}
+		select {
+		case <-keys[roleCaller]:
+			b.relay(roleCaller)
+		case <-keys[roleAgent]:
+			b.relay(roleAgent)
+		case <-keys[roleSupervisor]:
+			b.relay(roleSupervisor)
+		case <-keys[roleConsult]:
+			b.relay(roleConsult)
+		case <-gone[roleAgent]:
+			b.agentGone()
+		case <-gone[roleSupervisor]:
+			b.leave(roleSupervisor)
+		case <-gone[roleConsult]:
+			b.consultGone()
+		case op := <-b.ops:
+			op.reply <- op.f()
+		case r := <-b.rang:
+			b.answered(r)
+		case now := <-tick.C:
+			if ev, ok := b.quiet.check(now); ok {
+				b.w.signalSilence(b.caller, ev)
+			}
+		case <-gone[roleCaller]:
+			b.finish(bridgeEnd{})
 		case <-ctx.Done():
+			b.finish(bridgeEnd{})
+		}
+	}
+	return *b.end
+}
+
+// finish ends the bridge with e, timing the last agent's talk.
+func (b *bridge) finish(e bridgeEnd) {
+	e.talk = b.lastTalk
+	if a := b.parties[roleAgent]; a != nil {
+		e.talk = time.Since(a.since)
+	}
+	b.end = &e
+}
+
+// join makes s party r: its audio goes to the mixer and its pacer plays
+// what it hears.
+func (b *bridge) join(r role, s *session) *party {
+	s.playMu.Lock()
+	// Keys pressed before belonged to the flow (or to nobody).
+	s.clearDigits()
+	b.mix.add(r)
+	p := &party{s: s, since: time.Now()}
+	p.untap = s.tap(func(pcm []int16) { b.mix.push(r, pcm) })
+	// Not under the mixer's lock: SetSource may pull a frame at once.
+	s.pacer.SetSource(&partySource{m: b.mix, r: r, enc: s.enc})
+	b.parties[r] = p
+	return p
+}
+
+// leave takes party r out of the bridge (nil when there is none); its
+// session goes on, unless it is a supervisor's, whose browser is let go.
+func (b *bridge) leave(r role) *party {
+	p := b.parties[r]
+	if p == nil {
+		return nil
+	}
+	b.parties[r] = nil
+	p.s.pacer.SetSource(nil)
+	p.untap()
+	b.mix.remove(r)
+	p.s.playMu.Unlock()
+	if p.left != nil {
+		p.s.stop(endLocal)
+		close(p.left)
+	}
+	return p
+}
+
+// dropAgent hangs the agent up (a transfer, a completed consult).
+func (b *bridge) dropAgent() {
+	if p := b.leave(roleAgent); p != nil {
+		b.lastTalk = time.Since(p.since)
+		p.s.stop(endLocal)
+	}
+}
+
+// relay sends from's key presses as RFC 4733 events to the parties that
+// hear from (dropped for one that negotiated none: in-band tones are
+// already in the audio).
+func (b *bridge) relay(from role) {
+	src := b.parties[from].s
+	for {
+		d, ok := src.popDigit()
+		if !ok {
 			return
+		}
+		for dst, p := range b.parties {
+			if p == nil || p.s.dtmfSendPT < 0 || !b.mix.hearsNow(role(dst), from) {
+				continue
+			}
+			if err := p.s.pacer.SendDigit(d, relayDigit); err != nil {
+				p.s.log.Debug("bridge: relay digit", "digit", string(d), "from", from, "error", err)
+			}
 		}
 	}
 }
 
-// relayDigits sends from's queued key presses to to as RFC 4733 events
-// (dropped when to negotiated none: in-band tones are already in the audio).
-func relayDigits(from, to *session) {
-	for {
-		d, ok := from.popDigit()
-		if !ok {
-			return
-		}
-		if to.dtmfSendPT < 0 {
-			continue
-		}
-		if err := to.pacer.SendDigit(d, relayDigit); err != nil {
-			to.log.Debug("bridge: relay digit", "digit", string(d), "error", err)
-		}
+// legTarget is where the bridge calls a new party: an agent's desktop, or
+// a SIP URI.
+type legTarget struct {
+	to       string
+	name     string
+	phone    AgentPhone // the desktop, if it is one
+	uri      sip.Uri
+	viaTrunk bool
+	from     *sip.FromHeader
+}
+
+// resolveLeg finds where to is (anything a bridged transfer takes:
+// agent:NAME, a SIP URI, a number), before anything is changed: an agent
+// who is not registered is an error wrapping registrar.ErrNotRegistered.
+func (w *Worker) resolveLeg(ctx context.Context, s *session, to string) (legTarget, error) {
+	if name, phone, ok := w.agentPhone(to); ok {
+		return legTarget{to: to, name: name, phone: phone}, nil
 	}
+	target, viaTrunk, err := w.bridgeTarget(ctx, s, to)
+	if err != nil {
+		return legTarget{}, err
+	}
+	from, err := w.fromHeader(bridgeCaller(s, viaTrunk), target, viaTrunk)
+	if err != nil {
+		return legTarget{}, fmt.Errorf("bridge: caller ID for %s: %w", to, err)
+	}
+	return legTarget{to: to, uri: target, viaTrunk: viaTrunk, from: from}, nil
+}
+
+// ringLeg calls t for at most timeout and returns its session once
+// answered (nil, with the outcome, when not). id names a SIP leg's session.
+func (w *Worker) ringLeg(ctx context.Context, s *session, t legTarget, id string, timeout time.Duration) (*session, activities.OriginateResult, error) {
+	if t.phone == nil {
+		return w.dial(ctx, dialRequest{CallID: id, Target: t.uri, ViaTrunk: t.viaTrunk, From: t.from, Timeout: timeout, Leg: true})
+	}
+	leg, err := w.ringWeb(ctx, s, activities.TransferInput{To: t.to, Timeout: timeout}, t.name, t.phone)
+	switch {
+	case err != nil:
+		return nil, activities.OriginateResult{}, fmt.Errorf("ring agent %s's desktop: %w", t.name, err)
+	case leg == nil:
+		return nil, activities.OriginateResult{Outcome: activities.OriginateNoAnswer}, nil
+	}
+	return leg, activities.OriginateResult{Outcome: activities.OriginateAnswered}, nil
 }
 
 // playLoop plays pcm to the caller over and over until the returned stop is
@@ -368,52 +559,6 @@ func (l *loopSource) NextFrame() ([]byte, bool) {
 func encodeFrame(enc vrtp.Encoder, pcm []int16) ([]byte, bool) {
 	payload, err := enc.Encode(pcm)
 	return payload, err == nil
-}
-
-// pcmQueue carries one leg's decoded audio to the other leg's pacer. The
-// tap pushes on the source leg's playout clock, the pacer pulls on the
-// destination's; the queue absorbs the difference and drops the oldest
-// audio beyond bridgeQueueMax so delay cannot build up.
-type pcmQueue struct {
-	mu     sync.Mutex
-	buf    []int16
-	enc    vrtp.Encoder // the destination leg's codec
-	primed bool
-	frame  [frameSamples]int16
-}
-
-func newPCMQueue(enc vrtp.Encoder) *pcmQueue {
-	return &pcmQueue{enc: enc, buf: make([]int16, 0, 2*bridgeQueueMax)}
-}
-
-func (q *pcmQueue) push(pcm []int16) {
-	q.mu.Lock()
-	defer q.mu.Unlock()
-	q.buf = append(q.buf, pcm...)
-	if over := len(q.buf) - bridgeQueueMax; over > 0 {
-		q.buf = append(q.buf[:0], q.buf[over:]...)
-	}
-}
-
-// NextFrame returns 20 ms of audio, or nothing (the pacer sends no packet,
-// and marks the next talkspurt) until two frames are queued: starting
-// with a little slack keeps the two clocks from underrunning every frame.
-func (q *pcmQueue) NextFrame() ([]byte, bool) {
-	q.mu.Lock()
-	defer q.mu.Unlock()
-	if !q.primed {
-		if len(q.buf) < 2*frameSamples {
-			return nil, false
-		}
-		q.primed = true
-	}
-	if len(q.buf) < frameSamples {
-		q.primed = false
-		return nil, false
-	}
-	copy(q.frame[:], q.buf[:frameSamples])
-	q.buf = append(q.buf[:0], q.buf[frameSamples:]...)
-	return encodeFrame(q.enc, q.frame[:])
 }
 
 // stereoRecorder writes a bridged conversation to a stereo WAV: channel 0

@@ -38,6 +38,7 @@ type Worker struct {
 	mu       sync.Mutex
 	sessions map[string]*session // by call ID
 	bySIP    map[string]*session // by SIP Call-ID
+	bridges  bridges             // running bridges by call ID, own lock (control.go)
 	// inflight counts INVITEs being handled (ringing or live); Drain waits
 	// for it to reach zero.
 	inflight  atomic.Int64

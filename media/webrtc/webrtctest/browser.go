@@ -39,6 +39,9 @@ type Browser struct {
 
 	mu    sync.Mutex
 	heard []int16 // the last keepHeardMs of decoded audio
+	// frames are the arrival times and levels (dBFS) of the last
+	// keepHeardMs of packets, for onset timing.
+	frames []arrival
 
 	stop chan struct{}
 	wg   sync.WaitGroup
@@ -200,13 +203,47 @@ func (b *Browser) listen(tr *pion.TrackRemote) {
 		}
 		pcm = pcm[:len(pkt.Payload)]
 		g711.DecodeULaw(pcm, pkt.Payload)
+		now := time.Now()
 		b.mu.Lock()
 		b.heard = append(b.heard, pcm...)
 		if over := len(b.heard) - keepHeardMs*rate/1000; over > 0 {
 			b.heard = append(b.heard[:0], b.heard[over:]...)
 		}
+		b.frames = append(b.frames, arrival{at: now, level: rmsDB(pcm)})
+		if over := len(b.frames) - keepHeardMs/20; over > 0 {
+			b.frames = append(b.frames[:0], b.frames[over:]...)
+		}
 		b.mu.Unlock()
 	}
+}
+
+// arrival is when a packet came and how loud it was.
+type arrival struct {
+	at    time.Time
+	level float64
+}
+
+// LoudAfter returns when the first packet louder than dbfs arrived after
+// t (false if none has yet): the ear end of a mouth-to-ear measurement.
+func (b *Browser) LoudAfter(t time.Time, dbfs float64) (time.Time, bool) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for _, f := range b.frames {
+		if f.at.After(t) && f.level > dbfs {
+			return f.at, true
+		}
+	}
+	return time.Time{}, false
+}
+
+// rmsDB is the level of pcm in dBFS.
+func rmsDB(pcm []int16) float64 {
+	var sum float64
+	for _, x := range pcm {
+		v := float64(x) / 32768
+		sum += v * v
+	}
+	return 10 * math.Log10(sum/float64(max(1, len(pcm)))+1e-12)
 }
 
 // goertzelDB is the power of hz in pcm in dBFS.
