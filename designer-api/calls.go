@@ -118,6 +118,9 @@ type CallDetail struct {
 	// Origin is "live" (asked the running engine) or "record" (the stored CDR).
 	Origin   string         `json:"origin" enum:"live,record"`
 	Timeline []TimelineStep `json:"timeline"`
+	// Events are what people did to the call besides the flow (a
+	// supervisor listening, whispering, barging in), oldest first.
+	Events []records.CallEvent `json:"events"`
 }
 
 func timeline(path []records.Step, now time.Time) []TimelineStep {
@@ -314,9 +317,27 @@ func (s *server) callHistory(ctx context.Context, in *CallIDParam) (*historyOutp
 	return &historyOutput{ContentType: "application/json", Body: h}, nil
 }
 
-// callDetail asks the engine; a call it does not know (or no engine) falls
-// back to the stored CDR.
+// callDetail is the call's state and timeline with the events people
+// added to it.
 func (s *server) callDetail(ctx context.Context, id string) (CallDetail, error) {
+	d, err := s.callState(ctx, id)
+	if err != nil {
+		return d, err
+	}
+	d.Events = []records.CallEvent{}
+	if s.cfg.Store != nil {
+		ev, err := s.cfg.Store.CallEvents(ctx, id)
+		if err != nil {
+			return CallDetail{}, s.fail("get call events", err)
+		}
+		d.Events = append(d.Events, ev...)
+	}
+	return d, nil
+}
+
+// callState asks the engine; a call it does not know (or no engine) falls
+// back to the stored CDR.
+func (s *server) callState(ctx context.Context, id string) (CallDetail, error) {
 	now := time.Now().UTC()
 	if s.cfg.Calls != nil {
 		st, err := s.cfg.Calls.Show(ctx, id)

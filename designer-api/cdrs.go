@@ -78,7 +78,7 @@ func csvRow(r records.CDR) []string {
 func (s *server) registerCDRs(api huma.API) {
 	huma.Register(api, op("search-cdrs", http.MethodGet, "/cdrs", RoleViewer, "CDRs", "Search call records, newest first, one page at a time"),
 		requires(s.needStore, s.searchCDRs))
-	huma.Register(api, op("get-cdr", http.MethodGet, "/cdrs/{id}", RoleViewer, "CDRs", "One call record (the last saved run of the call)"),
+	huma.Register(api, op("get-cdr", http.MethodGet, "/cdrs/{id}", RoleViewer, "CDRs", "One call record (the last saved run of the call); a web chat's carries its transcript"),
 		requires(s.needStore, s.getCDR))
 
 	o := op("export-cdrs", http.MethodGet, "/cdrs/export", RoleViewer, "CDRs",

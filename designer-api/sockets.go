@@ -38,7 +38,7 @@ const (
 func (s *server) registerSockets(mux *http.ServeMux) {
 	mux.HandleFunc("GET "+Prefix+SocketAgent, func(w http.ResponseWriter, r *http.Request) {
 		if p, ok := s.socketPrincipal(w, r, RoleAgent, false); ok {
-			s.cfg.Browser.ServeAgent(w, r, p.Name)
+			s.cfg.Browser.ServeAgent(w, r, agentOf(p))
 		}
 	})
 	mux.HandleFunc("GET "+Prefix+SocketSupervisor, func(w http.ResponseWriter, r *http.Request) {

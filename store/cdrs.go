@@ -231,7 +231,9 @@ func scanCDR(row rowScanner) (records.CDR, error) {
 }
 
 // CDR returns the record of call callID; when the call has several runs
-// (reset or continue-as-new), the one saved last. ErrNotFound if none.
+// (reset or continue-as-new), the one saved last. ErrNotFound if none. A
+// web chat's record carries its transcript (SaveChatTranscript); search
+// results do not, to keep pages small.
 func (s *Store) CDR(ctx context.Context, callID string) (records.CDR, error) {
 	r, err := scanCDR(s.db.QueryRowContext(ctx, s.rebind(`SELECT `+cdrColumns+` FROM cdrs WHERE call_id = ?
 		ORDER BY saved_at DESC, started_at DESC, run_id DESC LIMIT 1`), callID))
@@ -239,6 +241,9 @@ func (s *Store) CDR(ctx context.Context, callID string) (records.CDR, error) {
 		err = ErrNotFound
 	}
 	if err != nil {
+		return records.CDR{}, fmt.Errorf("CDR %q: %w", callID, err)
+	}
+	if r.Transcript, err = s.ChatTranscript(ctx, callID); err != nil {
 		return records.CDR{}, fmt.Errorf("CDR %q: %w", callID, err)
 	}
 	return r, nil

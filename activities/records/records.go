@@ -45,7 +45,25 @@ type CDR struct {
 	// Queues are the call's stays in queues, in order (a call may queue
 	// more than once).
 	Queues []QueueStay `json:"queues,omitempty"`
+	// Transcript is a web chat's conversation, oldest first (chats only).
+	Transcript []ChatLine `json:"transcript,omitempty"`
 }
+
+// ChatLine is one message of a web chat.
+type ChatLine struct {
+	At   time.Time `json:"at"`
+	From string    `json:"from"` // ChatFlow, ChatAgent or ChatCustomer
+	// Name is the agent's, on their lines (a chat may pass through several).
+	Name string `json:"name,omitempty"`
+	Text string `json:"text"`
+}
+
+// Who wrote a chat line (ChatLine.From).
+const (
+	ChatFlow     = "flow"     // a prompt of the flow
+	ChatAgent    = "agent"    // the agent the chat was routed to
+	ChatCustomer = "customer" // the person on the web page
+)
 
 // Call outcomes recorded in the CDR. Outbound calls that were never
 // answered end with the originate outcome instead (activities'
@@ -70,4 +88,14 @@ type MediaWorker struct {
 	Queue     string    `json:"queue"`
 	LiveCalls int       `json:"live_calls"`
 	SeenAt    time.Time `json:"seen_at"`
+}
+
+// CallEvent is something a person did to a live call besides the flow: a
+// supervisor listening, whispering, barging in or leaving.
+type CallEvent struct {
+	CallID string    `json:"call_id"`
+	At     time.Time `json:"at"`
+	Actor  string    `json:"actor"`
+	Action string    `json:"action"`
+	Detail string    `json:"detail,omitempty"`
 }

@@ -57,6 +57,9 @@ type helloMessage struct {
 	Agent      string   `json:"agent"`
 	ICEServers any      `json:"ice_servers"`
 	Calls      []string `json:"calls"`
+	// Chats are the desk's accepted chats still open (a reloaded page
+	// takes them up again).
+	Chats []string `json:"chats"`
 }
 
 // ServeAgent serves agent's desktop socket (the API authenticated it).
@@ -71,7 +74,7 @@ func (s *Server) ServeAgent(w http.ResponseWriter, r *http.Request, agent string
 	if s.cfg.Transport != nil {
 		ice = s.cfg.Transport.ICEServers()
 	}
-	c.send(helloMessage{Type: "hello", Agent: agent, ICEServers: ice, Calls: d.calls()})
+	c.send(helloMessage{Type: "hello", Agent: agent, ICEServers: ice, Calls: d.calls(), Chats: s.deskChats(agent)})
 	for {
 		m, err := c.read(r.Context())
 		if err != nil {
@@ -80,6 +83,17 @@ func (s *Server) ServeAgent(w http.ResponseWriter, r *http.Request, agent string
 		d.handle(c, m)
 	}
 	d.left(c)
+}
+
+// deskChats are the accepted chats of agent's desk.
+func (s *Server) deskChats(agent string) []string {
+	out := []string{}
+	for _, l := range s.chats.agentLegs(agent) {
+		if l.isAccepted() {
+			out = append(out, l.callID)
+		}
+	}
+	return out
 }
 
 // desk returns agent's desk with c as its page (a second tab takes over).
@@ -138,6 +152,7 @@ func (d *agentDesk) close() {
 	for _, p := range peers {
 		_ = p.Close()
 	}
+	d.s.endDeskChats(d.name)
 	d.s.mu.Lock()
 	if d.s.agents[d.name] == d {
 		delete(d.s.agents, d.name)
@@ -254,6 +269,8 @@ func (d *agentDesk) handle(c *conn, m message) {
 		case ch <- m.SDP:
 		default: // answered twice: the first answer counts
 		}
+	case "chat_accept", "chat_decline", "chat_message", "chat_end":
+		d.chatMessage(c, m)
 	case "":
 	default:
 		d.callControl(c, m)

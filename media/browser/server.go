@@ -21,7 +21,10 @@ import (
 
 	"github.com/coder/websocket"
 
+	"github.com/voxflow/voxflow/activities"
+	"github.com/voxflow/voxflow/activities/records"
 	"github.com/voxflow/voxflow/media/sipworker"
+	"github.com/voxflow/voxflow/media/text"
 	"github.com/voxflow/voxflow/media/webrtc"
 )
 
@@ -60,6 +63,17 @@ type Config struct {
 	MaxMessage int64
 	Grace      time.Duration
 	Logger     *slog.Logger
+
+	// Web chat (ServeChat; all three required for it): Chat is the text
+	// channel its sessions run on (a worker serves its media queue),
+	// Routes finds the flow serving the number a page chats with and
+	// StartCall starts the call's workflow (platform.CallStarter fits).
+	Chat      *text.Channel
+	Routes    activities.Routes
+	StartCall func(ctx context.Context, call activities.CallStart) error
+	// SaveTranscript keeps a chat's conversation when it ends, for its
+	// CDR (store.SaveChatTranscript fits); nil: not kept.
+	SaveTranscript func(ctx context.Context, callID string, lines []records.ChatLine) error
 }
 
 // JournalEntry is a supervisor's action on a call.
@@ -80,6 +94,7 @@ type Server struct {
 	conns  map[*conn]struct{}  // open sockets, closed by Close
 	calls  map[string]*webCall // by resume token
 	agents map[string]*agentDesk
+	chats  chatRegistry // web chats and their agents (chat.go)
 	wg     sync.WaitGroup
 	ctx    context.Context
 	cancel context.CancelFunc

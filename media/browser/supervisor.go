@@ -50,7 +50,7 @@ func (s *Server) ServeSupervisor(w http.ResponseWriter, r *http.Request, user st
 	if s.cfg.Transport != nil {
 		ice = s.cfg.Transport.ICEServers()
 	}
-	c.send(helloMessage{Type: "hello", Agent: user, ICEServers: ice, Calls: []string{}})
+	c.send(helloMessage{Type: "hello", Agent: user, ICEServers: ice, Calls: []string{}, Chats: []string{}})
 	for {
 		m, err := c.read(r.Context())
 		if err != nil {

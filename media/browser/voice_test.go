@@ -91,7 +91,9 @@ func newVoiceRig(t *testing.T) *voiceRig {
 	}
 	r.w = w
 	r.srv = New(Config{Transport: tr, Worker: w, Grace: 2 * time.Second, Logger: cfg.Logger,
-		ScreenPop: func(_ context.Context, id string) (json.RawMessage, error) { return json.RawMessage(`{"node":"menu","vars":{"account":"4471"}}`), nil },
+		ScreenPop: func(_ context.Context, id string) (json.RawMessage, error) {
+			return json.RawMessage(`{"node":"menu","vars":{"account":"4471"}}`), nil
+		},
 		Journal: func(_ context.Context, e JournalEntry) error {
 			r.mu.Lock()
 			defer r.mu.Unlock()

@@ -1,7 +1,8 @@
 // Package text is a media channel that talks to the caller in text instead
 // of audio: prompts are written out, input is digits or phrases typed in.
 // It implements every media activity, so the flow engine cannot tell it
-// from a phone call. The simulator uses it; so will web chat.
+// from a phone call. The simulator uses it, and web chat (chat.go: a
+// customer typing on a web page, routed to agents' desks).
 package text
 
 import (
@@ -82,16 +83,24 @@ type HangupSignaler func(ctx context.Context, callID string) error
 
 // Channel holds text sessions by call ID and serves their media activities.
 type Channel struct {
-	id     string
-	hangup HangupSignaler
+	id       string
+	hangup   HangupSignaler
+	answered AnswerSignaler
 
 	mu       sync.Mutex
 	sessions map[string]*Session
 }
 
+// Option configures a Channel.
+type Option func(*Channel)
+
 // NewChannel returns a channel whose activities run on activities.MediaQueue(id).
-func NewChannel(id string, hangup HangupSignaler) *Channel {
-	return &Channel{id: id, hangup: hangup, sessions: map[string]*Session{}}
+func NewChannel(id string, hangup HangupSignaler, opts ...Option) *Channel {
+	c := &Channel{id: id, hangup: hangup, sessions: map[string]*Session{}}
+	for _, o := range opts {
+		o(c)
+	}
+	return c
 }
 
 // Queue is the channel's media task queue.
@@ -117,6 +126,12 @@ type Session struct {
 	events    chan Event
 	closeOnce sync.Once
 	done      chan struct{}
+	// Chat sessions (OpenChat) only: where a transfer to agent:NAME is
+	// offered, and the conversation with the agent (chat.go).
+	chat  bool
+	desks ChatDesks
+	from  string
+	agent agentState
 }
 
 // Open starts a session. With script != nil inputs are taken from it.
@@ -217,6 +232,9 @@ func (s *Session) say(node string, ps []activities.Prompt) {
 	for _, p := range ps {
 		text := p.Text
 		if text == "" {
+			if s.chat {
+				continue // a chat shows no audio (hold music, beeps)
+			}
 			text = "[audio " + p.Audio + "]"
 		}
 		from := p.Node
@@ -247,13 +265,8 @@ func (c *Channel) next(ctx context.Context, s *Session, turn chan Input, over <-
 		s.script = s.script[1:]
 		return in, nil
 	}
-	// Only calls from before the engine's fast path have a heartbeat timeout.
-	var beat <-chan time.Time
-	if activity.IsActivity(ctx) && activity.GetInfo(ctx).HeartbeatTimeout > 0 {
-		t := time.NewTicker(2 * time.Second)
-		defer t.Stop()
-		beat = t.C
-	}
+	beat, stop := heartbeats(ctx)
+	defer stop()
 	for {
 		select {
 		case in := <-turn:
@@ -268,6 +281,17 @@ func (c *Channel) next(ctx context.Context, s *Session, turn chan Input, over <-
 			return Input{}, ctx.Err()
 		}
 	}
+}
+
+// heartbeats ticks while an activity that must heartbeat waits: only calls
+// from before the engine's fast path have a heartbeat timeout. Outside an
+// activity (tests) it never ticks.
+func heartbeats(ctx context.Context) (<-chan time.Time, func()) {
+	if !activity.IsActivity(ctx) || activity.GetInfo(ctx).HeartbeatTimeout <= 0 {
+		return nil, func() {}
+	}
+	t := time.NewTicker(2 * time.Second)
+	return t.C, t.Stop
 }
 
 // Collect shows the prompts and waits for the caller's reply: digits, words,
@@ -336,11 +360,16 @@ func (c *Channel) Record(ctx context.Context, in activities.RecordInput) (activi
 }
 
 // Transfer reports the transfer to the caller; a bridge ends at once as if
-// the other party hung up (activities.Channel).
+// the other party hung up (activities.Channel). In a chat session a
+// transfer to agent:NAME, bridged or blind, offers the chat to that
+// agent's desk instead (chatTransfer).
 func (c *Channel) Transfer(ctx context.Context, in activities.TransferInput) (activities.TransferResult, error) {
 	s, err := c.session(in.CallID)
 	if err != nil {
 		return activities.TransferResult{}, err
+	}
+	if agent, ok := strings.CutPrefix(strings.TrimSpace(in.To), "agent:"); ok && s.desks != nil {
+		return c.chatTransfer(ctx, s, in, agent)
 	}
 	s.emit(Event{Kind: EventTransfer, Node: in.NodeID, Text: in.To})
 	if in.Mode == "bridge" {

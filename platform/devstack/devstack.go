@@ -16,6 +16,7 @@ import (
 	"sort"
 	"time"
 
+	"github.com/voxflow/voxflow/activities/records"
 	"github.com/voxflow/voxflow/media/browser"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -53,6 +54,9 @@ type Dev struct {
 	Client   client.Client
 	Store    *store.Store
 	Channel  *text.Channel
+	// Chat is web chat's text channel (its media queue is served here;
+	// the browser server opens its sessions).
+	Chat *text.Channel
 	// Media is the SIP media worker and its registrar (nil with --sip off).
 	Media *sipmedia.Media
 	// Browser serves browsers' calls, agents' desktops and supervisors
@@ -145,8 +149,9 @@ func (d *Dev) startBackends(ctx context.Context) error {
 // text channel and the SIP media worker.
 func (d *Dev) startWorkers(ctx context.Context) error {
 	d.Channel = text.NewChannel("dev-text", platform.HangupSignaler(d.Client))
+	d.Chat = newChatChannel(d.Client, d.cfg.Media.ID)
 	ws, err := platform.StartWorkers(d.Client, platform.Parts{
-		Engine: true, Shared: platform.SharedActivities(d.Store), Channels: []activities.Channel{d.Channel},
+		Engine: true, Shared: platform.SharedActivities(d.Store), Channels: []activities.Channel{d.Channel, d.Chat},
 		Watchdog: d.Store, Logger: d.log,
 	})
 	if err != nil {
@@ -171,14 +176,53 @@ func (d *Dev) startWorkers(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("%w (or --sip off)", err)
 	}
+	chat := d.chatDeps()
 	d.Browser, err = d.Media.Browser(m.WebRTC, sipmedia.BrowserDeps{
-		ScreenPop: platform.ScreenPopper(d.Client), Loopback: true,
+		ScreenPop: platform.ScreenPopper(d.Client), Journal: d.journal, Loopback: true,
 		Logger: d.log.With("component", "browser"),
+		Chat:   chat.Chat, Routes: chat.Routes, StartCall: chat.StartCall, SaveTranscript: chat.SaveTranscript,
 	})
 	if err != nil {
 		return fmt.Errorf("browser channels: %w", err)
 	}
 	return nil
+}
+
+// newChatChannel is web chat's text channel, "<worker-id>-chat": its own
+// media queue, so chats never reach the simulator's sessions. It tells a
+// chat's workflow when the customer leaves and when an agent accepts the
+// chat (routing then shows the agent busy).
+func newChatChannel(c client.Client, workerID string) *text.Channel {
+	if workerID == "" {
+		workerID = config.DevWorkerID
+	}
+	return text.NewChannel(workerID+"-chat", platform.HangupSignaler(c), text.WithAnswered(platform.AnswerSignaler(c)))
+}
+
+// chatDeps is web chat's part of the browser server's configuration:
+// chats run on d.Chat, reach the number's published flow, start like any
+// call (with the demo CRM's URL, as SIP calls get it) and keep their
+// transcripts in the store, where the CDR read picks them up. Its Chat,
+// Routes, StartCall and SaveTranscript go into the browser.Config.
+func (d *Dev) chatDeps() browser.Config {
+	start := platform.CallStarter(d.Client)
+	vars := map[string]any{"crm_url": d.DemoCRMURL}
+	return browser.Config{
+		Chat:   d.Chat,
+		Routes: &platform.StoreRoutes{Store: d.Store},
+		StartCall: func(ctx context.Context, call activities.CallStart) error {
+			if call.Vars == nil {
+				call.Vars = vars
+			}
+			return start(ctx, call)
+		},
+		SaveTranscript: d.Store.SaveChatTranscript,
+	}
+}
+
+// journal keeps a supervisor's action in the call's events.
+func (d *Dev) journal(ctx context.Context, e browser.JournalEntry) error {
+	return d.Store.AddCallEvent(ctx, records.CallEvent{CallID: e.CallID, At: e.At, Actor: e.Actor, Action: e.Action, Detail: e.Detail})
 }
 
 // serveHTTP serves the API, the pages, health, metrics and the demo CRM.
@@ -230,7 +274,7 @@ func (d *Dev) routes(api http.Handler) http.Handler {
 	mux.Handle("/", designerapi.WebHandler())
 	collectors := []prometheus.Collector{prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Name: "voxflow_text_sessions", Help: "Live text-channel (simulator/chat) sessions.",
-	}, func() float64 { return float64(d.Channel.Live()) })}
+	}, func() float64 { return float64(d.Channel.Live() + d.Chat.Live()) })}
 	if d.Media != nil {
 		collectors = append(collectors, d.Media.Collectors()...)
 	}

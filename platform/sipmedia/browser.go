@@ -6,6 +6,10 @@ import (
 	"fmt"
 	"log/slog"
 
+	"github.com/voxflow/voxflow/activities"
+	"github.com/voxflow/voxflow/activities/records"
+	"github.com/voxflow/voxflow/media/text"
+
 	"github.com/voxflow/voxflow/media/browser"
 	"github.com/voxflow/voxflow/media/sipworker"
 	"github.com/voxflow/voxflow/media/webrtc"
@@ -22,6 +26,12 @@ type BrowserDeps struct {
 	// the same machine).
 	Loopback bool
 	Logger   *slog.Logger
+	// Web chat: see browser.Config (all of Chat, Routes and StartCall, or
+	// no chat).
+	Chat           *text.Channel
+	Routes         activities.Routes
+	StartCall      func(ctx context.Context, call activities.CallStart) error
+	SaveTranscript func(ctx context.Context, callID string, lines []records.ChatLine) error
 }
 
 // Browser builds the signalling of browser calls, agents' desktops and
@@ -50,5 +60,6 @@ func (m *Media) Browser(cfg config.WebRTC, d BrowserDeps) (*browser.Server, erro
 	return browser.New(browser.Config{
 		Transport: tr, Worker: m.SIP, ScreenPop: d.ScreenPop, Journal: d.Journal,
 		Origins: config.List(cfg.Origins), Logger: log,
+		Chat: d.Chat, Routes: d.Routes, StartCall: d.StartCall, SaveTranscript: d.SaveTranscript,
 	}), nil
 }
