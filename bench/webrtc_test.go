@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"math"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -26,6 +27,8 @@ import (
 	"github.com/voxflow/voxflow/media/sipworker/sipptest"
 	"github.com/voxflow/voxflow/media/webrtc"
 	"github.com/voxflow/voxflow/media/webrtc/webrtctest"
+	"github.com/voxflow/voxflow/platform/config"
+	"github.com/voxflow/voxflow/platform/devstack"
 )
 
 // BenchmarkWebRTCCalls holds VOXFLOW_WEBRTC_STEPS calls at once on one
@@ -364,4 +367,99 @@ func startCaller(b *testing.B) *sipworker.Worker {
 	}
 	b.Cleanup(func() { _ = w.Close() })
 	return w
+}
+
+// chatBenchFlow answers every typed 1 with the menu again.
+const chatBenchFlow = `name: chat-bench
+entry: menu
+settings:
+  max_steps: 2000
+nodes:
+  menu:
+    type: menu
+    prompt: "Type 1 to hear this again."
+    options:
+      "1": menu
+`
+
+// BenchmarkChatTurn measures a web chat's turn on voxflow dev (embedded
+// Temporal, engine, text channel, the chat socket): from the customer's
+// message leaving the page's socket to the flow's reply arriving on it,
+// over VOXFLOW_CHAT_TURNS turns of a menu that loops. Rendering the reply
+// in a page adds one DOM append on top.
+//
+//	go test -run XXX -bench ChatTurn -benchtime 1x ./bench/
+func BenchmarkChatTurn(b *testing.B) {
+	quiet(b)
+	url := startDevForChat(b)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	ws, _, err := websocket.Dial(ctx, url, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer ws.CloseNow()
+	if err := wsjson.Write(ctx, ws, map[string]string{"type": "start"}); err != nil {
+		b.Fatal(err)
+	}
+	next := func(kind string) {
+		for {
+			var m struct{ Type, From, Message string }
+			if err := wsjson.Read(ctx, ws, &m); err != nil {
+				b.Fatalf("waiting for %s: %v", kind, err)
+			}
+			if m.Type == "error" {
+				b.Fatalf("chat error: %s", m.Message)
+			}
+			if m.Type == kind && (kind != "message" || m.From == "flow") {
+				return
+			}
+		}
+	}
+	next("listen")
+	var turns []time.Duration
+	for range envInt("VOXFLOW_CHAT_TURNS", 100) {
+		t0 := time.Now()
+		if err := wsjson.Write(ctx, ws, map[string]string{"type": "message", "text": "1"}); err != nil {
+			b.Fatal(err)
+		}
+		next("message")
+		turns = append(turns, time.Since(t0))
+		next("listen")
+	}
+	b.Logf("chat turn (message sent -> the flow's reply received) over %d turns: p50 %.1f ms, p99 %.1f ms, mean %.1f ms",
+		len(turns), pctMS(turns, 0.5), pctMS(turns, 0.99), meanMS(turns))
+	b.ReportMetric(pctMS(turns, 0.5), "turn-p50-ms")
+	b.ReportMetric(pctMS(turns, 0.99), "turn-p99-ms")
+}
+
+// startDevForChat starts voxflow dev with the chat-bench flow on number
+// 7000 and returns the chat socket's URL.
+func startDevForChat(b *testing.B) string {
+	freeTCP := func() (string, int) {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer ln.Close()
+		return ln.Addr().String(), ln.Addr().(*net.TCPAddr).Port
+	}
+	httpAddr, _ := freeTCP()
+	_, tport := freeTCP()
+	cfg := config.Defaults()
+	cfg.Dev.DataDir, cfg.Dev.TemporalPort, cfg.Dev.HTTPAddr = b.TempDir(), tport, httpAddr
+	cfg.Media.SIPAddr = "127.0.0.1:" + strconv.Itoa(sipptest.FreePort(b))
+	ctx := context.Background()
+	dev, err := devstack.StartDev(ctx, cfg, devstack.Options{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(dev.Stop)
+	if _, err := dev.Store.PublishSource(ctx, "chat-bench", chatBenchFlow, "bench", ""); err != nil {
+		b.Fatal(err)
+	}
+	if err := dev.Store.BindNumber(ctx, "7000", "chat-bench"); err != nil {
+		b.Fatal(err)
+	}
+	return "ws://" + httpAddr + "/api/v1/ws/chat?number=7000"
 }

@@ -208,3 +208,34 @@ func TestNewChecksICEServers(t *testing.T) {
 		t.Error("no codecs accepted")
 	}
 }
+
+// TestCodecFollowsTheOffer: with Opus built in, a browser listing Opus
+// first (as browsers do) gets Opus, one listing PCMU first PCMU.
+func TestCodecFollowsTheOffer(t *testing.T) {
+	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
+	opus := Codec{Name: "opus", ClockRate: 48000, Channels: 2}
+	tr, err := New(Config{Codecs: []Codec{pcmu, opus}, Loopback: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	opusCap := pion.RTPCodecCapability{MimeType: pion.MimeTypeOpus, ClockRate: 48000, Channels: 2}
+	pcmuCap := pion.RTPCodecCapability{MimeType: pion.MimeTypePCMU, ClockRate: 8000}
+	for _, c := range []struct {
+		offer []pion.RTPCodecCapability
+		want  string
+	}{{[]pion.RTPCodecCapability{opusCap, pcmuCap}, "opus"}, {[]pion.RTPCodecCapability{pcmuCap, opusCap}, "PCMU"}} {
+		b := newBrowser(t, c.offer...)
+		p, answer, err := tr.Answer(context.Background(), b.offer(t, false))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if name, _, _ := p.Codec(); name != c.want {
+			t.Errorf("offer %v: codec %s, want %s", c.offer[0].MimeType, name, c.want)
+		}
+		if !strings.Contains(strings.ToLower(answer), "rtpmap:") || strings.Contains(answer, "PCMU") == (c.want == "opus") {
+			t.Errorf("the answer should name only %s:\n%s", c.want, answer)
+		}
+		_ = p.Close()
+		_ = b.pc.Close()
+	}
+}
