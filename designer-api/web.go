@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"embed"
 	"encoding/hex"
+	"html"
 	"io/fs"
 	"maps"
 	"net/http"
@@ -22,7 +23,7 @@ import (
 // into one module once by scripts/vendor-yaml.mjs and committed). web/e2e
 // (the browser tests) is not embedded.
 //
-//go:embed web/index.html web/docs.html web/*.js web/*.css web/favicon.svg web/vendor
+//go:embed web/index.html web/docs.html web/widget-demo.html web/*.js web/*.css web/favicon.svg web/vendor
 var webFiles embed.FS
 
 // FlowSchemaPath is where WebHandler serves the flow language's JSON Schema
@@ -44,6 +45,7 @@ var lazyViews = []struct{ prefix, module string }{
 	{"/console", "/console.js"},
 	{"/cdrs", "/console.js"},
 	{"/board", "/board.js"},
+	{"/agent", "/agent.js"},
 }
 
 type webAsset struct {
@@ -253,7 +255,7 @@ func (s *webSite) lookup(p string) (a webAsset, immutable, ok bool) {
 	if rest, found := strings.CutPrefix(p, versionedDir); found {
 		build, file, _ := strings.Cut(rest, "/")
 		a, ok := s.files["/"+file]
-		if !ok || file == "index.html" {
+		if !ok || file == "index.html" || file == "widget-demo.html" {
 			return webAsset{}, false, false
 		}
 		// Another build's folder (a page loaded before an upgrade): today's
@@ -266,12 +268,15 @@ func (s *webSite) lookup(p string) (a webAsset, immutable, ok bool) {
 	switch a, ok := s.files[p]; {
 	case p == "/app.js":
 		return s.entry, false, true
-	case ok && p != "/index.html":
+	case ok && p != "/index.html" && p != "/widget-demo.html":
 		return a, false, true
 	case path.Ext(p) != "" && p != "/index.html":
 		// A missing asset (a typo, an old bookmark to a file) is a 404,
 		// not the page: the browser would try to run HTML as a script.
 		return webAsset{}, false, false
+	}
+	if p == WidgetDemoPath {
+		return webAsset{}, false, true // rendered per request (widgetDemo)
 	}
 	for _, v := range lazyViews {
 		if strings.HasPrefix(p, v.prefix) {
@@ -297,7 +302,13 @@ func (s *webSite) serve(w http.ResponseWriter, r *http.Request) {
 		http.NotFound(w, r)
 		return
 	}
+	if p == WidgetDemoPath {
+		a = s.widgetDemo(r)
+	}
 	h := w.Header()
+	if path.Base(p) == "widget.js" {
+		widgetHeaders(h)
+	}
 	h.Set("Content-Type", a.ctype)
 	h.Set("ETag", a.etag)
 	h.Set("X-Content-Type-Options", "nosniff")
@@ -316,4 +327,54 @@ func (s *webSite) serve(w http.ResponseWriter, r *http.Request) {
 		h.Set("X-Frame-Options", "DENY")
 	}
 	http.ServeContent(w, r, "", s.modTime, bytes.NewReader(a.body))
+}
+
+// The web widget: /widget.js is one classic script with no imports that a
+// company's site embeds (<script src="https://HOST/widget.js"
+// data-number="1000" async></script>); it adds a "Call us" / "Chat"
+// button and talks to the public call and chat sockets of the origin it
+// was loaded from. WidgetDemoPath is a page that embeds it.
+const (
+	WidgetDemoPath = "/widget/demo"
+	// widgetDemoNumber is the number the demo page's widget calls unless
+	// ?number= names another: support-line in voxflow dev (its menu, then
+	// the support queue).
+	widgetDemoNumber = "1000"
+)
+
+// widgetNumber is a number a page may ask the demo to call.
+var widgetNumber = regexp.MustCompile(`^\+?[A-Za-z0-9_.@-]{1,64}$`)
+
+// widgetHeaders lets any site load the widget's script: it runs in the
+// embedding page, so CORS (for a crossorigin script tag, or a page with
+// Cross-Origin-Embedder-Policy) must not stop it.
+func widgetHeaders(h http.Header) {
+	h.Set("Access-Control-Allow-Origin", "*")
+	h.Set("Cross-Origin-Resource-Policy", "cross-origin")
+	h.Set("Timing-Allow-Origin", "*")
+}
+
+// widgetDemo renders the demo page for the number in ?number= (the
+// default when absent or malformed) and the host the browser used, shown
+// in the snippet to copy. It passes the pages' CSP: its only script is
+// /widget.js, whose styles and sockets are same-origin here.
+func (s *webSite) widgetDemo(r *http.Request) webAsset {
+	number := r.URL.Query().Get("number")
+	if !widgetNumber.MatchString(number) {
+		number = widgetDemoNumber
+	}
+	host := r.Host
+	if host == "" {
+		host = "localhost:8080"
+	}
+	scheme := "http"
+	if r.TLS != nil {
+		scheme = "https"
+	}
+	page := strings.NewReplacer(
+		`data-number="`+widgetDemoNumber+`"`, `data-number="`+html.EscapeString(number)+`"`,
+		"{{number}}", html.EscapeString(number),
+		"{{origin}}", html.EscapeString(scheme+"://"+host),
+	).Replace(string(s.files["/widget-demo.html"].body))
+	return newWebAsset("widget-demo.html", []byte(page))
 }

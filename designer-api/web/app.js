@@ -26,6 +26,7 @@ const routes = [
   [/^\/console\/calls\/([^/]+)$/, () => import('./console.js').then((m) => m.callView), 'console'],
   [/^\/cdrs$/, () => import('./console.js').then((m) => m.cdrsView), 'cdrs'],
   [/^\/board$/, () => import('./board.js').then((m) => m.boardView), 'board'],
+  [/^\/agent$/, () => import('./agent.js').then((m) => m.agentView), 'agent'],
 ];
 
 let cleanup = null;
@@ -145,7 +146,7 @@ function signInView(main, _, q) {
       try {
         session.user = (await api.signIn(user.value.trim(), pass.value)).data;
         const next = q.get('next');
-        const home = session.user.role === 'agent' ? '/board' : '/flows'; // agents may see the board only
+        const home = session.user.role === 'agent' ? '/agent' : '/flows'; // agents take calls on the desk
         navigate(next && next.startsWith('/') && !next.startsWith('//') ? next : home, { replace: true });
       } catch (e) {
         err.textContent = e.status === 401 ? 'Wrong username or password.' : e.message;
