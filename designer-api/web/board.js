@@ -6,6 +6,7 @@
 import { api, request } from './api.js';
 import { h, clear } from './ui.js';
 import { stackedBars, lineChart } from './charts.js';
+import { Supervisor, MODES, mayMonitor } from './monitor.js';
 
 // SL_TARGET is the service-level target drawn on the board: the common
 // "80/20" (80% of calls answered within the queue's threshold, 20 s by
@@ -79,6 +80,7 @@ export async function boardView(main) {
       h('div.h3-row', h('h2#board-today', 'Today, per 15 minutes'), h('label.inline', 'Queue ', pick)), charts, note)));
 
   const st = { board: null, history: null, problems: {} };
+  const sup = mayMonitor() ? new Supervisor(() => st.board && drawAgents(agents, st.board, sup)) : null;
   pick.addEventListener('change', () => drawCharts(charts, note, st.history, pick.value));
   const es = new EventSource(api.boardEventsURL());
   es.addEventListener('open', () => { status.textContent = 'Live'; status.className = 'stream-status live'; });
@@ -90,7 +92,7 @@ export async function boardView(main) {
   es.addEventListener('board', (ev) => {
     st.board = JSON.parse(ev.data);
     drawQueues(queues, st.board);
-    drawAgents(agents, st.board);
+    drawAgents(agents, st.board, sup);
   });
   es.addEventListener('history', (ev) => {
     st.history = JSON.parse(ev.data);
@@ -104,7 +106,7 @@ export async function boardView(main) {
     clear(problems).append(...Object.entries(st.problems).map(([src, d]) => h('div.alert.warn', { role: 'alert' }, `${src}: ${d}`)));
   });
   const t = setInterval(() => main.querySelectorAll('.tick').forEach(tickOne), 1000);
-  return () => { clearInterval(t); es.close(); };
+  return () => { clearInterval(t); es.close(); if (sup) sup.close(); };
 }
 
 function drawQueues(box, b) {
@@ -134,7 +136,7 @@ function queueCard(q, at, window) {
     h('p.small.muted', `Over the last ${spoken(goDuration(window))} · handle time ${spoken(goDuration(q.aht))} · average wait ${spoken(goDuration(q.avg_wait))}`));
 }
 
-function drawAgents(box, b) {
+function drawAgents(box, b, sup) {
   if (!b.agents.length) {
     clear(box).appendChild(h('p.empty', 'No agent has signed in since the router started.'));
     return;
@@ -147,7 +149,7 @@ function drawAgents(box, b) {
     if (a.state !== group) {
       group = a.state;
       const n = rows.filter((x) => x.state === group).length;
-      body.appendChild(h('tr.group', h('th', { colspan: 6, scope: 'colgroup' }, `${STATE_LABEL[group] || group} (${n})`)));
+      body.appendChild(h('tr.group', h('th', { colspan: sup ? 7 : 6, scope: 'colgroup' }, `${STATE_LABEL[group] || group} (${n})`)));
     }
     body.appendChild(h('tr', { 'data-agent': a.name, 'data-state': a.state },
       h('th', { scope: 'row' }, a.name),
@@ -156,10 +158,26 @@ function drawAgents(box, b) {
       h('td', a.since ? ticker(a.since) : '—'),
       h('td.small', (a.queues || []).join(', ') || '—'),
       h('td.small', a.calls.length ? `${a.calls.length} of ${a.capacity}` : `0 of ${a.capacity}`),
-      h('td.small.muted', a.pending ? `then ${STATE_LABEL[a.pending] || a.pending}` : '')));
+      h('td.small.muted', a.pending ? `then ${STATE_LABEL[a.pending] || a.pending}` : ''),
+      sup ? h('td.small', ...(a.calls || []).map((id) => superviseCell(sup, a.name, id))) : null));
   }
-  clear(box).appendChild(h('table.table.agents-table',
-    h('thead', h('tr', ...['Agent', 'State', 'In state for', 'Queues', 'Calls', 'Next'].map((c) => h('th', { scope: 'col' }, c)))), body));
+  const cols = ['Agent', 'State', 'In state for', 'Queues', 'Calls', 'Next'].concat(sup ? ['Supervise'] : []);
+  clear(box).append(
+    sup && sup.error ? h('div.alert.error', { role: 'alert' }, sup.error) : '',
+    h('table.table.agents-table', h('thead', h('tr', ...cols.map((c) => h('th', { scope: 'col' }, c)))), body));
+}
+
+// superviseCell has the listen, whisper and barge buttons for one call of
+// agent (the one pressed shows as current), and leave once in.
+function superviseCell(sup, agent, callID) {
+  const mode = sup.modeOf(callID);
+  const btn = (m, label) => h('button.btn.small', {
+    type: 'button', 'data-monitor': m, 'data-call': callID, 'aria-pressed': String(mode === m),
+    title: `${label}: ${agent}'s call ${callID}`, onclick: () => sup.set(callID, m).catch((e) => { sup.error = e.message; sup.changed(); }),
+  }, label);
+  return h('div.monitor', { role: 'group', 'aria-label': `Supervise ${agent}'s call` },
+    ...MODES.map(([m, label]) => btn(m, label)),
+    mode ? h('button.btn.small.danger', { type: 'button', 'data-monitor': 'leave', 'data-call': callID, onclick: () => sup.leave(callID) }, 'Leave') : null);
 }
 
 function fillPick(pick, hist) {

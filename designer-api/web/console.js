@@ -194,10 +194,7 @@ export async function callView(main, [id]) {
         !c.ended ? callActions({ call_id: id, node: c.node }, () => draw(), nodes) : null),
       graphBox,
       h('div.two-col',
-        h('div.panel', h('h2', 'Timeline'), h('ol.timeline', c.timeline.map((s, i) => h('li', { class: (s.error ? 'err' : '') + (!c.ended && i === c.timeline.length - 1 ? ' now' : '') },
-          h('div.tl-head', h('strong.mono', s.flow && s.flow !== c.flow ? `${s.flow}/${s.node}` : s.node), h('span.chip', s.type), h('span.tl-meta', ms(s.duration_ms))),
-          h('div.tl-meta', time(s.entered_at), s.exit ? ` · exit ${s.exit}` : '', s.input ? ` · input “${s.input}”` : ''),
-          s.error ? h('div.alert.error', s.error) : null)))),
+        h('div.panel', h('h2', 'Timeline'), h('ol.timeline', timelineItems(c))),
         h('div.panel', h('h2', 'Variables'), c.vars && Object.keys(c.vars).length
           ? h('table.kv-table', h('tbody', Object.entries(c.vars).map(([k, v]) => h('tr', h('td', k), h('td.mono', typeof v === 'object' ? JSON.stringify(v) : String(v))))))
           : h('p.muted', 'No variables.'))));
@@ -255,4 +252,20 @@ export async function cdrsView(main) {
       h('button.btn.primary', { type: 'submit' }, 'Search')),
     results, more));
   await search(false);
+}
+
+// timelineItems are the call's nodes with what people did to it (a
+// supervisor listening, whispering, barging in) in between, by time.
+function timelineItems(c) {
+  const items = c.timeline.map((s, i) => ({ at: Date.parse(s.entered_at), el: h('li', { class: (s.error ? 'err' : '') + (!c.ended && i === c.timeline.length - 1 ? ' now' : '') },
+    h('div.tl-head', h('strong.mono', s.flow && s.flow !== c.flow ? `${s.flow}/${s.node}` : s.node), h('span.chip', s.type), h('span.tl-meta', ms(s.duration_ms))),
+    h('div.tl-meta', time(s.entered_at), s.exit ? ` · exit ${s.exit}` : '', s.input ? ` · input “${s.input}”` : ''),
+    s.error ? h('div.alert.error', s.error) : null) }));
+  for (const e of c.events || []) {
+    items.push({ at: Date.parse(e.at), el: h('li.tl-event', { 'data-event': e.action },
+      h('div.tl-head', h('strong', e.actor), h('span.chip.hot', e.action === 'leave' ? 'left' : e.action)),
+      h('div.tl-meta', time(e.at), e.detail ? ` · ${e.detail}` : '')) });
+  }
+  items.sort((x, y) => x.at - y.at);
+  return items.map((x) => x.el);
 }

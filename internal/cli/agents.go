@@ -16,6 +16,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/voxflow/voxflow/activities"
+	designerapi "github.com/voxflow/voxflow/designer-api"
 	"github.com/voxflow/voxflow/media/registrar"
 	"github.com/voxflow/voxflow/routing"
 	"github.com/voxflow/voxflow/store"
@@ -143,7 +144,27 @@ func addAgent(cmd *cobra.Command, sf *storeFlag, name string, acc agentAccount, 
 	}
 	fmt.Fprintf(out, "Register a SIP phone as user %s with that password at the media worker's SIP address,\n"+
 		"e.g. sip:%s@127.0.0.1:5060 for voxflow dev (domain/registrar 127.0.0.1:5060, UDP or TCP).\n", name, name)
+	addDeskUser(cmd, s, name, acc.password)
 	return nil
+}
+
+// addDeskUser gives the agent a sign-in for the browser desk (/agent): an
+// API user with role agent and the same password, unless a user of that
+// name exists (its role and password are left alone).
+func addDeskUser(cmd *cobra.Command, s *store.Store, name, password string) {
+	out := cmd.OutOrStdout()
+	auth, err := designerapi.NewAuth(s, designerapi.AuthOptions{})
+	if err == nil {
+		_, err = auth.CreateUser(cmd.Context(), name, password, designerapi.RoleAgent)
+	}
+	switch {
+	case errors.Is(err, designerapi.ErrUserExists):
+		fmt.Fprintf(out, "Desk: user %s already exists; it signs in on /agent with its own password.\n", name)
+	case err != nil:
+		fmt.Fprintf(cmd.ErrOrStderr(), "warning: no desk sign-in for %s: %v\n", name, err)
+	default:
+		fmt.Fprintf(out, "Or take calls in a browser: sign in on the desk, e.g. http://127.0.0.1:8080/agent for voxflow dev, as %s with that password.\n", name)
+	}
 }
 
 func newAgentsListCmd() *cobra.Command {
@@ -269,11 +290,30 @@ func newAgentsRemoveCmd() *cobra.Command {
 				return err
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "agent %s removed\n", args[0])
+			removeDeskUser(cmd, s, args[0])
 			return nil
 		},
 	}
 	sf.register(cmd)
 	return cmd
+}
+
+// removeDeskUser removes the agent's desk sign-in, if it is one (an API
+// user of role agent: a user with more rights is left alone).
+func removeDeskUser(cmd *cobra.Command, s *store.Store, name string) {
+	auth, err := designerapi.NewAuth(s, designerapi.AuthOptions{})
+	if err != nil {
+		return
+	}
+	u, err := auth.User(cmd.Context(), name)
+	if err != nil || u.Role != designerapi.RoleAgent {
+		return
+	}
+	if err := auth.DeleteUser(cmd.Context(), name); err != nil {
+		fmt.Fprintf(cmd.ErrOrStderr(), "warning: desk sign-in of %s not removed: %v\n", name, err)
+		return
+	}
+	fmt.Fprintf(cmd.OutOrStdout(), "desk sign-in %s removed\n", name)
 }
 
 // generatePassword returns n characters from an alphabet without look-alikes.
