@@ -301,6 +301,11 @@ func (d *Dev) banner() {
 			fmt.Fprintf(w, "  SIP registrar      agents register as sip:NAME@127.0.0.1%s (realm %s; add one: voxflow agents add NAME)\n",
 				sipPortSuffix(sip), d.Media.Registrar.Realm())
 		}
+		if d.Browser != nil {
+			web := advertised(d.httpLn.Addr())
+			fmt.Fprintf(w, "  Agent desk         http://%s/agent  (WebRTC softphone and chats; agents add NAME gives the sign-in)\n", web)
+			fmt.Fprintf(w, "  Web widget         http://%s/widget/demo  (click to call or chat; embed http://%s/widget.js)\n", web, web)
+		}
 	}
 	nums := make([]string, 0, len(examples.Numbers))
 	for n := range examples.Numbers {
