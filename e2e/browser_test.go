@@ -1,7 +1,11 @@
 package e2e
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
+	"io"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -20,7 +24,8 @@ import (
 
 // browserRig is `voxflow dev` (SIP on) with what the browser tests use:
 // an admin, agent alice (an API user with role agent, a SIP account and a
-// profile serving queue browser-e2e), the queue and three flows on numbers
+// profile serving queue browser-e2e), supervisor sam and designer dana
+// (API users), the queue and three flows on numbers
 // 6100 (SIP caller to the desk), 6200 (the widget's call: a menu) and
 // 6300 (the widget's chat: a menu, then the queue).
 type browserRig struct {
@@ -34,8 +39,10 @@ type browserRig struct {
 }
 
 const (
-	browserAdmin, browserAdminPassword = "browser-admin", "browser-admin-pw-1"
-	browserAgent, browserAgentPassword = "alice", "alice-desk-pw-1"
+	browserAdmin, browserAdminPassword     = "browser-admin", "browser-admin-pw-1"
+	browserAgent, browserAgentPassword     = "alice", "alice-desk-pw-1"
+	browserSupervisor, browserSupervisorPW = "sam", "sam-board-pw-1"
+	browserDesigner, browserDesignerPW     = "dana", "dana-design-pw-1"
 )
 
 func newBrowserRig(t *testing.T) *browserRig {
@@ -51,7 +58,8 @@ func newBrowserRig(t *testing.T) *browserRig {
 	for _, u := range []struct {
 		name, pw string
 		role     designerapi.Role
-	}{{browserAdmin, browserAdminPassword, designerapi.RoleAdmin}, {browserAgent, browserAgentPassword, designerapi.RoleAgent}} {
+	}{{browserAdmin, browserAdminPassword, designerapi.RoleAdmin}, {browserAgent, browserAgentPassword, designerapi.RoleAgent},
+		{browserSupervisor, browserSupervisorPW, designerapi.RoleSupervisor}, {browserDesigner, browserDesignerPW, designerapi.RoleDesigner}} {
 		if _, err := auth.CreateUser(ctx, u.name, u.pw, u.role); err != nil {
 			t.Fatal(err)
 		}
@@ -78,6 +86,7 @@ func newBrowserRig(t *testing.T) *browserRig {
 		base: strings.TrimSuffix(dev.DemoCRMURL, "/demo/crm"), voices: t.TempDir()}
 	writeVoice(t, filepath.Join(r.voices, "agent.wav"), agentHz)
 	writeVoice(t, filepath.Join(r.voices, "customer.wav"), customerHz)
+	writeVoice(t, filepath.Join(r.voices, "supervisor.wav"), supervisorHz)
 	site := companySite(t, r.base)
 	artifacts := os.Getenv("VOXFLOW_ARTIFACTS")
 	if artifacts == "" {
@@ -88,6 +97,9 @@ func newBrowserRig(t *testing.T) *browserRig {
 		"VOXFLOW_DESK_AGENT=" + browserAgent, "VOXFLOW_DESK_PASSWORD=" + browserAgentPassword,
 		"VOXFLOW_AGENT_VOICE=" + filepath.Join(r.voices, "agent.wav"), "VOXFLOW_CUSTOMER_VOICE=" + filepath.Join(r.voices, "customer.wav"),
 		"VOXFLOW_ARTIFACTS=" + artifacts, "VOXFLOW_CHROMIUM=" + chromiumPath, "VOXFLOW_SITE_URL=" + site,
+		"VOXFLOW_SUPERVISOR=" + browserSupervisor, "VOXFLOW_SUPERVISOR_PASSWORD=" + browserSupervisorPW,
+		"VOXFLOW_SUPERVISOR_VOICE=" + filepath.Join(r.voices, "supervisor.wav"),
+		"VOXFLOW_DESIGNER=" + browserDesigner, "VOXFLOW_DESIGNER_PASSWORD=" + browserDesignerPW,
 	}}
 	return r
 }
@@ -138,11 +150,20 @@ func needBrowserTools(t *testing.T) (node, root string) {
 //     answers the menu in text, the queue offers the chat to alice's desk,
 //     they write both ways, a reload of the visitor's page resumes the
 //     chat, and alice ends it.
+//   - supervise.test.mjs: alice answers a SIP caller (440 Hz) on the desk
+//     (1000 Hz) and supervisor sam (1700 Hz) clicks Listen, Whisper, Barge
+//     in and Leave on the board; each party hears exactly what the mode
+//     says, by tone (the page measures sam's and alice's ears, Go the
+//     caller's: superviseCall), and the call's timeline keeps the four
+//     actions. Sam's and the admin's credentials open the supervisor
+//     socket, designer dana's get 403 and her board has no Supervise column.
 func TestBrowserChannels(t *testing.T) {
 	r := newBrowserRig(t)
 	r.deskCall()
 	r.run("widget.test.mjs", 3*time.Minute)
 	r.run("chat.test.mjs", 3*time.Minute)
+	r.superviseCall()
+	r.checkMonitorRights()
 }
 
 func (r *browserRig) run(file string, timeout time.Duration) {
@@ -245,4 +266,131 @@ func testdata(t *testing.T, name string) string {
 		t.Fatal(err)
 	}
 	return p
+}
+
+// superviseCall runs supervise.test.mjs: once the page has made alice's
+// desk available (it writes "ready" in the shared folder) it places the
+// SIP caller, and once the page is done checks, in each window the page
+// measured a mode in (windows.json), what the caller heard.
+func (r *browserRig) superviseCall() {
+	t := r.t
+	dir := t.TempDir()
+	node := r.node
+	node.env = append(node.env, "VOXFLOW_SUPERVISE_DIR="+dir)
+	wait := node.start("supervise.test.mjs", 4*time.Minute)
+	ready := filepath.Join(dir, "ready")
+	deadline := time.Now().Add(90 * time.Second)
+	for !fileExists(ready) && time.Now().Before(deadline) {
+		time.Sleep(100 * time.Millisecond)
+	}
+	if !fileExists(ready) {
+		out, err := wait()
+		t.Fatalf("supervise.test.mjs never made %s available (%v):\n%s", browserAgent, err, out)
+	}
+	caller := newRTPCaller(t, callerHz)
+	sipp := sipptest.Start(t, sipptest.Call{Scenario: testdata(t, "uac_rtp_elsewhere.xml"), Target: r.sip,
+		Service: "6100", Args: []string{"-key", "rtpport", strconv.Itoa(caller.port())}, Timeout: 3 * time.Minute})
+	if _, err := wait(); err != nil {
+		t.Errorf("supervise.test.mjs failed: %v (output above)", err)
+	}
+	if res := sipp(); res.Err != nil {
+		t.Errorf("SIPp caller: %v\n%s", res.Err, res.Output)
+	}
+	r.checkSupervisedCaller(caller, filepath.Join(dir, "windows.json"))
+}
+
+// checkSupervisedCaller: in every mode the caller heard alice's 1 kHz,
+// and the supervisor's 1700 Hz in barge only (not listening, not
+// whispering, not after leaving).
+func (r *browserRig) checkSupervisedCaller(c *rtpCaller, file string) {
+	t := r.t
+	var got struct {
+		CallID  string `json:"call_id"`
+		Windows []struct {
+			Mode string `json:"mode"`
+			From int64  `json:"from"` // Unix milliseconds
+			To   int64  `json:"to"`
+		} `json:"windows"`
+	}
+	b, err := os.ReadFile(file)
+	if err == nil {
+		err = json.Unmarshal(b, &got)
+	}
+	if err != nil {
+		t.Fatalf("the page's measurement windows: %v", err)
+	}
+	modes := map[string]bool{}
+	for _, w := range got.Windows {
+		modes[w.Mode] = true
+		pcm := c.heard(time.UnixMilli(w.From), time.UnixMilli(w.To))
+		db := toneLevels(pcm, agentHz, supervisorHz)
+		t.Logf("%s (%d ms, %d ms of audio): the caller heard alice's %.0f Hz at %.0f dBFS, the supervisor's %.0f Hz at %.0f dBFS",
+			w.Mode, w.To-w.From, len(pcm)/8, agentHz, db[0], supervisorHz, db[1])
+		if db[0] < minHeardDBFS || int64(len(pcm)) < 8*(w.To-w.From)/2 {
+			t.Errorf("%s: the caller did not hear alice's %.0f Hz (%.0f dBFS, %d ms of audio)", w.Mode, agentHz, db[0], len(pcm)/8)
+		}
+		if heard := w.Mode == "barge"; heard && db[1] < minHeardDBFS {
+			t.Errorf("barge: the caller did not hear the supervisor's %.0f Hz (%.0f dBFS)", supervisorHz, db[1])
+		} else if !heard && db[1] > maxUnheardDBFS {
+			t.Errorf("%s: the caller heard the supervisor's %.0f Hz (%.0f dBFS)", w.Mode, supervisorHz, db[1])
+		}
+	}
+	for _, m := range []string{"listen", "whisper", "barge", "left"} {
+		if !modes[m] {
+			t.Errorf("the page measured no %s window on call %q: %+v", m, got.CallID, got.Windows)
+		}
+	}
+}
+
+// checkMonitorRights: the supervisor socket answers a designer 403 and
+// nobody 401 before any upgrade; a supervisor and an admin get past the
+// role check (to the WebSocket handshake, which a plain GET fails).
+func (r *browserRig) checkMonitorRights() {
+	t := r.t
+	for _, u := range []struct {
+		name, pw string
+		want     int
+	}{{"", "", http.StatusUnauthorized}, {browserDesigner, browserDesignerPW, http.StatusForbidden},
+		{browserSupervisor, browserSupervisorPW, 0}, {browserAdmin, browserAdminPassword, 0}} {
+		req, err := http.NewRequest(http.MethodGet, r.base+"/api/v1/ws/supervisor", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if u.name != "" {
+			req.AddCookie(r.signIn(u.name, u.pw))
+		}
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		refused := res.StatusCode == http.StatusUnauthorized || res.StatusCode == http.StatusForbidden
+		if (u.want != 0 && res.StatusCode != u.want) || (u.want == 0 && refused) {
+			t.Errorf("GET /api/v1/ws/supervisor as %q: %d %s; want %d (0: not refused)", u.name, res.StatusCode, body, u.want)
+		}
+	}
+}
+
+// signIn signs in through the API and returns the session cookie.
+func (r *browserRig) signIn(user, password string) *http.Cookie {
+	r.t.Helper()
+	body, _ := json.Marshal(map[string]string{"username": user, "password": password})
+	res, err := http.Post(r.base+"/api/v1/session", "application/json", bytes.NewReader(body))
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	defer res.Body.Close()
+	for _, c := range res.Cookies() {
+		if c.Name == designerapi.SessionCookie {
+			return c
+		}
+	}
+	r.t.Fatalf("sign in as %s: %s, no session cookie", user, res.Status)
+	return nil
+}
+
+func fileExists(path string) bool {
+	_, err := os.Stat(path)
+	return err == nil
 }

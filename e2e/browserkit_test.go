@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -17,6 +18,7 @@ import (
 	prtp "github.com/pion/rtp"
 
 	"github.com/voxflow/voxflow/activities"
+	"github.com/voxflow/voxflow/media/audio"
 	"github.com/voxflow/voxflow/media/g711"
 	"github.com/voxflow/voxflow/media/sipworker/sipptest"
 	"github.com/voxflow/voxflow/media/wav"
@@ -141,7 +143,51 @@ const (
 	callerHz   = 440.0  // the SIPp caller (RTP from Go)
 	agentHz    = 1000.0 // the agent's Chromium
 	customerHz = 700.0  // the widget's Chromium
+	// the supervisor's Chromium: apart from the others and from their
+	// harmonics and mixes (3x440 = 1320, 4x440 = 1760, 2x1000-440 = 1560)
+	supervisorHz = 1700.0
 )
+
+// A tone in what the caller heard (toneLevels) is heard at minHeardDBFS
+// or above and absent at maxUnheardDBFS or below. Heard voices measure
+// -18 to -2 dBFS; an absent one -75 to -65, or about -60 while alice
+// hears the supervisor (probably her browser's echo canceller leaving a
+// trace of it in her microphone's audio, which the caller rightly hears).
+const (
+	minHeardDBFS   = -35.0
+	maxUnheardDBFS = -45.0
+)
+
+// toneLevels cuts pcm (8 kHz) into 200 ms chunks and returns, for each
+// tone, the level at that frequency (dBFS, sipptest.ToneShare of the
+// chunk's power) that a quarter of the chunks reach: a voice talking in
+// bursts that was heard, even under a louder one, stands well above
+// maxUnheardDBFS; codec noise stays far below.
+func toneLevels(pcm []int16, hzs ...float64) []float64 {
+	const chunk = 1600
+	per := make([][]float64, len(hzs))
+	for i := 0; i+chunk <= len(pcm); i += chunk {
+		c := pcm[i : i+chunk]
+		level := audio.LevelDBFS(c)
+		for j, hz := range hzs {
+			share := sipptest.ToneShare(c, hz)
+			db := audio.MinDBFS
+			if share > 0 {
+				db = max(audio.MinDBFS, level+10*math.Log10(share))
+			}
+			per[j] = append(per[j], db)
+		}
+	}
+	out := make([]float64, len(hzs))
+	for j := range hzs {
+		out[j] = audio.MinDBFS
+		if n := len(per[j]); n > 0 {
+			slices.Sort(per[j])
+			out[j] = per[j][n*3/4]
+		}
+	}
+	return out
+}
 
 // writeVoice writes a 48 kHz mono WAV of a tone of hz in bursts (600 ms on,
 // 200 ms off: speech-like, so the browser's noise suppression does not take
