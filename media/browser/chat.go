@@ -413,13 +413,8 @@ func (s *Server) attendChat(ctx context.Context, c *conn, wc *webChat) {
 // customerSays passes on what the customer typed: to the flow, or to the
 // agent chatting with them (text.Session.Chat).
 func (wc *webChat) customerSays(c *conn, line string) {
-	line = strings.TrimSpace(line)
-	switch n := utf8.RuneCountInString(line); {
-	case n == 0:
-		c.fail(CodeBadMessage, "a message needs text")
-		return
-	case n > MaxChatText:
-		c.fail(CodeTooLarge, "a chat message holds at most %d characters; this one has %d", MaxChatText, n)
+	line, ok := chatText(c, line)
+	if !ok {
 		return
 	}
 	wc.say(records.ChatCustomer, line)
@@ -647,13 +642,8 @@ func (d *agentDesk) chatMessage(c *conn, m message) {
 
 // agentSays passes the agent's line on to the customer.
 func (d *agentDesk) agentSays(c *conn, l *deskLeg, line string) {
-	line = strings.TrimSpace(line)
-	switch n := utf8.RuneCountInString(line); {
-	case n == 0:
-		c.fail(CodeBadMessage, "a message needs text")
-		return
-	case n > MaxChatText:
-		c.fail(CodeTooLarge, "a chat message holds at most %d characters; this one has %d", MaxChatText, n)
+	line, ok := chatText(c, line)
+	if !ok {
 		return
 	}
 	select {
@@ -661,4 +651,19 @@ func (d *agentDesk) agentSays(c *conn, l *deskLeg, line string) {
 	default:
 		c.fail(CodeUnavailable, "too many messages not yet shown to the customer: wait a moment")
 	}
+}
+
+// chatText trims a chat line and checks it is neither empty nor over
+// MaxChatText characters, telling the page when it is (the chat goes on).
+func chatText(c *conn, line string) (string, bool) {
+	line = strings.TrimSpace(line)
+	switch n := utf8.RuneCountInString(line); {
+	case n == 0:
+		c.fail(CodeBadMessage, "a message needs text")
+		return "", false
+	case n > MaxChatText:
+		c.fail(CodeTooLarge, "a chat message holds at most %d characters; this one has %d", MaxChatText, n)
+		return "", false
+	}
+	return line, true
 }

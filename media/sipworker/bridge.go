@@ -85,6 +85,13 @@ func (w *Worker) bridgeTransfer(ctx context.Context, s *session, in activities.T
 		s.log.Info("bridge: not answered", "to", target.String(), "outcome", dres.Outcome, "code", dres.SIPStatus)
 		return activities.TransferResult{Outcome: dres.Outcome, SIPStatus: dres.SIPStatus}, nil
 	}
+	return w.bridgeAnswered(ctx, actx, s, leg, in, target.String(), dialed)
+}
+
+// bridgeAnswered holds the bridge between the caller and the answered leg
+// (to names it) until one side hangs up, then ends the leg. ctx is bound
+// to the call, actx the activity's own.
+func (w *Worker) bridgeAnswered(ctx, actx context.Context, s, leg *session, in activities.TransferInput, to string, dialed time.Time) (activities.TransferResult, error) {
 	defer func() {
 		leg.stop(endLocal)
 		<-leg.done
@@ -93,11 +100,11 @@ func (w *Worker) bridgeTransfer(ctx context.Context, s *session, in activities.T
 		return activities.TransferResult{}, activities.NewCallGone(s.id)
 	}
 	w.signalAnswered(s, activities.BridgeAnswered{To: in.To, Ring: time.Since(dialed).Round(time.Millisecond)})
-	res, err := w.talk(ctx, s, leg, in, target.String())
+	res, err := w.talk(ctx, s, leg, in, to)
 	if err != nil {
 		return activities.TransferResult{}, err
 	}
-	s.log.Info("bridge: ended", "to", target.String(), "talk", res.Talk, "by_caller", s.gone())
+	s.log.Info("bridge: ended", "to", to, "talk", res.Talk, "by_caller", s.gone())
 	return w.bridgeEnded(actx, s, res)
 }
 

@@ -274,20 +274,7 @@ func (w *Worker) bridgeWeb(ctx context.Context, s *session, in activities.Transf
 		s.log.Info("bridge: desktop not answered", "agent", name)
 		return activities.TransferResult{Outcome: activities.OriginateNoAnswer}, nil
 	}
-	defer func() {
-		leg.stop(endLocal)
-		<-leg.done
-	}()
-	if s.gone() {
-		return activities.TransferResult{}, activities.NewCallGone(s.id)
-	}
-	w.signalAnswered(s, activities.BridgeAnswered{To: in.To, Ring: time.Since(dialed).Round(time.Millisecond)})
-	res, err := w.talk(ctx, s, leg, in, "desktop:"+name)
-	if err != nil {
-		return activities.TransferResult{}, err
-	}
-	s.log.Info("bridge: ended", "agent", name, "talk", res.Talk, "by_caller", s.gone())
-	return w.bridgeEnded(actx, s, res)
+	return w.bridgeAnswered(ctx, actx, s, leg, in, "desktop:"+name, dialed)
 }
 
 // ringWeb rings the desktop for at most in.Timeout and, once answered,

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"strconv"
 	"strings"
 	"sync"
 
@@ -180,19 +179,9 @@ func eventPayloadType(offer string) int {
 	if sd.UnmarshalString(offer) != nil {
 		return -1
 	}
-	for _, md := range sd.MediaDescriptions {
-		if md.MediaName.Media != "audio" {
-			continue
-		}
-		for _, f := range md.MediaName.Formats {
-			pt, err := strconv.ParseUint(f, 10, 8)
-			if err != nil {
-				continue
-			}
-			if c, err := sd.GetCodecForPayloadType(uint8(pt)); err == nil &&
-				strings.EqualFold(c.Name, "telephone-event") && c.ClockRate == 8000 {
-				return int(pt)
-			}
+	for pt, c := range audioFormats(&sd) {
+		if strings.EqualFold(c.Name, "telephone-event") && c.ClockRate == 8000 {
+			return int(pt)
 		}
 	}
 	return -1

@@ -10,6 +10,7 @@ package webrtc
 import (
 	"errors"
 	"fmt"
+	"iter"
 	"strconv"
 	"strings"
 	"time"
@@ -113,28 +114,48 @@ func (t *Transport) pick(offer string) (Codec, uint8, error) {
 	if err := sd.UnmarshalString(offer); err != nil {
 		return Codec{}, 0, fmt.Errorf("%w: %v", ErrBadOffer, err)
 	}
-	for _, md := range sd.MediaDescriptions {
-		if md.MediaName.Media != "audio" {
-			continue
+	if !hasAudio(&sd) {
+		return Codec{}, 0, fmt.Errorf("%w: no audio section", ErrBadOffer)
+	}
+	for pt, c := range audioFormats(&sd) {
+		for _, ours := range t.cfg.Codecs {
+			if strings.EqualFold(c.Name, ours.Name) && c.ClockRate == ours.ClockRate {
+				return ours, pt, nil
+			}
 		}
-		for _, f := range md.MediaName.Formats {
-			pt, err := strconv.ParseUint(f, 10, 8)
-			if err != nil {
+	}
+	return Codec{}, 0, fmt.Errorf("%w: the offer has none of %s", ErrNoCommonCodec, t.names())
+}
+
+func hasAudio(sd *sdp.SessionDescription) bool {
+	for _, md := range sd.MediaDescriptions {
+		if md.MediaName.Media == "audio" {
+			return true
+		}
+	}
+	return false
+}
+
+// audioFormats yields the payload types and codecs of the offer's first
+// audio section, in the offer's order (its preference).
+func audioFormats(sd *sdp.SessionDescription) iter.Seq2[uint8, sdp.Codec] {
+	return func(yield func(uint8, sdp.Codec) bool) {
+		for _, md := range sd.MediaDescriptions {
+			if md.MediaName.Media != "audio" {
 				continue
 			}
-			c, err := sd.GetCodecForPayloadType(uint8(pt))
-			if err != nil {
-				continue
-			}
-			for _, ours := range t.cfg.Codecs {
-				if strings.EqualFold(c.Name, ours.Name) && c.ClockRate == ours.ClockRate {
-					return ours, uint8(pt), nil
+			for _, f := range md.MediaName.Formats {
+				pt, err := strconv.ParseUint(f, 10, 8)
+				if err != nil {
+					continue
+				}
+				if c, err := sd.GetCodecForPayloadType(uint8(pt)); err == nil && !yield(uint8(pt), c) {
+					return
 				}
 			}
+			return
 		}
-		return Codec{}, 0, fmt.Errorf("%w: the offer has none of %s", ErrNoCommonCodec, t.names())
 	}
-	return Codec{}, 0, fmt.Errorf("%w: no audio section", ErrBadOffer)
 }
 
 func (t *Transport) names() string {
