@@ -98,7 +98,7 @@ func (w *Worker) ServeWebCall(ctx context.Context, call WebCall) error {
 		StartedAt: time.Now().UTC(), Headers: call.Headers,
 		Flow: route.Flow, Vars: w.cfg.CallVars, MediaQueue: w.Queue(),
 	}
-	s.log.Info("browser call", "from", call.From, "to", call.To, "flow", route.Flow.Name, "version", route.Flow.Version)
+	s.log.Info("browser call", "from", call.From, "to", call.To, "codec", s.codec.name, "flow", route.Flow.Name, "version", route.Flow.Version)
 	if call.Started != nil {
 		call.Started(s.id)
 	}
@@ -301,6 +301,7 @@ func (w *Worker) ringWeb(ctx context.Context, s *session, in activities.Transfer
 	}
 	leg.leg = true
 	leg.log = leg.log.With("agent", name)
+	leg.log.Info("desk answered", "codec", leg.codec.name)
 	w.goBackground(func() { w.holdWeb(context.Background(), leg) })
 	return leg, nil
 }
