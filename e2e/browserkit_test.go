@@ -461,11 +461,14 @@ func (w *syncWriter) String() string {
 	return string(w.b)
 }
 
-// startDevSIPWith is startDevSIP with a change to the configuration.
+// startDevSIPWith is startDevSIP with change applied to the configuration
+// first (a stage of the browser tests needs widget origins, for one).
 func startDevSIPWith(t *testing.T, change func(*config.Config)) (*devstack.Dev, string, string) {
 	t.Helper()
 	sipptest.Need(t)
 	dataDir := t.TempDir()
+	// Free ports are picked before they are bound: with other packages'
+	// tests running beside, one may be taken meanwhile. Pick again then.
 	for attempt := 1; ; attempt++ {
 		httpAddr, _ := freeAddr(t)
 		_, tport := freeAddr(t)

@@ -3,7 +3,6 @@ package e2e
 import (
 	"context"
 	"errors"
-	"fmt"
 	"net"
 	"os"
 	"path/filepath"
@@ -19,6 +18,7 @@ import (
 	"github.com/voxflow/voxflow/internal/devtemporal/devtemporaltest"
 	"github.com/voxflow/voxflow/media/registrar"
 	"github.com/voxflow/voxflow/media/sipworker/sipptest"
+	"github.com/voxflow/voxflow/platform/config"
 	"github.com/voxflow/voxflow/platform/devstack"
 	"github.com/voxflow/voxflow/platform/sipmedia"
 	"github.com/voxflow/voxflow/store"
@@ -69,25 +69,7 @@ func registerWithSIPp(t *testing.T, addr, name, password string, lookup func() (
 // the test ends; it returns the platform, its SIP address and its store DSN.
 func startDevSIP(t *testing.T) (*devstack.Dev, string, string) {
 	t.Helper()
-	sipptest.Need(t)
-	dataDir := t.TempDir()
-	// Free ports are picked before they are bound: with other packages'
-	// tests running beside, one may be taken meanwhile. Pick again then.
-	for attempt := 1; ; attempt++ {
-		httpAddr, _ := freeAddr(t)
-		_, tport := freeAddr(t)
-		sipAddr := fmt.Sprintf("127.0.0.1:%d", sipptest.FreePort(t))
-		dev, err := devstack.StartDev(context.Background(), devConfig(dataDir, tport, httpAddr, sipAddr), devstack.Options{})
-		if err != nil && attempt < 3 && portTaken(err) {
-			t.Logf("start voxflow dev (attempt %d): %v; picking other ports", attempt, err)
-			continue
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(dev.Stop)
-		return dev, sipAddr, "sqlite://" + filepath.Join(dataDir, "voxflow.db")
-	}
+	return startDevSIPWith(t, func(*config.Config) {})
 }
 
 // portTaken reports a start that failed because a port it picked was taken.
