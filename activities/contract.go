@@ -116,6 +116,13 @@ type CollectInput struct {
 	InterDigitTimeout time.Duration `json:"inter_digit_timeout"`
 	// Phrases are speech hints (menu options' phrases); empty means DTMF only.
 	Phrases []string `json:"phrases,omitempty"`
+	// FreeSpeech asks for what the caller says in their own words (intent
+	// and llm nodes): the channel transcribes the utterance, biased towards
+	// Hints (example phrases) and the slot types HintSlots (SlotDigits,
+	// SlotNumber, ...), and returns the transcript as Utterance.
+	FreeSpeech bool     `json:"free_speech,omitempty"`
+	Hints      []string `json:"hints,omitempty"`
+	HintSlots  []string `json:"hint_slots,omitempty"`
 	// Then is what the caller hears next for each key the flow expects
 	// ("1", "2", ...), worked out by the workflow through the nodes that
 	// need no I/O: the prompts its next media activity will begin with. A
@@ -139,6 +146,20 @@ type CollectResult struct {
 	Digits string `json:"digits,omitempty"`
 	// Utterance recognised when Kind is speech.
 	Utterance string `json:"utterance,omitempty"`
+	// Speech, when Kind is speech on a voice channel, says how long the
+	// channel took to hear it (the spoken turn's budget).
+	Speech *SpeechTiming `json:"speech,omitempty"`
+}
+
+// SpeechTiming breaks down how a channel heard an utterance.
+type SpeechTiming struct {
+	// Endpoint is the silence waited for before the end of speech was
+	// declared; Recognize the recogniser's time after that.
+	Endpoint  time.Duration `json:"endpoint"`
+	Recognize time.Duration `json:"recognize"`
+	// Confidence is the recogniser's, in [0, 1] (1 when it gives none).
+	Confidence float64 `json:"confidence"`
+	Recognizer string  `json:"recognizer,omitempty"`
 }
 
 // RecordInput records the caller (voicemail and record nodes).

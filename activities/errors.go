@@ -23,6 +23,16 @@ const (
 	ErrTypeTransferFailed = "TransferFailed"
 	// ErrTypeNoMediaWorker: no live media worker can place an outbound call.
 	ErrTypeNoMediaWorker = "NoMediaWorker"
+	// ErrTypeAIUnavailable: no model endpoint is configured, its circuit
+	// breaker is open, or it kept failing (429, 5xx, timeouts) for the
+	// whole of the node's time budget.
+	ErrTypeAIUnavailable = "AIUnavailable"
+	// ErrTypeAIRejected: the endpoint refused the request (a 4xx other
+	// than 429: bad key, unknown model, bad request).
+	ErrTypeAIRejected = "AIRejected"
+	// ErrTypeAIBadOutput: the model answered with something unusable
+	// (malformed JSON, an intent or tool the node does not declare).
+	ErrTypeAIBadOutput = "AIBadOutput"
 )
 
 // NewCallGone reports a call whose media session no longer exists.
@@ -67,6 +77,26 @@ func NewNoMediaWorker(msg string) error {
 
 // IsNoMediaWorker reports whether err is (or wraps) a NoMediaWorker error.
 func IsNoMediaWorker(err error) bool { return isType(err, ErrTypeNoMediaWorker) }
+
+// NewAIUnavailable reports a model that cannot answer now.
+func NewAIUnavailable(msg string, cause error) error {
+	return temporal.NewNonRetryableApplicationError(msg, ErrTypeAIUnavailable, cause)
+}
+
+// NewAIRejected reports a request the model endpoint refused.
+func NewAIRejected(msg string, cause error) error {
+	return temporal.NewNonRetryableApplicationError(msg, ErrTypeAIRejected, cause)
+}
+
+// NewAIBadOutput reports a model answer that cannot be used.
+func NewAIBadOutput(msg string, cause error) error {
+	return temporal.NewNonRetryableApplicationError(msg, ErrTypeAIBadOutput, cause)
+}
+
+// IsAIError reports whether err is one of the AI error types.
+func IsAIError(err error) bool {
+	return isType(err, ErrTypeAIUnavailable) || isType(err, ErrTypeAIRejected) || isType(err, ErrTypeAIBadOutput)
+}
 
 // isType reports whether err carries an application error of errType.
 func isType(err error, errType string) bool {

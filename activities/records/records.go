@@ -23,6 +23,37 @@ type Step struct {
 	Event int64 `json:"event,omitempty"`
 	// RunID is the workflow run the node ran in (runs change on continue-as-new).
 	RunID string `json:"run_id,omitempty"`
+	// AI holds what an intent or llm node understood, turn by turn.
+	AI []AITurn `json:"ai,omitempty"`
+}
+
+// AITurn is one turn of an intent or llm node: what the caller said (or
+// the prompt sent), what came back and from where. Texts are redacted.
+type AITurn struct {
+	Utterance  string         `json:"utterance,omitempty"`
+	Intent     string         `json:"intent,omitempty"`
+	Confidence float64        `json:"confidence,omitempty"`
+	Slots      map[string]any `json:"slots,omitempty"`
+	Sentiment  float64        `json:"sentiment,omitempty"`
+	// Reply is an llm node's generated text; Tool the tool it called.
+	Reply  string `json:"reply,omitempty"`
+	Tool   string `json:"tool,omitempty"`
+	Source string `json:"source,omitempty"`
+	Model  string `json:"model,omitempty"`
+	Error  string `json:"error,omitempty"`
+}
+
+// Insights are a call's post-call summary, disposition, sentiment and key
+// facts (from a model, or the offline summariser).
+type Insights struct {
+	Summary        string            `json:"summary"`
+	Disposition    string            `json:"disposition,omitempty"`
+	Sentiment      float64           `json:"sentiment"`
+	SentimentLabel string            `json:"sentiment_label"`
+	KeyFacts       map[string]string `json:"key_facts,omitempty"`
+	Source         string            `json:"source"`
+	Model          string            `json:"model,omitempty"`
+	Error          string            `json:"error,omitempty"`
 }
 
 // CDR is the call record stored when a call ends.
@@ -45,8 +76,12 @@ type CDR struct {
 	// Queues are the call's stays in queues, in order (a call may queue
 	// more than once).
 	Queues []QueueStay `json:"queues,omitempty"`
-	// Transcript is a web chat's conversation, oldest first (chats only).
+	// Transcript is the conversation, oldest first: a web chat's messages,
+	// or on voice what the flow said and the caller said at intent and
+	// llm nodes (redacted).
 	Transcript []ChatLine `json:"transcript,omitempty"`
+	// Insights are filled after the call when the flow asks for a summary.
+	Insights *Insights `json:"insights,omitempty"`
 }
 
 // ChatLine is one message of a web chat.

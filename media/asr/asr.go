@@ -105,3 +105,28 @@ func MatchText(text string, phrases []string) string {
 	}
 	return best
 }
+
+// Hints bias free-speech recognition towards what a node expects: example
+// phrases of its intents and the slot types it asks for (activities'
+// SlotDigits, SlotNumber, SlotDate, ...).
+type Hints struct {
+	Phrases []string
+	Slots   []string
+}
+
+// Transcript is what a transcriber heard.
+type Transcript struct {
+	// Text is the transcript, lower case for offline recognisers; "" when
+	// nothing intelligible was said.
+	Text string
+	// Confidence in [0, 1]; 1 when the recogniser gives none.
+	Confidence float64
+}
+
+// Transcriber turns free speech (8 kHz mono 16-bit PCM) into text, for
+// intent and llm nodes. Implementations must be safe for concurrent use
+// and stop when ctx ends; silence or noise is an empty Transcript, not an
+// error.
+type Transcriber interface {
+	Transcribe(ctx context.Context, pcm []int16, hints Hints, language string) (Transcript, error)
+}
