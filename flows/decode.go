@@ -280,6 +280,8 @@ func (d *decoder) decode(src []byte) *Flow {
 			target = &f.Entry
 		case "on_hangup":
 			target = &f.OnHangup
+		case "sensitive":
+			target = &f.Sensitive
 		case "settings":
 			if d.checkKeys(p.Value, path, settingsFields, "settings") {
 				target = &f.Settings
@@ -545,6 +547,22 @@ func fillEmptyEntries(n *Node) {
 			n.Assign[i].Expr = &Expr{}
 		}
 	}
+	for k, in := range n.Intents {
+		if in == nil {
+			n.Intents[k] = &Intent{}
+			continue
+		}
+		for sk, sl := range in.Slots {
+			if sl == nil {
+				in.Slots[sk] = &Slot{}
+			}
+		}
+	}
+	for k, t := range n.Tools {
+		if t == nil {
+			n.Tools[k] = &Tool{}
+		}
+	}
 }
 
 // Fields of the small mappings inside nodes.
@@ -567,6 +585,10 @@ func (d *decoder) checkNested(fs *fieldSpec, value ast.Node, path []string) {
 			if _, isMap := mappingValues(p.Value); isMap {
 				d.checkKeys(p.Value, append(append([]string(nil), path...), k), optionFields, "menu option "+k)
 			}
+		}
+	case kindIntents, kindTools:
+		if pairs, ok := mappingValues(value); ok {
+			d.checkNestedAI(fs, pairs, path)
 		}
 	case kindWhen, kindSplit:
 		seq, ok := unwrap(value).(*ast.SequenceNode)

@@ -22,6 +22,8 @@ type Flow struct {
 	Variables map[string]any `yaml:"variables,omitempty" json:"variables,omitempty"`
 	// OnHangup is a node run after the caller hangs up, for wrap-up work.
 	OnHangup string `yaml:"on_hangup,omitempty" json:"on_hangup,omitempty"`
+	// Sensitive names variables whose values are secrets (redacted).
+	Sensitive []string `yaml:"sensitive,omitempty" json:"sensitive,omitempty"`
 	// Nodes by ID.
 	Nodes map[string]*Node `yaml:"nodes" json:"nodes"`
 	// Metadata is free-form data for tools (designer positions live here).
@@ -38,6 +40,11 @@ type Settings struct {
 	// EarlyMedia: on SIP, prompts before the first node that needs the
 	// caller are early media (183) and the call is answered only then.
 	EarlyMedia bool `yaml:"early_media,omitempty" json:"early_media,omitempty"`
+	// LLMModel is the default model of AI nodes and summaries.
+	LLMModel string `yaml:"llm_model,omitempty" json:"llm_model,omitempty"`
+	// Summary asks for post-call insights in the call record.
+	Summary      bool     `yaml:"summary,omitempty" json:"summary,omitempty"`
+	Dispositions []string `yaml:"dispositions,omitempty" json:"dispositions,omitempty"`
 }
 
 // Defaults applied when a flow leaves a setting out.
@@ -48,6 +55,12 @@ const (
 	DefaultInterDigitTimeout = 3 * time.Second
 	DefaultMaxSteps          = 500
 	DefaultRetries           = 2
+	// Intent and llm nodes.
+	DefaultMinConfidence = 0.5
+	DefaultIntentTurns   = 2 // follow-up questions for missing slots
+	DefaultLLMTurns      = 1
+	DefaultMaxTokens     = 256
+	MaxAITurns           = 10
 )
 
 // Node is one step of a flow. Fields are flat so YAML stays readable; which
@@ -151,6 +164,54 @@ type Node struct {
 
 	// hangup.
 	Reason string `yaml:"reason,omitempty" json:"reason,omitempty"`
+
+	// intent: Intents by name; below MinConfidence (0..1) the caller is
+	// asked again, then NoMatch is taken. MaxTurns bounds follow-up
+	// questions for missing slots (llm: replies). Model overrides the flow's.
+	Intents       map[string]*Intent `yaml:"intents,omitempty" json:"intents,omitempty"`
+	MinConfidence *float64           `yaml:"min_confidence,omitempty" json:"min_confidence,omitempty"`
+	MaxTurns      int                `yaml:"max_turns,omitempty" json:"max_turns,omitempty"`
+	Model         string             `yaml:"model,omitempty" json:"model,omitempty"`
+	NoMatch       string             `yaml:"no_match,omitempty" json:"no_match,omitempty"`
+
+	// llm: System is the model's instructions; Tools are functions it may
+	// call; MaxTokens bounds a reply; Speak says replies to the caller.
+	System    Template         `yaml:"system,omitempty" json:"system,omitempty"`
+	Tools     map[string]*Tool `yaml:"tools,omitempty" json:"tools,omitempty"`
+	MaxTokens int              `yaml:"max_tokens,omitempty" json:"max_tokens,omitempty"`
+	Speak     *bool            `yaml:"speak,omitempty" json:"speak,omitempty"`
+}
+
+// Intent is one intent of an intent node.
+type Intent struct {
+	Description string `yaml:"description,omitempty" json:"description,omitempty"`
+	// Examples are phrases a caller might say; they train the offline
+	// matcher and bias speech recognition.
+	Examples []string `yaml:"examples,omitempty" json:"examples,omitempty"`
+	// Slots by name: values the intent carries into vars.<name>.
+	Slots map[string]*Slot `yaml:"slots,omitempty" json:"slots,omitempty"`
+	Next  string           `yaml:"next" json:"next"`
+}
+
+// Slot is a value an intent carries; a required one missing is asked for
+// with Ask.
+type Slot struct {
+	Type        string   `yaml:"type" json:"type"`
+	Description string   `yaml:"description,omitempty" json:"description,omitempty"`
+	Required    bool     `yaml:"required,omitempty" json:"required,omitempty"`
+	Ask         Template `yaml:"ask,omitempty" json:"ask,omitempty"`
+	Values      []string `yaml:"values,omitempty" json:"values,omitempty"`
+}
+
+// Tool is a function an llm node offers its model: a flow exit (Next;
+// its parameters become variables) or an activity (Activity; its result
+// goes back to the model).
+type Tool struct {
+	Description string `yaml:"description" json:"description"`
+	// Params by name: string, number, integer or boolean.
+	Params   map[string]string `yaml:"params,omitempty" json:"params,omitempty"`
+	Next     string            `yaml:"next,omitempty" json:"next,omitempty"`
+	Activity string            `yaml:"activity,omitempty" json:"activity,omitempty"`
 }
 
 // MenuOption is one DTMF key of a menu, optionally with speech phrases.
@@ -217,6 +278,18 @@ func (n *Node) Exits() []Exit {
 		case exitSplit:
 			for i, s := range n.Split {
 				add(itoa(s.Percent)+"%", "split["+itoa(i)+"].next", s.Next)
+			}
+		case exitIntents:
+			for _, name := range slices.Sorted(maps.Keys(n.Intents)) {
+				if in := n.Intents[name]; in != nil {
+					add("intent "+name, "intents."+name+".next", in.Next)
+				}
+			}
+		case exitTools:
+			for _, name := range slices.Sorted(maps.Keys(n.Tools)) {
+				if t := n.Tools[name]; t != nil {
+					add("tool "+name, "tools."+name+".next", t.Next)
+				}
 			}
 		}
 	}

@@ -5,6 +5,8 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/voxflow/voxflow/activities"
 )
 
 // TestEveryTypeHasADesignerEntry fails when a row of nodeTypes lacks what
@@ -111,7 +113,7 @@ func TestEveryTypeHasASchema(t *testing.T) {
 // TestExitFieldsCoverNodeRefs keeps exitFields in step with the field
 // table: every field that names other nodes is an exit of the right kind.
 func TestExitFieldsCoverNodeRefs(t *testing.T) {
-	want := map[fieldKind]exitKind{kindNodeRef: exitRef, kindOptions: exitOptions, kindWhen: exitWhen, kindSplit: exitSplit}
+	want := map[fieldKind]exitKind{kindNodeRef: exitRef, kindOptions: exitOptions, kindWhen: exitWhen, kindSplit: exitSplit, kindIntents: exitIntents, kindTools: exitTools}
 	exits := map[string]exitSpec{}
 	for _, x := range exitFields {
 		exits[x.Field] = x
@@ -184,9 +186,9 @@ func TestNodeTypeFlags(t *testing.T) {
 		name      string
 		got, want []string
 	}{
-		{"media", media, []string{"play", "menu", "gather", "transfer", "record", "voicemail", "hangup"}},
-		{"input", input, []string{"menu", "gather", "record", "voicemail"}},
-		{"waits", waits, []string{"menu", "gather", "wait", "transfer", "queue", "record", "voicemail"}},
+		{"media", media, []string{"play", "menu", "gather", "transfer", "record", "voicemail", "hangup", "intent", "llm"}},
+		{"input", input, []string{"menu", "gather", "record", "voicemail", "intent", "llm"}},
+		{"waits", waits, []string{"menu", "gather", "wait", "transfer", "queue", "record", "voicemail", "intent", "llm"}},
 	} {
 		if !reflect.DeepEqual(c.got, c.want) {
 			t.Errorf("%s types = %v, want %v", c.name, c.got, c.want)
@@ -194,5 +196,13 @@ func TestNodeTypeFlags(t *testing.T) {
 	}
 	if NodeType("nope").Waits() {
 		t.Error("an unknown type waits")
+	}
+}
+
+// TestSlotTypesMatchContract keeps the flow language's slot types equal
+// to the activities' (flows links no Temporal, so it holds a copy).
+func TestSlotTypesMatchContract(t *testing.T) {
+	if !reflect.DeepEqual(slotTypes, activities.SlotTypes) {
+		t.Errorf("flows slot types %v, activities %v", slotTypes, activities.SlotTypes)
 	}
 }

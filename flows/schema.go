@@ -126,6 +126,12 @@ func kindSchema(f *fieldSpec) object {
 		return object{{"type", "object"}}
 	case kindDigit:
 		return object{{"type", "string"}, {"pattern", "^[0-9*#]$"}}
+	case kindIntents:
+		return object{{"type", "object"}, {"propertyNames", ref("varName")}, {"additionalProperties", ref("intent")}, {"minProperties", 1}}
+	case kindTools:
+		return object{{"type", "object"}, {"propertyNames", object{{"pattern", toolName.String()}}}, {"additionalProperties", ref("tool")}}
+	case kindConfidence:
+		return object{{"type", "number"}, {"minimum", 0}, {"maximum", 1}}
 	}
 	return object{{"type", "string"}}
 }
@@ -220,6 +226,11 @@ func schemaDoc() object {
 		}}}},
 		{"whenClause", objectSchema(whenFields, []string{"if", "next"}, nil)},
 		{"splitShare", objectSchema(splitFields, []string{"percent", "next"}, nil)},
+		{"intent", objectSchema(intentFields, []string{"next"}, map[string]object{
+			"slots": object{{"type", "object"}, {"propertyNames", ref("varName")}, {"additionalProperties", ref("slot")}}})},
+		{"slot", objectSchema(slotFields, []string{"type"}, nil)},
+		{"tool", objectSchema(toolFields, []string{"description"}, map[string]object{
+			"params": object{{"type", "object"}, {"propertyNames", ref("varName")}, {"additionalProperties", object{{"enum", paramTypes}}}}})},
 		{"schedule", object{{"description", "Opening hours per day."}, {"type", "object"}, {"propertyNames", object{{"pattern", schedulePattern}}},
 			{"additionalProperties", object{{"type", "array"}, {"items", object{{"type", "string"}, {"pattern", `^[0-2][0-9]:[0-5][0-9]-[0-2][0-9]:[0-5][0-9]$`}}}}}}},
 	}

@@ -28,6 +28,8 @@ const (
 	TypeRecord     NodeType = "record"
 	TypeVoicemail  NodeType = "voicemail"
 	TypeHangup     NodeType = "hangup"
+	TypeIntent     NodeType = "intent"
+	TypeLLM        NodeType = "llm"
 )
 
 // fieldKind is the shape of a field's value.
@@ -57,6 +59,9 @@ const (
 	kindStrings                      // list of strings
 	kindMap                          // free-form mapping
 	kindDigit                        // one DTMF key
+	kindIntents                      // intent node intents
+	kindTools                        // llm node tools
+	kindConfidence                   // a number 0..1
 )
 
 // fieldSpec describes one field of the flow language.
@@ -114,6 +119,7 @@ var nodeGroups = []nodeGroup{
 	{"logic", "Logic"},
 	{"integration", "Integrations"},
 	{"routing", "Routing"},
+	{"ai", "AI"},
 }
 
 // exitKind says how a field leads to other nodes.
@@ -124,6 +130,8 @@ const (
 	exitOptions exitKind = "options" // each menu option's next
 	exitWhen    exitKind = "when"    // each when clause's next
 	exitSplit   exitKind = "split"   // each split share's next
+	exitIntents exitKind = "intents" // each intent's next
+	exitTools   exitKind = "tools"   // each exit tool's next
 )
 
 // exitSpec is a node field that leads to other nodes.
@@ -146,6 +154,9 @@ var exitFields = []exitSpec{
 	{Field: "closed", Kind: exitRef, Caption: "closed"},
 	{Field: "holiday", Kind: exitRef, Caption: "holiday"},
 	{Field: "split", Kind: exitSplit},
+	{Field: "intents", Kind: exitIntents},
+	{Field: "tools", Kind: exitTools},
+	{Field: "no_match", Kind: exitRef, Caption: "no match"},
 	{Field: "on_failure", Kind: exitRef, Caption: "fail"},
 	{Field: "on_timeout", Kind: exitRef, Caption: "timeout"},
 	{Field: "on_full", Kind: exitRef, Caption: "full"},
@@ -159,6 +170,10 @@ var (
 	transferModes = []string{"blind", "bridge"}
 	weekDays      = []string{"mon", "tue", "wed", "thu", "fri", "sat", "sun"}
 	dtmfKeys      = "0123456789*#"
+	// slotTypes are the activities' slot types (flows imports no
+	// Temporal, so the names are repeated; a test keeps them equal).
+	slotTypes  = []string{"number", "digits", "date", "time", "money", "text", "enum"}
+	paramTypes = []string{"string", "number", "integer", "boolean"}
 	// schedulePattern matches schedule keys for editors: days, ranges, lists, daily.
 	schedulePattern = `^(daily|(mon|tue|wed|thu|fri|sat|sun)(-(mon|tue|wed|thu|fri|sat|sun))?(, ?(mon|tue|wed|thu|fri|sat|sun)(-(mon|tue|wed|thu|fri|sat|sun))?)*)$`
 )
@@ -171,6 +186,7 @@ var flowFields = []fieldSpec{
 	{Name: "settings", Kind: kindMap, Doc: "Flow-wide defaults."},
 	{Name: "variables", Kind: kindMap, Doc: "Variables of the flow with their initial values."},
 	{Name: "on_hangup", Kind: kindNodeRef, Doc: "Node run after the caller hangs up, for wrap-up work."},
+	{Name: "sensitive", Kind: kindStrings, Doc: "Variables whose values are secrets: redacted from timelines, call records, transcripts and model requests."},
 	{Name: "nodes", Kind: kindMap, Doc: "The nodes of the flow by ID."},
 	{Name: "metadata", Kind: kindMap, Doc: "Free-form data for tools (designer positions)."},
 }
@@ -184,6 +200,9 @@ var settingsFields = []fieldSpec{
 	{Name: "input_timeout", Kind: kindDuration, Doc: "How long menus and gathers wait for the first key.", Default: Duration(DefaultInputTimeout).String()},
 	{Name: "inter_digit_timeout", Kind: kindDuration, Doc: "How long a gather waits between keys.", Default: Duration(DefaultInterDigitTimeout).String()},
 	{Name: "max_steps", Kind: kindInt, Doc: "Most nodes one call may run before it is ended.", Default: DefaultMaxSteps},
+	{Name: "llm_model", Kind: kindString, Doc: "Model of intent and llm nodes and of the call summary, unless a node names its own (\"\": the endpoint's default)."},
+	{Name: "summary", Kind: kindBool, Doc: "After each call, write a summary, disposition, sentiment and key facts into its call record (a model when one is configured, else the offline summariser).", Default: false},
+	{Name: "dispositions", Kind: kindStrings, Doc: "Dispositions the call summary chooses from (empty: free)."},
 	{Name: "early_media", Kind: kindBool, Doc: "SIP calls: play prompts as early media (183 Session Progress) and answer (200 OK) only when a node needs the caller (menu, gather, record, transfer); a hangup before that rejects the call unanswered (480).", Default: false},
 }
 
@@ -242,6 +261,15 @@ var nodeFields = []fieldSpec{
 	{Name: "beep", Kind: kindBool, Doc: "Whether to beep before recording.", Default: true},
 	{Name: "mailbox", Kind: kindTemplate, Doc: "Mailbox that receives the message (template)."},
 	{Name: "reason", Kind: kindString, Doc: "Why the call ends (kept in the call record)."},
+	{Name: "intents", Kind: kindIntents, Doc: "Intents by name: description, examples, slots and next."},
+	{Name: "min_confidence", Kind: kindConfidence, Doc: "Lowest confidence (0 to 1) that takes an intent's exit; below it the caller is asked again, then no_match.", Default: 0.5},
+	{Name: "max_turns", Kind: kindInt, Doc: "intent: most follow-up questions for missing slots; llm: most replies before next (1 to 10)."},
+	{Name: "model", Kind: kindString, Doc: "Model to ask (default: settings.llm_model, then the endpoint's default)."},
+	{Name: "no_match", Kind: kindNodeRef, Doc: "intent: node taken when no intent was recognised with enough confidence (after retries), or a required slot stayed missing."},
+	{Name: "system", Kind: kindTemplate, Doc: "The model's instructions (template)."},
+	{Name: "tools", Kind: kindTools, Doc: "Functions the model may call: a flow exit (next) or a registered activity (activity)."},
+	{Name: "max_tokens", Kind: kindInt, Doc: "Most tokens of one reply.", Default: 256},
+	{Name: "speak", Kind: kindBool, Doc: "Say each reply to the caller (false: only keep it in var).", Default: true},
 	{Name: "next", Kind: kindNodeRef, Doc: "Node taken next."},
 	{Name: "on_error", Kind: kindNodeRef, Doc: "Node taken when the node fails."},
 }
@@ -323,6 +351,17 @@ var nodeTypes = []typeSpec{
 		Group: "routing", Icon: "✕", Color: "end", Media: true,
 		Optional: []string{"say", "audio", "reason"},
 		Starter:  []StarterField{{"say", "Goodbye."}}},
+	{Type: TypeIntent, Doc: "Asks the caller what they want, in their own words, and takes the exit of the intent recognised, with its slots in variables.",
+		Group: "ai", Icon: "✦", Media: true, Input: true, Waits: true,
+		Required: []string{"prompt", "intents", "no_match"},
+		Optional: []string{"audio", "barge_in", "retries", "no_input_prompt", "invalid_prompt", "timeout", "min_confidence", "max_turns", "model", "var", "on_error"},
+		Starter: []StarterField{{"prompt", "In a few words, what are you calling about?"},
+			{"intents", map[string]any{"billing": map[string]any{"examples": []any{"pay my bill"}}}}}},
+	{Type: TypeLLM, Doc: "Has a model reply to the caller from instructions and the call's context, optionally calling tools that are the flow's exits or activities.",
+		Group: "ai", Icon: "✧", Media: true, Input: true, Waits: true,
+		Required: []string{"system"},
+		Optional: []string{"prompt", "audio", "barge_in", "model", "tools", "max_tokens", "timeout", "max_turns", "speak", "no_input_prompt", "var", "next", "on_error"},
+		Starter:  []StarterField{{"system", "You are a friendly assistant of Acme. Answer in one or two short sentences."}}},
 }
 
 // commonNodeFields are allowed on every node type.

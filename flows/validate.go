@@ -78,6 +78,7 @@ func ApplyDefaults(f *Flow) {
 		if a["mode"] && n.Mode == "" {
 			n.Mode = "blind"
 		}
+		applyAIDefaults(n, a)
 	}
 }
 
@@ -141,6 +142,7 @@ func (v *validator) validate() {
 	if len(f.Nodes) == 0 {
 		d.errKey([]string{"nodes"}, "missing required field nodes on the flow (at least one node)")
 	}
+	v.checkSensitive()
 	if f.Settings.MaxSteps < 0 {
 		d.errPath([]string{"settings", "max_steps"}, "max_steps must not be negative")
 	}
@@ -204,6 +206,9 @@ func (v *validator) collectDefined(n *Node) {
 			v.defined[a.Var] = true
 		}
 	}
+	for _, name := range aiDefined(n) {
+		v.defined[name] = true
+	}
 }
 
 // checkNode validates one node's fields against its type.
@@ -232,6 +237,10 @@ func (v *validator) checkNode(n *Node) {
 		v.checkHours(n)
 	case TypeQueue:
 		v.checkQueueSkills(n)
+	case TypeIntent:
+		v.checkIntents(n)
+	case TypeLLM:
+		v.checkTools(n)
 	}
 }
 
