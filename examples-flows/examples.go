@@ -47,6 +47,7 @@ var Numbers = map[string]string{
 	"2000": "bank-ivr",
 	"3000": "appointment-reminder",
 	"4000": "agent-desk",
+	"5000": "billing-line",
 }
 
 // Queue is an example queue `voxflow dev` defines when it is missing.

@@ -81,6 +81,8 @@ func init() {
 		flows.TypeRecord:     (*call).runRecord,
 		flows.TypeVoicemail:  (*call).runRecord,
 		flows.TypeHangup:     (*call).runHangup,
+		flows.TypeIntent:     (*call).runIntent,
+		flows.TypeLLM:        (*call).runLLM,
 	}
 }
 

@@ -128,6 +128,8 @@ type ResumeState struct {
 	Recoveries   int                     `json:"recoveries,omitempty"`
 	Queues       []records.QueueStay     `json:"queues,omitempty"`
 	ContinuedRun int                     `json:"continued_runs"`
+	Transcript   []records.ChatLine      `json:"transcript,omitempty"`
+	Alerted      bool                    `json:"alerted,omitempty"`
 }
 
 // CallState is what the `state` query returns: where the call is now.

@@ -63,6 +63,10 @@ type call struct {
 	pending       []activities.Prompt
 	publishedNode string // node last published in search attributes
 	nodeSince     time.Time
+	// transcript is what AI nodes said and heard (redacted); alerted: a
+	// supervisor was told the caller's sentiment turned negative.
+	transcript []records.ChatLine
+	alerted    bool
 }
 
 // CallWorkflow runs one call through its flow.
@@ -82,6 +86,10 @@ func CallWorkflow(ctx workflow.Context, in CallInput) (records.CDR, error) {
 	c.finish()
 	rec := c.record()
 	c.saveCDR(rec)
+	if main.Settings.Summary {
+		rec.Insights = c.summarize(main, rec)
+		c.saveCDR(rec)
+	}
 	return rec, nil
 }
 
@@ -265,6 +273,8 @@ func (c *call) restore(r *ResumeState) {
 	c.continued = r.ContinuedRun
 	c.recoveries = r.Recoveries
 	c.queues = r.Queues
+	c.transcript = r.Transcript
+	c.alerted = r.Alerted
 	for _, src := range r.LoadedFlows {
 		if _, err := c.parse(src); err == nil {
 			c.loaded = append(c.loaded, src)
@@ -287,6 +297,7 @@ func (c *call) continueInput() CallInput {
 		Stack: c.stack, Steps: c.steps, Path: c.path, HungUp: c.hungUp, InHangup: c.inHangup,
 		Outcome: c.outcome, Input: c.input, Recordings: c.recordings,
 		LoadedFlows: c.loaded, ContinuedRun: c.continued + 1, Recoveries: c.recoveries, Queues: c.queues,
+		Transcript: c.transcript, Alerted: c.alerted,
 	}
 	return next
 }
@@ -449,13 +460,13 @@ func (c *call) finish() {
 func (c *call) record() records.CDR {
 	info := workflow.GetInfo(c.ctx)
 	end := workflow.Now(c.ctx)
-	main := c.stack[0]
 	return records.CDR{
 		CallID: c.in.Call.ID, WorkflowID: info.WorkflowExecution.ID, RunID: info.WorkflowExecution.RunID,
 		Flow: c.in.Flow.Name, FlowVersion: c.in.Flow.Version,
 		From: c.in.Call.From, To: c.in.Call.To, Channel: c.in.Call.Channel,
 		StartedAt: c.in.Call.StartedAt, EndedAt: end, Duration: end.Sub(c.in.Call.StartedAt),
-		Outcome: c.outcome, Path: c.path, Vars: main.Vars, Recordings: c.recordings, Queues: c.queues,
+		Outcome: c.outcome, Path: c.path, Vars: c.redactedVars(), Recordings: c.recordings, Queues: c.queues,
+		Transcript: c.transcript,
 	}
 }
 
@@ -466,7 +477,7 @@ func (c *call) state() (CallState, error) {
 	}
 	if top := c.top(); top != nil {
 		// Vars are the main flow's, as in the CDR, even inside a subflow.
-		st.Node, st.NodeFlow, st.Vars = top.Node, top.Flow, c.stack[0].Vars
+		st.Node, st.NodeFlow, st.Vars = top.Node, top.Flow, c.redactedVars()
 	}
 	st.Ended = st.Node == ""
 	return st, nil
