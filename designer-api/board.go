@@ -28,14 +28,17 @@ func (s *server) registerBoard(api huma.API) {
 	o := routingOp("stream-board", http.MethodGet, "/board/events", RoleAgent,
 		"Server-Sent Events of the supervisor board: board (the live Board, with every defined queue, when it changed), "+
 			"calls (the live-calls summary of /metrics/summary over the last hour, when it changed; viewer and up), "+
-			"history (the board's history, on connect and at each new interval) and problem (a part missing, or back). "+
+			"history (the board's history, on connect and at each new interval), "+
+			"alerts (the alerts raised on live calls, such as a caller's strongly negative turn, when they changed; supervisors and admins) "+
+			"and problem (a part missing, or back). "+
 			"A comment every 15 s keeps a quiet stream open.")
 	o.Responses = map[string]*huma.Response{"200": {
 		Description: "text/event-stream; each event's data is JSON: board a Board, calls a MetricsSummary, " +
-			"history a BoardHistory, problem a StreamProblem",
+			"history a BoardHistory, alerts a CallAlerts, problem a StreamProblem",
 		Content: map[string]*huma.MediaType{"text/event-stream": {Schema: &huma.Schema{OneOf: []*huma.Schema{
 			s.schemaOf(reflect.TypeFor[Board]()), s.schemaOf(reflect.TypeFor[MetricsSummary]()),
-			s.schemaOf(reflect.TypeFor[BoardHistory]()), s.schemaOf(reflect.TypeFor[StreamProblem]()),
+			s.schemaOf(reflect.TypeFor[BoardHistory]()), s.schemaOf(reflect.TypeFor[CallAlerts]()),
+			s.schemaOf(reflect.TypeFor[StreamProblem]()),
 		}}}},
 	}}
 	huma.Register(api, o, s.streamBoard)
@@ -66,6 +69,11 @@ func (s *server) newBoardHub(t boardTimings) *boardHub {
 		r.history = func(ctx context.Context) (BoardHistory, error) { return s.history.get(ctx, historyFresh) }
 	} else {
 		r.missing[EventHistory] = "the history is not available: no store configured"
+	}
+	if s.cfg.Store != nil {
+		r.alerts = s.callAlerts
+	} else {
+		r.missing[EventAlerts] = "alerts are not available: no store configured"
 	}
 	return newBoardHub(r, t)
 }
@@ -115,9 +123,11 @@ func (s *server) boardHistory(ctx context.Context, _ *struct{}) (*boardHistoryOu
 
 func (s *server) streamBoard(ctx context.Context, _ *struct{}) (*huma.StreamResponse, error) {
 	p, _ := PrincipalFrom(ctx)
-	calls := p.Role.Allows(RoleViewer) // agents see the board, not the calls
+	// Agents see the board, not the calls; only those who may listen in
+	// see the alerts.
+	may := boardRights{calls: p.Role.Allows(RoleViewer), alerts: p.Role.MayMonitor()}
 	return &huma.StreamResponse{Body: func(hctx huma.Context) {
-		sub := s.board.subscribe(calls)
+		sub := s.board.subscribe(may)
 		defer s.board.unsubscribe(sub)
 		writeBoardStream(hctx, sub, s.board.t.heartbeat)
 	}}, nil

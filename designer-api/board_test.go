@@ -285,7 +285,7 @@ func TestBoardStreamDisconnect(t *testing.T) {
 // kind, and the hub never waits for it.
 func TestBoardSubscriberDropsToLatest(t *testing.T) {
 	h := newBoardHub(boardReaders{missing: map[string]string{}}, fastBoard)
-	slow := h.subscribe(false)
+	slow := h.subscribe(boardRights{})
 	gen := h.gen
 	done := make(chan struct{})
 	go func() {
@@ -325,7 +325,7 @@ func TestBoardSubscriberDropsToLatest(t *testing.T) {
 	}
 	// A stopped run's late events go nowhere; a new run starts afresh.
 	h.publish(gen, EventBoard, EventBoard, "late", nil)
-	s2 := h.subscribe(true)
+	s2 := h.subscribe(boardRights{calls: true})
 	defer h.unsubscribe(s2)
 	if h.gen == gen || len(s2.take()) > 2 {
 		t.Fatalf("new run %d after %d", h.gen, gen)

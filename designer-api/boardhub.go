@@ -11,9 +11,9 @@ import (
 // The supervisor board's stream is fed by one reader shared by every
 // subscriber (boardHub): it starts with the first subscriber and stops
 // when the last one leaves. It reads the router's board about once a
-// second, the live-calls summary every few seconds (only while a
-// subscriber may see it) and the history once a minute and at each new
-// interval, and hands an event to the subscribers only when its content
+// second, the live-calls summary and the live calls' alerts every few
+// seconds (each only while a subscriber may see it) and the history once
+// a minute and at each new interval, and hands an event to the subscribers only when its content
 // changed. A subscriber holds at most the latest unsent event of each
 // kind: a slow client skips to the newest picture and never holds up the
 // hub or the other subscribers.
@@ -23,13 +23,14 @@ const (
 	EventBoard   = "board"   // a Board
 	EventCalls   = "calls"   // a MetricsSummary (viewer and up)
 	EventHistory = "history" // a BoardHistory
+	EventAlerts  = "alerts"  // a CallAlerts (supervisors and admins)
 	EventProblem = "problem" // a StreamProblem
 )
 
 // StreamProblem says that a part of the board stream is missing, and why;
 // a problem event with an empty detail says that the part is back.
 type StreamProblem struct {
-	Source string `json:"source" enum:"board,calls,history"`
+	Source string `json:"source" enum:"board,calls,history,alerts"`
 	Detail string `json:"detail" doc:"Why the part is missing; empty once it is back"`
 }
 
@@ -51,6 +52,7 @@ type boardReaders struct {
 	board   func(ctx context.Context) (Board, error)
 	calls   func(ctx context.Context) (MetricsSummary, error)
 	history func(ctx context.Context) (BoardHistory, error)
+	alerts  func(ctx context.Context) (CallAlerts, error)
 	// missing explains each nil reader.
 	missing map[string]string
 }
@@ -64,23 +66,30 @@ type boardEvent struct {
 
 // eventOrder is the order in which a subscriber's pending events go out.
 var eventOrder = []string{EventProblem + "/board", EventProblem + "/calls", EventProblem + "/history",
-	EventHistory, EventBoard, EventCalls}
+	EventProblem + "/" + EventAlerts, EventHistory, EventBoard, EventCalls, EventAlerts}
+
+// boardRights are what a subscriber may see besides the board and the
+// history.
+type boardRights struct {
+	calls  bool // the calls summary (viewer and up)
+	alerts bool // the live calls' alerts (supervisors and admins)
+}
 
 // boardSub is one subscriber: the latest unsent event of each key.
 type boardSub struct {
-	calls   bool // may see the calls summary
+	may     boardRights
 	mu      sync.Mutex
 	pending map[string]boardEvent
 	wake    chan struct{} // a token when pending has something
 }
 
-func newBoardSub(calls bool) *boardSub {
-	return &boardSub{calls: calls, pending: map[string]boardEvent{}, wake: make(chan struct{}, 1)}
+func newBoardSub(may boardRights) *boardSub {
+	return &boardSub{may: may, pending: map[string]boardEvent{}, wake: make(chan struct{}, 1)}
 }
 
 // offer replaces the pending event of ev's key; it never blocks.
 func (s *boardSub) offer(ev boardEvent) {
-	if ev.name == EventCalls && !s.calls {
+	if (ev.name == EventCalls && !s.may.calls) || ((ev.key == EventAlerts || ev.key == EventProblem+"/"+EventAlerts) && !s.may.alerts) {
 		return
 	}
 	s.mu.Lock()
@@ -116,7 +125,7 @@ type boardHub struct {
 	gen  int                   // the current run; a stopped run's late events are dropped
 	stop context.CancelFunc    // nil while stopped
 	done chan struct{}         // closed when the current run has returned
-	kick chan struct{}         // a subscriber who may see calls joined
+	kick chan struct{}         // a subscriber who may see calls or alerts joined
 	last map[string]boardEvent // the latest event of each key, for new subscribers
 	same map[string][]byte     // what the latest event of each key was compared by
 }
@@ -125,10 +134,10 @@ func newBoardHub(read boardReaders, t boardTimings) *boardHub {
 	return &boardHub{read: read, t: t, subs: map[*boardSub]struct{}{}, kick: make(chan struct{}, 1)}
 }
 
-// subscribe adds a subscriber (calls: it may see the calls summary),
-// starting the hub if it is the first, and gives it the latest events.
-func (h *boardHub) subscribe(calls bool) *boardSub {
-	s := newBoardSub(calls)
+// subscribe adds a subscriber who may see what may says, starting the
+// hub if it is the first, and gives it the latest events.
+func (h *boardHub) subscribe(may boardRights) *boardSub {
+	s := newBoardSub(may)
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if h.stop == nil {
@@ -142,7 +151,7 @@ func (h *boardHub) subscribe(calls bool) *boardSub {
 	for _, ev := range h.last {
 		s.offer(ev)
 	}
-	if calls {
+	if may.calls || may.alerts {
 		select {
 		case h.kick <- struct{}{}:
 		default:
@@ -174,17 +183,20 @@ func (h *boardHub) running() bool {
 	return h.stop != nil
 }
 
-// wantsCalls reports whether a subscriber may see the calls summary.
-func (h *boardHub) wantsCalls() bool {
+// wants reports whether a subscriber may see what right picks.
+func (h *boardHub) wants(right func(boardRights) bool) bool {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	for s := range h.subs {
-		if s.calls {
+		if right(s.may) {
 			return true
 		}
 	}
 	return false
 }
+
+func mayCalls(r boardRights) bool  { return r.calls }
+func mayAlerts(r boardRights) bool { return r.alerts }
 
 // publish hands an event to every subscriber when it differs from the
 // latest of its key, compared by cmp's JSON (v's when cmp is nil: cmp
@@ -228,9 +240,9 @@ func (h *boardHub) problem(gen int, source, detail string) {
 	h.publish(gen, key, EventProblem, StreamProblem{Source: source, Detail: detail}, nil)
 }
 
-// run reads until ctx ends: the board every poll and the calls summary
-// every callsEvery polls (at once when a subscriber who may see it joins);
-// the history, which may take longer, has its own loop.
+// run reads until ctx ends: the board every poll, the calls summary and
+// the alerts every callsEvery polls (at once when a subscriber who may see
+// them joins); the history, which may take longer, has its own loop.
 func (h *boardHub) run(ctx context.Context, gen int, done chan struct{}) {
 	var wg sync.WaitGroup
 	wg.Add(1)
@@ -244,19 +256,23 @@ func (h *boardHub) run(ctx context.Context, gen int, done chan struct{}) {
 	}()
 	tick := time.NewTicker(h.t.poll)
 	defer tick.Stop()
-	callsIn := 0
+	callsIn, alertsIn := 0, 0
 	for {
 		h.readBoard(ctx, gen)
-		if callsIn--; callsIn <= 0 && h.wantsCalls() {
+		if callsIn--; callsIn <= 0 && h.wants(mayCalls) {
 			h.readCalls(ctx, gen)
 			callsIn = h.t.callsEvery
+		}
+		if alertsIn--; alertsIn <= 0 && h.wants(mayAlerts) {
+			h.readAlerts(ctx, gen)
+			alertsIn = h.t.callsEvery
 		}
 		select {
 		case <-ctx.Done():
 			return
 		case <-tick.C:
 		case <-h.kick:
-			callsIn = 0
+			callsIn, alertsIn = 0, 0
 		}
 	}
 }
@@ -318,5 +334,13 @@ func (h *boardHub) readHistory(ctx context.Context, gen int) {
 		cmp := bh
 		cmp.At = time.Time{}
 		h.publish(gen, EventHistory, EventHistory, bh, cmp)
+	}
+}
+
+func (h *boardHub) readAlerts(ctx context.Context, gen int) {
+	if a, ok := readWith(ctx, h, gen, EventAlerts, h.t.timeout, h.read.alerts); ok {
+		cmp := a
+		cmp.Since = time.Time{} // moves on every read
+		h.publish(gen, EventAlerts, EventAlerts, a, cmp)
 	}
 }

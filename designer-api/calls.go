@@ -110,6 +110,8 @@ type TimelineStep struct {
 	Input      string    `json:"input,omitempty"`
 	Error      string    `json:"error,omitempty"`
 	RunID      string    `json:"run_id,omitempty"`
+	// AI is what an intent or llm node understood, turn by turn.
+	AI []records.AITurn `json:"ai,omitempty" doc:"An intent or llm node's turns: utterance, intent, confidence, slots, sentiment, or reply and tool; source and model"`
 }
 
 // CallDetail is a call with its timeline.
@@ -119,8 +121,13 @@ type CallDetail struct {
 	Origin   string         `json:"origin" enum:"live,record"`
 	Timeline []TimelineStep `json:"timeline"`
 	// Events are what people did to the call besides the flow (a
-	// supervisor listening, whispering, barging in), oldest first.
+	// supervisor listening, whispering, barging in) and the alerts raised
+	// on it (actor "ai", action negative_sentiment), oldest first.
 	Events []records.CallEvent `json:"events"`
+	// Insights and Transcript come from the call record, once the call
+	// has ended and its record (and summary) is saved.
+	Insights   *records.Insights  `json:"insights,omitempty" doc:"The post-call summary, disposition, sentiment and key facts, when the flow asked for them and they are saved"`
+	Transcript []records.ChatLine `json:"transcript,omitempty" doc:"A web chat's messages, or what a voice call's intent and llm nodes said (from flow) and heard (from customer), redacted; from the call record"`
 }
 
 func timeline(path []records.Step, now time.Time) []TimelineStep {
@@ -131,7 +138,8 @@ func timeline(path []records.Step, now time.Time) []TimelineStep {
 			end = now
 		}
 		out = append(out, TimelineStep{Node: p.Node, Flow: p.Flow, Type: p.Type, EnteredAt: p.EnteredAt, LeftAt: p.LeftAt,
-			DurationMS: max(0, end.Sub(p.EnteredAt).Milliseconds()), Exit: p.Outcome, Input: p.Input, Error: p.Error, RunID: p.RunID})
+			DurationMS: max(0, end.Sub(p.EnteredAt).Milliseconds()), Exit: p.Outcome, Input: p.Input, Error: p.Error, RunID: p.RunID,
+			AI: p.AI})
 	}
 	return out
 }
@@ -318,26 +326,39 @@ func (s *server) callHistory(ctx context.Context, in *CallIDParam) (*historyOutp
 }
 
 // callDetail is the call's state and timeline with the events people
-// added to it.
+// added to it and, once it ended, its record's insights and transcript.
 func (s *server) callDetail(ctx context.Context, id string) (CallDetail, error) {
-	d, err := s.callState(ctx, id)
+	d, rec, err := s.callState(ctx, id)
 	if err != nil {
 		return d, err
 	}
 	d.Events = []records.CallEvent{}
-	if s.cfg.Store != nil {
-		ev, err := s.cfg.Store.CallEvents(ctx, id)
-		if err != nil {
-			return CallDetail{}, s.fail("get call events", err)
+	if s.cfg.Store == nil {
+		return d, nil
+	}
+	ev, err := s.cfg.Store.CallEvents(ctx, id)
+	if err != nil {
+		return CallDetail{}, s.fail("get call events", err)
+	}
+	d.Events = append(d.Events, ev...)
+	if rec == nil && d.Ended { // the engine still knows the call: its record may be saved
+		r, err := s.cfg.Store.CDR(ctx, id)
+		if err != nil && !errors.Is(err, store.ErrNotFound) {
+			return CallDetail{}, s.fail("get call record", err)
 		}
-		d.Events = append(d.Events, ev...)
+		if err == nil {
+			rec = &r
+		}
+	}
+	if rec != nil {
+		d.Insights, d.Transcript = rec.Insights, rec.Transcript
 	}
 	return d, nil
 }
 
 // callState asks the engine; a call it does not know (or no engine) falls
-// back to the stored CDR.
-func (s *server) callState(ctx context.Context, id string) (CallDetail, error) {
+// back to the stored CDR, which it returns too.
+func (s *server) callState(ctx context.Context, id string) (CallDetail, *records.CDR, error) {
 	now := time.Now().UTC()
 	if s.cfg.Calls != nil {
 		st, err := s.cfg.Calls.Show(ctx, id)
@@ -345,21 +366,21 @@ func (s *server) callState(ctx context.Context, id string) (CallDetail, error) {
 			if st.CallID == "" {
 				st.CallID = id
 			}
-			return CallDetail{CallState: st, Origin: "live", Timeline: timeline(st.Path, now)}, nil
+			return CallDetail{CallState: st, Origin: "live", Timeline: timeline(st.Path, now)}, nil, nil
 		}
 		if !errors.Is(err, ErrCallNotFound) {
-			return CallDetail{}, s.fail("get call", err)
+			return CallDetail{}, nil, s.fail("get call", err)
 		}
 	}
 	if s.cfg.Store == nil {
-		return CallDetail{}, huma.Error404NotFound(fmt.Sprintf("call %q not found", id))
+		return CallDetail{}, nil, huma.Error404NotFound(fmt.Sprintf("call %q not found", id))
 	}
 	rec, err := s.cfg.Store.CDR(ctx, id)
 	if errors.Is(err, store.ErrNotFound) {
-		return CallDetail{}, huma.Error404NotFound(fmt.Sprintf("call %q not found", id))
+		return CallDetail{}, nil, huma.Error404NotFound(fmt.Sprintf("call %q not found", id))
 	}
 	if err != nil {
-		return CallDetail{}, s.fail("get call", err)
+		return CallDetail{}, nil, s.fail("get call", err)
 	}
 	st := CallState{CallID: rec.CallID, WorkflowID: rec.WorkflowID, RunID: rec.RunID, Flow: rec.Flow,
 		FlowVersion: rec.FlowVersion, Path: rec.Path, Vars: rec.Vars, Steps: len(rec.Path), Ended: true,
@@ -367,5 +388,5 @@ func (s *server) callState(ctx context.Context, id string) (CallDetail, error) {
 	if st.Path == nil {
 		st.Path = []records.Step{}
 	}
-	return CallDetail{CallState: st, Origin: "record", Timeline: timeline(rec.Path, rec.EndedAt)}, nil
+	return CallDetail{CallState: st, Origin: "record", Timeline: timeline(rec.Path, rec.EndedAt)}, &rec, nil
 }

@@ -25,13 +25,16 @@ type CDRFilterParams struct {
 	Flow          string    `query:"flow"`
 	From          string    `query:"from" doc:"Caller number, exact"`
 	Outcome       string    `query:"outcome" doc:"completed, caller_hangup, transferred, max_steps, failed"`
+	Disposition   string    `query:"disposition" maxLength:"128" doc:"The insights' disposition, exact (records without insights never match)"`
+	Sentiment     string    `query:"sentiment" enum:"positive,neutral,negative" doc:"The insights' sentiment label (records without insights never match)"`
 	StartedAfter  time.Time `query:"started_after" doc:"Inclusive, RFC 3339"`
 	StartedBefore time.Time `query:"started_before" doc:"Exclusive, RFC 3339"`
 }
 
 // query is the store query of the filter.
 func (f CDRFilterParams) query() store.CDRQuery {
-	return store.CDRQuery{Flow: f.Flow, From: f.From, Outcome: f.Outcome, StartedAfter: f.StartedAfter, StartedBefore: f.StartedBefore}
+	return store.CDRQuery{Flow: f.Flow, From: f.From, Outcome: f.Outcome, Disposition: f.Disposition, Sentiment: f.Sentiment,
+		StartedAfter: f.StartedAfter, StartedBefore: f.StartedBefore}
 }
 
 type searchCDRsInput struct {
@@ -42,7 +45,7 @@ type searchCDRsInput struct {
 
 type cdrsOutput struct {
 	Body struct {
-		CDRs       []records.CDR `json:"cdrs" doc:"Newest first"`
+		CDRs       []records.CDR `json:"cdrs" doc:"Newest first, each with its insights (when a summary was made) and its path's AI turns (path[].ai); without transcripts: GET /cdrs/{id} has them"`
 		NextCursor string        `json:"next_cursor,omitempty"`
 	}
 }
@@ -61,24 +64,41 @@ type exportInput struct {
 	Max    int    `query:"max" minimum:"1" maximum:"100000" default:"100000" doc:"Most records exported"`
 }
 
-// CSVColumns are the columns of a CSV export, in order.
+// CSVColumns are the columns of a CSV export, in order. The last four are
+// the insights' (empty without a summary).
 var CSVColumns = []string{"call_id", "run_id", "workflow_id", "flow", "flow_version", "from", "to", "channel",
-	"started_at", "ended_at", "duration_ms", "outcome", "path", "recordings"}
+	"started_at", "ended_at", "duration_ms", "outcome", "path", "recordings",
+	"disposition", "sentiment", "sentiment_label", "summary"}
 
 func csvRow(r records.CDR) []string {
 	nodes := make([]string, len(r.Path))
 	for i, p := range r.Path {
 		nodes[i] = p.Node
 	}
-	return []string{r.CallID, r.RunID, r.WorkflowID, r.Flow, strconv.Itoa(r.FlowVersion), r.From, r.To, r.Channel,
+	row := []string{r.CallID, r.RunID, r.WorkflowID, r.Flow, strconv.Itoa(r.FlowVersion), r.From, r.To, r.Channel,
 		r.StartedAt.Format(time.RFC3339Nano), r.EndedAt.Format(time.RFC3339Nano), strconv.FormatInt(r.Duration.Milliseconds(), 10),
 		r.Outcome, strings.Join(nodes, ">"), strings.Join(r.Recordings, ";")}
+	if in := r.Insights; in != nil {
+		return append(row, csvText(in.Disposition), strconv.FormatFloat(in.Sentiment, 'f', -1, 64), in.SentimentLabel, csvText(in.Summary))
+	}
+	return append(row, "", "", "", "")
+}
+
+// csvText quotes a model's free text so that a spreadsheet opening the
+// export reads it as text, never as a formula (the caller's words shape it).
+func csvText(s string) string {
+	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
+		return "'" + s
+	}
+	return s
 }
 
 func (s *server) registerCDRs(api huma.API) {
 	huma.Register(api, op("search-cdrs", http.MethodGet, "/cdrs", RoleViewer, "CDRs", "Search call records, newest first, one page at a time"),
 		requires(s.needStore, s.searchCDRs))
-	huma.Register(api, op("get-cdr", http.MethodGet, "/cdrs/{id}", RoleViewer, "CDRs", "One call record (the last saved run of the call); a web chat's carries its transcript"),
+	huma.Register(api, op("get-cdr", http.MethodGet, "/cdrs/{id}", RoleViewer, "CDRs",
+		"One call record (the last saved run of the call) with its insights, its transcript (a web chat's messages, "+
+			"or what a voice call's intent and llm nodes said and heard) and its path's AI turns (path[].ai)"),
 		requires(s.needStore, s.getCDR))
 
 	o := op("export-cdrs", http.MethodGet, "/cdrs/export", RoleViewer, "CDRs",

@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/voxflow/voxflow/activities"
+	"github.com/voxflow/voxflow/activities/records"
 	designerapi "github.com/voxflow/voxflow/designer-api"
 	"github.com/voxflow/voxflow/platform/config"
 	"github.com/voxflow/voxflow/platform/devstack"
@@ -17,9 +19,11 @@ import (
 // TestBoardInBrowser starts `voxflow dev` (no SIP) with queue board-e2e
 // and agent board-agent (`voxflow agents add`), and runs the board's
 // browser test (designer-api/web/e2e/board.test.mjs, headless Chromium):
-// the queue's card is there before any call, and once the agent signs in
-// through the API the board shows them available without a reload (the
-// board stream). Screenshots land in $VOXFLOW_ARTIFACTS.
+// the queue's card is there before any call, the alert raised on a live
+// call (a negative_sentiment call event, as voxflow.CallAlert adds) shows
+// at the top, and once the agent signs in through the API the board shows
+// them available without a reload (the board stream). Screenshots land in
+// $VOXFLOW_ARTIFACTS.
 func TestBoardInBrowser(t *testing.T) {
 	node, err := exec.LookPath("node")
 	if err != nil {
@@ -61,6 +65,11 @@ func TestBoardInBrowser(t *testing.T) {
 	if err := dev.Store.PutQueue(ctx, store.Queue{Name: queue}); err != nil {
 		t.Fatal(err)
 	}
+	const alertCall = "board-alert-call" // no record: a live call
+	if err := dev.Store.AddCallEvent(ctx, records.CallEvent{CallID: alertCall, At: time.Now(), Actor: "ai",
+		Action: activities.AlertNegativeSentiment, Detail: "ask: this is useless"}); err != nil {
+		t.Fatal(err)
+	}
 
 	artifacts := os.Getenv("VOXFLOW_ARTIFACTS")
 	if artifacts == "" {
@@ -71,7 +80,7 @@ func TestBoardInBrowser(t *testing.T) {
 	cmd := exec.CommandContext(tctx, node, "--test", "--test-reporter=spec", "designer-api/web/e2e/board.test.mjs")
 	cmd.Dir = root
 	cmd.Env = append(os.Environ(), "VOXFLOW_URL=http://"+httpAddr, "VOXFLOW_USER="+user, "VOXFLOW_PASSWORD="+password,
-		"VOXFLOW_AGENT="+agent, "VOXFLOW_QUEUE="+queue, "VOXFLOW_ARTIFACTS="+artifacts, "VOXFLOW_CHROMIUM="+chromiumPath)
+		"VOXFLOW_AGENT="+agent, "VOXFLOW_QUEUE="+queue, "VOXFLOW_ALERT_CALL="+alertCall, "VOXFLOW_ARTIFACTS="+artifacts, "VOXFLOW_CHROMIUM="+chromiumPath)
 	start := time.Now()
 	out, err := cmd.CombinedOutput()
 	t.Logf("node --test board.test.mjs (%v; screenshots in %s):\n%s", time.Since(start).Round(time.Millisecond), artifacts, out)

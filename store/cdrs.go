@@ -18,6 +18,11 @@ type CDRQuery struct {
 	Flow    string
 	From    string // caller, exact match
 	Outcome string
+	// Disposition and Sentiment keep the records whose insights have that
+	// disposition and that sentiment label (positive, neutral, negative);
+	// exact, case-sensitive. A record without insights matches neither.
+	Disposition string
+	Sentiment   string
 	// Queue keeps the records of calls that stayed in that queue (exact
 	// name, case-sensitive).
 	Queue string
@@ -36,8 +41,9 @@ const (
 	maxCDRLimit     = 1000
 )
 
+// cdrColumns are what SearchCDRs reads; CDR reads the transcript too.
 const cdrColumns = `call_id, run_id, workflow_id, flow, flow_version, from_number, to_number, channel,
-	started_at, ended_at, duration_ns, outcome, path, vars, recordings, queues`
+	started_at, ended_at, duration_ns, outcome, path, vars, recordings, queues, insights`
 
 // normCDR applies the store's time convention (UTC, microseconds) to every
 // time of a record, so what is read back equals what was written.
@@ -61,7 +67,20 @@ func normCDR(r records.CDR) records.CDR {
 		}
 		r.Queues = stays
 	}
+	if r.Transcript != nil {
+		r.Transcript = normLines(r.Transcript)
+	}
 	return r
+}
+
+// normLines is lines with the store's time convention, in a copy.
+func normLines(lines []records.ChatLine) []records.ChatLine {
+	out := make([]records.ChatLine, len(lines))
+	for i, l := range lines {
+		l.At = normTime(l.At)
+		out[i] = l
+	}
+	return out
 }
 
 // SaveCDR stores a call record. It is idempotent on (CallID, RunID): saving
@@ -72,6 +91,10 @@ func normCDR(r records.CDR) records.CDR {
 // A queue stay's WrapUp, Disposition and Notes are written later by SetCDRWrapUp;
 // saving the run again keeps them where the saved stay (same position,
 // queue, enqueue time and agent) carries neither.
+//
+// Insights and Transcript are kept when a save of the same run carries
+// none: the engine saves the run a second time with its insights once the
+// summary is made, and a late retry of the first save must not erase them.
 func (s *Store) SaveCDR(ctx context.Context, rec records.CDR) error {
 	if len(rec.Queues) == 0 {
 		return s.saveCDR(ctx, s.db, rec)
@@ -142,17 +165,27 @@ func (s *Store) saveCDR(ctx context.Context, db execer, rec records.CDR) error {
 	if err != nil {
 		return fmt.Errorf("save CDR %q: queues: %w", rec.CallID, err)
 	}
-	_, err = db.ExecContext(ctx, s.rebind(`INSERT INTO cdrs (`+cdrColumns+`, saved_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+	insightsJSON, err := jsonOrNil(rec.Insights, rec.Insights == nil)
+	if err != nil {
+		return fmt.Errorf("save CDR %q: insights: %w", rec.CallID, err)
+	}
+	transcriptJSON, err := jsonOrNil(rec.Transcript, len(rec.Transcript) == 0)
+	if err != nil {
+		return fmt.Errorf("save CDR %q: transcript: %w", rec.CallID, err)
+	}
+	_, err = db.ExecContext(ctx, s.rebind(`INSERT INTO cdrs (`+cdrColumns+`, transcript, saved_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (call_id, run_id) DO UPDATE SET
 			workflow_id = excluded.workflow_id, flow = excluded.flow, flow_version = excluded.flow_version,
 			from_number = excluded.from_number, to_number = excluded.to_number, channel = excluded.channel,
 			started_at = excluded.started_at, ended_at = excluded.ended_at, duration_ns = excluded.duration_ns,
 			outcome = excluded.outcome, path = excluded.path, vars = excluded.vars,
-			recordings = excluded.recordings, queues = excluded.queues, saved_at = excluded.saved_at`),
+			recordings = excluded.recordings, queues = excluded.queues,
+			insights = COALESCE(excluded.insights, cdrs.insights),
+			transcript = COALESCE(excluded.transcript, cdrs.transcript), saved_at = excluded.saved_at`),
 		rec.CallID, rec.RunID, rec.WorkflowID, rec.Flow, rec.FlowVersion, rec.From, rec.To, rec.Channel,
 		s.ts(rec.StartedAt), s.ts(rec.EndedAt), int64(rec.Duration), rec.Outcome,
-		string(pathJSON), varsJSON, recJSON, queuesJSON, s.ts(s.nowUTC()))
+		string(pathJSON), varsJSON, recJSON, queuesJSON, insightsJSON, transcriptJSON, s.ts(s.nowUTC()))
 	if err != nil {
 		return fmt.Errorf("save CDR %q run %q: %w", rec.CallID, rec.RunID, err)
 	}
@@ -187,19 +220,31 @@ func (j jsonScan) Scan(src any) error {
 	return nil
 }
 
+// scanCDR scans the cdrColumns of a row.
 func scanCDR(row rowScanner) (records.CDR, error) {
+	return scanCDRWith(row)
+}
+
+// scanCDRWith scans the cdrColumns of a row, then the extra columns.
+func scanCDRWith(row rowScanner, extra ...any) (records.CDR, error) {
 	var (
-		r                             records.CDR
-		dur                           int64
-		path, vars, recording, queues []byte
+		r                                       records.CDR
+		dur                                     int64
+		path, vars, recording, queues, insights []byte
 	)
-	err := row.Scan(&r.CallID, &r.RunID, &r.WorkflowID, &r.Flow, &r.FlowVersion, &r.From, &r.To, &r.Channel,
+	dest := []any{&r.CallID, &r.RunID, &r.WorkflowID, &r.Flow, &r.FlowVersion, &r.From, &r.To, &r.Channel,
 		timeScan{&r.StartedAt}, timeScan{&r.EndedAt}, &dur, &r.Outcome,
-		jsonScan{&path}, jsonScan{&vars}, jsonScan{&recording}, jsonScan{&queues})
-	if err != nil {
+		jsonScan{&path}, jsonScan{&vars}, jsonScan{&recording}, jsonScan{&queues}, jsonScan{&insights}}
+	if err := row.Scan(append(dest, extra...)...); err != nil {
 		return r, err
 	}
 	r.Duration = time.Duration(dur)
+	if len(insights) > 0 {
+		r.Insights = new(records.Insights)
+		if err := json.Unmarshal(insights, r.Insights); err != nil {
+			return r, fmt.Errorf("CDR %q insights: %w", r.CallID, err)
+		}
+	}
 	if len(path) > 0 {
 		if err := json.Unmarshal(path, &r.Path); err != nil {
 			return r, fmt.Errorf("CDR %q path: %w", r.CallID, err)
@@ -231,20 +276,35 @@ func scanCDR(row rowScanner) (records.CDR, error) {
 }
 
 // CDR returns the record of call callID; when the call has several runs
-// (reset or continue-as-new), the one saved last. ErrNotFound if none. A
-// web chat's record carries its transcript (SaveChatTranscript); search
-// results do not, to keep pages small.
+// (reset or continue-as-new), the one saved last. ErrNotFound if none. It
+// carries the call's transcript: a web chat's (SaveChatTranscript) when
+// there is one, else the one saved with the record (a voice call's).
+// Search results carry no transcript, to keep pages small.
 func (s *Store) CDR(ctx context.Context, callID string) (records.CDR, error) {
-	r, err := scanCDR(s.db.QueryRowContext(ctx, s.rebind(`SELECT `+cdrColumns+` FROM cdrs WHERE call_id = ?
-		ORDER BY saved_at DESC, started_at DESC, run_id DESC LIMIT 1`), callID))
+	var transcript []byte
+	r, err := scanCDRWith(s.db.QueryRowContext(ctx, s.rebind(`SELECT `+cdrColumns+`, transcript FROM cdrs WHERE call_id = ?
+		ORDER BY saved_at DESC, started_at DESC, run_id DESC LIMIT 1`), callID), jsonScan{&transcript})
 	if errors.Is(err, sql.ErrNoRows) {
 		err = ErrNotFound
 	}
 	if err != nil {
 		return records.CDR{}, fmt.Errorf("CDR %q: %w", callID, err)
 	}
-	if r.Transcript, err = s.ChatTranscript(ctx, callID); err != nil {
+	chat, err := s.ChatTranscript(ctx, callID)
+	if err != nil {
 		return records.CDR{}, fmt.Errorf("CDR %q: %w", callID, err)
+	}
+	if len(chat) > 0 {
+		r.Transcript = chat
+		return r, nil
+	}
+	if len(transcript) > 0 {
+		if err := json.Unmarshal(transcript, &r.Transcript); err != nil {
+			return records.CDR{}, fmt.Errorf("CDR %q transcript: %w", callID, err)
+		}
+		for i := range r.Transcript { // JSON keeps the zone as an offset; hand back UTC
+			r.Transcript[i].At = r.Transcript[i].At.UTC()
+		}
 	}
 	return r, nil
 }
@@ -300,6 +360,12 @@ func (s *Store) SearchCDRs(ctx context.Context, q CDRQuery) ([]records.CDR, stri
 	}
 	if q.Outcome != "" {
 		add("outcome = ?", q.Outcome)
+	}
+	if q.Disposition != "" {
+		add(s.insightsField("disposition")+" = ?", q.Disposition)
+	}
+	if q.Sentiment != "" {
+		add(s.insightsField("sentiment_label")+" = ?", q.Sentiment)
 	}
 	if q.Queue != "" {
 		add(s.queueFilter(), queueNeedle(q.Queue))
@@ -361,4 +427,14 @@ func (s *Store) queueFilter() string {
 func queueNeedle(queue string) string {
 	b, _ := json.Marshal(queue) // a string always marshals
 	return `"queue":` + string(b)
+}
+
+// insightsField is the SQL text of a top-level string field of the
+// insights JSON (NULL without insights); field is one of this package's
+// constants, never outside input.
+func (s *Store) insightsField(field string) string {
+	if s.dialect == dialectPostgres {
+		return "(insights->>'" + field + "')"
+	}
+	return "json_extract(insights, '$." + field + "')"
 }

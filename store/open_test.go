@@ -127,8 +127,11 @@ func TestMigrationResume(t *testing.T) {
 		ok(t, err)
 		_, err = s.db.Exec(`DROP INDEX numbers_flow`)
 		ok(t, err)
-		_, err = s.db.Exec(`ALTER TABLE cdrs DROP COLUMN queues`) // 0006 adds it; SQLite has no ADD COLUMN IF NOT EXISTS
-		ok(t, err)
+		// 0006 and 0009 add columns; SQLite has no ADD COLUMN IF NOT EXISTS.
+		for _, col := range []string{"queues", "insights", "transcript"} {
+			_, err = s.db.Exec(`ALTER TABLE cdrs DROP COLUMN ` + col)
+			ok(t, err)
+		}
 		_, err = s.db.Exec(`DELETE FROM schema_migrations WHERE version >= 2`)
 		ok(t, err)
 		ok(t, s.Close())

@@ -1,6 +1,7 @@
 // Package builtin implements the non-media activities every voxflow
 // deployment runs on the shared queue: HTTP requests of http nodes, call
-// records, pinned subflow loading and the routing hand-off contract.
+// records, pinned subflow loading, the routing hand-off contract and the
+// alerts the engine raises on live calls.
 package builtin
 
 import (
@@ -45,6 +46,9 @@ type Activities struct {
 	Routing   RouterClient
 	WrapUps   WrapUpSink
 	Callbacks CallbackSink
+	// Alerts, when set, serves voxflow.CallAlert: alerts the engine
+	// raises on a live call, kept as call events.
+	Alerts CallAlertSink
 }
 
 // Register adds the shared activities to a worker on activities.SharedQueue.
@@ -52,6 +56,9 @@ func (a *Activities) Register(w activities.Registrar) {
 	w.RegisterActivityWithOptions(a.HTTP.Do, activity.RegisterOptions{Name: activities.ActHTTP})
 	w.RegisterActivityWithOptions(a.enqueue, activity.RegisterOptions{Name: activities.ActEnqueue})
 	w.RegisterActivityWithOptions(a.saveWrapUp, activity.RegisterOptions{Name: activities.ActSaveWrapUp})
+	if a.Alerts != nil { // the engine schedules it on the shared queue, never as a local activity
+		w.RegisterActivityWithOptions(a.callAlert, activity.RegisterOptions{Name: activities.ActCallAlert})
+	}
 	a.RegisterLocal(w)
 }
 

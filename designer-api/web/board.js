@@ -1,7 +1,9 @@
 // Supervisor board: every queue's live figures, the agents by state and
 // today's charts, fed by the server's board stream (Server-Sent Events,
 // GET /api/v1/board/events): nothing here polls. Waits and times in state
-// tick every second between two events.
+// tick every second between two events. Supervisors and admins also get
+// the alerts raised on live calls (a caller's strongly negative turn): a
+// notice at the top and a badge on the agent's row holding the call.
 
 import { api, request } from './api.js';
 import { h, clear } from './ui.js';
@@ -48,6 +50,9 @@ export function spoken(ms) {
 
 const pct = (v) => `${Math.round(v * 100)}%`;
 
+// ALERTS names the alert actions of the alerts events.
+const ALERTS = { negative_sentiment: 'Negative sentiment' };
+
 // ticker is an element showing base + the time since from, updated by tick().
 function ticker(from, baseMs = 0) {
   const e = h('span.tick.mono', { 'data-from': from, 'data-base': String(baseMs) });
@@ -64,6 +69,7 @@ function tickOne(e) {
 export async function boardView(main) {
   const status = h('span.stream-status', { role: 'status', 'aria-live': 'polite' }, 'Connecting…');
   const problems = h('div');
+  const alertsBox = h('section.call-alerts', { 'aria-label': 'Alerts on live calls', 'aria-live': 'polite', hidden: true });
   const queues = h('div.queue-cards');
   const agents = h('div');
   const pick = h('select', { 'aria-label': 'Queue shown in the charts' });
@@ -74,13 +80,14 @@ export async function boardView(main) {
       h('div', h('h1', 'Supervisor board'), h('p.muted', 'Queues and agents live from the router; counts and service levels cover its sliding window.')),
       status),
     problems,
+    alertsBox,
     h('section', { 'aria-labelledby': 'board-queues' }, h('h2#board-queues', 'Queues'), queues),
     h('section', { 'aria-labelledby': 'board-agents' }, h('h2#board-agents', 'Agents'), agents),
     h('section', { 'aria-labelledby': 'board-today' },
       h('div.h3-row', h('h2#board-today', 'Today, per 15 minutes'), h('label.inline', 'Queue ', pick)), charts, note)));
 
-  const st = { board: null, history: null, problems: {} };
-  const sup = mayMonitor() ? new Supervisor(() => st.board && drawAgents(agents, st.board, sup)) : null;
+  const st = { board: null, history: null, problems: {}, alerted: new Map() }; // alerted: call ID -> its newest alert
+  const sup = mayMonitor() ? new Supervisor(() => st.board && drawAgents(agents, st.board, sup, st.alerted)) : null;
   pick.addEventListener('change', () => drawCharts(charts, note, st.history, pick.value));
   const es = new EventSource(api.boardEventsURL());
   es.addEventListener('open', () => { status.textContent = 'Live'; status.className = 'stream-status live'; });
@@ -92,7 +99,16 @@ export async function boardView(main) {
   es.addEventListener('board', (ev) => {
     st.board = JSON.parse(ev.data);
     drawQueues(queues, st.board);
-    drawAgents(agents, st.board, sup);
+    drawAgents(agents, st.board, sup, st.alerted);
+    drawAlerts(alertsBox, st.alerts || [], st.board);
+  });
+  // Sent to supervisors and admins only, when the alerts changed.
+  es.addEventListener('alerts', (ev) => {
+    st.alerts = JSON.parse(ev.data).alerts || [];
+    st.alerted = new Map();
+    for (const a of st.alerts) if (!st.alerted.has(a.call_id)) st.alerted.set(a.call_id, a);
+    drawAlerts(alertsBox, st.alerts, st.board);
+    if (st.board) drawAgents(agents, st.board, sup, st.alerted);
   });
   es.addEventListener('history', (ev) => {
     st.history = JSON.parse(ev.data);
@@ -136,7 +152,27 @@ function queueCard(q, at, window) {
     h('p.small.muted', `Over the last ${spoken(goDuration(window))} · handle time ${spoken(goDuration(q.aht))} · average wait ${spoken(goDuration(q.avg_wait))}`));
 }
 
-function drawAgents(box, b, sup) {
+// drawAlerts lists the live calls' alerts, newest first, each with the
+// agent who has the call (when one has it) and a link to the call.
+function drawAlerts(box, alerts, b) {
+  box.hidden = !alerts.length;
+  if (!alerts.length) { clear(box); return; }
+  const agentOf = (id) => ((b && b.agents) || []).find((a) => (a.calls || []).includes(id));
+  const calls = new Set(alerts.map((a) => a.call_id)).size;
+  clear(box).append(
+    h('h2.call-alerts-title', `⚠ ${calls === 1 ? 'A live call needs' : `${calls} live calls need`} attention`),
+    h('ul', alerts.map((a) => {
+      const agent = agentOf(a.call_id);
+      return h('li', { 'data-alert-call': a.call_id, 'data-alert': a.action },
+        h('span.chip.bad', ALERTS[a.action] || a.action), ' ',
+        h('a.mono', { href: `/console/calls/${encodeURIComponent(a.call_id)}`, 'data-link': '' }, a.call_id.length > 13 ? a.call_id.slice(0, 13) + '…' : a.call_id),
+        agent ? h('span', ' with ', h('strong', agent.name)) : h('span.muted', ' in the flow'),
+        a.detail ? h('span', ' · “', a.detail, '”') : null,
+        h('span.muted.small', ` · at ${new Date(a.at).toLocaleTimeString()}`));
+    })));
+}
+
+function drawAgents(box, b, sup, alerted = new Map()) {
   if (!b.agents.length) {
     clear(box).appendChild(h('p.empty', 'No agent has signed in since the router started.'));
     return;
@@ -157,7 +193,10 @@ function drawAgents(box, b, sup) {
         a.alert ? h('span.chip.bad.alert', { role: 'status', title: `since ${new Date(a.alert_since).toLocaleTimeString()}` }, `⚠ ${a.alert}`) : null),
       h('td', a.since ? ticker(a.since) : '—'),
       h('td.small', (a.queues || []).join(', ') || '—'),
-      h('td.small', a.calls.length ? `${a.calls.length} of ${a.capacity}` : `0 of ${a.capacity}`),
+      h('td.small', a.calls.length ? `${a.calls.length} of ${a.capacity}` : `0 of ${a.capacity}`,
+        ...a.calls.filter((id) => alerted.has(id)).map((id) => h('span.chip.bad.call-alert', {
+          'data-alert-call': id, title: `Call ${id}: ${alerted.get(id).detail || ''}`,
+        }, `⚠ ${ALERTS[alerted.get(id).action] || alerted.get(id).action}`))),
       h('td.small.muted', a.pending ? `then ${STATE_LABEL[a.pending] || a.pending}` : ''),
       sup ? h('td.small', ...(a.calls || []).map((id) => superviseCell(sup, a.name, id))) : null));
   }

@@ -4,7 +4,10 @@
 // queue defined:
 //
 //   VOXFLOW_URL=... VOXFLOW_USER=... VOXFLOW_PASSWORD=... VOXFLOW_AGENT=NAME VOXFLOW_QUEUE=NAME \
-//     node --test designer-api/web/e2e/board.test.mjs
+//     [VOXFLOW_ALERT_CALL=ID] node --test designer-api/web/e2e/board.test.mjs
+//
+// VOXFLOW_ALERT_CALL names a live call with a negative_sentiment alert:
+// the board (the user is an admin) must show it at the top.
 //
 // Without VOXFLOW_AGENT (as when the designer's tests run the whole
 // folder) it is skipped.
@@ -23,6 +26,7 @@ const USER = process.env.VOXFLOW_USER || 'admin';
 const PASSWORD = process.env.VOXFLOW_PASSWORD || '';
 const AGENT = process.env.VOXFLOW_AGENT || '';
 const QUEUE = process.env.VOXFLOW_QUEUE || '';
+const ALERT_CALL = process.env.VOXFLOW_ALERT_CALL || '';
 const ARTIFACTS = process.env.VOXFLOW_ARTIFACTS || path.join(here, 'artifacts');
 const CHROMIUM = process.env.VOXFLOW_CHROMIUM || '/usr/bin/chromium';
 
@@ -60,6 +64,14 @@ test('supervisor board follows an agent live', { skip: !(AGENT && QUEUE) && 'set
     assert.match(await card.innerText(), /0 available of 0 staffed/);
     assert.equal(await page.locator('figure.chart').count(), 3, 'three charts');
     assert.ok(await page.locator('figure.chart svg[role=img] title').count() >= 3, 'charts have titles');
+    if (ALERT_CALL) {
+      // The live call's alert comes with the stream, for supervisors and admins.
+      const alert = page.locator(`.call-alerts li[data-alert-call="${ALERT_CALL}"]`);
+      await alert.waitFor();
+      assert.match(await alert.innerText(), /Negative sentiment/);
+      assert.match(await alert.innerText(), /this is useless/);
+      assert.equal(await alert.locator(`a[href="/console/calls/${ALERT_CALL}"]`).count(), 1, 'the alert links to the call');
+    }
     await page.evaluate(() => { window.boardNotReloaded = true; });
 
     // Sign the agent in through the API, as an operator's tool or the
