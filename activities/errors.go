@@ -78,9 +78,12 @@ func NewNoMediaWorker(msg string) error {
 // IsNoMediaWorker reports whether err is (or wraps) a NoMediaWorker error.
 func IsNoMediaWorker(err error) bool { return isType(err, ErrTypeNoMediaWorker) }
 
-// NewAIUnavailable reports a model that cannot answer now.
+// NewAIUnavailable reports a model that cannot answer now. It is benign
+// (workers log it at debug level): with no endpoint configured it is how
+// every llm node ends, down its on_error exit.
 func NewAIUnavailable(msg string, cause error) error {
-	return temporal.NewNonRetryableApplicationError(msg, ErrTypeAIUnavailable, cause)
+	return temporal.NewApplicationErrorWithOptions(msg, ErrTypeAIUnavailable, temporal.ApplicationErrorOptions{
+		NonRetryable: true, Cause: cause, Category: temporal.ApplicationErrorCategoryBenign})
 }
 
 // NewAIRejected reports a request the model endpoint refused.
@@ -92,6 +95,9 @@ func NewAIRejected(msg string, cause error) error {
 func NewAIBadOutput(msg string, cause error) error {
 	return temporal.NewNonRetryableApplicationError(msg, ErrTypeAIBadOutput, cause)
 }
+
+// IsAIUnavailable reports whether err is (or wraps) an AIUnavailable error.
+func IsAIUnavailable(err error) bool { return isType(err, ErrTypeAIUnavailable) }
 
 // IsAIError reports whether err is one of the AI error types.
 func IsAIError(err error) bool {
