@@ -18,7 +18,7 @@ func SharedActivities(s *store.Store) *builtin.Activities {
 	return &builtin.Activities{
 		HTTP: builtin.NewHTTPCaller(), Flows: StoreFlows{Store: s}, CDRs: s,
 		Router: builtin.NoAgents{}, Workers: s, Queues: StoreQueues{Store: s}, WrapUps: s,
-		Callbacks: StoreCallbacks{Store: s},
+		Callbacks: StoreCallbacks{Store: s}, Alerts: s,
 	}
 }
 

@@ -45,6 +45,8 @@ type Parts struct {
 	Engine bool
 	// Shared runs the shared activities on activities.SharedQueue (nil: not here).
 	Shared *builtin.Activities
+	// AI serves the AI activities beside Shared (nil: OfflineAI).
+	AI AIActivities
 	// Channels run their media activities, each on its own queue.
 	Channels []activities.Channel
 	// Watchdog, with Engine, is the media worker registry a MediaWatchdog
@@ -104,7 +106,14 @@ func StartWorkers(c client.Client, p Parts) (*Workers, error) {
 		})
 	}
 	if err == nil && p.Shared != nil {
-		err = start(activities.SharedQueue, "shared activity", worker.Options{}, func(w worker.Worker) { p.Shared.Register(w) })
+		var ai AIActivities = p.AI
+		if ai == nil {
+			ai = OfflineAI(p.Logger)
+		}
+		err = start(activities.SharedQueue, "shared activity", worker.Options{}, func(w worker.Worker) {
+			p.Shared.Register(w)
+			ai.Register(w)
+		})
 	}
 	for _, ch := range p.Channels {
 		if err != nil {

@@ -33,7 +33,7 @@ the store answer) and /metrics.`,
 			return runEngine(cmd.Context(), cfg, cmd.OutOrStdout())
 		},
 	}
-	flags = config.Bind(cmd.Flags(), "temporal.address", "temporal.namespace", "store", "admin_addr", "verbose")
+	flags = config.Bind(cmd.Flags(), append([]string{"temporal.address", "temporal.namespace", "store", "admin_addr", "verbose"}, aiKeys...)...)
 	return cmd
 }
 
@@ -45,12 +45,16 @@ func runEngine(ctx context.Context, cfg config.Config, out io.Writer) error {
 	}
 	defer c.Close()
 	defer s.Close()
-	ws, err := platform.StartWorkers(c, platform.Parts{Engine: true, Shared: platform.SharedActivities(s), Watchdog: s, Logger: log})
+	ai, err := platform.NewAI(cfg.AI, log.With("component", "ai"))
+	if err != nil {
+		return err
+	}
+	ws, err := platform.StartWorkers(c, platform.Parts{Engine: true, Shared: platform.SharedActivities(s), AI: ai, Watchdog: s, Logger: log})
 	if err != nil {
 		return err
 	}
 	defer ws.Stop()
-	admin, err := serveAdmin(cfg, platform.Health{Client: c, Store: s}, log)
+	admin, err := serveAdmin(cfg, platform.Health{Client: c, Store: s}, log, platform.AICollectors(ai)...)
 	if err != nil {
 		return err
 	}

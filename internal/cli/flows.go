@@ -3,7 +3,9 @@ package cli
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"os"
@@ -21,6 +23,7 @@ import (
 	"github.com/voxflow/voxflow/internal/devtemporal"
 	"github.com/voxflow/voxflow/media/text"
 	"github.com/voxflow/voxflow/platform"
+	"github.com/voxflow/voxflow/platform/config"
 	"github.com/voxflow/voxflow/simulator"
 )
 
@@ -125,6 +128,8 @@ func newSimulateCmd() *cobra.Command {
 		asJSON   bool
 		outbound bool
 		from, to string
+		ai       config.AI
+		dryRun   bool
 	)
 	cmd := &cobra.Command{
 		Use:   "simulate FLOW",
@@ -136,7 +141,12 @@ is typed at each turn. Subflows are taken from the flow file's directory.
 
 Without --temporal the simulator embeds its own Temporal server and demo
 CRM; with --temporal it runs the call on that platform (e.g. voxflow dev),
-so the call shows up in 'voxflow calls' and its record in the store.`,
+so the call shows up in 'voxflow calls' and its record in the store.
+
+Intent and llm nodes ask the model of --llm-url (key in $VOXFLOW_LLM_API_KEY)
+or, without it, run offline: intents by the offline matcher, llm nodes take
+on_error. --dry-run-llm prints the exact request each AI node would send
+and sends none.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			main, subs, err := loadWithSubflows(args[0])
@@ -148,7 +158,12 @@ so the call shows up in 'voxflow calls' and its record in the store.`,
 				return err
 			}
 			ctx := cmd.Context()
-			env, err := newSimEnv(ctx, cmd.Flags().Changed("temporal"), tf)
+			remote := cmd.Flags().Changed("temporal")
+			aiActs, err := simulateAI(remote, ai, dryRun, cmd.OutOrStdout())
+			if err != nil {
+				return err
+			}
+			env, err := newSimEnv(ctx, remote, tf, aiActs)
 			if err != nil {
 				return err
 			}
@@ -188,7 +203,26 @@ so the call shows up in 'voxflow calls' and its record in the store.`,
 	f.StringVar(&from, "from", "+15550100", "caller number (call.from)")
 	f.StringVar(&to, "to", "simulator", "dialled number (call.to); with --outbound, whom the flow calls")
 	f.BoolVar(&outbound, "outbound", false, "an outbound call: the flow places the call to --to first (e.g. appointment-reminder)")
+	f.StringVar(&ai.LLMURL, "llm-url", os.Getenv("VOXFLOW_LLM_URL"), "OpenAI-compatible endpoint for intent and llm nodes (key in $VOXFLOW_LLM_API_KEY; empty: offline)")
+	f.StringVar(&ai.Model, "llm-model", os.Getenv("VOXFLOW_LLM_MODEL"), "default model of intent and llm nodes")
+	f.StringVar(&ai.JSONMode, "llm-json-mode", "", "how structured answers are asked for: json_schema, tool or json_object")
+	f.BoolVar(&dryRun, "dry-run-llm", false, "print the exact request each intent, llm and summary would send to the model, and send none")
 	return cmd
+}
+
+// simulateAI is what answers a simulated call's AI nodes: the endpoint,
+// a dry run that prints its requests, or the offline defaults (nil).
+func simulateAI(remote bool, ai config.AI, dryRun bool, out io.Writer) (platform.AIActivities, error) {
+	if remote && (dryRun || ai.LLMURL != "") {
+		return nil, errors.New("--dry-run-llm and --llm-url work on the embedded simulator only: with --temporal, the platform's own workers answer AI nodes")
+	}
+	if dryRun {
+		return platform.DryRunAI(platform.LLMConfig(ai), out, quietLogger()), nil
+	}
+	if ai.LLMURL == "" {
+		return nil, nil
+	}
+	return platform.NewAI(ai, quietLogger())
 }
 
 type parsedFlow struct {
@@ -284,7 +318,7 @@ func (e *simEnv) close() {
 	}
 }
 
-func newSimEnv(ctx context.Context, remote bool, tf temporalFlags) (*simEnv, error) {
+func newSimEnv(ctx context.Context, remote bool, tf temporalFlags, ai platform.AIActivities) (*simEnv, error) {
 	env := &simEnv{}
 	ok := false
 	defer func() {
@@ -331,7 +365,7 @@ func newSimEnv(ctx context.Context, remote bool, tf temporalFlags) (*simEnv, err
 		go crm.Serve(ln)
 		env.closers = append(env.closers, func() { _ = crm.Close() })
 		env.crmURL = "http://" + ln.Addr().String() + "/demo/crm"
-		ws, err := platform.StartWorkers(c, platform.Parts{Engine: true, Shared: platform.StorelessActivities()})
+		ws, err := platform.StartWorkers(c, platform.Parts{Engine: true, Shared: platform.StorelessActivities(), AI: ai})
 		if err != nil {
 			return nil, err
 		}

@@ -41,6 +41,7 @@ type Config struct {
 	Verbose bool
 	Dev     Dev
 	Media   Media
+	AI      AI
 
 	// origins records where each setting that is not a default came from.
 	origins map[string]string
@@ -119,6 +120,28 @@ func (w WebRTC) UDPRange() (start, end int, err error) {
 	return portRange(w.UDPPorts)
 }
 
+// AI configures models: an OpenAI-compatible endpoint for intent and llm
+// nodes and call summaries, and optionally for transcription and voices.
+// Empty LLMURL runs everything offline. The API key is read only from
+// $VOXFLOW_LLM_API_KEY or KeyFile, never from flags or files of settings.
+type AI struct {
+	LLMURL string
+	// API is "openai" (default) or "azure"; APIVersion Azure's.
+	API, APIVersion string
+	Model           string
+	Timeout         time.Duration
+	// JSONMode is how structured answers are asked for: json_schema
+	// (default), tool or json_object (for servers without the first).
+	JSONMode string
+	KeyFile  string
+	// TranscribeModel, when set, transcribes free speech through the
+	// endpoint's audio/transcriptions (e.g. whisper-1) instead of offline.
+	TranscribeModel string
+	// TTSModel, when set, voices prompts through audio/speech (e.g.
+	// tts-1) with TTSVoice, instead of espeak-ng.
+	TTSModel, TTSVoice string
+}
+
 // Trunk is the SIP trunk for outbound calls to bare numbers.
 type Trunk struct {
 	URI, User, Password string
@@ -162,7 +185,29 @@ func (c Config) Validate() error {
 		bad("dev.http", "%v", err)
 	}
 	c.Media.validate(bad)
+	c.AI.validate(bad)
 	return errors.Join(errs...)
+}
+
+func (a AI) validate(bad func(key, format string, args ...any)) {
+	if a.LLMURL != "" && !strings.HasPrefix(a.LLMURL, "http://") && !strings.HasPrefix(a.LLMURL, "https://") {
+		bad("ai.llm_url", "want an http:// or https:// URL, got %q", a.LLMURL)
+	}
+	if a.API != "" && a.API != "openai" && a.API != "azure" {
+		bad("ai.llm_api", "want openai or azure, got %q", a.API)
+	}
+	if a.JSONMode != "" && a.JSONMode != "json_schema" && a.JSONMode != "tool" && a.JSONMode != "json_object" {
+		bad("ai.llm_json_mode", "want json_schema, tool or json_object, got %q", a.JSONMode)
+	}
+	if a.Timeout < 0 {
+		bad("ai.llm_timeout", "must not be negative")
+	}
+	if a.LLMURL == "" && a.TranscribeModel != "" {
+		bad("ai.transcribe_model", "transcription through a model needs its endpoint (--llm-url)")
+	}
+	if a.LLMURL == "" && a.TTSModel != "" {
+		bad("ai.tts_model", "voices through a model need its endpoint (--llm-url)")
+	}
 }
 
 func (m Media) validate(bad func(key, format string, args ...any)) {

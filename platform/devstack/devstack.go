@@ -69,6 +69,7 @@ type Dev struct {
 	http       *http.Server
 	httpLn     net.Listener
 	workers    *platform.Workers
+	aiMetrics  []prometheus.Collector
 }
 
 // ErrHTTPPortInUse is returned when the HTTP address is taken.
@@ -150,8 +151,13 @@ func (d *Dev) startBackends(ctx context.Context) error {
 func (d *Dev) startWorkers(ctx context.Context) error {
 	d.Channel = text.NewChannel("dev-text", platform.HangupSignaler(d.Client))
 	d.Chat = newChatChannel(d.Client, d.cfg.Media.ID)
+	ai, err := platform.NewAI(d.cfg.AI, d.log.With("component", "ai"))
+	if err != nil {
+		return err
+	}
+	d.aiMetrics = platform.AICollectors(ai)
 	ws, err := platform.StartWorkers(d.Client, platform.Parts{
-		Engine: true, Shared: platform.SharedActivities(d.Store), Channels: []activities.Channel{d.Channel, d.Chat},
+		Engine: true, Shared: platform.SharedActivities(d.Store), AI: ai, Channels: []activities.Channel{d.Channel, d.Chat},
 		Watchdog: d.Store, Logger: d.log,
 	})
 	if err != nil {
@@ -279,6 +285,7 @@ func (d *Dev) routes(api http.Handler) http.Handler {
 		collectors = append(collectors, d.Media.Collectors()...)
 	}
 	collectors = append(collectors, platform.NewRoutingCollector(platform.Router{Client: d.Client}))
+	collectors = append(collectors, d.aiMetrics...)
 	platform.AdminRoutes(mux, platform.Health{Client: d.Client, Store: d.Store}, collectors...)
 	mux.Handle("/demo/crm/", http.StripPrefix("/demo/crm", democrm.New().Handler()))
 	return mux
