@@ -40,6 +40,12 @@ type stack struct {
 
 func newStack(t *testing.T) *stack {
 	t.Helper()
+	return newStackAI(t, nil)
+}
+
+// newStackAI is newStack with ai answering AI nodes (nil: offline).
+func newStackAI(t *testing.T, ai platform.AIActivities) *stack {
+	t.Helper()
 	ts, c := devtemporaltest.NewServer(t)
 	ctx := context.Background()
 	st, err := store.Open(ctx, filepath.Join(t.TempDir(), "voxflow.db"))
@@ -54,7 +60,7 @@ func newStack(t *testing.T) *stack {
 	crm := httptest.NewServer(stripPrefix(democrm.New()))
 	t.Cleanup(crm.Close)
 	s := &stack{t: t, c: c, namespace: ts.GetDefaultNamespace(), store: st, ch: text.NewChannel("e2e", platform.HangupSignaler(c)), crmURL: crm.URL + "/demo/crm"}
-	ws, err := platform.StartWorkers(c, platform.Parts{Engine: true, Shared: platform.SharedActivities(st), Channels: []activities.Channel{s.ch}, Watchdog: st})
+	ws, err := platform.StartWorkers(c, platform.Parts{Engine: true, Shared: platform.SharedActivities(st), AI: ai, Channels: []activities.Channel{s.ch}, Watchdog: st})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,10 +1,12 @@
 package engine
 
 import (
+	"errors"
 	"slices"
 	"strings"
 	"time"
 
+	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/voxflow/voxflow/activities"
@@ -45,6 +47,16 @@ func (c *call) line(from, text string) {
 func (c *call) turns() []activities.Turn {
 	all := c.turnsAll()
 	return all[max(0, len(all)-modelTurns):]
+}
+
+// aiError is an AI activity's error as operators read it: the message of
+// the application error, without the activity's wrapping.
+func aiError(err error) string {
+	var app *temporal.ApplicationError
+	if errors.As(err, &app) {
+		return app.Type() + ": " + app.Message()
+	}
+	return err.Error()
 }
 
 // noteAI adds an AI turn to the current path step.

@@ -129,7 +129,7 @@ func (c *call) classify(f *flows.Flow, n *flows.Node, utterance, intent string, 
 	turn := records.AITurn{Utterance: text, Intent: r.Intent, Confidence: r.Confidence, Slots: r.Slots,
 		Sentiment: r.Sentiment, Source: r.Source, Model: r.Model}
 	if err != nil {
-		turn.Error = err.Error()
+		turn.Error = aiError(err)
 	}
 	c.noteAI(turn)
 	if err == nil {

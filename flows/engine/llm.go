@@ -159,7 +159,7 @@ func (c *call) reply(ch *chat) (activities.ChatResult, error) {
 			turn.Tool = res.ToolCalls[0].Name
 		}
 		if err != nil {
-			turn.Error = err.Error()
+			turn.Error = aiError(err)
 		}
 		c.noteAI(turn)
 		if err != nil || exitTool(n, res) != "" || len(res.ToolCalls) == 0 {

@@ -1,6 +1,7 @@
 package engine_test
 
 import (
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -48,5 +49,28 @@ func TestReplayRecordedHistories(t *testing.T) {
 	}
 	if !sawBad {
 		t.Error("no nondeterministic-*.json history: the replayer's ability to detect divergence is untested")
+	}
+}
+
+// TestReplayCallWithModelNodes replays a billing-line call whose intent,
+// assistant replies and summary came from a model (recorded against the
+// fake endpoint by e2e TestBillingLineOnAModel -record). The replayer runs
+// no activities: the answers are read from the history, so a replay (or
+// a reset) never asks the model again and cannot get another answer.
+func TestReplayCallWithModelNodes(t *testing.T) {
+	file := filepath.Join("testdata", "histories", "billing-line-llm.json")
+	b, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, act := range []string{activities.ActIntent, activities.ActChat, activities.ActSummarize} {
+		if !strings.Contains(string(b), `"`+act+`"`) {
+			t.Fatalf("%s schedules no %s: re-record it", file, act)
+		}
+	}
+	r := worker.NewWorkflowReplayer()
+	r.RegisterWorkflowWithOptions(engine.CallWorkflow, workflow.RegisterOptions{Name: activities.CallWorkflowName})
+	if err := r.ReplayWorkflowHistoryFromJSONFile(nil, file); err != nil {
+		t.Fatalf("replay: %v", err)
 	}
 }
