@@ -71,6 +71,30 @@ func TestExamplesSimulated(t *testing.T) {
 			vars:    map[string]any{"department": "sales", "customer_name": ""},
 		},
 		{
+			name: "billing line: a payment with the account in the sentence",
+			flow: example(t, "billing-line"), from: "+15550101", inputs: []string{"I want to pay my bill for account 101"},
+			path:    "understand>payment_link>goodbye",
+			outcome: records.OutcomeCompleted,
+			vars:    map[string]any{"account": "101"},
+			prompt:  "Thank you. We are sending a secure payment link for account 101 to your phone now.",
+		},
+		{
+			name: "billing line: balance, account asked for and keyed in",
+			flow: example(t, "billing-line"), from: "+15550101", inputs: []string{"how much do I owe", "101#"},
+			path:    "understand>balance_lookup>read_balance>goodbye",
+			outcome: records.OutcomeCompleted,
+			vars:    map[string]any{"account": "101", "balance": 42.0},
+			prompt:  "The balance of account 101 is 42 dollars.",
+		},
+		{
+			name: "billing line: not understood twice, then the menu",
+			flow: example(t, "billing-line"), from: "+15550101", inputs: []string{"hello there", "blue sky", "2", "102#"},
+			path:    "understand>menu>balance_keys>balance_lookup>read_balance>goodbye",
+			outcome: records.OutcomeCompleted,
+			vars:    map[string]any{"account": "102"},
+			prompt:  "Sorry, I did not catch that.",
+		},
+		{
 			name: "bank: PIN verified, balance read, caller ends",
 			flow: example(t, "bank-ivr"), subflows: []activities.FlowSource{verifyPin}, from: "+15550100", inputs: []string{"1234#", "9"},
 			path:    "identify>verify>ask_pin>check_pin>count>result>done>verified_check>balance_lookup>read_balance>options>goodbye",
@@ -111,6 +135,9 @@ func TestExamplesSimulated(t *testing.T) {
 			res := s.simulate(simulator.Request{Flow: tt.flow, Subflows: tt.subflows, From: tt.from, To: tt.to, Inputs: inputs})
 			if got := strings.Join(res.Path, ">"); got != tt.path {
 				t.Errorf("path\n got %s\nwant %s", got, tt.path)
+				for _, st := range res.Record.Path {
+					t.Logf("%s: input %q outcome %s ai %+v", st.Node, st.Input, st.Outcome, st.AI)
+				}
 			}
 			if res.Outcome != tt.outcome {
 				t.Errorf("outcome = %s, want %s", res.Outcome, tt.outcome)

@@ -413,3 +413,27 @@ func TestParseRange(t *testing.T) {
 		}
 	}
 }
+
+// An intent node asks again once by default, not twice like a menu.
+func TestIntentRetriesDefault(t *testing.T) {
+	f, diags := Parse("f.yaml", []byte(`name: f
+entry: a
+nodes:
+  a:
+    type: intent
+    prompt: Hi
+    intents: {x: {examples: [x], next: b}}
+    no_match: b
+  b:
+    type: hangup
+`))
+	if err := diags.Err(); err != nil {
+		t.Fatal(err)
+	}
+	if r := f.Nodes["a"].Retries; r == nil || *r != 1 {
+		t.Errorf("retries = %v, want 1", r)
+	}
+	if c := f.Nodes["a"].MinConfidence; c == nil || *c != DefaultMinConfidence {
+		t.Errorf("min_confidence = %v", c)
+	}
+}

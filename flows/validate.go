@@ -60,6 +60,7 @@ func ApplyDefaults(f *Flow) {
 			continue
 		}
 		a := allowed[n.Type]
+		applyAIDefaults(n, a)
 		if a["retries"] && n.Retries == nil {
 			r := DefaultRetries
 			n.Retries = &r
@@ -78,7 +79,6 @@ func ApplyDefaults(f *Flow) {
 		if a["mode"] && n.Mode == "" {
 			n.Mode = "blind"
 		}
-		applyAIDefaults(n, a)
 	}
 }
 
