@@ -131,7 +131,7 @@ func (w *Worker) Collect(ctx context.Context, in activities.CollectInput) (activ
 	defer heartbeat(ctx)()
 	ctx, cancel := s.bind(ctx)
 	defer cancel()
-	l, err := w.promptAndListen(ctx, s, in) // listens for speech when phrases are expected
+	l, err := w.promptAndListen(ctx, s, in) // listens for speech when phrases or free speech are expected
 	defer l.stop()
 	if err != nil {
 		return activities.CollectResult{}, s.result(err)
@@ -146,8 +146,9 @@ func (w *Worker) Collect(ctx context.Context, in activities.CollectInput) (activ
 // gather waits for key presses: up to MaxDigits (0: no limit), ended early
 // by the terminator (not included) or by the inter-digit timeout once a key
 // was pressed; with no key at all before Timeout the result is a timeout.
-// With a listener (phrases expected) speech that starts before a key holds
-// off the timeout, and its end is recognised into a speech result.
+// With a listener (phrases or free speech expected) speech that starts
+// before a key holds off the timeout, and its end is recognised (or
+// transcribed) into a speech result.
 func (s *session) gather(ctx context.Context, in activities.CollectInput, l *listener) (activities.CollectResult, error) {
 	first, inter := in.Timeout, in.InterDigitTimeout
 	if first <= 0 {

@@ -88,6 +88,11 @@ type Config struct {
 	// asr.NewDefault, pocketsphinx offline, or nil when it is not
 	// installed, and then menus take keys only.
 	ASR asr.Recognizer
+	// Transcriber turns free speech into text (collects with FreeSpeech:
+	// intent and llm nodes). Default: ASR when it transcribes too
+	// (asr.Transcriber), else none, and then those collects take keys
+	// only (said once at start, and once in each call that asks).
+	Transcriber asr.Transcriber
 	// RecordDir is where recordings are written (default: os.TempDir()/voxflow-recordings).
 	RecordDir string
 	// PromptDir resolves relative audio prompt paths (default: current directory).
@@ -120,6 +125,9 @@ type Config struct {
 
 	// tls is the TLS listener's configuration, loaded from TLSCert/TLSKey.
 	tls *tls.Config
+	// freeSpeechOff remembers the calls already told that free speech is
+	// off (speech.go).
+	freeSpeechOff *oncePerCall
 }
 
 // Trunk is a SIP trunk for outbound calls.
@@ -159,6 +167,7 @@ func (c *Config) defaults() error {
 	if c.ASR == nil {
 		c.ASR = asr.NewDefault(c.Logger)
 	}
+	c.defaultTranscriber()
 	if c.TemporalTimeout <= 0 {
 		c.TemporalTimeout = 10 * time.Second
 	}
@@ -183,6 +192,23 @@ func (c *Config) defaults() error {
 		c.OrphanCheck = 15 * time.Second
 	}
 	return nil
+}
+
+// defaultTranscriber takes ASR as the transcriber when it transcribes, and
+// says once whether free speech is on.
+func (c *Config) defaultTranscriber() {
+	if c.Transcriber == nil {
+		if t, ok := c.ASR.(asr.Transcriber); ok {
+			c.Transcriber = t
+		}
+	}
+	c.freeSpeechOff = &oncePerCall{}
+	if c.Transcriber == nil {
+		c.Logger.Info("sipworker: free speech is off, intent and llm nodes on phone calls accept keys only: no transcriber",
+			"fix", "set Config.Transcriber, or a Config.ASR that implements asr.Transcriber")
+		return
+	}
+	c.Logger.Info("sipworker: free speech is transcribed", "transcriber", recognizerName(c.Transcriber))
 }
 
 // splitHostPort splits a listen address; an empty host means all interfaces.
