@@ -29,15 +29,16 @@ const (
 	SimTransfer = "transfer" // the caller was transferred (Text: where)
 	SimRecord   = "record"   // a recording was taken (Text: its reference)
 	SimHangup   = "hangup"   // the flow hung up (Text: reason)
+	SimAI       = "ai"       // an intent or llm node's turn at Node (Text: records.AITurn as JSON); it does not move the call
 	SimEnd      = "end"      // the call is over: Outcome, Path, Error; always last
 )
 
 // SimEvent is one thing that happened on a simulated call.
 type SimEvent struct {
 	ID      int      `json:"id" doc:"1-based position in the call's event stream (the SSE id)"`
-	Kind    string   `json:"kind" enum:"prompt,listen,input,node,transfer,record,hangup,end"`
+	Kind    string   `json:"kind" enum:"prompt,listen,input,node,transfer,record,hangup,ai,end"`
 	Node    string   `json:"node,omitempty"`
-	Text    string   `json:"text,omitempty"`
+	Text    string   `json:"text,omitempty" doc:"What was said, typed or done; ai: the node's turn as JSON (utterance, intent, confidence, slots, reply, tool, source, model, error)"`
 	Outcome string   `json:"outcome,omitempty"`
 	Path    []string `json:"path,omitempty" doc:"Every node the call went through (end only)"`
 	Error   string   `json:"error,omitempty"`
@@ -97,7 +98,7 @@ func (c *simCall) append(e SimEvent) {
 	if c.done {
 		return
 	}
-	if e.Kind != SimNode && e.Kind != SimEnd && e.Node != "" && e.Node != c.node {
+	if e.Kind != SimNode && e.Kind != SimEnd && e.Kind != SimAI && e.Node != "" && e.Node != c.node {
 		c.add(SimEvent{Kind: SimNode, Node: e.Node, Text: c.node})
 	}
 	if e.Kind == SimNode {
@@ -276,7 +277,7 @@ func (s *server) registerSimulate(api huma.API) {
 		requires(s.needSim, s.getSimulation))
 
 	o = simOp("stream-simulation-events", http.MethodGet, "/simulate/{id}/events",
-		"Server-Sent Events of a simulated call: prompt, listen, input, node, transfer, record, hangup, and a final end. "+
+		"Server-Sent Events of a simulated call: prompt, listen, input, node, transfer, record, hangup, ai (an intent or llm node's turn), and a final end. "+
 			"Each event's id resumes the stream (Last-Event-ID or ?after=).")
 	o.Responses = map[string]*huma.Response{"200": {
 		Description: "text/event-stream; each data line is a SimEvent as JSON, the event name is its kind",

@@ -35,8 +35,9 @@ type NodeGroupInfo struct {
 type ExitFieldInfo struct {
 	Field string `json:"field"`
 	// Kind: ref (the field is a node ID), options (each menu option's next),
-	// when (each clause's next) or split (each share's next).
-	Kind    string `json:"kind" enum:"ref,options,when,split"`
+	// when (each clause's next), split (each share's next), intents (each
+	// intent's next) or tools (each exit tool's next).
+	Kind    string `json:"kind" enum:"ref,options,when,split,intents,tools" doc:"How the field leads to other nodes: ref (a node ID), options, when, split, intents or tools (each item's next)"`
 	Caption string `json:"caption,omitempty" doc:"Short caption of a ref field's port"`
 }
 

@@ -5,6 +5,9 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"maps"
+	"math"
+	"slices"
 	"strings"
 
 	"github.com/voxflow/voxflow/activities/records"
@@ -86,6 +89,10 @@ func (t Transcript) print(e Event, interactive bool) {
 		if !interactive {
 			fmt.Fprintf(w, "[%s] caller: %s\n", e.Node, e.Text)
 		}
+	case EventAI:
+		if e.AI != nil {
+			fmt.Fprintf(w, "[%s] %s\n", e.Node, DescribeAI(*e.AI))
+		}
 	case EventAnswered:
 		fmt.Fprintf(w, "-- call to %s answered\n", e.Text)
 	case EventTransfer:
@@ -99,4 +106,47 @@ func (t Transcript) print(e Event, interactive bool) {
 			fmt.Fprintf(w, "-- voxflow hung up\n")
 		}
 	}
+}
+
+// DescribeAI is one line of what an intent or llm node made of a turn:
+// "intent billing (92%, offline) account=4471", "no intent (31%, llm)",
+// "reply \"Your balance is ...\" (llm, gpt-4o)", "tool to_agent (llm)".
+func DescribeAI(t records.AITurn) string {
+	var b strings.Builder
+	meta := []string{}
+	switch {
+	case t.Reply != "" || t.Tool != "":
+		if t.Reply != "" {
+			fmt.Fprintf(&b, "reply %q", t.Reply)
+		}
+		if t.Tool != "" {
+			if b.Len() > 0 {
+				b.WriteString(", ")
+			}
+			b.WriteString("tool " + t.Tool)
+		}
+	case t.Intent != "":
+		b.WriteString("intent " + t.Intent)
+		meta = append(meta, fmt.Sprintf("%d%%", int(math.Round(t.Confidence*100))))
+	case t.Error != "":
+		b.WriteString("no answer")
+	default:
+		b.WriteString("no intent")
+		meta = append(meta, fmt.Sprintf("%d%%", int(math.Round(t.Confidence*100))))
+	}
+	for _, m := range []string{t.Source, t.Model} {
+		if m != "" {
+			meta = append(meta, m)
+		}
+	}
+	if len(meta) > 0 {
+		b.WriteString(" (" + strings.Join(meta, ", ") + ")")
+	}
+	for _, k := range slices.Sorted(maps.Keys(t.Slots)) {
+		fmt.Fprintf(&b, " %s=%v", k, t.Slots[k])
+	}
+	if t.Error != "" {
+		b.WriteString(": " + t.Error)
+	}
+	return b.String()
 }

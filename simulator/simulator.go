@@ -7,6 +7,7 @@ package simulator
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -75,14 +76,22 @@ const (
 	EventTransfer = text.EventTransfer // the caller was transferred
 	EventHangup   = text.EventHangup   // the flow hung up
 	EventAnswered = text.EventAnswered // an outbound call was answered
-	EventEnd      = "end"
+	// EventAI is a turn of an intent or llm node at Node: what it
+	// understood or replied (AI; Text holds it as JSON).
+	EventAI  = "ai"
+	EventEnd = "end"
 )
+
+// stateQueryTimeout bounds one query of the call's state for AI turns.
+const stateQueryTimeout = 5 * time.Second
 
 // Event is one thing that happened on the call.
 type Event struct {
 	Kind string
 	Node string
 	Text string
+	// AI only: the node's turn.
+	AI *records.AITurn
 	// End only: the call's record, and why it failed when it did.
 	Record *records.CDR
 	Err    error
@@ -118,8 +127,25 @@ func (s *Simulator) Start(ctx context.Context, req Request, onEvent func(Event))
 		ch.Close(call.ID)
 		return nil, err
 	}
-	go call.follow(c, ch, onEvent)
+	go call.follow(c, ch, usesAI(req), onEvent)
 	return call, nil
+}
+
+// usesAI says whether the call's flows have intent or llm nodes, whose
+// turns follow asks the workflow for; a flow that does not parse counts.
+func usesAI(req Request) bool {
+	for _, fs := range append([]activities.FlowSource{req.Flow}, req.Subflows...) {
+		f, _ := flows.Parse(fs.Name, []byte(fs.Source))
+		if f == nil {
+			return true
+		}
+		for _, n := range f.Nodes {
+			if n != nil && (n.Type == flows.TypeIntent || n.Type == flows.TypeLLM) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // callInput is the engine's input for a simulated call.
@@ -146,8 +172,12 @@ func callInput(callID string, req Request, ch *text.Channel) engine.CallInput {
 }
 
 // follow relays the session's events until the workflow ends, then sends
-// EventEnd with the call's record.
-func (call *Call) follow(c client.Client, ch *text.Channel, onEvent func(Event)) {
+// EventEnd with the call's record. After each caller input it asks the
+// workflow once for the call's path, when the next event shows the flow
+// has moved on (the input is understood only after it was reported), and
+// reports the AI turns recorded since; the end reports the rest from the
+// call's record. Flows without AI nodes (ai false) are never queried.
+func (call *Call) follow(c client.Client, ch *text.Channel, ai bool, onEvent func(Event)) {
 	defer close(call.done)
 	defer ch.Close(call.ID)
 	ended := make(chan struct{})
@@ -155,23 +185,67 @@ func (call *Call) follow(c client.Client, ch *text.Channel, onEvent func(Event))
 		call.rec, call.err = await(c, call.ID)
 		close(ended)
 	}()
-	relay := func(e text.Event) { onEvent(Event{Kind: e.Kind, Node: e.Node, Text: e.Text}) }
+	turns := aiTurns{}
+	pending := false
+	relay := func(e text.Event, path func() []records.Step) {
+		if pending {
+			pending = false
+			turns.emit(path(), onEvent)
+		}
+		onEvent(Event{Kind: e.Kind, Node: e.Node, Text: e.Text})
+		pending = ai && e.Kind == EventInput
+	}
+	live := func() []records.Step { return queryPath(c, call.ID) }
+	final := func() []records.Step { return call.rec.Path }
 	for {
 		select {
 		case e := <-call.sess.Events():
-			relay(e)
+			relay(e, live)
 		case <-ended:
 			for drained := false; !drained; {
 				select {
 				case e := <-call.sess.Events():
-					relay(e)
+					relay(e, final)
 				default:
 					drained = true
 				}
 			}
+			turns.emit(call.rec.Path, onEvent)
 			onEvent(Event{Kind: EventEnd, Record: &call.rec, Err: call.err})
 			return
 		}
+	}
+}
+
+// queryPath asks the call's workflow for the path so far; nil when it
+// does not answer in time (the turns then come with a later query or the
+// record).
+func queryPath(c client.Client, callID string) []records.Step {
+	ctx, cancel := context.WithTimeout(context.Background(), stateQueryTimeout)
+	defer cancel()
+	v, err := c.QueryWorkflow(ctx, activities.WorkflowID(callID), "", activities.QueryState)
+	if err != nil {
+		return nil
+	}
+	var st engine.CallState
+	if v.Get(&st) != nil {
+		return nil
+	}
+	return st.Path
+}
+
+// aiTurns counts the AI turns already reported per step of the path (by
+// the step's index, as the path only grows).
+type aiTurns map[int]int
+
+// emit reports the turns of path not reported yet, in path order.
+func (seen aiTurns) emit(path []records.Step, onEvent func(Event)) {
+	for i, step := range path {
+		for _, t := range step.AI[min(seen[i], len(step.AI)):] {
+			b, _ := json.Marshal(t)
+			onEvent(Event{Kind: EventAI, Node: step.Node, Text: string(b), AI: &t})
+		}
+		seen[i] = max(seen[i], len(step.AI))
 	}
 }
 

@@ -236,6 +236,8 @@ func simEvent(e simulator.Event) designerapi.SimEvent {
 		kind = designerapi.SimTransfer
 	case simulator.EventHangup:
 		kind = designerapi.SimHangup
+	case simulator.EventAI:
+		kind = designerapi.SimAI
 	}
 	return designerapi.SimEvent{Kind: kind, Node: e.Node, Text: e.Text}
 }

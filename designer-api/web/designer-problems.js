@@ -62,6 +62,16 @@ export function installProblems(d) {
     return '';
   }
 
+  // errorSlot finds where a diagnostic shows in the form: the card of its
+  // intent or tool, else its field's place.
+  function errorSlot(body, x) {
+    const f = fieldOf(x);
+    if (!f) return null;
+    const m = x.node && /^\$\.nodes\.[^.]+\.(intents|tools)\.([^.[]+)/.exec(x.field || '');
+    const item = m && body.querySelector(`[data-error-for="${CSS.escape(`${m[1]}.${m[2]}`)}"]`);
+    return item || body.querySelector(`[data-error-for="${CSS.escape(f)}"]`);
+  }
+
   d.markFieldErrors = () => {
     const body = el.sideBody;
     body.querySelectorAll('[data-error-for]').forEach((e) => { e.textContent = ''; });
@@ -71,8 +81,7 @@ export function installProblems(d) {
     for (const x of st.diags) {
       if ((x.node || null) !== (st.selected || null) && !(st.selected === null && !x.node)) continue;
       if (st.selected && x.node !== st.selected) continue;
-      const f = fieldOf(x);
-      const slot = f && body.querySelector(`[data-error-for="${CSS.escape(f)}"]`);
+      const slot = errorSlot(body, x);
       const text = `${x.severity === 'error' ? '' : 'warning: '}${x.message} (line ${x.line}, column ${x.column})`;
       if (slot) {
         slot.textContent = slot.textContent ? slot.textContent + '\n' + text : text;

@@ -29,6 +29,12 @@ export function installProps(d) {
       schema: d.schema, nodeIds: st.doc.nodeIds(),
       onChange: (field, value, structural) => d.edit(() => st.doc.setField(id, field, value), structural || ['options', 'when', 'split'].includes(field)),
       onEdge: (field, target) => d.edit(() => st.doc.setEdge(id, field, target), true),
+      onIn: (path, value, structural) => d.edit(() => st.doc.setIn(id, path, value), structural),
+      onRename: (path, to) => {
+        let ok = false;
+        d.edit(() => { ok = st.doc.renameKey(id, path, to); }, true);
+        return ok;
+      },
       onFlow: (field, value) => d.edit(() => st.doc.setFlowField(field, value), field === 'entry' || field === 'on_hangup'),
       onSetting: (field, value) => d.edit(() => st.doc.setSetting(field, value)),
     };

@@ -1,7 +1,7 @@
 // The designer's simulator panel: a call of the current draft on the text
 // channel (POST /simulate, events over Server-Sent Events), a keypad and
-// free text as the caller, the transcript, and the path highlighted on
-// the graph.
+// free text as the caller, the transcript with what intent and llm nodes
+// understood or replied, and the path highlighted on the graph.
 
 import { api } from './api.js';
 import { h, clear, toast } from './ui.js';
@@ -66,7 +66,7 @@ export function installSim(d) {
       sim.id = r.data.call_id;
       const es = new EventSource(r.data.events_url);
       sim.es = es;
-      for (const kind of ['prompt', 'listen', 'input', 'node', 'transfer', 'record', 'hangup', 'end']) {
+      for (const kind of ['prompt', 'listen', 'input', 'node', 'transfer', 'record', 'hangup', 'ai', 'end']) {
         es.addEventListener(kind, (m) => {
           if (st.sim !== sim) return;
           const e = JSON.parse(m.data);
@@ -115,11 +115,40 @@ export function installSim(d) {
     else if (e.kind === 'transfer') row = h('div.sys', `Transferred to ${e.text}`);
     else if (e.kind === 'record') row = h('div.sys', `Recorded ${e.text}`);
     else if (e.kind === 'hangup') row = h('div.sys', `Hung up${e.text ? ': ' + e.text : ''}`);
+    else if (e.kind === 'ai') row = aiTurnView(e);
     else if (e.kind === 'end') row = h('div.sys.end', `Call ended: ${e.outcome || 'done'}${e.error ? ' — ' + e.error : ''}`);
     if (row) {
       ui.log.appendChild(row);
       ui.log.scrollTop = ui.log.scrollHeight;
     }
+  }
+
+  // aiTurnView shows what an intent or llm node made of the caller's
+  // turn: the intent, its confidence and slots, or the reply and tool,
+  // and where the answer came from (a model or the offline matcher).
+  function aiTurnView(e) {
+    let t;
+    try { t = JSON.parse(e.text || '{}') || {}; } catch { t = { error: `unreadable turn: ${e.text}` }; }
+    const llm = !!(t.reply || t.tool);
+    const scored = !llm && !(t.error && !t.intent); // a classification, with a confidence
+    const head = h('div.ai-line',
+      llm ? null : h('span.ai-intent', t.intent ? `intent ${t.intent}` : t.error ? 'no answer' : 'no intent'),
+      scored ? h('span.ai-conf', { title: 'confidence' }, percent(t.confidence)) : null,
+      scored ? h('meter', { min: '0', max: '1', value: String(t.confidence || 0), 'aria-label': 'confidence' }) : null,
+      t.source ? h('span.chip.ai-source', t.source) : null,
+      t.model ? h('span.chip.ai-model', t.model) : null);
+    const slots = Object.entries(t.slots || {});
+    return h('div.ai-turn', { dataset: { node: e.node || '', intent: t.intent || '' } },
+      h('span.who', `${e.node || 'flow'} · understood`),
+      head,
+      slots.length ? h('ul.ai-slots', slots.map(([k, v]) => h('li', h('code', k), ' = ', typeof v === 'object' ? JSON.stringify(v) : String(v)))) : null,
+      t.reply ? h('div.ai-reply', t.reply) : null,
+      t.tool ? h('div.ai-tool', 'called tool ', h('code', t.tool)) : null,
+      t.error ? h('div.ai-error', t.error) : null);
+  }
+
+  function percent(c) {
+    return `${Math.round((Number(c) || 0) * 100)}%`;
   }
 
   function callerText(t) {

@@ -90,9 +90,10 @@ export class FlowDoc {
 
   // exits lists a node's connectable exits, in the order of the API's exit
   // fields (Node.Exits): every node-reference field its type has
-  // (connected or not) or that is set, plus each option, when clause and
-  // split share, and a "+" port for a new option on types with options.
-  // field uses the API's GraphEdge.field syntax.
+  // (connected or not) or that is set, plus each option, when clause,
+  // split share, intent and tool that is not an activity, and a "+" port
+  // for a new option on types with options. field uses the API's
+  // GraphEdge.field syntax.
   exits(id) {
     const n = this.node(id);
     if (!n) return [];
@@ -120,6 +121,13 @@ export class FlowDoc {
           const pct = isObj(s) && s.percent != null ? `${s.percent}%` : `split ${i}`;
           ref(`${f}[${i}].next`, pct, pct, isObj(s) ? s.next : '');
         });
+      } else if ((x.kind === 'intents' || x.kind === 'tools') && isObj(n[f])) {
+        const what = x.kind === 'intents' ? 'intent' : 'tool';
+        for (const k of Object.keys(n[f]).sort()) {
+          const it = isObj(n[f][k]) ? n[f][k] : {};
+          if (what === 'tool' && it.activity) continue; // an activity is no exit
+          ref(`${f}.${k}.next`, k, `${what} ${k}`, it.next);
+        }
       }
     }
     return out;
@@ -222,6 +230,8 @@ export class FlowDoc {
       if (!YAML.isMap(item)) return;
       if (target) item.set('next', target);
       else item.delete('next');
+    } else if ((mm = /^(intents|tools)\.([^.]+)\.next$/.exec(field))) {
+      if (!this._setItemNext(m.get(mm[1], true), mm[2], target)) return;
     } else if (this.types.refFields.includes(field)) {
       if (target) m.set(field, target);
       else m.delete(field);
@@ -229,6 +239,86 @@ export class FlowDoc {
       return;
     }
     this._changed();
+  }
+
+  // _setItemNext points the next of item key of an intents or tools map
+  // at target ('' removes it: the item keeps its examples or parameters).
+  _setItemNext(map, key, target) {
+    const p = findPair(map, key);
+    if (!p) return false;
+    if (!YAML.isMap(p.value)) {
+      if (!target) return false;
+      p.value = this.doc.createNode({ next: target });
+    } else if (target) p.value.set('next', target);
+    else p.value.delete('next');
+    return true;
+  }
+
+  // setIn sets the value at path inside node id (['intents', 'billing',
+  // 'examples']), making the maps on the way; '' or null removes it. A new
+  // key goes before the map's next, so next stays last.
+  setIn(id, path, value) {
+    const m = this._nodeMap(id);
+    const del = value === '' || value === null || value === undefined;
+    const parent = m && this._mapAt(m, path.slice(0, -1), !del);
+    if (!parent) return;
+    const key = path[path.length - 1];
+    const p = findPair(parent, key);
+    if (del) {
+      if (p) parent.items.splice(parent.items.indexOf(p), 1);
+    } else if (p) {
+      p.value = this._valueNode(p.value, value);
+    } else {
+      insertBefore(parent, key, this._valueNode(null, value), ['next']);
+    }
+    this._changed();
+  }
+
+  // _valueNode is value as a YAML node that replaces old: a scalar keeps
+  // old's quoting; a list keeps old's style (new ones are flow style) and
+  // the items it still has.
+  _valueNode(old, value) {
+    if (!isObj(value) && !Array.isArray(value) && YAML.isScalar(old)) {
+      old.value = value;
+      return old;
+    }
+    const node = this.doc.createNode(value);
+    if (Array.isArray(value)) {
+      const had = YAML.isSeq(old) ? old.items : [];
+      node.flow = YAML.isSeq(old) ? old.flow : true;
+      node.items = node.items.map((it) => had.find((o) => YAML.isScalar(o) && YAML.isScalar(it) && o.value === it.value) || it);
+    }
+    return node;
+  }
+
+  // renameKey renames the key at path inside node id, in place; false
+  // when there is no such key or the new one is taken.
+  renameKey(id, path, to) {
+    const m = this._nodeMap(id);
+    const parent = m && this._mapAt(m, path.slice(0, -1), false);
+    const p = parent && findPair(parent, path[path.length - 1]);
+    if (!p || findPair(parent, to)) return false;
+    p.key = this.doc.createNode(to);
+    this._changed();
+    return true;
+  }
+
+  // _mapAt walks map m down path; with create, missing or empty levels
+  // become maps.
+  _mapAt(m, path, create) {
+    for (const k of path) {
+      const p = findPair(m, k);
+      if (p && YAML.isMap(p.value)) {
+        m = p.value;
+        continue;
+      }
+      if (!create) return null;
+      const v = this.doc.createNode({});
+      if (p) p.value = v;
+      else insertBefore(m, k, v, ['next']);
+      m = v;
+    }
+    return m;
   }
 
   // setOption adds or retargets a menu option key.
@@ -301,6 +391,11 @@ export class FlowDoc {
         const hit = (it) => YAML.isMap(it) && scalarOf(it.get('next', true)) === from;
         if (to === null) v.items = v.items.filter((it) => !hit(it));
         else for (const it of v.items) if (hit(it)) it.set('next', to);
+      } else if ((x.kind === 'intents' || x.kind === 'tools') && YAML.isMap(v)) {
+        // An intent or tool outlives its target: only its next goes.
+        for (const it of v.items) {
+          if (YAML.isMap(it.value) && scalarOf(it.value.get('next', true)) === from) this._setItemNext(v, scalarOf(it.key), to ?? '');
+        }
       }
     }
   }

@@ -4,10 +4,11 @@
 
 import { h } from './ui.js';
 import { nodeProps, nodeRequired } from './flowdoc.js';
+import { isObj, labelFor, refSelect, splitList } from './form-parts.js';
+import { intentsEditor, toolsEditor } from './forms-ai.js';
 
 const KEYS = ['1', '2', '3', '4', '5', '6', '7', '8', '9', '0', '*', '#'];
-const LONG_TEXT = new Set(['say', 'prompt', 'body', 'no_input_prompt', 'invalid_prompt']);
-const isObj = (v) => v && typeof v === 'object' && !Array.isArray(v);
+const LONG_TEXT = new Set(['say', 'prompt', 'body', 'no_input_prompt', 'invalid_prompt', 'system']);
 
 function refName(p) {
   return p && p.$ref ? p.$ref.replace('#/$defs/', '') : '';
@@ -30,11 +31,6 @@ export function nodeForm(node, ctx) {
   return out;
 }
 
-function labelFor(field, p, required) {
-  return h('span.field-label', field, required ? h('abbr.req', { title: 'required' }, '*') : null,
-    p && p.description ? h('span.help', { title: p.description, 'aria-hidden': 'true' }, '?') : null);
-}
-
 function fieldControl(field, p, value, required, ctx) {
   const kind = refName(p);
   const id = `f-${field}`;
@@ -45,6 +41,8 @@ function fieldControl(field, p, value, required, ctx) {
 
   if (kind === 'nodeRef') return wrap(refSelect(id, value, ctx, (v) => ctx.onEdge(field, v)));
   if (field === 'options') return optionsEditor(value, ctx, id);
+  if (field === 'intents') return intentsEditor(value, p, required, ctx);
+  if (field === 'tools') return toolsEditor(value, p, ctx);
   if (field === 'when') return listEditor(field, value, ctx, id, [['if', 'condition', 'vars.tier == "gold"']]);
   if (field === 'split') return listEditor(field, value, ctx, id, [['percent', 'number', '50']]);
   if (kind === 'assignments' || kind === 'inputs' || field === 'headers') return kvEditor(field, p, value, ctx, id, required);
@@ -70,11 +68,7 @@ function fieldControl(field, p, value, required, ctx) {
     sel.addEventListener('change', () => ctx.onChange(field, sel.value === '' ? '' : sel.value === 'true'));
     return wrap(sel);
   }
-  if (p.type === 'integer') {
-    const input = h('input', { id, type: 'number', min: p.minimum, value: value ?? '', placeholder: p.default !== undefined ? String(p.default) : '' });
-    input.addEventListener('input', () => ctx.onChange(field, input.value === '' ? '' : Number.isInteger(+input.value) ? +input.value : input.value));
-    return wrap(input);
-  }
+  if (p.type === 'integer' || p.type === 'number') return wrap(numberInput(id, p, value, (v) => ctx.onChange(field, v)));
   const isCode = kind === 'expression' || kind === 'condition' || kind === 'varName';
   const text = value === undefined || value === null ? '' : typeof value === 'object' ? JSON.stringify(value) : String(value);
   const input = LONG_TEXT.has(field)
@@ -85,14 +79,16 @@ function fieldControl(field, p, value, required, ctx) {
   return wrap(input);
 }
 
-function refSelect(id, value, ctx, onChange, label) {
-  const ids = ctx.nodeIds;
-  const sel = h('select', { id, 'aria-label': label },
-    h('option', { value: '' }, '— not connected —'),
-    ids.map((n) => h('option', { value: n, selected: n === value }, n)),
-    value && !ids.includes(value) ? h('option', { value, selected: true }, `${value} (missing)`) : null);
-  sel.addEventListener('change', () => onChange(sel.value));
-  return sel;
+// numberInput edits an integer or a number (min_confidence: 0 to 1 in
+// steps of 0.05); what is not a number yet is written as typed, so the
+// validator names the problem.
+function numberInput(id, p, value, onChange) {
+  const step = p.type === 'integer' ? '1' : p.maximum === 1 ? '0.05' : 'any';
+  const input = h('input', { id, type: 'number', min: p.minimum, max: p.maximum, step, value: value ?? '',
+    placeholder: p.default !== undefined ? String(p.default) : '' });
+  const ok = (n) => (p.type === 'integer' ? Number.isInteger(n) : Number.isFinite(n));
+  input.addEventListener('input', () => onChange(input.value === '' ? '' : ok(+input.value) ? +input.value : input.value));
+  return input;
 }
 
 function optionsEditor(value, ctx, id) {
@@ -186,10 +182,6 @@ function kvEditor(field, p, value, ctx, id, required, { list = false, keyPh = 'n
     h('div.field-error', { role: 'alert', dataset: { errorFor: field } }));
 }
 
-function splitList(s) {
-  return s.split(',').map((x) => x.trim()).filter(Boolean);
-}
-
 // flowForm builds the flow-level form: description, entry, on_hangup, settings.
 export function flowForm(flow, ctx) {
   const props = (ctx.schema && ctx.schema.properties) || {};
@@ -207,12 +199,16 @@ export function flowForm(flow, ctx) {
       h('small.desc', props[f] ? props[f].description : ''),
       h('div.field-error', { role: 'alert', dataset: { errorFor: f } })));
   }
+  if (props.sensitive) {
+    out.push(h('div.field', { dataset: { field: 'sensitive' } }, h('label', { for: 'f-sensitive' }, labelFor('sensitive', props.sensitive)),
+      settingControl('f-sensitive', props.sensitive, flow.sensitive, (v) => ctx.onFlow('sensitive', v)),
+      h('div.field-error', { role: 'alert', dataset: { errorFor: 'sensitive' } })));
+  }
   out.push(h('h3.section', 'Settings'));
   const settings = isObj(flow.settings) ? flow.settings : {};
   for (const [f, p] of Object.entries(settingsProps)) {
-    const input = h('input', { id: `s-${f}`, value: settings[f] ?? '', placeholder: p.default !== undefined ? String(p.default) : '', type: p.type === 'integer' ? 'number' : 'text' });
-    input.addEventListener('input', () => ctx.onSetting(f, input.value === '' ? '' : p.type === 'integer' && Number.isInteger(+input.value) ? +input.value : input.value));
-    out.push(h('div.field', { dataset: { field: `settings.${f}` } }, h('label', { for: `s-${f}` }, labelFor(f, p)), input,
+    out.push(h('div.field', { dataset: { field: `settings.${f}` } }, h('label', { for: `s-${f}` }, labelFor(f, p)),
+      settingControl(`s-${f}`, p, settings[f], (v) => ctx.onSetting(f, v)),
       h('div.field-error', { role: 'alert', dataset: { errorFor: `settings.${f}` } })));
   }
   const vars = isObj(flow.variables) ? Object.keys(flow.variables) : [];
@@ -220,3 +216,21 @@ export function flowForm(flow, ctx) {
   return out;
 }
 
+// settingControl edits one flow setting: yes/no, a comma-separated list, a
+// number or text.
+function settingControl(id, p, value, onChange) {
+  if (p.type === 'boolean') {
+    const sel = h('select', { id },
+      h('option', { value: '' }, `(default: ${p.default ? 'yes' : 'no'})`),
+      h('option', { value: 'true', selected: value === true }, 'yes'),
+      h('option', { value: 'false', selected: value === false }, 'no'));
+    sel.addEventListener('change', () => onChange(sel.value === '' ? '' : sel.value === 'true'));
+    return sel;
+  }
+  if (p.type === 'integer' || p.type === 'number') return numberInput(id, p, value, onChange);
+  const list = p.type === 'array';
+  const input = h('input', { id, value: list && Array.isArray(value) ? value.join(', ') : value ?? '', autocomplete: 'off',
+    placeholder: list ? 'comma-separated' : p.default !== undefined ? String(p.default) : '' });
+  input.addEventListener('input', () => onChange(list ? (splitList(input.value).length ? splitList(input.value) : '') : input.value));
+  return input;
+}

@@ -86,6 +86,7 @@ export class GraphView {
     const focusedId = document.activeElement && document.activeElement.dataset ? document.activeElement.dataset.node : null;
     this.nodeLayer.replaceChildren();
     this.edgeLayer.replaceChildren();
+    laneEdges(model.edges);
     for (const e of model.edges) this._drawEdge(e);
     for (const n of model.nodes) this._drawNode(n);
     if (focusedId && this.byId.has(focusedId)) this.focusNode(focusedId);
@@ -193,7 +194,8 @@ export class GraphView {
     el('path', { class: 'edge-line', d, 'marker-end': `url(#vf-${hot ? 'arrow-hot' : bad ? 'arrow-bad' : 'arrow'})` }, g);
     el('title', {}, g).textContent = `${e.from} —${e.label}→ ${e.to}${e.dangling ? ' (no such node)' : ''}`;
     if (e.label && e.label !== 'next') {
-      const mid = { x: (a.x + b.x) / 2, y: (a.y + b.y) / 2 };
+      // Labels of edges between the same two nodes stack, not overlap.
+      const mid = { x: (a.x + b.x) / 2, y: (a.y + b.y) / 2 + ((e._lane || 0) - ((e._lanes || 1) - 1) / 2) * 18 };
       const t = el('g', { class: 'edge-label', transform: `translate(${mid.x} ${mid.y})` }, g);
       const w = 8 + e.label.length * 6;
       el('rect', { x: -w / 2, y: '-8', width: w, height: '16', rx: '8' }, t);
@@ -441,6 +443,19 @@ export class GraphView {
     while (taken(x, y)) x += 240;
     return { x, y };
   }
+}
+
+// laneEdges numbers the labelled edges between each pair of nodes
+// (e._lane of e._lanes), so their labels can stack.
+function laneEdges(edges) {
+  const groups = new Map();
+  for (const e of edges) {
+    if (!e.label || e.label === 'next') continue;
+    const k = `${e.from}>${e.to}`;
+    if (!groups.has(k)) groups.set(k, []);
+    groups.get(k).push(e);
+  }
+  for (const g of groups.values()) g.forEach((e, i) => { e._lane = i; e._lanes = g.length; });
 }
 
 function portWidth(p) {
