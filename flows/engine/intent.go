@@ -68,6 +68,10 @@ func (c *call) runIntent(f *flows.Flow, n *flows.Node) (string, string, error) {
 			// Keys mean the caller would rather use the menu.
 			c.markInput(res.Digits)
 			return "no_match", n.NoMatch, nil
+		case res.Kind == activities.InputSpeech && strings.TrimSpace(res.Utterance) == "":
+			// Sound the recogniser made nothing of: not worth a model call.
+			c.markInput("(unintelligible)")
+			retry = n.InvalidPrompt
 		case res.Kind == activities.InputSpeech:
 			r, err := c.classify(f, n, res.Utterance, "", nil)
 			if err != nil {
