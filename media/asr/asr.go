@@ -1,10 +1,14 @@
-// Package asr recognises what a caller said among the phrases a flow
-// expects (a menu's options), from 8 kHz mono 16-bit PCM.
+// Package asr recognises what a caller said, from 8 kHz mono 16-bit PCM:
+// one of the phrases a menu expects (Recognizer), or free speech for
+// intent and llm nodes (Transcriber).
 //
-// Recognizer is the seam: Pocketsphinx runs Debian's pocketsphinx offline
-// with a grammar built from the phrases (the default, no account or key);
-// cloud recognisers implement Recognizer too. NewDefault picks pocketsphinx
-// when it is installed and says at startup what it found.
+// Pocketsphinx implements both offline with Debian's pocketsphinx (the
+// default, no account or key): a menu's phrases become a grammar whose
+// answer is accepted only when an open decode heard it too (out-of-grammar
+// speech is no match), and free speech is decoded with a small language
+// model built from the node's examples and slot types. OpenAI transcribes
+// through an OpenAI-compatible audio/transcriptions endpoint. NewDefault
+// picks pocketsphinx when it is installed and says at startup what it found.
 package asr
 
 import (

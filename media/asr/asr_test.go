@@ -127,8 +127,10 @@ func TestRecognizeAccuracy(t *testing.T) {
 		right, total, 100*acc, len(voices), lat[len(lat)/2].Round(time.Millisecond), lat[len(lat)*9/10].Round(time.Millisecond), lat[len(lat)-1].Round(time.Millisecond))
 	// Synthetic voices at telephone bandwidth with a 16 kHz model: not
 	// every phrase of every voice; the floor catches a broken set-up.
-	if acc < 0.75 {
-		t.Errorf("accuracy %.1f%% is below 75%%", 100*acc)
+	// With out-of-grammar rejection on, 86% was measured (81% before the
+	// high-band floor, with the closed grammar).
+	if acc < 0.80 {
+		t.Errorf("accuracy %.1f%% is below 80%%", 100*acc)
 	}
 }
 

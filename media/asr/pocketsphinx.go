@@ -2,7 +2,6 @@ package asr
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"fmt"
 	"log/slog"
@@ -14,9 +13,6 @@ import (
 	"strings"
 	"sync"
 	"time"
-
-	"github.com/voxflow/voxflow/media/audio"
-	"github.com/voxflow/voxflow/media/wav"
 )
 
 // Where Debian's pocketsphinx (0.8+5prealpha) and pocketsphinx-en-us
@@ -31,20 +27,22 @@ const (
 )
 
 // Pocketsphinx recognises with CMU pocketsphinx, one pocketsphinx_batch
-// process per utterance, offline. The phrases become a finite-state
-// grammar (one phrase per utterance) over a dictionary holding only their
-// words, taken from the model's pronunciation dictionary; phrases with a
-// word the dictionary lacks are dropped with a warning.
+// process per decode, offline. For a menu the phrases become a
+// finite-state grammar (one phrase per utterance) over a dictionary
+// holding only their words, taken from the model's pronunciation
+// dictionary; phrases with a word the dictionary lacks are dropped with a
+// warning. A second, open decode beside it rejects speech that is none of
+// the phrases (see reject.go); Confidence is the lowest posterior of the
+// phrase's words in that decode. Free speech (Transcribe) is decoded with
+// a language model built from the hints (see transcribe.go).
 //
 // The model is a 16 kHz one (Debian ships no 8 kHz model, and running the
 // 16 kHz model on 8 kHz features with a narrower filter bank recognised
 // almost nothing in our tests): the call's 8 kHz audio is resampled to
-// 16 kHz, padded with silence, and decoded with noise removal off (on, it
-// treats the empty 4-8 kHz band as noise and loses words).
-// pocketsphinx's grammar search gives no posterior, so
-// Confidence is 1 for a match; rejection comes from an energy gate
-// (too little speech is no match) and from the decoder finding no path
-// through the grammar (noise).
+// 16 kHz, padded with silence, its empty band above 4 kHz filled with a
+// steady noise floor (see frontend.go), and decoded with noise removal
+// off. Rejection also comes from an energy gate (too little speech is no
+// match) and from the decoder finding no path through the grammar.
 type Pocketsphinx struct {
 	// Command is pocketsphinx_batch: a path, or a name looked up on PATH.
 	Command string
@@ -57,6 +55,10 @@ type Pocketsphinx struct {
 	Timeout time.Duration
 	// Logger reports dropped phrases (default slog.Default()).
 	Logger *slog.Logger
+	// ClosedGrammar turns out-of-grammar rejection off: every utterance
+	// with enough speech is forced onto the closest phrase (one decode
+	// instead of two).
+	ClosedGrammar bool
 
 	sem chan struct{} // bounds concurrent decoder processes
 
@@ -64,7 +66,8 @@ type Pocketsphinx struct {
 	dict     map[string][]string // word -> its dictionary lines
 	dictErr  error
 
-	warned sync.Map // phrases already reported as unusable
+	warned sync.Map   // phrases and words already reported as unusable
+	models modelCache // language models by hint set
 }
 
 // NewPocketsphinx returns a recogniser running command ("" means
@@ -135,59 +138,44 @@ func (p *Pocketsphinx) Recognize(ctx context.Context, pcm []int16, phrases []str
 	if err != nil {
 		return Result{}, err
 	}
-	loud := 0
-	for _, l := range audio.FrameLevels(pcm) {
-		if l > gateDBFS {
-			loud++
-		}
-	}
-	if loud < gateFrames {
+	if !hasSpeech(pcm) {
 		return Result{}, nil
 	}
 
-	timeout := p.Timeout
-	if timeout <= 0 {
-		timeout = DefaultTimeout
-	}
-	ctx, cancel := context.WithTimeout(ctx, timeout)
+	ctx, cancel := context.WithTimeout(ctx, p.timeout())
 	defer cancel()
-	if err := p.acquire(ctx); err != nil {
-		return Result{}, fmt.Errorf("asr: waiting for a pocketsphinx slot: %w", err)
+	fsg, words := menuGrammar(dict, usable)
+	wav16 := to16k(pcm)
+	if p.ClosedGrammar {
+		d, err := p.decode(ctx, wav16, fsgSearch(fsg, words))
+		if err != nil {
+			return Result{}, err
+		}
+		if phrase := MatchText(d.text, usable); phrase != "" {
+			return Result{Phrase: phrase, Text: d.text, Confidence: 1}, nil
+		}
+		return Result{Text: d.text}, nil
 	}
-	defer p.release()
-
-	dir, err := os.MkdirTemp("", "voxflow-asr-")
+	g, open, err := p.decodeBoth(ctx, wav16, fsgSearch(fsg, words), lmSearch(p.menuModel(dict, usable)))
 	if err != nil {
-		return Result{}, fmt.Errorf("asr: %w", err)
-	}
-	defer os.RemoveAll(dir)
-	if err := writeInputs(dir, dict, usable, pcm); err != nil {
 		return Result{}, err
 	}
-	cmd := exec.CommandContext(ctx, p.Command,
-		"-adcin", "yes", "-adchdr", "44", "-cepdir", dir, "-cepext", ".wav",
-		"-ctl", filepath.Join(dir, "ctl"), "-fsg", filepath.Join(dir, "menu.fsg"),
-		"-dict", filepath.Join(dir, "words.dict"), "-hmm", p.ModelDir,
-		"-samprate", "16000", "-remove_noise", "no",
-		"-hyp", filepath.Join(dir, "hyp"), "-logfn", filepath.Join(dir, "log"))
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	if err := cmd.Run(); err != nil {
-		if ctx.Err() != nil {
-			return Result{}, fmt.Errorf("asr: pocketsphinx gave no result within %s: %w", timeout, ctx.Err())
-		}
-		return Result{}, fmt.Errorf("asr: %s: %w: %s", p.Command, err, logErrors(filepath.Join(dir, "log"), stderr.String()))
-	}
-	out, err := os.ReadFile(filepath.Join(dir, "hyp"))
-	if err != nil {
-		return Result{}, fmt.Errorf("asr: pocketsphinx wrote no result: %w: %s", err, logErrors(filepath.Join(dir, "log"), stderr.String()))
-	}
-	text := parseHyp(string(out))
-	phrase := MatchText(text, usable)
+	phrase := MatchText(g.text, usable)
 	if phrase == "" {
-		return Result{Text: text}, nil
+		return Result{Text: g.text}, nil
 	}
-	return Result{Phrase: phrase, Text: text, Confidence: 1}, nil
+	conf, heard := confirm(open, phrase)
+	if !heard || conf < minPhrasePosterior {
+		return Result{Text: open.text}, nil
+	}
+	return Result{Phrase: phrase, Text: g.text, Confidence: conf}, nil
+}
+
+func (p *Pocketsphinx) timeout() time.Duration {
+	if p.Timeout > 0 {
+		return p.Timeout
+	}
+	return DefaultTimeout
 }
 
 func (p *Pocketsphinx) lang() string {
@@ -303,13 +291,10 @@ func (p *Pocketsphinx) logger() *slog.Logger {
 	return slog.Default()
 }
 
-// writeInputs writes the utterance (16 kHz WAV), its control file, the
-// grammar and the dictionary of its words into dir.
-func writeInputs(dir string, dict map[string][]string, phrases []string, pcm []int16) error {
-	if err := wav.WriteFile(filepath.Join(dir, "u.wav"), 2*Rate, to16k(pcm)); err != nil {
-		return fmt.Errorf("asr: %w", err)
-	}
-	var fsg, words strings.Builder
+// menuGrammar returns a finite-state grammar accepting exactly one of the
+// phrases, and the dictionary of their words.
+func menuGrammar(dict map[string][]string, phrases []string) (fsg, words string) {
+	var g, w strings.Builder
 	// State 0 starts, 1 ends; a phrase of k words adds k-1 states.
 	var trans []string
 	states := 2
@@ -318,7 +303,7 @@ func writeInputs(dir string, dict map[string][]string, phrases []string, pcm []i
 	for _, ph := range phrases {
 		ws := Words(ph)
 		from := 0
-		for i, w := range ws {
+		for i, word := range ws {
 			to, pr := 1, "1.0"
 			if i < len(ws)-1 {
 				to = states
@@ -327,70 +312,20 @@ func writeInputs(dir string, dict map[string][]string, phrases []string, pcm []i
 			if i == 0 {
 				pr = prob
 			}
-			trans = append(trans, fmt.Sprintf("TRANSITION %d %d %s %s", from, to, pr, w))
+			trans = append(trans, fmt.Sprintf("TRANSITION %d %d %s %s", from, to, pr, word))
 			from = to
-			if !used[w] {
-				used[w] = true
-				for _, line := range dict[w] {
-					words.WriteString(line + "\n")
+			if !used[word] {
+				used[word] = true
+				for _, line := range dict[word] {
+					w.WriteString(line + "\n")
 				}
 			}
 		}
 	}
-	fmt.Fprintf(&fsg, "FSG_BEGIN menu\nNUM_STATES %d\nSTART_STATE 0\nFINAL_STATE 1\n", states)
-	fsg.WriteString(strings.Join(trans, "\n"))
-	fsg.WriteString("\nFSG_END\n")
-	for name, body := range map[string]string{"menu.fsg": fsg.String(), "words.dict": words.String(), "ctl": "u\n"} {
-		if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o600); err != nil {
-			return fmt.Errorf("asr: %w", err)
-		}
-	}
-	return nil
-}
-
-// to16k pads 8 kHz audio with silence on both sides and resamples it to
-// the model's 16 kHz.
-func to16k(pcm []int16) []int16 {
-	padded := make([]int16, len(pcm)+2*padSamples)
-	copy(padded[padSamples:], pcm)
-	return wav.Resample(padded, Rate, 2*Rate)
-}
-
-// parseHyp takes the transcript from a -hyp line: "words (u score)".
-func parseHyp(out string) string {
-	line, _, _ := strings.Cut(strings.TrimSpace(out), "\n")
-	if i := strings.LastIndex(line, "("); i >= 0 {
-		line = line[:i]
-	}
-	var words []string
-	for _, w := range strings.Fields(line) {
-		if strings.HasPrefix(w, "<") || strings.HasPrefix(w, "[") || strings.HasPrefix(w, "++") {
-			continue // fillers: <sil>, [NOISE], ++GARBAGE++
-		}
-		if i := strings.IndexByte(w, '('); i > 0 {
-			w = w[:i]
-		}
-		words = append(words, strings.ToLower(w))
-	}
-	return strings.Join(words, " ")
-}
-
-// logErrors picks the ERROR and FATAL lines of the decoder's log.
-func logErrors(logPath, stderr string) string {
-	b, _ := os.ReadFile(logPath)
-	var lines []string
-	for _, l := range strings.Split(string(b)+"\n"+stderr, "\n") {
-		if strings.Contains(l, "ERROR") || strings.Contains(l, "FATAL") {
-			lines = append(lines, strings.TrimSpace(l))
-		}
-	}
-	if len(lines) > 5 {
-		lines = lines[len(lines)-5:]
-	}
-	if len(lines) == 0 {
-		return "no error logged"
-	}
-	return strings.Join(lines, "; ")
+	fmt.Fprintf(&g, "FSG_BEGIN menu\nNUM_STATES %d\nSTART_STATE 0\nFINAL_STATE 1\n", states)
+	g.WriteString(strings.Join(trans, "\n"))
+	g.WriteString("\nFSG_END\n")
+	return g.String(), w.String()
 }
 
 var _ Recognizer = (*Pocketsphinx)(nil)
