@@ -20,6 +20,15 @@ import (
 // and then stays silent for 1.5 s.
 func spokenPcap(t *testing.T, lead time.Duration, text string) []byte {
 	t.Helper()
+	pcm := append(silence(lead), spoken(t, text)...)
+	return pcmPcap(t, append(pcm, silence(1500*time.Millisecond)...))
+}
+
+func silence(d time.Duration) []int16 { return make([]int16, int(d/time.Millisecond)*8) }
+
+// spoken is text said by espeak-ng, 8 kHz.
+func spoken(t *testing.T, text string) []int16 {
+	t.Helper()
 	if _, err := exec.LookPath(tts.EspeakCommand); err != nil {
 		t.Fatal("espeak-ng is not installed: run scripts/test (which installs it), or apt-get install espeak-ng")
 	}
@@ -30,8 +39,12 @@ func spokenPcap(t *testing.T, lead time.Duration, text string) []byte {
 	if err != nil {
 		t.Fatal(err)
 	}
-	pcm := append(make([]int16, int(lead/time.Millisecond)*8), speech...)
-	pcm = append(pcm, make([]int16, 1500*8)...)
+	return speech
+}
+
+// pcmPcap is PCMU RTP of pcm, one packet each 20 ms.
+func pcmPcap(t *testing.T, pcm []int16) []byte {
+	t.Helper()
 	var pkts [][]byte
 	for i := 0; i+160 <= len(pcm); i += 160 {
 		payload := make([]byte, 160)

@@ -37,9 +37,9 @@ func NewAI(c config.AI, logger *slog.Logger) (*llm.Activities, error) {
 		logger.Info("ai: no model endpoint (--llm-url): intents and summaries run offline; llm nodes take on_error")
 		return OfflineAI(logger), nil
 	}
-	key, err := llm.LoadAPIKey(llm.DefaultKeyEnv, c.KeyFile)
+	key, err := LLMKey(c)
 	if err != nil {
-		return nil, fmt.Errorf("ai: %w", err)
+		return nil, err
 	}
 	client, err := llm.New(LLMConfig(c), key, &http.Client{}, logger)
 	if err != nil {
@@ -49,6 +49,16 @@ func NewAI(c config.AI, logger *slog.Logger) (*llm.Activities, error) {
 	logger.Info("ai: models on an OpenAI-compatible endpoint", "url", cfg.BaseURL, "api", cfg.APIType,
 		"model", cfg.Model, "key", key != "")
 	return &llm.Activities{Client: client, Offline: llm.NewNLU(), Logger: logger}, nil
+}
+
+// LLMKey is the model endpoint's key: $VOXFLOW_LLM_API_KEY, or the
+// content of ai.llm_key_file; "" when neither is set (local servers).
+func LLMKey(c config.AI) (string, error) {
+	key, err := llm.LoadAPIKey(llm.DefaultKeyEnv, c.KeyFile)
+	if err != nil {
+		return "", fmt.Errorf("ai: %w", err)
+	}
+	return key, nil
 }
 
 // LLMConfig is the llm client's configuration from the process's.

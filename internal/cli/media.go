@@ -69,7 +69,7 @@ func runMedia(ctx context.Context, cfg config.Config, out io.Writer) error {
 	}
 	defer c.Close()
 	defer s.Close()
-	m, err := sipmedia.Start(ctx, cfg.Media, sipmedia.Deps{Client: c, Store: s, Logger: log})
+	m, err := sipmedia.Start(ctx, cfg.Media, sipmedia.Deps{Client: c, Store: s, Logger: log, AI: cfg.AI})
 	if err != nil {
 		return err
 	}

@@ -52,7 +52,7 @@ var arrows = []struct {
 	{"ops", []string{"activities", "activities/records", "flows/engine"}, "operator functions over a Temporal client"},
 	{"platform/config", []string{"internal/suggest"}, "process configuration"},
 	{"platform", []string{"activities", "activities/...", "flows", "flows/engine", "platform/config", "routing/...", "store"}, "the composition root: no SIP or WebRTC stack"},
-	{"platform/sipmedia", []string{"activities", "activities/records", "media/browser", "media/text", "media/registrar", "media/sipworker", "media/webrtc", "platform", "platform/config", "store"}, "builds SIP media workers and their browser channels"},
+	{"platform/sipmedia", []string{"activities", "activities/records", "media/asr", "media/browser", "media/text", "media/registrar", "media/sipworker", "media/tts", "media/webrtc", "platform", "platform/config", "store"}, "builds SIP media workers, their browser channels and speech providers"},
 	{"simulator", []string{"activities", "activities/records", "flows", "flows/engine", "media/text", "platform"}, ""},
 	{"designer-api", []string{"activities", "activities/records", "flows", "routing", "store"}, "the HTTP API: no media, no Temporal server"},
 	{"designer-api/temporalops", []string{"activities", "activities/records", "designer-api", "flows/engine", "ops", "simulator"}, ""},

@@ -39,6 +39,9 @@ type Deps struct {
 	// OrphanCheck is how often calls with no media activity running are
 	// checked for a closed workflow; 0: the worker's default.
 	OrphanCheck time.Duration
+	// AI may move free speech and voices to the model endpoint
+	// (ai.transcribe_model, ai.tts_model); zero: offline.
+	AI config.AI
 }
 
 // Media is a running SIP media worker and the Temporal worker serving its
@@ -102,6 +105,9 @@ func workerConfig(cfg config.Media, d Deps) (sipworker.Config, *registrar.Regist
 	}
 	if wc.Routes == nil {
 		wc.Routes = &platform.StoreRoutes{Store: d.Store}
+	}
+	if err := speechProviders(&wc, d.AI, log); err != nil {
+		return wc, nil, err
 	}
 	if wc.ID == "" {
 		host, err := os.Hostname()
