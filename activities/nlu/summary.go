@@ -117,12 +117,21 @@ func varFacts(vars map[string]any) ([]string, map[string]string) {
 				}
 			}
 		default:
-			if text, ok := scalarText(v); ok {
+			if text, ok := scalarText(v); ok && isFact(text) {
 				facts[k] = text
 			}
 		}
 	}
 	return intents, facts
+}
+
+// isFact leaves out values that say nothing about the call: settings
+// such as a CRM's URL, and values already redacted.
+func isFact(text string) bool {
+	if strings.HasPrefix(text, "http://") || strings.HasPrefix(text, "https://") {
+		return false
+	}
+	return !(strings.HasPrefix(text, "[") && strings.HasSuffix(text, "]"))
 }
 
 func sortedKeys[V any](m map[string]V) []string {

@@ -151,3 +151,18 @@ func TestSummarizeEmpty(t *testing.T) {
 		t.Errorf("empty call: %+v", got)
 	}
 }
+
+// Settings and redacted values are no key facts.
+func TestSummaryKeyFactsSkipSettingsAndSecrets(t *testing.T) {
+	got := Summarize(activities.SummarizeInput{Outcome: "completed",
+		Vars: map[string]any{"crm_url": "http://crm.local/api", "card": "[redacted]", "account": "102"}})
+	if _, ok := got.KeyFacts["crm_url"]; ok {
+		t.Errorf("a URL setting is a key fact: %v", got.KeyFacts)
+	}
+	if _, ok := got.KeyFacts["card"]; ok {
+		t.Errorf("a redacted value is a key fact: %v", got.KeyFacts)
+	}
+	if got.KeyFacts["account"] != "102" {
+		t.Errorf("account fact = %q", got.KeyFacts["account"])
+	}
+}
