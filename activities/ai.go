@@ -1,6 +1,10 @@
 package activities
 
-import "time"
+import (
+	"time"
+
+	"github.com/voxflow/voxflow/activities/records"
+)
 
 // AI activities: intent classification, generated replies and post-call
 // insights. They run on SharedQueue. With an OpenAI-compatible endpoint
@@ -170,17 +174,9 @@ const (
 	SentimentNegative = "negative"
 )
 
-// CallInsights is a call's summary, disposition, sentiment and key facts.
-type CallInsights struct {
-	Summary     string  `json:"summary"`
-	Disposition string  `json:"disposition,omitempty"`
-	Sentiment   float64 `json:"sentiment"`
-	// SentimentLabel is positive, neutral or negative.
-	SentimentLabel string            `json:"sentiment_label"`
-	KeyFacts       map[string]string `json:"key_facts,omitempty"`
-	Source         string            `json:"source"`
-	Model          string            `json:"model,omitempty"`
-}
+// CallInsights is a call's summary, disposition, sentiment and key facts,
+// as ai.Summarize returns them and the call record keeps them.
+type CallInsights = records.Insights
 
 // CallAlertInput is something a supervisor must see about a live call.
 type CallAlertInput struct {

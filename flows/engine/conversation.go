@@ -139,15 +139,12 @@ func (c *call) summarize(main *flows.Flow, rec records.CDR) *records.Insights {
 	ctx := workflow.WithActivityOptions(disconnected(c.ctx), workflow.ActivityOptions{
 		TaskQueue: activities.SharedQueue, StartToCloseTimeout: summaryBudget, RetryPolicy: aiRetry,
 	})
-	var out activities.CallInsights
-	err := workflow.ExecuteActivity(ctx, activities.ActSummarize, in).Get(ctx, &out)
-	ins := &records.Insights{Summary: out.Summary, Disposition: out.Disposition, Sentiment: out.Sentiment,
-		SentimentLabel: out.SentimentLabel, KeyFacts: out.KeyFacts, Source: out.Source, Model: out.Model}
-	if err != nil {
+	var ins records.Insights
+	if err := workflow.ExecuteActivity(ctx, activities.ActSummarize, in).Get(ctx, &ins); err != nil {
 		workflow.GetLogger(c.ctx).Warn("call summary", "error", err)
-		ins.Error = err.Error()
+		ins.Error = aiError(err)
 	}
-	return ins
+	return &ins
 }
 
 // turnsAll is the whole conversation as models see it.

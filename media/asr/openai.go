@@ -3,7 +3,6 @@ package asr
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"net/http"
 	"strings"
@@ -12,19 +11,20 @@ import (
 	openai "github.com/sashabaranov/go-openai"
 
 	"github.com/voxflow/voxflow/media/audio"
+	"github.com/voxflow/voxflow/media/openaiapi"
 	"github.com/voxflow/voxflow/media/wav"
 )
 
 // OpenAI endpoint kinds and defaults (the same names the llm activities'
 // configuration uses).
 const (
-	APIOpenAI = "openai"
-	APIAzure  = "azure"
+	APIOpenAI = openaiapi.APIOpenAI
+	APIAzure  = openaiapi.APIAzure
 	// DefaultOpenAIModel is the transcription model asked for when the
 	// configuration names none.
 	DefaultOpenAIModel = openai.Whisper1
 	// DefaultAzureAPIVersion is sent to Azure when none is configured.
-	DefaultAzureAPIVersion = "2024-10-21"
+	DefaultAzureAPIVersion = openaiapi.DefaultAzureAPIVersion
 	// DefaultOpenAITimeout bounds one transcription request.
 	DefaultOpenAITimeout = 10 * time.Second
 	// openAIRate is the sample rate of the WAV sent: Whisper works at
@@ -71,30 +71,16 @@ type OpenAI struct {
 
 // NewOpenAI returns a transcriber for the endpoint cfg describes.
 func NewOpenAI(cfg OpenAIConfig) (*OpenAI, error) {
-	var oc openai.ClientConfig
-	switch strings.ToLower(cfg.APIType) {
-	case "", APIOpenAI:
-		oc = openai.DefaultConfig(cfg.APIKey)
-		if cfg.BaseURL != "" {
-			oc.BaseURL = strings.TrimRight(cfg.BaseURL, "/")
-		}
-	case APIAzure:
-		if cfg.BaseURL == "" {
-			return nil, errors.New("asr: openai: an Azure endpoint needs its base URL")
-		}
-		oc = openai.DefaultAzureConfig(cfg.APIKey, cfg.BaseURL)
-		oc.APIVersion = cmpOr(cfg.APIVersion, DefaultAzureAPIVersion)
-	default:
-		return nil, fmt.Errorf("asr: openai: unknown api type %q (want %q or %q)", cfg.APIType, APIOpenAI, APIAzure)
-	}
-	if cfg.HTTPClient != nil {
-		oc.HTTPClient = cfg.HTTPClient
+	client, err := openaiapi.Endpoint{BaseURL: cfg.BaseURL, APIKey: cfg.APIKey, APIType: cfg.APIType,
+		APIVersion: cfg.APIVersion, HTTPClient: cfg.HTTPClient}.Client("asr")
+	if err != nil {
+		return nil, err
 	}
 	timeout := cfg.Timeout
 	if timeout <= 0 {
 		timeout = DefaultOpenAITimeout
 	}
-	return &OpenAI{client: openai.NewClientWithConfig(oc), model: cmpOr(cfg.Model, DefaultOpenAIModel), timeout: timeout, key: cfg.APIKey}, nil
+	return &OpenAI{client: client, model: cmpOr(cfg.Model, DefaultOpenAIModel), timeout: timeout, key: cfg.APIKey}, nil
 }
 
 func cmpOr(s, def string) string {
@@ -124,7 +110,7 @@ func (o *OpenAI) Transcribe(ctx context.Context, pcm []int16, hints Hints, langu
 		Format:   openai.AudioResponseFormatJSON,
 	})
 	if err != nil {
-		return Transcript{}, fmt.Errorf("asr: openai transcription (model %s): %w", o.model, redact(err, o.key))
+		return Transcript{}, fmt.Errorf("asr: openai transcription (model %s): %w", o.model, openaiapi.Scrub(err, o.key))
 	}
 	text := strings.TrimSpace(resp.Text)
 	if text == "" {
@@ -176,16 +162,6 @@ func hintPrompt(h Hints) string {
 func primaryLanguage(tag string) string {
 	primary, _, _ := strings.Cut(strings.ToLower(strings.ReplaceAll(strings.TrimSpace(tag), "_", "-")), "-")
 	return primary
-}
-
-// redact hides a secret that an endpoint echoed in its error message
-// (some answer "incorrect API key provided: sk-..."). The redacted error
-// does not unwrap: the original, holding the secret, stays here.
-func redact(err error, secret string) error {
-	if secret == "" || !strings.Contains(err.Error(), secret) {
-		return err
-	}
-	return errors.New(strings.ReplaceAll(err.Error(), secret, "[redacted]"))
 }
 
 var _ Transcriber = (*OpenAI)(nil)

@@ -17,20 +17,21 @@ import (
 
 	openai "github.com/sashabaranov/go-openai"
 
+	"github.com/voxflow/voxflow/media/openaiapi"
 	"github.com/voxflow/voxflow/media/wav"
 )
 
 // OpenAI endpoint kinds and defaults (the same names the llm activities'
 // configuration uses).
 const (
-	APIOpenAI = "openai"
-	APIAzure  = "azure"
+	APIOpenAI = openaiapi.APIOpenAI
+	APIAzure  = openaiapi.APIAzure
 	// DefaultOpenAIModel and DefaultOpenAIVoice are used when the
 	// configuration names none.
 	DefaultOpenAIModel = string(openai.TTSModel1)
 	DefaultOpenAIVoice = string(openai.VoiceAlloy)
 	// DefaultAzureAPIVersion is sent to Azure when none is configured.
-	DefaultAzureAPIVersion = "2024-10-21"
+	DefaultAzureAPIVersion = openaiapi.DefaultAzureAPIVersion
 	// DefaultOpenAITimeout bounds one synthesis request.
 	DefaultOpenAITimeout = 15 * time.Second
 	// FormatPCM (the default) is raw 24 kHz 16-bit mono little-endian;
@@ -86,35 +87,21 @@ type OpenAI struct {
 
 // NewOpenAI returns a synthesiser for the endpoint cfg describes.
 func NewOpenAI(cfg OpenAIConfig) (*OpenAI, error) {
-	var oc openai.ClientConfig
-	switch strings.ToLower(cfg.APIType) {
-	case "", APIOpenAI:
-		oc = openai.DefaultConfig(cfg.APIKey)
-		if cfg.BaseURL != "" {
-			oc.BaseURL = strings.TrimRight(cfg.BaseURL, "/")
-		}
-	case APIAzure:
-		if cfg.BaseURL == "" {
-			return nil, errors.New("tts: openai: an Azure endpoint needs its base URL")
-		}
-		oc = openai.DefaultAzureConfig(cfg.APIKey, cfg.BaseURL)
-		oc.APIVersion = orDefault(cfg.APIVersion, DefaultAzureAPIVersion)
-	default:
-		return nil, fmt.Errorf("tts: openai: unknown api type %q (want %q or %q)", cfg.APIType, APIOpenAI, APIAzure)
+	client, err := openaiapi.Endpoint{BaseURL: cfg.BaseURL, APIKey: cfg.APIKey, APIType: cfg.APIType,
+		APIVersion: cfg.APIVersion, HTTPClient: cfg.HTTPClient}.Client("tts")
+	if err != nil {
+		return nil, err
 	}
 	format := strings.ToLower(orDefault(cfg.Format, FormatPCM))
 	if format != FormatPCM && format != FormatWAV {
 		return nil, fmt.Errorf("tts: openai: unknown response format %q (want %q or %q)", cfg.Format, FormatPCM, FormatWAV)
-	}
-	if cfg.HTTPClient != nil {
-		oc.HTTPClient = cfg.HTTPClient
 	}
 	timeout := cfg.Timeout
 	if timeout <= 0 {
 		timeout = DefaultOpenAITimeout
 	}
 	o := &OpenAI{
-		client: openai.NewClientWithConfig(oc),
+		client: client,
 		model:  orDefault(cfg.Model, DefaultOpenAIModel),
 		voice:  orDefault(cfg.Voice, DefaultOpenAIVoice),
 		format: format, timeout: timeout, key: cfg.APIKey,
@@ -149,7 +136,7 @@ func (o *OpenAI) Synthesize(ctx context.Context, text, voice, _ string) ([]int16
 		ResponseFormat: openai.SpeechResponseFormat(o.format),
 	})
 	if err != nil {
-		return nil, fmt.Errorf("tts: openai speech (model %s, voice %s): %w", o.model, voice, redact(err, o.key))
+		return nil, fmt.Errorf("tts: openai speech (model %s, voice %s): %w", o.model, voice, openaiapi.Scrub(err, o.key))
 	}
 	defer resp.Close()
 	body, err := io.ReadAll(io.LimitReader(resp, maxOpenAIAudio+1))
@@ -186,16 +173,6 @@ func (o *OpenAI) decode(body []byte) ([]int16, error) {
 		return nil, errors.New("no audio in the answer")
 	}
 	return pcm, nil
-}
-
-// redact hides a secret that an endpoint echoed in its error message
-// (some answer "incorrect API key provided: sk-..."). The redacted error
-// does not unwrap: the original, holding the secret, stays here.
-func redact(err error, secret string) error {
-	if secret == "" || !strings.Contains(err.Error(), secret) {
-		return err
-	}
-	return errors.New(strings.ReplaceAll(err.Error(), secret, "[redacted]"))
 }
 
 // NewOpenAIWithFallback returns the endpoint's voices as a call should use
