@@ -220,3 +220,19 @@ func TestMatcherKeysSetsByContent(t *testing.T) {
 		t.Error("equal sets have different keys")
 	}
 }
+
+// Confirmation intents live on the words other intents ignore: "yes",
+// "no", "sure", "not".
+func TestClassifyYesNo(t *testing.T) {
+	m := NewMatcher()
+	defs := []activities.IntentDef{
+		{Name: "yes", Examples: []string{"yes", "yes please", "sure", "that's right", "ok"}},
+		{Name: "no", Examples: []string{"no", "no thanks", "not now", "nope"}},
+	}
+	for said, want := range map[string]string{"yes": "yes", "sure thing": "yes", "no": "no", "nope, not today": "no", "ok": "yes"} {
+		r, err := m.Classify(activities.IntentInput{Utterance: said, Intents: defs})
+		if err != nil || r.Intent != want || r.Confidence < 0.5 {
+			t.Errorf("%q: %s at %.2f (%v), want %s", said, r.Intent, r.Confidence, err, want)
+		}
+	}
+}

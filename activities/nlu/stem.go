@@ -60,8 +60,9 @@ func isLetters(w string) bool {
 	return true
 }
 
-// stopWords carry no intent: function words, fillers, politeness, and
-// the negations (negation matters to sentiment, not to which intent).
+// stopWords carry no intent: function words, fillers and politeness.
+// Answers ("yes", "no", "sure", "ok") and negations are not here: they
+// are all a confirmation intent has to go on.
 var stopWords = setOf(
 	"a", "an", "the", "i", "me", "my", "mine", "myself", "we", "us", "our", "you",
 	"your", "yours", "he", "she", "it", "its", "they", "them", "their", "this", "that",
@@ -70,12 +71,11 @@ var stopWords = setOf(
 	"will", "would", "shall", "should", "can", "could", "may", "might", "must",
 	"to", "of", "for", "on", "in", "at", "by", "with", "from", "into", "onto",
 	"about", "as", "up", "so", "and", "or", "but", "if", "then", "than", "just",
-	"please", "thanks", "thank", "hi", "hello", "hey", "yeah", "yep", "yes", "ok",
-	"okay", "um", "umm", "uh", "uhh", "er", "erm", "hmm", "oh", "ah", "well", "like",
+	"please", "thanks", "thank", "hi", "hello", "hey", "um", "umm", "uh", "uhh", "er", "erm", "hmm", "oh", "ah", "well", "like",
 	"want", "wanna", "wants", "need", "needs", "needed", "gonna", "gotta", "got", "would", "i'd", "id", "im", "what", "which", "who", "whom",
 	"whose", "it's", "some", "any", "all", "also", "too", "very", "really", "actually",
-	"basically", "just", "now", "right", "guys", "guy", "sir", "madam", "maam",
-	"not", "no", "never", "nope", "nothing", "anything", "everything", "dont", "don't", "cant", "calling", "call", "called",
+	"basically", "just", "now", "guys", "guy", "sir", "madam", "maam",
+	"never", "nothing", "anything", "everything", "dont", "don't", "cant", "calling", "call", "called",
 	"trying", "try", "know", "let", "lets", "go", "going", "able", "way", "much",
 	"how", "again", "still", "one", "today", "tomorrow", "tonight", "yesterday",
 	"week", "month", "year", "day", "days", "weeks", "months", "number", "dollars",
@@ -85,7 +85,7 @@ var stopWords = setOf(
 	"make", "made", "take", "put", "give", "tell", "say", "said", "see",
 	// Modifiers that fit any request.
 	"current", "currently", "full", "total", "anymore", "already", "exactly", "quick",
-	"quickly", "other", "same", "sure", "maybe", "perhaps", "soon", "later", "ever",
+	"quickly", "other", "same", "maybe", "perhaps", "soon", "later", "ever",
 	"over", "off", "some", "more", "most", "many", "every", "each", "own", "only",
 )
 
