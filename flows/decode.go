@@ -270,27 +270,15 @@ func (d *decoder) decode(src []byte) *Flow {
 		}
 		seen[key] = true
 		path := []string{key}
-		var target any
+		target := topField(f, key)
 		switch key {
-		case "name":
-			target = &f.Name
-		case "description":
-			target = &f.Description
-		case "entry":
-			target = &f.Entry
-		case "on_hangup":
-			target = &f.OnHangup
-		case "sensitive":
-			target = &f.Sensitive
 		case "settings":
-			if d.checkKeys(p.Value, path, settingsFields, "settings") {
-				target = &f.Settings
+			if !d.checkKeys(p.Value, path, settingsFields, "settings") {
+				target = nil
 			}
 		case "variables":
 			d.decodeVariables(f, p.Value)
 			continue
-		case "metadata":
-			target = &f.Metadata
 		case "nodes":
 			f.Nodes = d.decodeNodes(p.Value)
 			continue
@@ -298,8 +286,10 @@ func (d *decoder) decode(src []byte) *Flow {
 			d.errNodeAt(p.Key, "$", "merge keys are not supported at the top of a flow")
 			continue
 		default:
-			d.errNodeAt(p.Key, pathString(path), "unknown field %s on the flow; valid fields are: %s", key, specNames(flowFields))
-			continue
+			if target == nil {
+				d.errNodeAt(p.Key, pathString(path), "unknown field %s on the flow; valid fields are: %s", key, specNames(flowFields))
+				continue
+			}
 		}
 		if target == nil {
 			continue
@@ -309,6 +299,28 @@ func (d *decoder) decode(src []byte) *Flow {
 		}
 	}
 	return f
+}
+
+// topField is where a top-level field of a flow decodes to; nil for the
+// fields decoded their own way and for unknown ones.
+func topField(f *Flow, key string) any {
+	switch key {
+	case "name":
+		return &f.Name
+	case "description":
+		return &f.Description
+	case "entry":
+		return &f.Entry
+	case "on_hangup":
+		return &f.OnHangup
+	case "sensitive":
+		return &f.Sensitive
+	case "settings":
+		return &f.Settings
+	case "metadata":
+		return &f.Metadata
+	}
+	return nil
 }
 
 func specNames(fs []fieldSpec) string {

@@ -14,6 +14,7 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 	"go.temporal.io/sdk/client"
 	sdklog "go.temporal.io/sdk/log"
 
@@ -121,16 +122,7 @@ func loadFlowFile(file string) (*flows.Flow, error) {
 }
 
 func newSimulateCmd() *cobra.Command {
-	var (
-		tf       temporalFlags
-		inputs   []string
-		vars     []string
-		asJSON   bool
-		outbound bool
-		from, to string
-		ai       config.AI
-		dryRun   bool
-	)
+	var o simulateOpts
 	cmd := &cobra.Command{
 		Use:   "simulate FLOW",
 		Short: "Run a flow as a real call with a text channel: prompts printed, input typed",
@@ -148,66 +140,84 @@ or, without it, run offline: intents by the offline matcher, llm nodes take
 on_error. --dry-run-llm prints the exact request each AI node would send
 and sends none.`,
 		Args: cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			main, subs, err := loadWithSubflows(args[0])
-			if err != nil {
-				return err
-			}
-			overrides, err := parseVars(vars)
-			if err != nil {
-				return err
-			}
-			ctx := cmd.Context()
-			remote := cmd.Flags().Changed("temporal")
-			aiActs, err := simulateAI(remote, ai, dryRun, cmd.OutOrStdout())
-			if err != nil {
-				return err
-			}
-			env, err := newSimEnv(ctx, remote, tf, aiActs)
-			if err != nil {
-				return err
-			}
-			defer env.close()
-			if _, declared := main.flow.Variables["crm_url"]; declared && env.crmURL != "" {
-				if _, set := overrides["crm_url"]; !set {
-					overrides["crm_url"] = env.crmURL
-				}
-			}
-			req := simulator.Request{Flow: main.source, Subflows: subs, From: from, To: to, Vars: overrides, Outbound: outbound}
-			var tr simulator.Transcript
-			if cmd.Flags().Changed("input") {
-				req.Inputs = inputs
-			} else {
-				tr.In = cmd.InOrStdin()
-			}
-			if !asJSON {
-				tr.Out = cmd.OutOrStdout()
-			}
-			res, err := simulator.New(env.client, env.channel).Run(ctx, req, tr)
-			if err != nil {
-				return err
-			}
-			if asJSON {
-				enc := json.NewEncoder(cmd.OutOrStdout())
-				enc.SetIndent("", "  ")
-				return enc.Encode(res)
-			}
-			return nil
-		},
+		RunE: func(cmd *cobra.Command, args []string) error { return o.run(cmd, args[0]) },
 	}
-	tf.register(cmd)
+	o.tf.register(cmd)
 	f := cmd.Flags()
-	f.StringArrayVar(&inputs, "input", nil, "caller input, in order (repeat the flag)")
-	f.StringArrayVar(&vars, "var", nil, "override a variable's initial value: name=value (value is JSON or a string)")
-	f.BoolVar(&asJSON, "json", false, "print one JSON object: path, prompts, vars, outcome")
-	f.StringVar(&from, "from", "+15550100", "caller number (call.from)")
-	f.StringVar(&to, "to", "simulator", "dialled number (call.to); with --outbound, whom the flow calls")
-	f.BoolVar(&outbound, "outbound", false, "an outbound call: the flow places the call to --to first (e.g. appointment-reminder)")
-	f.StringVar(&ai.LLMURL, "llm-url", os.Getenv("VOXFLOW_LLM_URL"), "OpenAI-compatible endpoint for intent and llm nodes (key in $VOXFLOW_LLM_API_KEY; empty: offline)")
-	f.StringVar(&ai.Model, "llm-model", os.Getenv("VOXFLOW_LLM_MODEL"), "default model of intent and llm nodes")
-	f.StringVar(&ai.JSONMode, "llm-json-mode", "", "how structured answers are asked for: json_schema, tool or json_object")
-	f.BoolVar(&dryRun, "dry-run-llm", false, "print the exact request each intent, llm and summary would send to the model, and send none")
+	f.StringArrayVar(&o.inputs, "input", nil, "caller input, in order (repeat the flag)")
+	f.StringArrayVar(&o.vars, "var", nil, "override a variable's initial value: name=value (value is JSON or a string)")
+	f.BoolVar(&o.asJSON, "json", false, "print one JSON object: path, prompts, vars, outcome")
+	f.StringVar(&o.from, "from", "+15550100", "caller number (call.from)")
+	f.StringVar(&o.to, "to", "simulator", "dialled number (call.to); with --outbound, whom the flow calls")
+	f.BoolVar(&o.outbound, "outbound", false, "an outbound call: the flow places the call to --to first (e.g. appointment-reminder)")
+	o.ai.register(f)
 	return cmd
+}
+
+// simulateOpts are the flags of flows simulate.
+type simulateOpts struct {
+	tf               temporalFlags
+	inputs, vars     []string
+	asJSON, outbound bool
+	from, to         string
+	ai               simulateAIFlags
+}
+
+func (o *simulateOpts) run(cmd *cobra.Command, file string) error {
+	main, subs, err := loadWithSubflows(file)
+	if err != nil {
+		return err
+	}
+	overrides, err := parseVars(o.vars)
+	if err != nil {
+		return err
+	}
+	ctx := cmd.Context()
+	remote := cmd.Flags().Changed("temporal")
+	aiActs, err := simulateAI(remote, o.ai.AI, o.ai.dryRun, cmd.OutOrStdout())
+	if err != nil {
+		return err
+	}
+	env, err := newSimEnv(ctx, remote, o.tf, aiActs)
+	if err != nil {
+		return err
+	}
+	defer env.close()
+	if _, declared := main.flow.Variables["crm_url"]; declared && env.crmURL != "" {
+		if _, set := overrides["crm_url"]; !set {
+			overrides["crm_url"] = env.crmURL
+		}
+	}
+	req := simulator.Request{Flow: main.source, Subflows: subs, From: o.from, To: o.to, Vars: overrides, Outbound: o.outbound}
+	var tr simulator.Transcript
+	if cmd.Flags().Changed("input") {
+		req.Inputs = o.inputs
+	} else {
+		tr.In = cmd.InOrStdin()
+	}
+	if !o.asJSON {
+		tr.Out = cmd.OutOrStdout()
+	}
+	res, err := simulator.New(env.client, env.channel).Run(ctx, req, tr)
+	if err != nil || !o.asJSON {
+		return err
+	}
+	enc := json.NewEncoder(cmd.OutOrStdout())
+	enc.SetIndent("", "  ")
+	return enc.Encode(res)
+}
+
+// simulateAIFlags are how a simulated call's AI nodes are answered.
+type simulateAIFlags struct {
+	config.AI
+	dryRun bool
+}
+
+func (a *simulateAIFlags) register(f *pflag.FlagSet) {
+	f.StringVar(&a.LLMURL, "llm-url", os.Getenv("VOXFLOW_LLM_URL"), "OpenAI-compatible endpoint for intent and llm nodes (key in $VOXFLOW_LLM_API_KEY; empty: offline)")
+	f.StringVar(&a.Model, "llm-model", os.Getenv("VOXFLOW_LLM_MODEL"), "default model of intent and llm nodes")
+	f.StringVar(&a.JSONMode, "llm-json-mode", "", "how structured answers are asked for: json_schema, tool or json_object")
+	f.BoolVar(&a.dryRun, "dry-run-llm", false, "print the exact request each intent, llm and summary would send to the model, and send none")
 }
 
 // simulateAI is what answers a simulated call's AI nodes: the endpoint,
