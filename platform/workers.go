@@ -56,6 +56,14 @@ type Parts struct {
 	Logger *slog.Logger
 }
 
+// aiOrOffline is p.AI, or the offline AI activities.
+func (p *Parts) aiOrOffline() AIActivities {
+	if p.AI == nil {
+		p.AI = OfflineAI(p.Logger)
+	}
+	return p.AI
+}
+
 // Workers are the started Temporal workers and watchdog of a process,
 // stopped together.
 type Workers struct {
@@ -103,13 +111,12 @@ func StartWorkers(c client.Client, p Parts) (*Workers, error) {
 			engine.Register(w)
 			w.RegisterWorkflowWithOptions(router.RouterWorkflow, workflow.RegisterOptions{Name: activities.RouterWorkflowName})
 			p.Shared.RegisterLocal(w)
+			// A caller turn's AI activities are local activities.
+			p.aiOrOffline().Register(w)
 		})
 	}
 	if err == nil && p.Shared != nil {
-		var ai AIActivities = p.AI
-		if ai == nil {
-			ai = OfflineAI(p.Logger)
-		}
+		ai := p.aiOrOffline()
 		err = start(activities.SharedQueue, "shared activity", worker.Options{}, func(w worker.Worker) {
 			p.Shared.Register(w)
 			ai.Register(w)

@@ -35,12 +35,24 @@ var aiRetry = &temporal.RetryPolicy{MaximumAttempts: 2, InitialInterval: 100 * t
 	NonRetryableErrorTypes: []string{activities.ErrTypeBadInput, activities.ErrTypeAIUnavailable,
 		activities.ErrTypeAIRejected, activities.ErrTypeAIBadOutput}}
 
-// ai runs an AI activity that a hangup interrupts.
+// ai runs an AI activity of a caller's turn (ai.Intent, ai.Chat) that a
+// hangup interrupts. Since changeLocalAI it is a local activity of the
+// engine worker: no dispatch through the server and no second workflow
+// task in the turn (about 10-15 ms of a spoken turn's engine share, see
+// bench/README.md "Spoken turns"); calls from before keep the shared queue.
 func (c *call) ai(name string, in, out any, budget time.Duration) error {
+	c.publishNode()
+	if workflow.GetVersion(c.ctx, changeLocalAI, workflow.DefaultVersion, localAIVersion) >= localAIVersion {
+		lctx := workflow.WithLocalActivityOptions(c.ctx, workflow.LocalActivityOptions{
+			StartToCloseTimeout: budget + 2*time.Second, RetryPolicy: aiRetry,
+		})
+		return c.interruptibleRun(lctx, func(actx workflow.Context) workflow.Future {
+			return workflow.ExecuteLocalActivity(actx, name, in)
+		}, out, false)
+	}
 	ctx := workflow.WithActivityOptions(c.ctx, workflow.ActivityOptions{
 		TaskQueue: activities.SharedQueue, StartToCloseTimeout: budget + 2*time.Second, RetryPolicy: aiRetry,
 	})
-	c.publishNode()
 	return c.interruptible(ctx, name, in, out, false)
 }
 

@@ -740,9 +740,16 @@ func (c *call) mediaHeartbeat() time.Duration {
 // does not end within hangupGrace (the hangup came from elsewhere) is
 // abandoned.
 func (c *call) interruptible(ctx workflow.Context, name string, in, out any, media bool) error {
+	return c.interruptibleRun(ctx, func(actx workflow.Context) workflow.Future {
+		return workflow.ExecuteActivity(actx, name, in)
+	}, out, media)
+}
+
+// interruptibleRun is interruptible for any activity start (a local one).
+func (c *call) interruptibleRun(ctx workflow.Context, start func(workflow.Context) workflow.Future, out any, media bool) error {
 	actCtx, cancel := workflow.WithCancel(ctx)
 	defer cancel()
-	fut := workflow.ExecuteActivity(actCtx, name, in)
+	fut := start(actCtx)
 	var err error
 	done := false
 	sel := workflow.NewSelector(c.ctx)

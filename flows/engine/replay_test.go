@@ -1,6 +1,7 @@
 package engine_test
 
 import (
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
@@ -52,25 +53,67 @@ func TestReplayRecordedHistories(t *testing.T) {
 	}
 }
 
-// TestReplayCallWithModelNodes replays a billing-line call whose intent,
+// TestReplayCallWithModelNodes replays billing-line calls whose intent,
 // assistant replies and summary came from a model (recorded against the
-// fake endpoint by e2e TestBillingLineOnAModel -record). The replayer runs
-// no activities: the answers are read from the history, so a replay (or
-// a reset) never asks the model again and cannot get another answer.
+// fake endpoint by e2e TestBillingLineOnAModel -record): v2-* with the AI
+// activities on the shared queue, the current one with a turn's as local
+// activities (changeLocalAI). The replayer runs no activities: answers
+// are read from the history (activity results, local activity markers),
+// so a replay (or a reset) never asks the model again.
 func TestReplayCallWithModelNodes(t *testing.T) {
-	file := filepath.Join("testdata", "histories", "billing-line-llm.json")
+	for _, name := range []string{"v2-billing-line-llm.json", "billing-line-llm.json"} {
+		file := filepath.Join("testdata", "histories", name)
+		seen := modelActivities(t, file)
+		for _, act := range []string{activities.ActIntent, activities.ActChat, activities.ActSummarize} {
+			if !seen[act] {
+				t.Fatalf("%s runs no %s: re-record it", file, act)
+			}
+		}
+		r := worker.NewWorkflowReplayer()
+		r.RegisterWorkflowWithOptions(engine.CallWorkflow, workflow.RegisterOptions{Name: activities.CallWorkflowName})
+		if err := r.ReplayWorkflowHistoryFromJSONFile(nil, file); err != nil {
+			t.Fatalf("replay %s: %v", name, err)
+		}
+	}
+}
+
+// modelActivities lists the activity types a history ran, scheduled or
+// local (a local activity's marker names its type in its data payload).
+func modelActivities(t *testing.T, file string) map[string]bool {
+	t.Helper()
 	b, err := os.ReadFile(file)
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, act := range []string{activities.ActIntent, activities.ActChat, activities.ActSummarize} {
-		if !strings.Contains(string(b), `"`+act+`"`) {
-			t.Fatalf("%s schedules no %s: re-record it", file, act)
+	var h struct {
+		Events []struct {
+			Scheduled *struct {
+				ActivityType struct{ Name string } `json:"activityType"`
+			} `json:"activityTaskScheduledEventAttributes"`
+			Marker *struct {
+				Details map[string]struct {
+					Payloads []struct{ Data []byte } `json:"payloads"`
+				} `json:"details"`
+			} `json:"markerRecordedEventAttributes"`
+		} `json:"events"`
+	}
+	if err := json.Unmarshal(b, &h); err != nil {
+		t.Fatal(err)
+	}
+	seen := map[string]bool{}
+	for _, e := range h.Events {
+		if e.Scheduled != nil {
+			seen[e.Scheduled.ActivityType.Name] = true
+		}
+		if e.Marker == nil {
+			continue
+		}
+		for _, p := range e.Marker.Details["data"].Payloads {
+			var d struct{ ActivityType string }
+			if json.Unmarshal(p.Data, &d) == nil && d.ActivityType != "" {
+				seen[d.ActivityType] = true
+			}
 		}
 	}
-	r := worker.NewWorkflowReplayer()
-	r.RegisterWorkflowWithOptions(engine.CallWorkflow, workflow.RegisterOptions{Name: activities.CallWorkflowName})
-	if err := r.ReplayWorkflowHistoryFromJSONFile(nil, file); err != nil {
-		t.Fatalf("replay: %v", err)
-	}
+	return seen
 }

@@ -18,6 +18,10 @@ const (
 	// worker is reported by platform's watchdog as a media-lost signal).
 	changeFastPath  = "fast-path"
 	fastPathVersion = 1
+	// changeLocalAI: a caller turn's AI activities (ai.Intent, ai.Chat)
+	// run as local activities in the engine worker.
+	changeLocalAI  = "local-ai"
+	localAIVersion = 1
 )
 
 // loadFlowsOptions bound pinning a flow by name (a store read).
