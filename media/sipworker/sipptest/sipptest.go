@@ -285,6 +285,30 @@ func StartBaresipWith(t testing.TB, o BaresipOptions) *Baresip {
 	if err := os.WriteFile(silence, silentWAV(10*time.Second), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	accounts := "<sip:baresip@127.0.0.1>;regint=0\n"
+	if len(o.Accounts) > 0 {
+		accounts = strings.Join(o.Accounts, "\n") + "\n"
+	}
+	if err := os.WriteFile(filepath.Join(dir, "accounts"), []byte(accounts), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	// Its ports are picked free but bound later (its TLS transport binds
+	// one more): another process may take one meanwhile, so try again.
+	for attempt := 1; ; attempt++ {
+		b := launchBaresip(t, bin, dir, silence, o)
+		if b.WaitOutput("baresip is ready", 10*time.Second) {
+			return b
+		}
+		if attempt == 3 || !strings.Contains(b.Output(), "Address already in use") {
+			t.Fatalf("baresip did not start:\n%s", b.Output())
+		}
+		b.Close()
+	}
+}
+
+// launchBaresip writes baresip's config on fresh ports and starts it.
+func launchBaresip(t testing.TB, bin, dir, silence string, o BaresipOptions) *Baresip {
+	t.Helper()
 	sipPort, consPort := FreePort(t), FreePort(t)
 	source := "aufile," + silence
 	if o.AudioSource != "" {
@@ -312,13 +336,6 @@ cons_listen 127.0.0.1:%d
 	if err := os.WriteFile(filepath.Join(dir, "config"), []byte(config), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	accounts := "<sip:baresip@127.0.0.1>;regint=0\n"
-	if len(o.Accounts) > 0 {
-		accounts = strings.Join(o.Accounts, "\n") + "\n"
-	}
-	if err := os.WriteFile(filepath.Join(dir, "accounts"), []byte(accounts), 0o644); err != nil {
-		t.Fatal(err)
-	}
 	b := &Baresip{t: t, dir: dir, out: &syncBuffer{}, done: make(chan struct{}),
 		console: &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1), Port: consPort}}
 	b.cmd = exec.Command(bin, "-f", dir)
@@ -332,9 +349,6 @@ cons_listen 127.0.0.1:%d
 		close(b.done)
 	}()
 	t.Cleanup(b.Close)
-	if !b.WaitOutput("baresip is ready", 10*time.Second) {
-		t.Fatalf("baresip did not start:\n%s", b.Output())
-	}
 	return b
 }
 
