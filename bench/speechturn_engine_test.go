@@ -17,6 +17,7 @@ import (
 	commonpb "go.temporal.io/api/common/v1"
 	enumspb "go.temporal.io/api/enums/v1"
 	historypb "go.temporal.io/api/history/v1"
+	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/converter"
 
@@ -96,10 +97,12 @@ func BenchmarkSpokenTurnEngine(b *testing.B) {
 		source string // of every intent answer
 	}{
 		{"model", func(b *testing.B) platform.AIActivities { return fakeModelAI(b, modelLatency) }, activities.SourceLLM},
-		{"offline", func(*testing.B) platform.AIActivities { return nil }, activities.SourceOffline},
+		{"offline", func(*testing.B) platform.AIActivities { return platform.OfflineAI(benchLogger()) }, activities.SourceOffline},
 	} {
 		b.Run(tc.name, func(b *testing.B) {
-			s := startSpokenEngineStack(b, tc.ai(b), voice, fixedTranscriber{delay: recognize, text: spokenAnswer})
+			ai := &timedAI{inner: tc.ai(b)}
+			s := startSpokenEngineStack(b, ai, voice, fixedTranscriber{delay: recognize, text: spokenAnswer})
+			s.ai = ai
 			got := s.runTurns(b, probe, sentenceUtterance(), turns)
 			for i, t := range got {
 				if t.answer.Intent != "yes" || t.answer.Source != tc.source {
@@ -203,6 +206,46 @@ type spokenEngineStack struct {
 	c     client.Client
 	calls chan string // IDs of calls started
 	voice *spokenVoice
+	// ai times ai.Intent, which runs as a local activity (no span of its
+	// own in the history).
+	ai *timedAI
+}
+
+// timedAI records each ai.Intent's answer and time, in call order.
+type timedAI struct {
+	inner   platform.AIActivities
+	mu      sync.Mutex
+	took    []time.Duration
+	answers []activities.IntentResult
+}
+
+type intentFunc = func(context.Context, activities.IntentInput) (activities.IntentResult, error)
+
+func (t *timedAI) Register(r activities.Registrar) { t.inner.Register(timingRegistrar{r, t}) }
+
+func (t *timedAI) calls() ([]time.Duration, []activities.IntentResult) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return slices.Clone(t.took), slices.Clone(t.answers)
+}
+
+type timingRegistrar struct {
+	r activities.Registrar
+	t *timedAI
+}
+
+func (tr timingRegistrar) RegisterActivityWithOptions(a interface{}, o activity.RegisterOptions) {
+	if f, ok := a.(intentFunc); ok && o.Name == activities.ActIntent {
+		a = intentFunc(func(ctx context.Context, in activities.IntentInput) (activities.IntentResult, error) {
+			start := time.Now()
+			res, err := f(ctx, in)
+			tr.t.mu.Lock()
+			tr.t.took, tr.t.answers = append(tr.t.took, time.Since(start)), append(tr.t.answers, res)
+			tr.t.mu.Unlock()
+			return res, err
+		})
+	}
+	tr.r.RegisterActivityWithOptions(a, o)
 }
 
 // startSpokenEngineStack starts the tuned server, a SQLite store with
@@ -313,7 +356,8 @@ func (s *spokenEngineStack) runTurns(b *testing.B, probe *probeUA, utterance []i
 		}
 		b.Logf("history timeline: %s", path)
 	}
-	hops, err := h.speechHops()
+	took, answers := s.ai.calls()
+	hops, err := h.speechHops(took, answers)
 	if err != nil {
 		b.Fatalf("call %s: %v", callID, err)
 	}
@@ -427,9 +471,19 @@ func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond)
 
 // speechHops splits every media.Collect that heard speech and was followed
 // by ai.Intent and a next media activity (each turn but the hangup's).
-func (h *callHistory) speechHops() ([]engineTurn, error) {
+func (h *callHistory) speechHops(took []time.Duration, answers []activities.IntentResult) ([]engineTurn, error) {
 	var out []engineTurn
 	for i, a := range h.acts {
+		if len(took) > 0 && a.name == activities.ActCollect && a.result != nil {
+			t, ok, err := h.localHop(i, took[min(len(out), len(took)-1)], answers[min(len(out), len(answers)-1)])
+			if err != nil {
+				return nil, err
+			}
+			if ok {
+				out = append(out, t)
+			}
+			continue
+		}
 		if a.name != activities.ActCollect || a.result == nil {
 			continue
 		}
@@ -460,6 +514,32 @@ func (h *callHistory) speechHops() ([]engineTurn, error) {
 		out = append(out, t)
 	}
 	return out, nil
+}
+
+// localHop splits the turn of the i-th activity, a media.Collect that
+// heard speech, when ai.Intent ran as a local activity (changeLocalAI): in
+// the workflow task after the collect, which took model of it.
+func (h *callHistory) localHop(i int, model time.Duration, answer activities.IntentResult) (engineTurn, bool, error) {
+	a := h.acts[i]
+	var res activities.CollectResult
+	if err := converter.GetDefaultDataConverter().FromPayloads(a.result, &res); err != nil {
+		return engineTurn{}, false, fmt.Errorf("decode collect result: %w", err)
+	}
+	if res.Kind != activities.InputSpeech || res.Speech == nil {
+		return engineTurn{}, false, fmt.Errorf("collect %d returned %+v, want speech with its timing", i, res)
+	}
+	k := h.after(i, activities.ActCollect, activities.ActPlay)
+	if k < 0 || h.acts[k].started.IsZero() {
+		return engineTurn{}, false, nil // the call ended before the turn did
+	}
+	next := h.acts[k]
+	t := engineTurn{answer: answer, endpoint: res.Speech.Endpoint, recognize: res.Speech.Recognize, model: model,
+		dispatch: next.started.Sub(next.scheduled)}
+	t.engine = next.started.Sub(a.completed) - model
+	t.hop1 = t.engine
+	h.addWFTs(&t, a.completed, next.scheduled)
+	t.wftRun -= model // the local activity ran inside the workflow task
+	return t, true, nil
 }
 
 // after is the index of the first activity with one of names scheduled
