@@ -174,6 +174,19 @@ const (
 	SentimentNegative = "negative"
 )
 
+// SentimentLabel names a sentiment score: at or below -0.3 negative, at
+// or above 0.3 positive, neutral between. Models and the offline
+// summariser label alike.
+func SentimentLabel(s float64) string {
+	switch {
+	case s <= -0.3:
+		return SentimentNegative
+	case s >= 0.3:
+		return SentimentPositive
+	}
+	return SentimentNeutral
+}
+
 // CallInsights is a call's summary, disposition, sentiment and key facts,
 // as ai.Summarize returns them and the call record keeps them.
 type CallInsights = records.Insights

@@ -1,47 +1,19 @@
 package e2e
 
 import (
-	"context"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"testing"
 
 	"github.com/voxflow/voxflow/activities"
-	"github.com/voxflow/voxflow/internal/devtemporal/devtemporaltest"
-	"github.com/voxflow/voxflow/media/browser"
-	"github.com/voxflow/voxflow/media/text"
-	"github.com/voxflow/voxflow/platform"
-	"github.com/voxflow/voxflow/store"
 )
 
 // A web chat customer of the billing line types what they want: the
 // intent node asks for the account, which they type, and the flow takes
 // the payment exit, as a caller's speech does.
 func TestWebChatIntent(t *testing.T) {
-	_, c := devtemporaltest.NewServer(t)
-	ctx := context.Background()
-	st, err := store.Open(ctx, filepath.Join(t.TempDir(), "voxflow.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
 	billing := example(t, "billing-line")
-	if _, err := st.PublishSource(ctx, billing.Name, billing.Source, "test", ""); err != nil {
-		t.Fatal(err)
-	}
-	if err := st.BindNumber(ctx, "5000", billing.Name); err != nil {
-		t.Fatal(err)
-	}
-	chat := text.NewChannel("e2e-chat-ai", platform.HangupSignaler(c), text.WithAnswered(platform.AnswerSignaler(c)))
-	ws, err := platform.StartWorkers(c, platform.Parts{Engine: true, Shared: platform.SharedActivities(st), Channels: []activities.Channel{chat}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(ws.Stop)
-	srv := browser.New(browser.Config{Chat: chat, Routes: &platform.StoreRoutes{Store: st}, StartCall: platform.CallStarter(c),
-		SaveTranscript: st.SaveChatTranscript, Logger: slog.New(slog.DiscardHandler)})
+	st, srv := startChatRig(t, billing.Name, billing.Source, "5000")
 	hs := httptest.NewServer(http.HandlerFunc(srv.ServeChat))
 	cust := chatDial(t, hs.URL+"?number=5000&from=Ann")
 	defer func() {

@@ -69,27 +69,7 @@ nodes:
 // real engine: typed menus (a key, then a phrase), a bridged transfer to
 // an agent's desk with messages both ways, and the transcript in the CDR.
 func TestWebChatOnTheEngine(t *testing.T) {
-	_, c := devtemporaltest.NewServer(t)
-	ctx := context.Background()
-	st, err := store.Open(ctx, filepath.Join(t.TempDir(), "voxflow.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	if _, err := st.PublishSource(ctx, "chat-support", webChatFlow, "test", ""); err != nil {
-		t.Fatal(err)
-	}
-	if err := st.BindNumber(ctx, "4100", "chat-support"); err != nil {
-		t.Fatal(err)
-	}
-	chat := text.NewChannel("e2e-chat", platform.HangupSignaler(c), text.WithAnswered(platform.AnswerSignaler(c)))
-	ws, err := platform.StartWorkers(c, platform.Parts{Engine: true, Shared: platform.SharedActivities(st), Channels: []activities.Channel{chat}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(ws.Stop)
-	srv := browser.New(browser.Config{Chat: chat, Routes: &platform.StoreRoutes{Store: st}, StartCall: platform.CallStarter(c),
-		SaveTranscript: st.SaveChatTranscript, ScreenPop: platform.ScreenPopper(c), Logger: slog.New(slog.DiscardHandler)})
+	st, srv := startChatRig(t, "chat-support", webChatFlow, "4100")
 	mux := http.NewServeMux()
 	mux.HandleFunc("/chat", srv.ServeChat)
 	mux.HandleFunc("/agent", func(w http.ResponseWriter, r *http.Request) { srv.ServeAgent(w, r, r.URL.Query().Get("name")) })
@@ -122,6 +102,35 @@ func TestWebChatOnTheEngine(t *testing.T) {
 	if strings.Join(got, "|") != strings.Join(want, "|") {
 		t.Fatalf("CDR transcript\n got %q\nwant %q", got, want)
 	}
+}
+
+// startChatRig runs a published flow (name, source) on number for web
+// chats: a test server, the store, the engine and a chat channel, and the
+// browser signalling that serves them (closed by the caller).
+func startChatRig(t *testing.T, name, source, number string) (*store.Store, *browser.Server) {
+	t.Helper()
+	_, c := devtemporaltest.NewServer(t)
+	ctx := context.Background()
+	st, err := store.Open(ctx, filepath.Join(t.TempDir(), "voxflow.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	if _, err := st.PublishSource(ctx, name, source, "test", ""); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.BindNumber(ctx, number, name); err != nil {
+		t.Fatal(err)
+	}
+	chat := text.NewChannel("e2e-chat-"+number, platform.HangupSignaler(c), text.WithAnswered(platform.AnswerSignaler(c)))
+	ws, err := platform.StartWorkers(c, platform.Parts{Engine: true, Shared: platform.SharedActivities(st), Channels: []activities.Channel{chat}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(ws.Stop)
+	srv := browser.New(browser.Config{Chat: chat, Routes: &platform.StoreRoutes{Store: st}, StartCall: platform.CallStarter(c),
+		SaveTranscript: st.SaveChatTranscript, ScreenPop: platform.ScreenPopper(c), Logger: slog.New(slog.DiscardHandler)})
+	return st, srv
 }
 
 // chatThroughAgent chats through the flow to the agent and back, and

@@ -12,12 +12,6 @@ import (
 	"github.com/voxflow/voxflow/activities"
 )
 
-// Sentiment at or beyond these is negative or positive; between, neutral.
-const (
-	negativeAt = -0.3
-	positiveAt = 0.3
-)
-
 const summarySchemaName = "call_insights"
 
 // Summarize asks the model for a finished call's insights: a summary of
@@ -138,7 +132,7 @@ func readInsights(text []byte, dispositions []string) (activities.CallInsights, 
 		Sentiment:   clamp(a.Sentiment, -1, 1),
 		Source:      activities.SourceLLM,
 	}
-	out.SentimentLabel = sentimentLabel(out.Sentiment)
+	out.SentimentLabel = activities.SentimentLabel(out.Sentiment)
 	if len(dispositions) > 0 {
 		i := slices.IndexFunc(dispositions, func(d string) bool { return strings.EqualFold(d, out.Disposition) })
 		if i < 0 {
@@ -186,15 +180,4 @@ func keyFacts(raw json.RawMessage) (map[string]string, error) {
 		return nil, nil
 	}
 	return facts, nil
-}
-
-// sentimentLabel names a sentiment score.
-func sentimentLabel(s float64) string {
-	switch {
-	case s <= negativeAt:
-		return activities.SentimentNegative
-	case s >= positiveAt:
-		return activities.SentimentPositive
-	}
-	return activities.SentimentNeutral
 }

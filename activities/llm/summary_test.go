@@ -107,8 +107,8 @@ func TestSummarizeFreeDisposition(t *testing.T) {
 
 func TestSentimentLabel(t *testing.T) {
 	for s, want := range map[float64]string{-1: "negative", -0.3: "negative", -0.29: "neutral", 0: "neutral", 0.29: "neutral", 0.3: "positive", 1: "positive"} {
-		if got := sentimentLabel(s); got != want {
-			t.Errorf("sentimentLabel(%v) = %q, want %q", s, got, want)
+		if got := activities.SentimentLabel(s); got != want {
+			t.Errorf("SentimentLabel(%v) = %q, want %q", s, got, want)
 		}
 	}
 }
@@ -127,7 +127,7 @@ func FuzzReadInsights(f *testing.F) {
 			return
 		}
 		if got.Summary == "" || !slices.Contains(dispositions, got.Disposition) || got.Sentiment < -1 || got.Sentiment > 1 ||
-			got.SentimentLabel != sentimentLabel(got.Sentiment) {
+			got.SentimentLabel != activities.SentimentLabel(got.Sentiment) {
 			t.Fatalf("bad insights accepted: %+v", got)
 		}
 	})

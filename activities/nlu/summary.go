@@ -22,12 +22,6 @@ const (
 	DispositionOther       = "other"
 )
 
-// Sentiment label thresholds of CallInsights.
-const (
-	negativeAt = -0.3
-	positiveAt = 0.3
-)
-
 // maxKeyFacts bounds the key facts of a summary.
 const maxKeyFacts = 24
 
@@ -50,7 +44,7 @@ func Summarize(in activities.SummarizeInput) activities.CallInsights {
 		Summary:        summaryText(in, lines, intents, facts),
 		Disposition:    disposition(in, lines, intents),
 		Sentiment:      s,
-		SentimentLabel: sentimentLabel(s),
+		SentimentLabel: activities.SentimentLabel(s),
 		KeyFacts:       capFacts(facts),
 		Source:         activities.SourceOffline,
 	}
@@ -80,16 +74,6 @@ func callerSentiment(lines []string) float64 {
 		return 0
 	}
 	return roundTo(sum/weights, 3)
-}
-
-func sentimentLabel(s float64) string {
-	switch {
-	case s <= negativeAt:
-		return activities.SentimentNegative
-	case s >= positiveAt:
-		return activities.SentimentPositive
-	}
-	return activities.SentimentNeutral
 }
 
 // varFacts reads the variables in name order: intent results (a map with

@@ -141,7 +141,7 @@ func endSentence(in activities.SummarizeInput, lines []string) string {
 	default:
 		s = "The call ended with outcome " + fmt.Sprintf("%q", in.Outcome) + at
 	}
-	if l := sentimentLabel(callerSentiment(lines)); l != activities.SentimentNeutral {
+	if l := activities.SentimentLabel(callerSentiment(lines)); l != activities.SentimentNeutral {
 		s += ", and the caller sounded " + l
 	}
 	return s + "."

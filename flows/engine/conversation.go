@@ -22,16 +22,18 @@ import (
 // modelTurns bounds the conversation sent to a model.
 const modelTurns = 30
 
-// said notes the text prompts the caller heard.
+// said notes the text prompts the caller heard, redacted (a prompt may
+// read out a sensitive variable).
 func (c *call) said(ps []activities.Prompt) {
 	for _, p := range ps {
 		if p.Text != "" {
-			c.line(records.ChatFlow, p.Text)
+			c.line(records.ChatFlow, c.redact(nil, p.Text))
 		}
 	}
 }
 
-// heard notes what the caller said (already redacted).
+// heard notes what the caller said; callers redact it first (with its
+// question: redactAnswer).
 func (c *call) heard(text string) {
 	if text != "" {
 		c.line(records.ChatCustomer, text)
@@ -39,8 +41,7 @@ func (c *call) heard(text string) {
 }
 
 func (c *call) line(from, text string) {
-	c.transcript = append(c.transcript, records.ChatLine{At: workflow.Now(c.ctx), From: from,
-		Text: c.redact(nil, text)})
+	c.transcript = append(c.transcript, records.ChatLine{At: workflow.Now(c.ctx), From: from, Text: text})
 }
 
 // turns is the end of the conversation as models see it.
