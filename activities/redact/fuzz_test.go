@@ -33,7 +33,7 @@ func FuzzText(f *testing.F) {
 }
 
 // cardRun returns the first run of 13 to 19 ASCII digits in s that passes
-// the Luhn check.
+// the Luhn check, outside the paths of URLs and files (which Text keeps).
 func cardRun(s string) (string, bool) {
 	for i := 0; i < len(s); {
 		if !isDigit(s[i]) {
@@ -45,6 +45,10 @@ func cardRun(s string) (string, bool) {
 			j++
 		}
 		run := s[i:j]
+		if inPath(s, i) {
+			i = j
+			continue
+		}
 		if len(run) >= minCardDigits && len(run) <= maxCardDigits && luhnValid([]item{{digits: run}}) {
 			return run, true
 		}
@@ -53,11 +57,29 @@ func cardRun(s string) (string, bool) {
 	return "", false
 }
 
+// inPath reports whether s[i] lies in the path of a URL or file: a
+// space-free field with "://" or a leading "/", before any "?" or "#".
+func inPath(s string, i int) bool {
+	from := strings.LastIndexAny(s[:i], " \t\n\r") + 1
+	field := s[from:]
+	if k := strings.IndexAny(field, " \t\n\r"); k >= 0 {
+		field = field[:k]
+	}
+	if !strings.Contains(field, "://") && !strings.HasPrefix(field, "/") {
+		return false
+	}
+	end := strings.IndexAny(field, "?#")
+	return end < 0 || i-from < end
+}
+
 func TestCardRun(t *testing.T) {
 	if _, ok := cardRun("x 4111111111111111 y"); !ok {
 		t.Error("cardRun missed a card number")
 	}
-	if run, ok := cardRun("4111111111111112 41111111111111111115"); ok {
+	if _, ok := cardRun("https://x/y?card=4111111111111111"); !ok {
+		t.Error("cardRun missed a card number in a query")
+	}
+	if run, ok := cardRun("4111111111111112 41111111111111111115 /rec/4111111111111111.wav"); ok {
 		t.Errorf("cardRun found %s", run)
 	}
 }

@@ -26,6 +26,7 @@ var windowRules = []windowRule{cardWindows, ssnWindows, secretWindows}
 // keywords.
 func replaceNumbers(s string, digitSecrets []string) string {
 	toks := tokenize(s)
+	markPaths(s, toks)
 	phrases := findPhrases(s, toks)
 	// Context rules only look forward from a phrase: what comes before
 	// the first needs no units.

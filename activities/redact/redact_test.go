@@ -22,6 +22,12 @@ var cardCases = []textCase{
 	{name: "13 digits", in: "old visa 4222222222222", want: "old visa [card]"},
 	{name: "19 digits", in: "6304000000000000000", want: "[card]"},
 	{name: "beside letters", in: "ref4111111111111111x", want: "ref[card]x"},
+	{
+		name: "in a recording's url",
+		in:   "file:///tmp/002/e0867c2f-voicemail-1796656989961.wav and /rec/4111111111111111.wav",
+		want: "file:///tmp/002/e0867c2f-voicemail-1796656989961.wav and /rec/4111111111111111.wav",
+	},
+	{name: "in a url's query", in: "https://pay.example/x?card=4111111111111111", want: "https://pay.example/x?card=[card]"},
 	{name: "two cards", in: "4111111111111111 or 5555 5555 5555 4444", want: "[card] or [card]"},
 	{
 		name: "spoken",

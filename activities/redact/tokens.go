@@ -26,6 +26,9 @@ type token struct {
 	// inPhrase marks a token that is part of a keyword phrase ("cv", "2");
 	// it is never a digit.
 	inPhrase bool
+	// inPath marks a token of a URL's or file's path: a name such as
+	// "voicemail-1796656989961.wav", never a number to mask.
+	inPath bool
 }
 
 // maxKeyLen is the longest word that may be a keyword or a digit word.
@@ -180,7 +183,7 @@ func chains(s string, toks []token) [][]item {
 // itemAt returns the item that begins at toks[i], if one does.
 func itemAt(s string, toks []token, i int) (item, bool) {
 	t := toks[i]
-	if t.inPhrase {
+	if t.inPhrase || t.inPath {
 		return item{}, false
 	}
 	if t.kind == tokenDigits {
@@ -238,3 +241,45 @@ func digitCount(items []item) int {
 	}
 	return n
 }
+
+// markPaths marks the tokens of URL and file paths: in a space-free field
+// that holds "://" or starts with "/", what comes before its query ("?")
+// or fragment ("#"). A recording's URL carries a millisecond timestamp
+// that passes the Luhn check one time in ten; a card number in a query
+// ("?card=4111...") is still masked.
+func markPaths(s string, toks []token) {
+	if strings.IndexByte(s, '/') < 0 {
+		return // most lines: no path to look for
+	}
+	for i := 0; i < len(toks); {
+		from, to := fieldAround(s, toks[i].start)
+		field := s[from:to]
+		if !strings.Contains(field, "://") && !strings.HasPrefix(field, "/") {
+			for i < len(toks) && toks[i].start < to {
+				i++
+			}
+			continue
+		}
+		end := to
+		if k := strings.IndexAny(field, "?#"); k >= 0 {
+			end = from + k
+		}
+		for ; i < len(toks) && toks[i].start < to; i++ {
+			toks[i].inPath = toks[i].end <= end
+		}
+	}
+}
+
+// fieldAround returns the bounds of the space-free run of s around i.
+func fieldAround(s string, i int) (from, to int) {
+	from, to = i, i
+	for from > 0 && !isSpace(s[from-1]) {
+		from--
+	}
+	for to < len(s) && !isSpace(s[to]) {
+		to++
+	}
+	return from, to
+}
+
+func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
