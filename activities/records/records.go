@@ -82,6 +82,8 @@ type CDR struct {
 	Transcript []ChatLine `json:"transcript,omitempty"`
 	// Insights are filled after the call when the flow asks for a summary.
 	Insights *Insights `json:"insights,omitempty"`
+	// Campaign tags a call a campaign dialled.
+	Campaign *CampaignCall `json:"campaign,omitempty"`
 }
 
 // ChatLine is one message of a web chat.
