@@ -146,3 +146,137 @@ func BenchmarkRecentCallEvents(b *testing.B) {
 		}
 	})
 }
+
+// benchContacts is a list of n contacts of campaign, as a CSV import makes.
+func benchContacts(n, from int) []records.Contact {
+	cs := make([]records.Contact, n)
+	for i := range cs {
+		cs[i] = records.Contact{Row: from + i + 2, Number: fmt.Sprintf("+1555%07d", from+i),
+			Vars: map[string]string{"first_name": "Ann", "account": fmt.Sprint(from + i)}}
+	}
+	return cs
+}
+
+// BenchmarkCampaignAddContacts imports a list of 100,000 contacts in calls
+// of 1000 (one op: the whole list).
+func BenchmarkCampaignAddContacts(b *testing.B) {
+	const rows, batch = 100_000, 1000
+	eachBackendB(b, func(b *testing.B, s *Store) {
+		batches := make([][]records.Contact, rows/batch)
+		for i := range batches {
+			batches[i] = benchContacts(batch, i*batch)
+		}
+		b.ReportAllocs()
+		b.ResetTimer()
+		for i := 0; i < b.N; i++ {
+			id := fmt.Sprintf("bench-%d", i)
+			if err := s.CreateCampaign(ctx, records.Campaign{ID: id}); err != nil {
+				b.Fatal(err)
+			}
+			for _, cs := range batches {
+				if added, _, err := s.AddContacts(ctx, id, cs); err != nil || added != batch {
+					b.Fatalf("added %d: %v", added, err)
+				}
+			}
+		}
+		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*rows), "ns/contact")
+	})
+}
+
+// BenchmarkCampaignContacts reads a 100,000-contact list as the campaign
+// workflow and the manager's page do: claim 10 due contacts, the next due
+// time, the counts by state, a page of the list.
+func BenchmarkCampaignContacts(b *testing.B) {
+	const rows = 100_000
+	eachBackendB(b, func(b *testing.B, s *Store) {
+		if err := s.CreateCampaign(ctx, records.Campaign{ID: "big", State: records.CampaignRunning}); err != nil {
+			b.Fatal(err)
+		}
+		start := time.Now()
+		for i := 0; i < rows; i += 1000 {
+			cs := benchContacts(1000, i)
+			for j := range cs { // a tenth are retries due later
+				if j%10 == 0 {
+					cs[j].NextAt = start.Add(time.Duration(i+j) * time.Second)
+				}
+			}
+			if _, _, err := s.AddContacts(ctx, "big", cs); err != nil {
+				b.Fatal(err)
+			}
+		}
+		b.Logf("seeded %d contacts in %v", rows, time.Since(start))
+		if s.dialect == dialectPostgres {
+			if _, err := s.db.Exec(`ANALYZE campaign_contacts`); err != nil {
+				b.Fatal(err)
+			}
+		}
+		b.Run("claim-10", func(b *testing.B) {
+			b.ReportAllocs()
+			for i := 0; i < b.N; i++ {
+				if i%5000 == 4999 { // keep 100,000 to claim from
+					b.StopTimer()
+					if _, err := s.db.Exec(`UPDATE campaign_contacts SET state = 'pending', claim_id = NULL WHERE state = 'dialing'`); err != nil {
+						b.Fatal(err)
+					}
+					b.StartTimer()
+				}
+				got, err := s.ClaimContacts(ctx, "big", fmt.Sprintf("claim-%d-%d", b.N, i), start, 10, "")
+				if err != nil || len(got) != 10 {
+					b.Fatalf("claimed %d: %v", len(got), err)
+				}
+			}
+		})
+		for _, r := range []struct {
+			name string
+			read func() error
+		}{
+			{"next-due", func() error { _, _, err := s.NextDue(ctx, "big"); return err }},
+			{"counts", func() error { _, _, err := s.ContactCounts(ctx, "big"); return err }},
+			{"list-page", func() error { _, err := s.ListContacts(ctx, "big", "", 50_000, 100); return err }},
+			{"list-pending-page", func() error { _, err := s.ListContacts(ctx, "big", records.ContactPending, 50_000, 100); return err }},
+		} {
+			b.Run(r.name, func(b *testing.B) {
+				for i := 0; i < b.N; i++ {
+					if err := r.read(); err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
+		}
+	})
+}
+
+// BenchmarkCampaignCheckDNC looks numbers up on do-not-call lists of
+// 1,000,000 entries (900,000 global, 100,000 one campaign's).
+func BenchmarkCampaignCheckDNC(b *testing.B) {
+	const rows, batch = 1_000_000, 5000
+	eachBackendB(b, func(b *testing.B, s *Store) {
+		start := time.Now()
+		for i := 0; i < rows; i += batch {
+			es := make([]records.DNCEntry, batch)
+			for j := range es {
+				es[j] = records.DNCEntry{Number: fmt.Sprintf("+1555%07d", i+j), Reason: "asked"}
+				if (i+j)%10 == 0 {
+					es[j].Campaign = "big"
+				}
+			}
+			if _, err := s.AddDNC(ctx, es); err != nil {
+				b.Fatal(err)
+			}
+		}
+		b.Logf("seeded %d do-not-call entries in %v", rows, time.Since(start))
+		if s.dialect == dialectPostgres {
+			if _, err := s.db.Exec(`ANALYZE dnc`); err != nil {
+				b.Fatal(err)
+			}
+		}
+		b.Run("check", func(b *testing.B) { // a sub-benchmark: seeded once
+			b.ReportAllocs()
+			for i := 0; i < b.N; i++ {
+				if _, _, err := s.CheckDNC(ctx, fmt.Sprintf("+1555%07d", (i*7919)%(2*rows)), "big"); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	})
+}

@@ -26,6 +26,9 @@ type CDRQuery struct {
 	// Queue keeps the records of calls that stayed in that queue (exact
 	// name, case-sensitive).
 	Queue string
+	// Campaign keeps the records of the calls that campaign dialled
+	// (exact id).
+	Campaign string
 	// StartedAfter is inclusive, StartedBefore exclusive.
 	StartedAfter  time.Time
 	StartedBefore time.Time
@@ -43,7 +46,7 @@ const (
 
 // cdrColumns are what SearchCDRs reads; CDR reads the transcript too.
 const cdrColumns = `call_id, run_id, workflow_id, flow, flow_version, from_number, to_number, channel,
-	started_at, ended_at, duration_ns, outcome, path, vars, recordings, queues, insights`
+	started_at, ended_at, duration_ns, outcome, path, vars, recordings, queues, insights, campaign_call`
 
 // normCDR applies the store's time convention (UTC, microseconds) to every
 // time of a record, so what is read back equals what was written.
@@ -92,9 +95,10 @@ func normLines(lines []records.ChatLine) []records.ChatLine {
 // saving the run again keeps them where the saved stay (same position,
 // queue, enqueue time and agent) carries neither.
 //
-// Insights and Transcript are kept when a save of the same run carries
-// none: the engine saves the run a second time with its insights once the
-// summary is made, and a late retry of the first save must not erase them.
+// Insights, Transcript and the Campaign tag are kept when a save of the
+// same run carries none: the engine saves the run a second time with its
+// insights once the summary is made, and a late retry of the first save
+// must not erase them.
 func (s *Store) SaveCDR(ctx context.Context, rec records.CDR) error {
 	if len(rec.Queues) == 0 {
 		return s.saveCDR(ctx, s.db, rec)
@@ -173,8 +177,16 @@ func (s *Store) saveCDR(ctx context.Context, db execer, rec records.CDR) error {
 	if err != nil {
 		return fmt.Errorf("save CDR %q: transcript: %w", rec.CallID, err)
 	}
-	_, err = db.ExecContext(ctx, s.rebind(`INSERT INTO cdrs (`+cdrColumns+`, transcript, saved_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+	campaignJSON, err := jsonOrNil(rec.Campaign, rec.Campaign == nil)
+	if err != nil {
+		return fmt.Errorf("save CDR %q: campaign: %w", rec.CallID, err)
+	}
+	var campaign any // NULL for calls no campaign made
+	if rec.Campaign != nil {
+		campaign = rec.Campaign.Campaign
+	}
+	_, err = db.ExecContext(ctx, s.rebind(`INSERT INTO cdrs (`+cdrColumns+`, transcript, campaign, saved_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (call_id, run_id) DO UPDATE SET
 			workflow_id = excluded.workflow_id, flow = excluded.flow, flow_version = excluded.flow_version,
 			from_number = excluded.from_number, to_number = excluded.to_number, channel = excluded.channel,
@@ -182,10 +194,12 @@ func (s *Store) saveCDR(ctx context.Context, db execer, rec records.CDR) error {
 			outcome = excluded.outcome, path = excluded.path, vars = excluded.vars,
 			recordings = excluded.recordings, queues = excluded.queues,
 			insights = COALESCE(excluded.insights, cdrs.insights),
-			transcript = COALESCE(excluded.transcript, cdrs.transcript), saved_at = excluded.saved_at`),
+			transcript = COALESCE(excluded.transcript, cdrs.transcript),
+			campaign_call = COALESCE(excluded.campaign_call, cdrs.campaign_call),
+			campaign = COALESCE(excluded.campaign, cdrs.campaign), saved_at = excluded.saved_at`),
 		rec.CallID, rec.RunID, rec.WorkflowID, rec.Flow, rec.FlowVersion, rec.From, rec.To, rec.Channel,
 		s.ts(rec.StartedAt), s.ts(rec.EndedAt), int64(rec.Duration), rec.Outcome,
-		string(pathJSON), varsJSON, recJSON, queuesJSON, insightsJSON, transcriptJSON, s.ts(s.nowUTC()))
+		string(pathJSON), varsJSON, recJSON, queuesJSON, insightsJSON, campaignJSON, transcriptJSON, campaign, s.ts(s.nowUTC()))
 	if err != nil {
 		return fmt.Errorf("save CDR %q run %q: %w", rec.CallID, rec.RunID, err)
 	}
@@ -231,10 +245,11 @@ func scanCDRWith(row rowScanner, extra ...any) (records.CDR, error) {
 		r                                       records.CDR
 		dur                                     int64
 		path, vars, recording, queues, insights []byte
+		campaign                                []byte
 	)
 	dest := []any{&r.CallID, &r.RunID, &r.WorkflowID, &r.Flow, &r.FlowVersion, &r.From, &r.To, &r.Channel,
 		timeScan{&r.StartedAt}, timeScan{&r.EndedAt}, &dur, &r.Outcome,
-		jsonScan{&path}, jsonScan{&vars}, jsonScan{&recording}, jsonScan{&queues}, jsonScan{&insights}}
+		jsonScan{&path}, jsonScan{&vars}, jsonScan{&recording}, jsonScan{&queues}, jsonScan{&insights}, jsonScan{&campaign}}
 	if err := row.Scan(append(dest, extra...)...); err != nil {
 		return r, err
 	}
@@ -243,6 +258,12 @@ func scanCDRWith(row rowScanner, extra ...any) (records.CDR, error) {
 		r.Insights = new(records.Insights)
 		if err := json.Unmarshal(insights, r.Insights); err != nil {
 			return r, fmt.Errorf("CDR %q insights: %w", r.CallID, err)
+		}
+	}
+	if len(campaign) > 0 {
+		r.Campaign = new(records.CampaignCall)
+		if err := json.Unmarshal(campaign, r.Campaign); err != nil {
+			return r, fmt.Errorf("CDR %q campaign: %w", r.CallID, err)
 		}
 	}
 	if len(path) > 0 {
@@ -369,6 +390,9 @@ func (s *Store) SearchCDRs(ctx context.Context, q CDRQuery) ([]records.CDR, stri
 	}
 	if q.Queue != "" {
 		add(s.queueFilter(), queueNeedle(q.Queue))
+	}
+	if q.Campaign != "" {
+		add("campaign = ?", q.Campaign) // cdrs_campaign_started
 	}
 	if !q.StartedAfter.IsZero() {
 		add("started_at >= ?", s.ts(q.StartedAfter))

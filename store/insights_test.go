@@ -220,6 +220,8 @@ func TestMigration9(t *testing.T) {
 		for _, q := range []string{
 			`DROP INDEX call_events_once`, `DROP INDEX call_events_action`,
 			`ALTER TABLE cdrs DROP COLUMN insights`, `ALTER TABLE cdrs DROP COLUMN transcript`,
+			// 0010 runs again too
+			`DROP INDEX cdrs_campaign_started`, `ALTER TABLE cdrs DROP COLUMN campaign`, `ALTER TABLE cdrs DROP COLUMN campaign_call`,
 			`DELETE FROM schema_migrations WHERE version >= 9`,
 		} {
 			_, err := s.db.Exec(q)

@@ -127,8 +127,11 @@ func TestMigrationResume(t *testing.T) {
 		ok(t, err)
 		_, err = s.db.Exec(`DROP INDEX numbers_flow`)
 		ok(t, err)
-		// 0006 and 0009 add columns; SQLite has no ADD COLUMN IF NOT EXISTS.
-		for _, col := range []string{"queues", "insights", "transcript"} {
+		// 0006, 0009 and 0010 add columns; SQLite has no ADD COLUMN IF NOT
+		// EXISTS, nor drops an indexed column.
+		_, err = s.db.Exec(`DROP INDEX cdrs_campaign_started`)
+		ok(t, err)
+		for _, col := range []string{"queues", "insights", "transcript", "campaign", "campaign_call"} {
 			_, err = s.db.Exec(`ALTER TABLE cdrs DROP COLUMN ` + col)
 			ok(t, err)
 		}
