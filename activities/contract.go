@@ -241,6 +241,10 @@ type OriginateInput struct {
 	// DetectMachine listens to the first seconds after the answer and
 	// reports who answered (OriginateResult.AnsweredBy).
 	DetectMachine bool `json:"detect_machine,omitempty"`
+	// AwaitBeep, with DetectMachine: when a machine answers, keep listening
+	// until its greeting ends (the beep, or BeepSilence of quiet) before
+	// returning, so a message played next is recorded whole.
+	AwaitBeep bool `json:"await_beep,omitempty"`
 }
 
 // Originate outcomes.
@@ -259,6 +263,14 @@ type OriginateResult struct {
 	// AnsweredBy is human, machine or unknown (media/audio's answering
 	// machine hint) when DetectMachine was asked and the call was answered.
 	AnsweredBy string `json:"answered_by,omitempty"`
+	// AnsweredAt is when the callee answered; GreetingEndedAt is when the
+	// detector heard the callee's greeting end (a person's "Hello?" or, with
+	// AwaitBeep, a machine's beep); zero when unknown. The dialer's abandon
+	// rule counts 2 s from GreetingEndedAt.
+	AnsweredAt      time.Time `json:"answered_at,omitempty"`
+	GreetingEndedAt time.Time `json:"greeting_ended_at,omitempty"`
+	// Beep says a machine's beep was heard (AwaitBeep).
+	Beep bool `json:"beep,omitempty"`
 }
 
 // HTTPInput is a rendered request of an http node.

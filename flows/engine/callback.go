@@ -178,7 +178,8 @@ func (c *call) awaitOffer(q *stay) bool {
 // an answer it rings the agent and holds the conversation. It reports
 // whether the caller answered and whether the callback is over.
 func (c *call) dialCaller(in CallbackInput, n *flows.Node, q *stay) (answered, done bool) {
-	outcome, err := c.originate(in.Number, in.From, "", orDuration(in.RingTimeout, DefaultCallbackRing), false)
+	res, err := c.originate(activities.OriginateInput{To: in.Number, From: in.From, Timeout: orDuration(in.RingTimeout, DefaultCallbackRing)}, "")
+	outcome := res.Outcome
 	if err != nil || outcome != activities.OriginateAnswered {
 		// The caller did not answer: the agent goes back without blame.
 		c.tellRouter(q, activities.QueueEvent{Kind: activities.QueueLeft, Reason: "callback_" + outcome, Agent: q.offer.Agent})

@@ -82,6 +82,9 @@ func (c *call) runQueue(f *flows.Flow, n *flows.Node) (string, string, error) {
 	if c.in.Simulated {
 		return c.simulatedQueue(n)
 	}
+	if d := c.in.Campaign; d != nil && d.Agent != "" {
+		return c.previewBridge(n, d.Agent)
+	}
 	q, res, err := c.joinQueue(n)
 	if err != nil {
 		return "", "", err
@@ -99,6 +102,9 @@ func (c *call) runQueue(f *flows.Flow, n *flows.Node) (string, string, error) {
 	c.endStay(n, q)
 	if err != nil {
 		return "", "", err
+	}
+	if c.campaignAbandon(f, q) {
+		return "abandoned", "", nil
 	}
 	return queueExit(n, q.rec.Outcome)
 }

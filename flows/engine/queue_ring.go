@@ -69,6 +69,7 @@ func (c *call) noteAnswer(q *stay, a activities.BridgeAnswered) {
 	now := workflow.Now(c.ctx)
 	q.rec.Agent, q.rec.Ring, q.rec.Wait = q.agent, max(a.Ring, 0), now.Sub(q.rec.EnqueuedAt)
 	q.rec.Outcome = records.QueueAnswered
+	c.campaignConnected(q.agent)
 	q.answered = c.sendQueueEvent(q, activities.QueueEvent{Kind: activities.QueueAnswered, Agent: q.agent, Ring: q.rec.Ring})
 }
 

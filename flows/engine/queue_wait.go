@@ -22,6 +22,7 @@ func (c *call) waitInQueue(f *flows.Flow, n *flows.Node, q *stay) error {
 	if wait <= 0 {
 		wait = DefaultQueueTimeout
 	}
+	wait = c.queueWait(wait)
 	tctx, stop := workflow.WithCancel(c.ctx)
 	defer stop()
 	q.timer = workflow.NewTimer(tctx, wait)

@@ -51,50 +51,57 @@ func (c *call) load(name string) (activities.FlowSource, error) {
 // originate places a call to `to` for this call ID through a media worker
 // (the pinned queue, or the least-loaded one) and, once answered, makes
 // that worker the call's media queue.
-func (c *call) originate(to, from, queue string, ring time.Duration, detectMachine bool) (string, error) {
+func (c *call) originate(in activities.OriginateInput, queue string) (activities.OriginateResult, error) {
 	if queue == "" {
 		o := sharedOptions{StartToClose: 10 * time.Second,
 			Retry: &temporal.RetryPolicy{MaximumAttempts: 3, NonRetryableErrorTypes: []string{activities.ErrTypeNoMediaWorker}}}
 		var w records.MediaWorker
 		if err := c.shared(c.ctx, activities.ActPickMediaWorker, o, nil, &w); err != nil {
-			return "", fmt.Errorf("pick a media worker: %w", err)
+			return activities.OriginateResult{}, fmt.Errorf("pick a media worker: %w", err)
 		}
 		queue = w.Queue
 	}
-	ring = orDuration(ring, DefaultRingTimeout)
+	in.CallID = c.in.Call.ID
+	in.Timeout = orDuration(in.Timeout, DefaultRingTimeout)
 	ctx := workflow.WithActivityOptions(c.ctx, workflow.ActivityOptions{
 		TaskQueue:              queue,
 		ScheduleToStartTimeout: orDuration(c.in.Limits.MediaStartTimeout, DefaultMediaStartTimeout),
-		StartToCloseTimeout:    ring + 30*time.Second,
+		StartToCloseTimeout:    in.Timeout + 30*time.Second,
 		HeartbeatTimeout:       c.mediaHeartbeat(),
 		RetryPolicy:            &temporal.RetryPolicy{MaximumAttempts: 1},
 	})
 	var res activities.OriginateResult
-	in := activities.OriginateInput{CallID: c.in.Call.ID, To: to, From: from, Timeout: ring, DetectMachine: detectMachine}
 	if err := workflow.ExecuteActivity(ctx, activities.ActOriginate, in).Get(ctx, &res); err != nil {
-		return "", fmt.Errorf("call %s: %w", to, err)
+		return res, fmt.Errorf("call %s: %w", in.To, err)
 	}
 	if res.Outcome == activities.OriginateAnswered {
 		c.setMediaQueue(queue)
-		if detectMachine {
+		if in.DetectMachine {
 			c.in.Call.AnsweredBy = res.AnsweredBy
 		}
 	}
-	return res.Outcome, nil
+	return res, nil
 }
 
 // placeCall starts an outbound call; an unanswered one ends at once with
 // the originate outcome and no wrap-up path.
 func (c *call) placeCall(o *Outbound) {
-	outcome, err := c.originate(o.To, o.From, o.MediaQueue, o.RingTimeout, o.DetectMachine)
+	in := activities.OriginateInput{To: o.To, From: o.From, Timeout: o.RingTimeout, DetectMachine: o.DetectMachine}
+	if d := c.in.Campaign; d != nil {
+		in.DetectMachine = in.DetectMachine || d.Machine != records.MachineFlow || d.AbandonAfter > 0
+		in.AwaitBeep = d.Machine == records.MachineMessage
+	}
+	res, err := c.originate(in, o.MediaQueue)
 	if err != nil {
 		workflow.GetLogger(c.ctx).Warn("outbound call failed", "to", o.To, "error", err)
-		outcome = activities.OriginateFailed
+		res.Outcome = activities.OriginateFailed
 	}
-	if outcome == activities.OriginateAnswered {
+	c.campaignDialed(res)
+	if res.Outcome == activities.OriginateAnswered {
+		c.campaignMachine()
 		return
 	}
-	c.outcome = outcome
+	c.outcome = res.Outcome
 	c.hungUp, c.inHangup = true, true
 	c.stack = c.stack[:1]
 	c.stack[0].Node = ""
@@ -125,9 +132,9 @@ func (c *call) recoverMedia(n *flows.Node) (string, string) {
 	if to == "" {
 		to = c.in.Call.From
 	}
-	outcome, err := c.originate(to, c.in.Call.To, "", 0, false)
-	if err != nil || outcome != activities.OriginateAnswered {
-		workflow.GetLogger(c.ctx).Warn("callback after media loss failed", "to", to, "outcome", outcome, "error", err)
+	res, err := c.originate(activities.OriginateInput{To: to, From: c.in.Call.To}, "")
+	if err != nil || res.Outcome != activities.OriginateAnswered {
+		workflow.GetLogger(c.ctx).Warn("callback after media loss failed", "to", to, "outcome", res.Outcome, "error", err)
 		return c.mediaGone()
 	}
 	f := c.flows[top.Flow]

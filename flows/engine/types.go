@@ -29,6 +29,10 @@ type CallInput struct {
 	// Outbound, when set, makes this an outbound call: the workflow places
 	// it first and runs the flow once it is answered.
 	Outbound *Outbound `json:"outbound,omitempty"`
+	// Campaign, with Outbound, makes this a campaign's dial: it is tagged
+	// in the CDR, reports to the campaign and follows its machine and
+	// abandon rules.
+	Campaign *activities.CampaignDial `json:"campaign,omitempty"`
 	// Recovery says what happens when the media worker holding the call dies.
 	Recovery Recovery `json:"recovery,omitempty"`
 	// Limits override engine limits (tests use small values).

@@ -86,6 +86,7 @@ func CallWorkflow(ctx workflow.Context, in CallInput) (records.CDR, error) {
 	c.finish()
 	rec := c.record()
 	c.saveCDR(rec)
+	c.campaignEnded()
 	if main.Settings.Summary {
 		rec.Insights = c.summarize(main, rec)
 		c.saveCDR(rec)
@@ -466,7 +467,7 @@ func (c *call) record() records.CDR {
 		From: c.in.Call.From, To: c.in.Call.To, Channel: c.in.Call.Channel,
 		StartedAt: c.in.Call.StartedAt, EndedAt: end, Duration: end.Sub(c.in.Call.StartedAt),
 		Outcome: c.outcome, Path: c.path, Vars: c.redactedVars(), Recordings: c.recordings, Queues: c.queues,
-		Transcript: c.transcript,
+		Transcript: c.transcript, Campaign: c.campaignTag(),
 	}
 }
 
