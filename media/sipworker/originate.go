@@ -171,14 +171,24 @@ func (w *Worker) Originate(ctx context.Context, in activities.OriginateInput) (a
 	close(s.launched) // the call's workflow is the one originating it
 	s.log.Info("originated call answered", "to", target.String())
 	if in.DetectMachine {
-		var why string
-		res.AnsweredBy, why = s.detectMachine(ctx)
-		s.log.Info("answered by", "who", res.AnsweredBy, "why", why)
+		amd := s.detectMachine(ctx, res.AnsweredAt, in.AwaitBeep)
+		res.AnsweredBy, res.GreetingEndedAt, res.Beep = amd.by, amd.greetingEnd, amd.beep
+		s.log.Info("answered by", "who", amd.by, "why", amd.why, "beep", amd.beep,
+			"greeting_ended_after", greetingLength(res.AnsweredAt, amd.greetingEnd))
 		if err := ctx.Err(); err != nil {
 			return res, err
 		}
 	}
 	return res, nil
+}
+
+// greetingLength is how long after the answer the greeting ended, for the
+// log; 0 when that is unknown.
+func greetingLength(answered, ended time.Time) time.Duration {
+	if answered.IsZero() || ended.IsZero() {
+		return 0
+	}
+	return ended.Sub(answered).Round(time.Millisecond)
 }
 
 // dialRequest is one outbound leg: an originated call or the second leg of
@@ -247,7 +257,11 @@ func (w *Worker) dial(ctx context.Context, in dialRequest) (*session, activities
 	if err := ctx.Err(); err != nil {
 		return nil, activities.OriginateResult{}, err
 	}
-	return s, activities.OriginateResult{Outcome: activities.OriginateAnswered}, nil
+	res := activities.OriginateResult{Outcome: activities.OriginateAnswered}
+	if at := c.answeredAt.Load(); at != nil {
+		res.AnsweredAt = *at
+	}
+	return s, res, nil
 }
 
 // dialogRequestTimeout bounds an ACK or BYE the worker sends on its own
@@ -268,6 +282,8 @@ type outboundCall struct {
 	ringTimer           *time.Timer
 	// live is the answered call's session, once there is one.
 	live atomic.Pointer[session]
+	// answeredAt is when the 2xx answer arrived.
+	answeredAt atomic.Pointer[time.Time]
 }
 
 // inviteOptions are the INVITE's extra headers (From, the request's own
@@ -292,6 +308,10 @@ func (c *outboundCall) inviteOptions() diago.InviteClientOptions {
 
 func (c *outboundCall) onResponse(res *sip.Response) error {
 	c.responded.Store(true)
+	if res.IsSuccess() {
+		now := time.Now()
+		c.answeredAt.CompareAndSwap(nil, &now)
+	}
 	if res.IsProvisional() && res.StatusCode != sip.StatusTrying {
 		c.log.Debug("dial: progress", "code", res.StatusCode)
 	}
