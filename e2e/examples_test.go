@@ -40,6 +40,16 @@ func TestExamplesSimulated(t *testing.T) {
 			prompt:  "Hello Grace Hopper. For sales press 1",
 		},
 		{
+			// A simulated call's queue is never staffed: the campaign's
+			// fallback when no agent is free.
+			name: "sales campaign: nobody free, the person is told they will be called again",
+			flow: example(t, "sales-campaign"), from: "+15550100", to: "+14155550101",
+			path:    "connect>later>sorry",
+			outcome: records.OutcomeCompleted,
+			vars:    map[string]any{"disposition": "no agent"},
+			prompt:  "We will call you again soon.",
+		},
+		{
 			name: "agent desk: bridged to the agent, then rates the call",
 			flow: example(t, "agent-desk"), from: "+15550102", inputs: []string{"1"},
 			path:    "connect>rate>happy>goodbye",

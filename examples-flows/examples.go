@@ -71,4 +71,7 @@ var Queues = []Queue{
 	{Name: "priority", HoldFlow: "queue-hold", MaxWait: 5 * time.Minute, RingTimeout: 20 * time.Second, WrapUp: 30 * time.Second,
 		OverflowAfter: time.Minute, OverflowTo: "support"},
 	{Name: "banking", HoldFlow: "queue-hold", MaxWait: 2 * time.Minute, RingTimeout: 20 * time.Second, WrapUp: 30 * time.Second},
+	// The sales campaign's agents: no hold flow (a live answer waits 2 s at
+	// most), agents' phones ring briefly (set them to answer at once).
+	{Name: "outbound-sales", MaxWait: time.Minute, RingTimeout: 5 * time.Second, WrapUp: 30 * time.Second},
 }

@@ -22,6 +22,7 @@ import (
 
 	"github.com/voxflow/voxflow/activities"
 	"github.com/voxflow/voxflow/activities/builtin"
+	"github.com/voxflow/voxflow/dialer/campaign"
 	"github.com/voxflow/voxflow/flows/engine"
 	"github.com/voxflow/voxflow/routing/router"
 )
@@ -47,6 +48,9 @@ type Parts struct {
 	Shared *builtin.Activities
 	// AI serves the AI activities beside Shared (nil: OfflineAI).
 	AI AIActivities
+	// Campaigns serves the campaign workflow's activities beside Shared
+	// (CampaignActivities; nil: campaigns do not dial from here).
+	Campaigns *campaign.Activities
 	// Channels run their media activities, each on its own queue.
 	Channels []activities.Channel
 	// Watchdog, with Engine, is the media worker registry a MediaWatchdog
@@ -110,6 +114,7 @@ func StartWorkers(c client.Client, p Parts) (*Workers, error) {
 		err = start(activities.EngineQueue, "engine", worker.Options{LocalActivityWorkerOnly: true}, func(w worker.Worker) {
 			engine.Register(w)
 			w.RegisterWorkflowWithOptions(router.RouterWorkflow, workflow.RegisterOptions{Name: activities.RouterWorkflowName})
+			w.RegisterWorkflowWithOptions(campaign.Workflow, workflow.RegisterOptions{Name: activities.CampaignWorkflowName})
 			p.Shared.RegisterLocal(w)
 			// A caller turn's AI activities are local activities.
 			p.aiOrOffline().Register(w)
@@ -120,6 +125,9 @@ func StartWorkers(c client.Client, p Parts) (*Workers, error) {
 		err = start(activities.SharedQueue, "shared activity", worker.Options{}, func(w worker.Worker) {
 			p.Shared.Register(w)
 			ai.Register(w)
+			if p.Campaigns != nil {
+				p.Campaigns.Register(w)
+			}
 		})
 	}
 	for _, ch := range p.Channels {

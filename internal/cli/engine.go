@@ -49,7 +49,12 @@ func runEngine(ctx context.Context, cfg config.Config, out io.Writer) error {
 	if err != nil {
 		return err
 	}
-	ws, err := platform.StartWorkers(c, platform.Parts{Engine: true, Shared: platform.SharedActivities(s), AI: ai, Watchdog: s, Logger: log})
+	vars := make(map[string]any, len(cfg.Media.Vars))
+	for k, v := range cfg.Media.Vars {
+		vars[k] = v
+	}
+	ws, err := platform.StartWorkers(c, platform.Parts{Engine: true, Shared: platform.SharedActivities(s), AI: ai,
+		Campaigns: platform.CampaignActivities(c, s, vars), Watchdog: s, Logger: log})
 	if err != nil {
 		return err
 	}
