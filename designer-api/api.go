@@ -16,6 +16,7 @@
 package designerapi
 
 import (
+	"cmp"
 	"context"
 	"encoding/base64"
 	"encoding/json"
@@ -25,6 +26,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/danielgtaylor/huma/v2"
 	"github.com/danielgtaylor/huma/v2/adapters/humago"
@@ -59,9 +61,16 @@ type Config struct {
 	Logger *slog.Logger
 	// SecureCookie marks the session cookie Secure; set it when served over HTTPS.
 	SecureCookie bool
+	// Campaigns starts and steers campaign workflows (platform.Campaigns);
+	// without it campaign controls and preview dials answer 503.
+	Campaigns CampaignControl
 
 	// boardTimings pace the board stream (zero: defaultBoardTimings); tests shorten them.
 	boardTimings boardTimings
+	// campaignEvery paces the campaign streams (zero: CampaignStatsEvery); tests shorten it.
+	campaignEvery time.Duration
+	// maxCampaignStreams bounds the campaign streams (zero: MaxCampaignStreams); tests lower it.
+	maxCampaignStreams int
 }
 
 // RoleAnyone marks operations that need no credentials (signing in).
@@ -83,6 +92,8 @@ type server struct {
 	// (nil without a store).
 	board   *boardHub
 	history *historyKeeper
+	// campaignStreams holds a token per open campaign stream.
+	campaignStreams chan struct{}
 }
 
 // New builds the API. The handler serves /api/v1/..., /openapi.json,
@@ -113,6 +124,10 @@ func New(cfg Config) (http.Handler, huma.API) {
 		cfg.boardTimings = defaultBoardTimings
 	}
 	s.board = s.newBoardHub(cfg.boardTimings)
+	if s.cfg.campaignEvery <= 0 {
+		s.cfg.campaignEvery = CampaignStatsEvery
+	}
+	s.campaignStreams = make(chan struct{}, cmp.Or(cfg.maxCampaignStreams, MaxCampaignStreams))
 	api.UseMiddleware(s.authenticate)
 	s.registerSession(api)
 	s.registerAdmin(api)
@@ -125,6 +140,8 @@ func New(cfg Config) (http.Handler, huma.API) {
 	s.registerNodeTypes(api)
 	s.registerRouting(api)
 	s.registerBoard(api)
+	s.registerCampaigns(api)
+	s.registerDNC(api)
 	s.registerSockets(mux)
 	documentFlowProblems(api)
 	return securityHeaders(mux), api

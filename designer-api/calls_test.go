@@ -118,6 +118,9 @@ func TestNoStore(t *testing.T) {
 		"get-agent": true, "set-agent-profile": true, "set-agent-state": true, "list-callbacks": true, "schedule-callback": true,
 		"board-history": true,
 	}
+	for _, id := range campaignOperationIDs {
+		needStore[id] = true
+	}
 	const problem = `{"$schema":"http://localhost/schemas/ErrorModel.json","title":"Service Unavailable","status":503,` +
 		`"detail":"the store is not configured"}`
 	cases := roleCases(e, fx)

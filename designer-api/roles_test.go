@@ -3,6 +3,7 @@ package designerapi
 import (
 	"context"
 	"fmt"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"sort"
@@ -52,7 +53,7 @@ func (c roleCase) path(o *huma.Operation, caller Role) string {
 func roleCases(e *testEnv, fx roleFixtures) map[string]roleCase {
 	flow := map[string]string{"name": "f1"}
 	agent := map[string]string{"name": "test-agent"}
-	return map[string]roleCase{
+	cases := map[string]roleCase{
 		"sign-in":         {body: map[string]any{"username": "bob", "password": "bob-password-1"}},
 		"sign-out":        {},
 		"get-session":     {},
@@ -115,6 +116,8 @@ func roleCases(e *testEnv, fx roleFixtures) map[string]roleCase {
 		"get-simulation":           {params: map[string]string{"id": fx.simID}},
 		"stream-simulation-events": {params: map[string]string{"id": fx.doneSimID}},
 	}
+	maps.Copy(cases, campaignRoleCases(e))
+	return cases
 }
 
 // doCase sends a case's request as e.do does; a stream's request gives

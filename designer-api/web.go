@@ -46,6 +46,7 @@ var lazyViews = []struct{ prefix, module string }{
 	{"/cdrs", "/console.js"},
 	{"/board", "/board.js"},
 	{"/agent", "/agent.js"},
+	{"/campaigns", "/campaigns.js"},
 }
 
 type webAsset struct {

@@ -26,6 +26,8 @@ const routes = [
   [/^\/console\/calls\/([^/]+)$/, () => import('./console.js').then((m) => m.callView), 'console'],
   [/^\/cdrs$/, () => import('./console.js').then((m) => m.cdrsView), 'cdrs'],
   [/^\/board$/, () => import('./board.js').then((m) => m.boardView), 'board'],
+  [/^\/campaigns$/, () => import('./campaigns.js').then((m) => m.campaignsView), 'campaigns'],
+  [/^\/campaigns\/([^/]+)$/, () => import('./campaigns.js').then((m) => m.campaignView), 'campaigns'],
   [/^\/agent$/, () => import('./agent.js').then((m) => m.agentView), 'agent'],
 ];
 

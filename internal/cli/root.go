@@ -85,7 +85,7 @@ func NewRoot() *cobra.Command {
 	flowsCmd := newFlowsCmd()
 	flowsCmd.AddCommand(newPushCmd(), newPullCmd())
 	root.AddCommand(newDevCmd(), newEngineCmd(), newMediaCmd(), flowsCmd, newCallsCmd(), newOpenAPICmd())
-	root.AddCommand(newAgentsCmd(), newQueuesCmd(), newCallbacksCmd(), newDialerCmd())
+	root.AddCommand(newAgentsCmd(), newQueuesCmd(), newCallbacksCmd(), newDialerCmd(), newCampaignsCmd(), newDNCCmd())
 	return root
 }
 

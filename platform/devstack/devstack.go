@@ -158,7 +158,7 @@ func (d *Dev) startWorkers(ctx context.Context) error {
 	d.aiMetrics = platform.AICollectors(ai)
 	ws, err := platform.StartWorkers(d.Client, platform.Parts{
 		Engine: true, Shared: platform.SharedActivities(d.Store), AI: ai, Channels: []activities.Channel{d.Channel, d.Chat},
-		Watchdog: d.Store, Logger: d.log,
+		Campaigns: platform.CampaignActivities(d.Client, d.Store, d.callVars()), Watchdog: d.Store, Logger: d.log,
 	})
 	if err != nil {
 		return err
@@ -266,8 +266,9 @@ func (d *Dev) newAPI(ctx context.Context) (http.Handler, error) {
 	}
 	api, _ := designerapi.New(designerapi.Config{
 		Store: d.Store, Auth: auth, Browser: b, Logger: d.log.With("component", "api"), Routing: platform.Router{Client: d.Client},
-		Calls: temporalops.NewCallOps(d.Client, d.cfg.Temporal.Namespace),
-		Sim:   temporalops.NewSimulator(simulator.New(d.Client, d.Channel), d.log.With("component", "simulator")),
+		Campaigns: platform.Campaigns{Client: d.Client, Store: d.Store},
+		Calls:     temporalops.NewCallOps(d.Client, d.cfg.Temporal.Namespace),
+		Sim:       temporalops.NewSimulator(simulator.New(d.Client, d.Channel), d.log.With("component", "simulator")),
 	})
 	return api, nil
 }
@@ -284,7 +285,8 @@ func (d *Dev) routes(api http.Handler) http.Handler {
 	if d.Media != nil {
 		collectors = append(collectors, d.Media.Collectors()...)
 	}
-	collectors = append(collectors, platform.NewRoutingCollector(platform.Router{Client: d.Client}))
+	collectors = append(collectors, platform.NewRoutingCollector(platform.Router{Client: d.Client}),
+		platform.NewCampaignCollector(d.Store, platform.Campaigns{Client: d.Client, Store: d.Store}))
 	collectors = append(collectors, d.aiMetrics...)
 	platform.AdminRoutes(mux, platform.Health{Client: d.Client, Store: d.Store}, collectors...)
 	mux.Handle("/demo/crm/", http.StripPrefix("/demo/crm", democrm.New().Handler()))
@@ -441,4 +443,14 @@ func DefineExampleQueues(ctx context.Context, s *store.Store) error {
 		}
 	}
 	return nil
+}
+
+// callVars are the variables every call of the process gets: the
+// configured ones and the demo CRM's address.
+func (d *Dev) callVars() map[string]any {
+	vars := map[string]any{"crm_url": d.DemoCRMURL}
+	for k, v := range d.cfg.Media.Vars {
+		vars[k] = v
+	}
+	return vars
 }
