@@ -15,7 +15,9 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/voxflow/voxflow/activities"
+	"github.com/voxflow/voxflow/activities/records"
 	designerapi "github.com/voxflow/voxflow/designer-api"
+	"github.com/voxflow/voxflow/dialer"
 	"github.com/voxflow/voxflow/internal/devtemporal/devtemporaltest"
 	"github.com/voxflow/voxflow/store"
 )
@@ -326,4 +328,33 @@ func FuzzCampaignYAML(f *testing.F) {
 		var cf campaignFile
 		_ = decodeCampaignYAML([]byte(src), &cf)
 	})
+}
+
+// The example campaigns read, take their defaults and validate, and their
+// contact lists import without a rejected row.
+func TestExampleCampaignsValidate(t *testing.T) {
+	files, err := filepath.Glob("../../examples-flows/campaigns/*.yaml")
+	if err != nil || len(files) < 2 {
+		t.Fatalf("example campaigns: %v %v", files, err)
+	}
+	for _, file := range files {
+		f, err := readCampaignFile(file)
+		if err != nil {
+			t.Fatalf("%s: %v", file, err)
+		}
+		c, err := designerapi.CampaignFrom(f.ID, f.CampaignSettings)
+		if err != nil {
+			t.Fatalf("%s: %v", file, err)
+		}
+		csv, err := os.Open(filepath.Join(filepath.Dir(file), f.Contacts))
+		if err != nil {
+			t.Fatal(err)
+		}
+		rep, err := dialer.ReadContacts(csv, dialer.ImportOptions{Campaign: c.ID, Region: c.Region, Required: c.Required},
+			func(records.Contact) error { return nil })
+		csv.Close()
+		if err != nil || rep.Rejected != 0 || rep.Accepted == 0 {
+			t.Errorf("%s: contacts %+v %v", file, rep, err)
+		}
+	}
 }
