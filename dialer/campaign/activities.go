@@ -127,6 +127,9 @@ type Snapshot struct {
 	Pending bool      `json:"pending"`
 	Due     bool      `json:"due"`
 	NextDue time.Time `json:"next_due,omitempty"`
+	// Claimed: a contact is claimed and not yet finished (dialling, or
+	// offered to a preview agent): the campaign is not done.
+	Claimed bool `json:"claimed,omitempty"`
 	// Dialing are contacts left claimed by an earlier run (their calls are
 	// checked, and finished or released): only on a fresh start.
 	Dialing []records.Contact `json:"dialing,omitempty"`
@@ -164,10 +167,17 @@ func (a *Activities) Snapshot(ctx context.Context, in SnapshotInput) (Snapshot, 
 			return Snapshot{}, fmt.Errorf("campaign %q: agents of queue %q: %w", cp.ID, cp.Queue, err)
 		}
 	}
+	limit := 1
 	if in.Recover {
-		if s.Dialing, err = a.Store.ListContacts(ctx, cp.ID, records.ContactDialing, 0, maxLines); err != nil {
-			return Snapshot{}, fmt.Errorf("campaign %q: contacts left dialling: %w", cp.ID, err)
-		}
+		limit = maxLines
+	}
+	dialing, err := a.Store.ListContacts(ctx, cp.ID, records.ContactDialing, 0, limit)
+	if err != nil {
+		return Snapshot{}, fmt.Errorf("campaign %q: contacts being dialled: %w", cp.ID, err)
+	}
+	s.Claimed = len(dialing) > 0
+	if in.Recover {
+		s.Dialing = dialing
 	}
 	return s, nil
 }
@@ -297,7 +307,11 @@ func (a *Activities) Finish(ctx context.Context, in FinishInput) (records.Contac
 		// Already moved on (a retried Finish): record the attempt only.
 		return k, a.Store.FinishAttempt(ctx, att, k)
 	}
-	next := dialer.NextStep(cp, k, ev.Outcome, now)
+	step := ev.Outcome
+	if step == records.AttemptAbandoned && ev.Agent != "" {
+		step = records.AttemptHuman // connected late: counted, not called again
+	}
+	next := dialer.NextStep(cp, k, step, now)
 	if err := a.Store.FinishAttempt(ctx, att, next); err != nil {
 		return records.Contact{}, fmt.Errorf("campaign %q: contact %d: %w", cp.ID, ev.Contact, err)
 	}

@@ -197,3 +197,25 @@ func TestCheckLines(t *testing.T) {
 		t.Errorf("released contact %+v", k)
 	}
 }
+
+// A person an agent took too late counts as abandoned but is not called
+// again: they talked to the agent.
+func TestFinishLateConnectIsDone(t *testing.T) {
+	r := newActivityRig(t, records.Contact{Number: "+12125550101"})
+	ctx := context.Background()
+	k := r.claimAll(t)[0]
+	res, err := r.a.Dial(ctx, campaign.DialInput{Campaign: r.cp, Contact: k.ID})
+	if err != nil || !res.Started {
+		t.Fatalf("dial: %+v %v", res, err)
+	}
+	next, err := r.a.Finish(ctx, campaign.FinishInput{Campaign: r.cp, Event: activities.CampaignCallEvent{CallID: res.CallID,
+		Contact: k.ID, Attempt: 1, Stage: activities.CampaignCallEnded, Outcome: records.AttemptAbandoned, Agent: "ann",
+		Connect: 3 * time.Second, Abandoned: true}})
+	if err != nil || next.State != records.ContactDone {
+		t.Fatalf("contact %+v %v", next, err)
+	}
+	tally, _ := r.st.CampaignTally(ctx, "spring", r.now.Add(-time.Hour))
+	if tally.Abandoned != 1 || tally.Human != 1 {
+		t.Errorf("tally %+v", tally)
+	}
+}

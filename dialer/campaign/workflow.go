@@ -141,7 +141,7 @@ func (r *run) finished() (bool, string) {
 	switch {
 	case r.st.Status == statusStopping:
 		return true, records.CampaignStopped
-	case r.st.Status == statusRunning && !r.snap.Pending && r.st.Recovered:
+	case r.st.Status == statusRunning && !r.snap.Pending && !r.snap.Claimed && r.st.Recovered:
 		return true, records.CampaignCompleted
 	}
 	return false, ""

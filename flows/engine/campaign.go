@@ -120,6 +120,12 @@ func (c *call) campaignConnected(agent string) {
 	if !d.GreetingEndedAt.IsZero() {
 		d.Connect = max(now.Sub(d.GreetingEndedAt), 0)
 	}
+	// An agent offered in time whose phone answered after the limit still
+	// counts as abandoned (no agent was connected within it); the person
+	// talks to the agent, so the campaign does not call them again.
+	if d.AbandonAfter > 0 && d.Connect > d.AbandonAfter {
+		d.Abandoned = true
+	}
 	c.tellCampaign(activities.CampaignCallEvent{Stage: activities.CampaignCallConnected, Agent: agent, Connect: d.Connect})
 }
 
@@ -151,6 +157,8 @@ func (c *call) attemptOutcome() string {
 	switch {
 	case d.Abandoned:
 		return records.AttemptAbandoned
+	case c.outcome == records.OutcomeMediaLost:
+		return records.AttemptFailed // cut short: retried by the failed rule
 	case d.Dialed == activities.OriginateBusy:
 		return records.AttemptBusy
 	case d.Dialed == activities.OriginateNoAnswer:

@@ -208,3 +208,23 @@ func TestCampaignPreviewBridgesTheAgent(t *testing.T) {
 		t.Errorf("ended event %+v", ev)
 	}
 }
+
+// An agent who answers after the 2 s still talks to the person, and the
+// dial counts as abandoned (nobody was connected within the limit).
+func TestCampaignLateConnectCounts(t *testing.T) {
+	var said []string
+	h, cc := campaignHarness(t, "human", &said)
+	h.staffed(activities.QueueSettings{AnnounceEvery: 20 * time.Second, MaxWait: time.Hour})
+	h.offerAfter(time.Second, "ann")
+	// The agent's phone answers 2.5 s after the offer: 4 s after the
+	// greeting's end (half a second before the start).
+	h.env.OnActivity(activities.ActTransfer, mock.Anything, mock.Anything).After(2500*time.Millisecond).Return(
+		activities.TransferResult{Outcome: "completed", Talk: time.Minute}, nil)
+	rec := h.runInput(campaignInput(records.MachineHangUp))
+	if rec.Queues[0].Agent != "ann" || joinSaid(said) != "Thanks." {
+		t.Fatalf("stays %+v said %q", rec.Queues, said)
+	}
+	if ev := cc.last(); ev.Outcome != records.AttemptAbandoned || ev.Agent != "ann" || ev.Connect != 4*time.Second {
+		t.Errorf("ended event %+v", ev)
+	}
+}
