@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -558,6 +559,195 @@ func TestCampaignPreview(t *testing.T) {
 	}
 }
 
+// skipPath is the preview skip of contact k of campaign id.
+func skipPath(id string, k int64, query string) string {
+	return Prefix + fmt.Sprintf("/campaigns/%s/preview/%d/skip%s", id, k, query)
+}
+
+// claim is preview/next for role's agent (query: ?agent=...), which must
+// offer a contact.
+func (e *testEnv) claim(role Role, id, query string) records.Contact {
+	e.t.Helper()
+	w := e.do(role, http.MethodPost, Prefix+"/campaigns/"+id+"/preview/next"+query)
+	e.expect(w, http.StatusOK)
+	return decode[records.Contact](e.t, w)
+}
+
+// Skip: an agent passes over a contact they hold and have not dialled,
+// back to the list (behind the contacts due, so the next offer is another
+// one) or for good with a reason; supervisors act for anyone; a contact
+// not held by that agent, or dialled, is refused with 409.
+func TestCampaignPreviewSkip(t *testing.T) {
+	e, fc, _ := newCampaignEnv(t, 0)
+	ctx := context.Background()
+	e.createCampaign("pv", map[string]any{"mode": "preview"})
+	e.createCampaign("prog", nil)
+	e.expect(e.importCSV("pv", "phone,first_name\n+14155550100,Ann\n+14155550101,Bo\n+14155550102,Cy\n+14155550103,Di\n"), http.StatusOK)
+	e.setCampaignState("pv", records.CampaignRunning)
+
+	ann := e.claim(RoleAgent, "pv", "")
+	if ann.Vars["first_name"] != "Ann" || ann.Attempts != 1 {
+		t.Fatalf("first offer: %+v", ann)
+	}
+	w := e.do(RoleAgent, http.MethodPost, skipPath("pv", ann.ID, ""))
+	e.expect(w, http.StatusOK)
+	back := decode[records.Contact](t, w)
+	if back.State != records.ContactPending || back.Agent != "" || back.Attempts != 0 || back.NextAt.IsZero() || back.SkipReason != "" {
+		t.Fatalf("released: %+v", back)
+	}
+	if bo := e.claim(RoleAgent, "pv", ""); bo.Vars["first_name"] != "Bo" {
+		t.Fatalf("after a skip the next offer is %+v, want Bo (Ann goes behind the contacts due)", bo)
+	} else {
+		w = e.do(RoleAgent, http.MethodPost, skipPath("pv", bo.ID, ""), map[string]any{"reason": "  wrong person ", "final": true})
+		e.expect(w, http.StatusOK)
+		if k := decode[records.Contact](t, w); k.State != records.ContactSkipped || k.SkipReason != "wrong person" || k.Attempts != 0 {
+			t.Fatalf("skipped for good: %+v", k)
+		}
+	}
+	cy := e.claim(RoleAgent, "pv", "")
+	w = e.do(RoleAgent, http.MethodPost, skipPath("pv", cy.ID, ""), map[string]any{"final": true})
+	e.expect(w, http.StatusOK)
+	if k := decode[records.Contact](t, w); k.SkipReason != agentSkipReason {
+		t.Fatalf("final without a reason: %+v", k)
+	}
+	_, skipped, err := e.store.ContactCounts(ctx, "pv")
+	if err != nil || skipped["wrong person"] != 1 || skipped[agentSkipReason] != 1 {
+		t.Fatalf("skipped by reason: %v %v", skipped, err)
+	}
+	if got := strings.Join(fc.called(), ","); got != "nudge pv,nudge pv,nudge pv" {
+		t.Errorf("calls: %s, want a nudge per skip of a running campaign", got)
+	}
+
+	di := e.claim(RoleSupervisor, "pv", "?agent=bob")
+	annAgain := e.claim(RoleAgent, "pv", "")
+	if annAgain.ID != ann.ID {
+		t.Fatalf("offer after Di: %+v, want Ann again", annAgain)
+	}
+	if _, err := e.store.StartAttempt(ctx, records.DialAttempt{Campaign: "pv", Contact: annAgain.ID, Attempt: annAgain.Attempts,
+		CallID: "call-cmp-pv", Number: annAgain.Number}); err != nil {
+		t.Fatal(err)
+	}
+	long := map[string]any{"reason": strings.Repeat("x", 201), "final": true}
+	for _, c := range []struct {
+		name   string
+		role   Role
+		path   string
+		body   any
+		status int
+		want   string
+	}{
+		{"another agent's", RoleAgent, skipPath("pv", di.ID, ""), nil, http.StatusConflict, "not offered to test-agent (it is dialing, offered to bob)"},
+		{"for another agent", RoleAgent, skipPath("pv", di.ID, "?agent=bob"), nil, http.StatusForbidden, "only for themselves"},
+		{"released already", RoleAgent, skipPath("pv", cy.ID, ""), nil, http.StatusConflict, "it is skipped"},
+		{"dialled", RoleAgent, skipPath("pv", annAgain.ID, ""), nil, http.StatusConflict, "was dialled (attempt 1)"},
+		{"no such contact", RoleAgent, skipPath("pv", 999999, ""), nil, http.StatusNotFound, "has no contact 999999"},
+		{"no such campaign", RoleAgent, skipPath("nope", 1, ""), nil, http.StatusNotFound, "not found"},
+		{"not preview", RoleAgent, skipPath("prog", 1, ""), nil, http.StatusConflict, "only preview campaigns"},
+		{"reason too long", RoleAgent, skipPath("pv", di.ID, ""), long, http.StatusUnprocessableEntity, "body.reason"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			var args []any
+			if c.body != nil {
+				args = append(args, c.body)
+			}
+			if w := e.do(c.role, http.MethodPost, c.path, args...); w.Code != c.status || !strings.Contains(w.Body.String(), c.want) {
+				t.Errorf("%d %s, want %d with %q", w.Code, w.Body.String(), c.status, c.want)
+			}
+		})
+	}
+
+	// Paused, the campaign offers nothing, but its agents may still hand
+	// back what they hold (a supervisor for them); nobody is nudged.
+	e.setCampaignState("pv", records.CampaignPaused)
+	w = e.do(RoleSupervisor, http.MethodPost, skipPath("pv", di.ID, "?agent=bob"))
+	e.expect(w, http.StatusOK)
+	if k := decode[records.Contact](t, w); k.State != records.ContactPending || k.Agent != "" {
+		t.Fatalf("supervisor's skip for bob: %+v", k)
+	}
+	if n := len(fc.called()); n != 3 {
+		t.Errorf("%d calls: a paused campaign is not nudged", n)
+	}
+}
+
+// The desk's list: an agent sees the running preview campaigns of their
+// queues (all queues when their profile names none, none without one)
+// with the pending count, whether a contact is due, and the contacts they
+// hold and have not dialled; supervisors may look for anyone.
+func TestPreviewCampaignsForAgent(t *testing.T) {
+	e, _, _ := newCampaignEnv(t, 0)
+	ctx := context.Background()
+	if err := e.store.PutQueue(ctx, store.Queue{Name: "support"}); err != nil {
+		t.Fatal(err)
+	}
+	e.addAgent("test-agent", map[string]int{"english": 1}, "sales")
+	e.addAgent("bob", map[string]int{"english": 1})
+	for id, settings := range map[string]map[string]any{
+		"pv":       {"mode": "preview", "name": "Spring leads"},
+		"pv-other": {"mode": "preview", "queue": "support"},
+		"pv-draft": {"mode": "preview"},
+		"prog":     nil,
+	} {
+		e.createCampaign(id, settings)
+		if id != "pv-draft" {
+			e.setCampaignState(id, records.CampaignRunning)
+		}
+	}
+	e.expect(e.importCSV("pv", "phone\n+14155550100\n+14155550101\n+14155550102\n"), http.StatusOK)
+	list := func(role Role, agent string) []PreviewCampaign {
+		t.Helper()
+		w := e.do(role, http.MethodGet, Prefix+"/agents/"+agent+"/preview-campaigns")
+		e.expect(w, http.StatusOK)
+		body := decode[struct {
+			Agent     string            `json:"agent"`
+			Campaigns []PreviewCampaign `json:"campaigns"`
+		}](t, w)
+		if body.Agent != agent {
+			t.Fatalf("agent %q, want %q", body.Agent, agent)
+		}
+		return body.Campaigns
+	}
+	ids := func(pcs []PreviewCampaign) string {
+		var out []string
+		for _, pc := range pcs {
+			out = append(out, pc.ID)
+		}
+		return strings.Join(out, ",")
+	}
+
+	got := list(RoleAgent, "test-agent")
+	if len(got) != 1 || got[0].ID != "pv" || got[0].Name != "Spring leads" || got[0].Queue != "sales" || got[0].Pending != 3 ||
+		!got[0].Due || !got[0].NextDue.IsZero() || got[0].Held == nil || len(got[0].Held) != 0 {
+		t.Fatalf("test-agent's campaigns: %+v", got)
+	}
+	if got := ids(list(RoleSupervisor, "bob")); got != "pv,pv-other" {
+		t.Errorf("bob serves every queue: %s, want pv,pv-other", got)
+	}
+	if got := list(RoleSupervisor, "carol"); len(got) != 0 {
+		t.Errorf("an agent without a profile: %+v", got)
+	}
+	e.wantProblem(RoleAgent, http.MethodGet, Prefix+"/agents/bob/preview-campaigns", nil, http.StatusForbidden, "only for themselves")
+
+	held := e.claim(RoleAgent, "pv", "")
+	dialled := e.claim(RoleAgent, "pv", "")
+	if _, err := e.store.StartAttempt(ctx, records.DialAttempt{Campaign: "pv", Contact: dialled.ID, Attempt: dialled.Attempts,
+		CallID: "call-cmp-pv", Number: dialled.Number}); err != nil {
+		t.Fatal(err)
+	}
+	e.claim(RoleSupervisor, "pv", "?agent=bob")
+	got = list(RoleAgent, "test-agent")
+	if len(got) != 1 || got[0].Pending != 0 || got[0].Due || len(got[0].Held) != 1 || got[0].Held[0].ID != held.ID {
+		t.Fatalf("holding one, one dialled, bob one: %+v", got)
+	}
+	later := time.Now().Add(time.Hour).UTC().Truncate(time.Second)
+	if err := e.store.ReleaseContact(ctx, "pv", held.ID, later, ""); err != nil {
+		t.Fatal(err)
+	}
+	got = list(RoleAgent, "test-agent")
+	if len(got) != 1 || got[0].Pending != 1 || got[0].Due || !got[0].NextDue.Equal(later) || len(got[0].Held) != 0 {
+		t.Fatalf("one pending in an hour: %+v", got)
+	}
+}
+
 // openSSE reads an event stream into a channel, closed when it ends;
 // cancel disconnects. A refused stream answers its status and no channel.
 func openSSE(t *testing.T, url, key string) (<-chan sseMsg, context.CancelFunc, int) {
@@ -710,6 +900,46 @@ func TestCampaignsPageServed(t *testing.T) {
 	}
 }
 
+// The agent desk loads the preview panel: /agent-preview.js is served as
+// a module the /agent page preloads with its imports, agent.js mounts it
+// in the calls column, it builds its elements without HTML or inline
+// styles (the CSP), calls the preview operations, and desk.css styles it.
+func TestPreviewDeskModuleServed(t *testing.T) {
+	h := WebHandler()
+	resp, js := webGet(t, h, "/agent-preview.js")
+	if resp.StatusCode != http.StatusOK || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/javascript") {
+		t.Fatalf("/agent-preview.js: %d %q", resp.StatusCode, resp.Header.Get("Content-Type"))
+	}
+	if !strings.Contains(js, "export class PreviewPanel") {
+		t.Error("agent-preview.js does not export PreviewPanel")
+	}
+	for _, call := range []string{"/preview-campaigns`", "/preview/next`", "/dial`", "/skip`"} {
+		if !strings.Contains(js, call) {
+			t.Errorf("agent-preview.js never calls %s", call)
+		}
+	}
+	if strings.Contains(js, "innerHTML") || strings.Contains(js, "style=") || strings.Contains(js, ".style.") {
+		t.Error("agent-preview.js sets HTML or inline styles: the CSP forbids inline styles; build elements with h()")
+	}
+	_, agent := webGet(t, h, "/agent.js")
+	for _, want := range []string{"import { PreviewPanel } from './agent-preview.js';", "parts.wrap, parts.preview)"} {
+		if !strings.Contains(agent, want) {
+			t.Errorf("agent.js lacks %q", want)
+		}
+	}
+	_, entry := webGet(t, h, "/app.js")
+	dir := "/v/" + buildRE.FindStringSubmatch(entry)[1]
+	_, page := webGet(t, h, "/agent")
+	head, later := pageModules(page)
+	if !slices.Contains(later, dir+"/agent-preview.js") {
+		t.Errorf("/agent does not preload agent-preview.js: %v", later)
+	}
+	checkImportsListed(t, h, "/agent", dir+"/agent-preview.js", append(slices.Clone(head), later...))
+	if _, css := webGet(t, h, "/desk.css"); !strings.Contains(css, "/* preview dialling */") || !strings.Contains(css, ".desk-preview[hidden]") {
+		t.Error("desk.css has no preview dialling rules")
+	}
+}
+
 // campaignRoleCases are roleCases' entries for the campaign and
 // do-not-call operations, with the fixtures they need (flow rc-flow,
 // queue rc-q, campaigns rc, rc-doomed and the running preview rc-pv).
@@ -741,27 +971,29 @@ func campaignRoleCases(e *testEnv) map[string]roleCase {
 	}
 	rc := map[string]string{"id": "rc"}
 	return map[string]roleCase{
-		"list-campaigns":  {},
-		"create-campaign": {body: map[string]any{"id": "rc-new", "flow": "rc-flow", "mode": "agentless"}},
-		"get-campaign":    {params: rc},
-		"put-campaign":    {params: rc, body: map[string]any{"flow": "rc-flow", "mode": "agentless"}},
-		"delete-campaign": {params: map[string]string{"id": "rc-doomed"}},
-		"start-campaign":  {params: rc},
-		"pause-campaign":  {params: rc},
-		"resume-campaign": {params: rc},
-		"stop-campaign":   {params: rc},
-		"import-contacts": {params: rc, body: strings.NewReader("phone\n+14155550101\n")},
-		"list-contacts":   {params: rc},
-		"list-attempts":   {params: rc, query: "contact=1"},
-		"campaign-stats":  {params: rc},
-		"stream-campaign": {params: rc, stream: true},
-		"preview-next":    {params: map[string]string{"id": "rc-pv"}},
-		"preview-dial":    {params: map[string]string{"id": "rc-pv", "contact": "1"}},
-		"list-dnc":        {},
-		"add-dnc":         {body: []map[string]any{{"number": "+14155550100"}}},
-		"import-dnc":      {body: strings.NewReader("+14155550102\n")},
-		"check-dnc":       {query: "number=%2B14155550100"},
-		"remove-dnc":      {params: map[string]string{"number": "+14155550100"}},
+		"list-campaigns":         {},
+		"create-campaign":        {body: map[string]any{"id": "rc-new", "flow": "rc-flow", "mode": "agentless"}},
+		"get-campaign":           {params: rc},
+		"put-campaign":           {params: rc, body: map[string]any{"flow": "rc-flow", "mode": "agentless"}},
+		"delete-campaign":        {params: map[string]string{"id": "rc-doomed"}},
+		"start-campaign":         {params: rc},
+		"pause-campaign":         {params: rc},
+		"resume-campaign":        {params: rc},
+		"stop-campaign":          {params: rc},
+		"import-contacts":        {params: rc, body: strings.NewReader("phone\n+14155550101\n")},
+		"list-contacts":          {params: rc},
+		"list-attempts":          {params: rc, query: "contact=1"},
+		"campaign-stats":         {params: rc},
+		"stream-campaign":        {params: rc, stream: true},
+		"preview-next":           {params: map[string]string{"id": "rc-pv"}},
+		"preview-dial":           {params: map[string]string{"id": "rc-pv", "contact": "1"}},
+		"preview-skip":           {params: map[string]string{"id": "rc-pv", "contact": "1"}},
+		"list-preview-campaigns": {self: true},
+		"list-dnc":               {},
+		"add-dnc":                {body: []map[string]any{{"number": "+14155550100"}}},
+		"import-dnc":             {body: strings.NewReader("+14155550102\n")},
+		"check-dnc":              {query: "number=%2B14155550100"},
+		"remove-dnc":             {params: map[string]string{"number": "+14155550100"}},
 	}
 }
 
@@ -769,7 +1001,7 @@ func campaignRoleCases(e *testEnv) map[string]roleCase {
 // one needs the store (TestNoStore's needStore).
 var campaignOperationIDs = []string{"list-campaigns", "create-campaign", "get-campaign", "put-campaign", "delete-campaign",
 	"start-campaign", "pause-campaign", "resume-campaign", "stop-campaign", "import-contacts", "list-contacts", "list-attempts",
-	"campaign-stats", "stream-campaign", "preview-next", "preview-dial", "list-dnc", "add-dnc", "import-dnc", "check-dnc", "remove-dnc"}
+	"campaign-stats", "stream-campaign", "preview-next", "preview-dial", "preview-skip", "list-preview-campaigns", "list-dnc", "add-dnc", "import-dnc", "check-dnc", "remove-dnc"}
 
 // The campaign and do-not-call operations against every role, as
 // TestEveryOperationAgainstEveryRole checks the others: below the least

@@ -2,8 +2,9 @@
 // offline: PUT /agents/{name}/state), a WebRTC softphone rung by queues
 // over the desk socket (/api/v1/ws/agent: ring with the screen-pop,
 // answer, connected, hold, transfer, consult, hang-up), the wrap-up form
-// (POST /agents/{name}/wrap-up) and web chats offered by queues
-// (agent-chat.js). The desk lives on while the user looks at other
+// (POST /agents/{name}/wrap-up), web chats offered by queues
+// (agent-chat.js) and the contacts of preview campaigns to call
+// (agent-preview.js). The desk lives on while the user looks at other
 // screens, and its socket reconnects after a network blip without
 // dropping a call: the new hello lists the calls still up, which restart
 // ICE. The router's view of the agent (reserved, on call, wrap-up, a break
@@ -15,6 +16,7 @@ import { session } from './app.js';
 import { DeskCall } from './softphone.js';
 import { ChatPanel } from './agent-chat.js';
 import { popView } from './screenpop.js';
+import { PreviewPanel } from './agent-preview.js';
 
 const STATE_LABEL = {
   available: 'Available', break: 'On break', offline: 'Offline',
@@ -80,6 +82,7 @@ class Desk {
     this.closed = false;
     this.view = null;
     this.chats = new ChatPanel({ send: (m) => this.send(m), changed: () => this.draw(), error: (t) => this.error(t) });
+    this.preview = new PreviewPanel({ agent: name, changed: () => this.draw() });
     this.connect();
     this.watchBoard();
     this.onSignOut = () => this.close();
@@ -305,6 +308,7 @@ class Desk {
     for (const c of this.calls.values()) c.close();
     this.calls.clear();
     this.chats.close();
+    this.preview.close();
     if (this.ws) this.ws.close();
     if (this.board) this.board.close();
     document.getElementById('signout')?.removeEventListener('click', this.onSignOut);
@@ -341,6 +345,7 @@ function mountDesk(main, d) {
     wrap: h('div.desk-wrap'),
     pop: h('div.desk-pop'),
     chats: h('div.desk-chats'),
+    preview: h('section.desk-preview', { 'aria-labelledby': 'desk-preview-h', hidden: true }),
   };
   main.appendChild(h('section.page.desk-page',
     h('div.desk-head',
@@ -348,7 +353,7 @@ function mountDesk(main, d) {
       parts.state),
     parts.errors,
     h('div.desk-grid',
-      h('section.desk-col', { 'aria-labelledby': 'desk-calls-h' }, h('h2#desk-calls-h', 'Calls'), parts.calls, parts.wrap),
+      h('section.desk-col', { 'aria-labelledby': 'desk-calls-h' }, h('h2#desk-calls-h', 'Calls'), parts.calls, parts.wrap, parts.preview),
       h('section.desk-col', { 'aria-labelledby': 'desk-pop-h' }, h('h2#desk-pop-h', 'Caller'), parts.pop),
       h('section.desk-col', { 'aria-labelledby': 'desk-chats-h' }, h('h2#desk-chats-h', 'Chats'), parts.chats)),
     shortcutsHelp()));
@@ -365,6 +370,7 @@ function mountDesk(main, d) {
       changed(parts.calls, [[...d.calls.values()].map(callSig), [...d.orphans], d.selected, d.live && d.live.state],
         () => drawCalls(parts.calls, d));
       drawWrap(parts.wrap, d);
+      changed(parts.preview, d.preview.sig(), () => d.preview.draw(parts.preview));
       const c = d.current() || d.ringing();
       changed(parts.pop, [c && c.id, c && c.pop], () => drawPop(parts.pop, d));
       d.chats.draw(parts.chats);
