@@ -387,7 +387,7 @@ func outcomeOfRecord(rec records.CDR) string {
 		return records.AttemptBusy
 	case activities.OriginateNoAnswer:
 		return records.AttemptNoAnswer
-	case activities.OriginateFailed:
+	case activities.OriginateFailed, records.OutcomeMediaLost:
 		return records.AttemptFailed
 	case records.AttemptMachine, records.AttemptAbandoned:
 		return rec.Outcome

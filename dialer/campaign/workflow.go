@@ -122,6 +122,10 @@ func Workflow(ctx workflow.Context, in Input) error {
 			if err := r.pace(); err != nil {
 				return err
 			}
+			if end, state := r.finished(); end { // the fresh snapshot may say so
+				r.setState(state)
+				return nil
+			}
 		}
 		r.checkLines()
 		if workflow.GetInfo(ctx).GetCurrentHistoryLength() > continueAfter {

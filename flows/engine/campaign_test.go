@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/mock"
+	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/sdk/temporal"
 
 	"github.com/voxflow/voxflow/activities"
 	"github.com/voxflow/voxflow/activities/records"
@@ -225,6 +227,24 @@ func TestCampaignLateConnectCounts(t *testing.T) {
 		t.Fatalf("stays %+v said %q", rec.Queues, said)
 	}
 	if ev := cc.last(); ev.Outcome != records.AttemptAbandoned || ev.Agent != "ann" || ev.Connect != 4*time.Second {
+		t.Errorf("ended event %+v", ev)
+	}
+}
+
+// A campaign's dial lost with its media worker is not called back: it
+// fails, and the campaign's retry rules decide.
+func TestCampaignMediaLossFails(t *testing.T) {
+	var said []string
+	h, cc := campaignHarness(t, "human", &said)
+	in := campaignInput(records.MachineHangUp)
+	in.Flow = activities.FlowSource{Name: "menu-test", Version: 1, Source: menuFlow}
+	h.env.OnActivity(activities.ActCollect, mock.Anything, mock.Anything).Return(activities.CollectResult{},
+		temporal.NewTimeoutError(enumspb.TIMEOUT_TYPE_HEARTBEAT, nil))
+	rec := h.runInput(in)
+	if rec.Outcome != records.OutcomeMediaLost {
+		t.Fatalf("outcome %s path %s", rec.Outcome, path(rec))
+	}
+	if ev := cc.last(); ev.Outcome != records.AttemptFailed {
 		t.Errorf("ended event %+v", ev)
 	}
 }

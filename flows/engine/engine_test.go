@@ -1037,3 +1037,36 @@ nodes:
 		t.Errorf("record input = %+v", got)
 	}
 }
+
+// An outbound call lost with its media worker calls the callee back, from
+// the number we called them from (not our own number, the call's From).
+func TestOutboundMediaLossCallsTheCalleeBack(t *testing.T) {
+	h := newHarness(t, "1")
+	h.env.RegisterActivityWithOptions(func(ctx context.Context) (records.MediaWorker, error) {
+		return records.MediaWorker{ID: "b", Queue: "media-test"}, nil
+	}, activity.RegisterOptions{Name: activities.ActPickMediaWorker})
+	var dialled []activities.OriginateInput
+	h.env.OnActivity(activities.ActOriginate, mock.Anything, mock.Anything).Return(
+		func(ctx context.Context, in activities.OriginateInput) (activities.OriginateResult, error) {
+			dialled = append(dialled, in)
+			return activities.OriginateResult{Outcome: activities.OriginateAnswered}, nil
+		})
+	collects := 0
+	h.env.OnActivity(activities.ActCollect, mock.Anything, mock.Anything).Return(
+		func(ctx context.Context, in activities.CollectInput) (activities.CollectResult, error) {
+			if collects++; collects == 1 {
+				return activities.CollectResult{}, temporal.NewTimeoutError(enumspb.TIMEOUT_TYPE_HEARTBEAT, nil)
+			}
+			return activities.CollectResult{Kind: activities.InputDTMF, Digits: "1"}, nil
+		})
+	rec := h.runInput(engine.CallInput{
+		Flow:     activities.FlowSource{Name: "menu-test", Version: 1, Source: menuFlow},
+		Outbound: &engine.Outbound{To: "+15550177", From: "+15550199", MediaQueue: "media-test"},
+	})
+	if len(dialled) != 2 || dialled[1].To != "+15550177" || dialled[1].From != "+15550199" {
+		t.Fatalf("dialled %+v", dialled)
+	}
+	if rec.Outcome != records.OutcomeCompleted {
+		t.Errorf("outcome %s path %s", rec.Outcome, path(rec))
+	}
+}

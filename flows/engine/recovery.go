@@ -67,8 +67,11 @@ func (c *call) originate(in activities.OriginateInput, queue string) (activities
 		TaskQueue:              queue,
 		ScheduleToStartTimeout: orDuration(c.in.Limits.MediaStartTimeout, DefaultMediaStartTimeout),
 		StartToCloseTimeout:    in.Timeout + 30*time.Second,
-		HeartbeatTimeout:       c.mediaHeartbeat(),
-		RetryPolicy:            &temporal.RetryPolicy{MaximumAttempts: 1},
+		// Ringing heartbeats even on the fast path: a call being placed
+		// has no media queue in its search attributes yet, so the media
+		// watchdog cannot tell it its worker died; the heartbeat does.
+		HeartbeatTimeout: orDuration(c.in.Limits.MediaHeartbeat, DefaultMediaHeartbeat),
+		RetryPolicy:      &temporal.RetryPolicy{MaximumAttempts: 1},
 	})
 	var res activities.OriginateResult
 	if err := workflow.ExecuteActivity(ctx, activities.ActOriginate, in).Get(ctx, &res); err != nil {
@@ -113,7 +116,10 @@ func (c *call) placeCall(o *Outbound) {
 func (c *call) recoverMedia(n *flows.Node) (string, string) {
 	c.pending = nil
 	c.recoveries++
-	if c.in.Recovery.Disabled || c.recoveries > MaxRecoveries {
+	// A campaign's dial is not called back (Call.From is the campaign's
+	// caller ID): it ends media_lost, and the campaign dials the contact
+	// again as a new attempt if its retry rules say so.
+	if c.in.Recovery.Disabled || c.in.Campaign != nil || c.recoveries > MaxRecoveries {
 		return c.mediaGone()
 	}
 	resume := n.ID
@@ -128,11 +134,8 @@ func (c *call) recoverMedia(n *flows.Node) (string, string) {
 	if err := workflow.Sleep(c.ctx, orDuration(c.in.Recovery.Delay, DefaultRecoveryDelay)); err != nil {
 		return c.mediaGone()
 	}
-	to := c.in.Recovery.CallbackTo
-	if to == "" {
-		to = c.in.Call.From
-	}
-	res, err := c.originate(activities.OriginateInput{To: to, From: c.in.Call.To}, "")
+	to, from := c.callbackParties()
+	res, err := c.originate(activities.OriginateInput{To: to, From: from}, "")
 	if err != nil || res.Outcome != activities.OriginateAnswered {
 		workflow.GetLogger(c.ctx).Warn("callback after media loss failed", "to", to, "outcome", res.Outcome, "error", err)
 		return c.mediaGone()
@@ -140,6 +143,20 @@ func (c *call) recoverMedia(n *flows.Node) (string, string) {
 	f := c.flows[top.Flow]
 	c.pending = append(c.pending, activities.Prompt{Node: n.ID, Text: recoveryPrompt, Language: f.Settings.Language, Voice: f.Settings.Voice})
 	return "callback", resume
+}
+
+// callbackParties are whom a call lost with its media worker is called
+// back and the number presented: an inbound caller from the number they
+// called, an outbound callee from the number we called them from.
+func (c *call) callbackParties() (to, from string) {
+	to, from = c.in.Call.From, c.in.Call.To
+	if o := c.in.Outbound; o != nil {
+		to, from = o.To, o.From
+	}
+	if c.in.Recovery.CallbackTo != "" {
+		to = c.in.Recovery.CallbackTo
+	}
+	return to, from
 }
 
 // mediaGone ends the call after an unrecoverable media loss: the caller
