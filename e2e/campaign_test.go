@@ -19,6 +19,7 @@ import (
 	"time"
 
 	prtp "github.com/pion/rtp"
+	"go.temporal.io/sdk/client"
 
 	"github.com/voxflow/voxflow/activities"
 	"github.com/voxflow/voxflow/activities/records"
@@ -28,6 +29,7 @@ import (
 	"github.com/voxflow/voxflow/media/g711"
 	"github.com/voxflow/voxflow/media/sipworker/sipptest"
 	"github.com/voxflow/voxflow/media/wav"
+	"github.com/voxflow/voxflow/ops"
 	"github.com/voxflow/voxflow/platform/config"
 	"github.com/voxflow/voxflow/platform/devstack"
 	"github.com/voxflow/voxflow/store"
@@ -117,6 +119,26 @@ func TestCampaignOnDev(t *testing.T) {
 	})
 	t.Logf("figures: %d dials; start to every contact settled %v; whole test %v",
 		len(invites), settled.Round(time.Millisecond), time.Since(began).Round(time.Millisecond))
+	if *record {
+		recordCampaignHistories(t, dev.Client, "sales-e2e", activities.CampaignCallID("sales-e2e", contacts[numPerson].ID, 1))
+	}
+}
+
+// recordCampaignHistories writes, with -record, the campaign workflow's
+// history (dialer/campaign replays it) and its person's call's
+// (flows/engine replays every recorded call).
+func recordCampaignHistories(t *testing.T, c client.Client, campaignID, callID string) {
+	t.Helper()
+	dir := filepath.Join("..", "dialer", "campaign", "testdata", "histories")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	writeHistory(t, filepath.Join(dir, "campaign-progressive.json"), workflowHistory(t, c, activities.CampaignWorkflowID(campaignID)))
+	h, err := ops.History(context.Background(), c, callID, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	writeHistory(t, filepath.Join("..", "flows", "engine", "testdata", "histories", "campaign-call-agent.json"), h)
 }
 
 // signInSalesAgent adds agent alice to outbound-sales with the CLI (the

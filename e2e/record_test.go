@@ -99,7 +99,13 @@ func agentWaits(t *testing.T, s *stack) {
 
 func routerHistory(t *testing.T, c client.Client) *historypb.History {
 	t.Helper()
-	it := c.GetWorkflowHistory(context.Background(), activities.RouterWorkflowID, "", false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
+	return workflowHistory(t, c, activities.RouterWorkflowID)
+}
+
+// workflowHistory is the history of a workflow's current run.
+func workflowHistory(t *testing.T, c client.Client, id string) *historypb.History {
+	t.Helper()
+	it := c.GetWorkflowHistory(context.Background(), id, "", false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
 	h := &historypb.History{}
 	for it.HasNext() {
 		e, err := it.Next()
