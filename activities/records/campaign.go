@@ -130,8 +130,8 @@ type Contact struct {
 	LastAt      time.Time `json:"last_at,omitempty"`
 	// Outcomes counts the contact's attempts by outcome, for the retry
 	// rules' Max.
-	Outcomes map[string]int `json:"outcomes,omitempty"`
-	SkipReason  string    `json:"skip_reason,omitempty"`
+	Outcomes   map[string]int `json:"outcomes,omitempty"`
+	SkipReason string         `json:"skip_reason,omitempty"`
 	// Agent is the agent a preview contact is offered to.
 	Agent string `json:"agent,omitempty"`
 }
