@@ -59,6 +59,9 @@ func QueueAgents(r Router, s *store.Store) campaign.Agents {
 			case routing.WrapUp:
 				n.Busy++
 				n.Wrapping++
+				if end := a.Since.Add(q.WrapUp); n.FreeAt.IsZero() || end.Before(n.FreeAt) {
+					n.FreeAt = end // the router's wrap-up began at Since
+				}
 			}
 			n.SignedIn++
 		}

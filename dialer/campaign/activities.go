@@ -42,6 +42,9 @@ type AgentCounts struct {
 	// Wrapping are the busy agents in wrap-up.
 	Wrapping int           `json:"wrapping,omitempty"`
 	WrapUp   time.Duration `json:"wrap_up,omitempty"`
+	// FreeAt is when the first wrap-up ends (zero: nobody wraps up): an
+	// agent is free then, and the campaign looks again at once.
+	FreeAt time.Time `json:"free_at,omitempty"`
 }
 
 // Dial is one dial to start: the call's workflow, on the campaign's flow.

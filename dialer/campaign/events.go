@@ -62,11 +62,34 @@ func (r *run) sleep() time.Duration {
 	case r.snap.Due && r.snap.Agents.SignedIn == 0 && r.cp.Mode != records.PaceAgentless && len(r.st.Lines) == 0:
 		return 2 * tick // nobody to dial for: look less often
 	case r.snap.Due || len(r.st.Lines) > 0:
-		return tick
+		return r.untilFree(tick)
 	case r.snap.Pending:
 		return min(max(r.snap.NextDue.Sub(now), tick), idleTick)
 	}
 	return idleTick
+}
+
+// freeMargin follows a wrap-up's end: the router's timer task must have
+// run before its board shows the agent available.
+const freeMargin = 20 * time.Millisecond
+
+// untilFree cuts a wait to just after the first agent's wrap-up ends, so
+// that an agent pacing dials for is dialled for at once, not on the next
+// tick. A wrap-up due a tick ago and still shown (the router's queue
+// settings differ from the store's) is left to the tick.
+func (r *run) untilFree(d time.Duration) time.Duration {
+	now, free := workflow.Now(r.ctx), r.snap.Agents.FreeAt
+	if h := r.freeHint; h.After(now) && (free.IsZero() || h.Before(free)) {
+		free = h
+	}
+	if free.IsZero() || !r.snap.Due {
+		return d
+	}
+	wait := free.Sub(now) + freeMargin
+	if wait < -tick {
+		return d
+	}
+	return min(d, max(wait, freeMargin))
 }
 
 // control applies a manager's or an agent's request.
@@ -128,12 +151,20 @@ func (r *run) ended(l Line, ev activities.CampaignCallEvent) {
 	if l.Connected {
 		r.st.Controller.Observe(pacing.Observation{Outcome: pacing.OutcomeHandled, Talk: ev.Talk,
 			Wrap: max(ev.Wrap, r.snap.Agents.WrapUp)})
+		r.freeHint = ev.At.Add(r.snap.Agents.WrapUp)
 	} else {
 		r.observeDial(l, ev)
 	}
 	in := FinishInput{Campaign: r.cp, Event: ev}
-	if err := workflow.ExecuteActivity(r.opts(), activities.ActCampaignFinish, in).Get(r.ctx, nil); err != nil {
+	var next records.Contact
+	if err := workflow.ExecuteActivity(r.opts(), activities.ActCampaignFinish, in).Get(r.ctx, &next); err != nil {
 		workflow.GetLogger(r.ctx).Error("record a finished dial", "campaign", r.id, "call", ev.CallID, "error", err)
+		return
+	}
+	if next.State == records.ContactPending && !r.snap.Pending {
+		// A retry is due later: the snapshot, read before this Finish,
+		// does not know it, and finished must not end the campaign.
+		r.snap.Pending, r.snap.NextDue = true, next.NextAt
 	}
 }
 

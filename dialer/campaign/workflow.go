@@ -91,6 +91,10 @@ type run struct {
 	dec       pacing.Decision
 	controlCh workflow.ReceiveChannel
 	callCh    workflow.ReceiveChannel
+	// freeHint is when the agent of the last connected call that ended
+	// should be free: its end plus the queue's wrap-up (the snapshot may
+	// have been read before the router started that wrap-up).
+	freeHint time.Time
 }
 
 // Workflow runs a campaign until it is stopped or has no contact left.

@@ -66,6 +66,7 @@ func (f *fakeDialer) snapshot(ctx context.Context, in campaign.SnapshotInput) (c
 		if k.State == records.ContactPending && (!s.Pending || k.NextAt.Before(s.NextDue)) {
 			s.Pending, s.NextDue = true, k.NextAt
 		}
+		s.Claimed = s.Claimed || k.State == records.ContactDialing
 	}
 	s.Due = s.Pending && !s.NextDue.After(f.env.Now())
 	return s, nil
@@ -153,8 +154,8 @@ func TestCampaignDialsEveryContactOnce(t *testing.T) {
 			t.Errorf("call %s dialled %d times", id, n)
 		}
 	}
-	if len(f.dialled) != 6 { // five contacts, the busy one twice (two attempts, two call IDs)
-		t.Errorf("%d dials, want 6: %v", len(f.dialled), f.dialled)
+	if len(f.dialled) != 7 { // five contacts, the busy one three times (MaxAttempts 3: three call IDs)
+		t.Errorf("%d dials, want 7: %v", len(f.dialled), f.dialled)
 	}
 	if f.dialled[activities.CampaignCallID("spring", 3, 2)] != 1 {
 		t.Error("the busy contact was not tried again")
