@@ -75,8 +75,9 @@ const freeMargin = 20 * time.Millisecond
 
 // untilFree cuts a wait to just after the first agent's wrap-up ends, so
 // that an agent pacing dials for is dialled for at once, not on the next
-// tick. A wrap-up due a tick ago and still shown (the router's queue
-// settings differ from the store's) is left to the tick.
+// tick. A wrap-up end already past (the router's board lags, or its
+// wrap-up runs longer than the queue's setting) is left to the tick, so
+// a lagging board is never polled in a tight loop.
 func (r *run) untilFree(d time.Duration) time.Duration {
 	now, free := workflow.Now(r.ctx), r.snap.Agents.FreeAt
 	if h := r.freeHint; h.After(now) && (free.IsZero() || h.Before(free)) {
@@ -86,10 +87,10 @@ func (r *run) untilFree(d time.Duration) time.Duration {
 		return d
 	}
 	wait := free.Sub(now) + freeMargin
-	if wait < -tick {
+	if wait <= 0 {
 		return d
 	}
-	return min(d, max(wait, freeMargin))
+	return min(d, wait)
 }
 
 // control applies a manager's or an agent's request.
