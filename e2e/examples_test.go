@@ -47,7 +47,7 @@ func TestExamplesSimulated(t *testing.T) {
 			path:    "connect>later>sorry",
 			outcome: records.OutcomeCompleted,
 			vars:    map[string]any{"disposition": "no agent"},
-			prompt:  "We will call you again soon.",
+			prompt:  "Sorry, all our advisers are busy. We will call you again soon.",
 		},
 		{
 			name: "agent desk: bridged to the agent, then rates the call",

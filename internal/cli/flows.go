@@ -349,11 +349,7 @@ func newSimEnv(ctx context.Context, remote bool, tf temporalFlags, ai platform.A
 			return nil, err
 		}
 		env.closers = append(env.closers, func() { os.RemoveAll(dir) })
-		port, err := freePort()
-		if err != nil {
-			return nil, err
-		}
-		srv, err := devtemporal.Start(ctx, devtemporal.Config{DataDir: dir, Port: port})
+		srv, err := startEmbeddedTemporal(ctx, dir)
 		if err != nil {
 			return nil, err
 		}
@@ -398,4 +394,25 @@ func freePort() (int, error) {
 	}
 	defer ln.Close()
 	return ln.Addr().(*net.TCPAddr).Port, nil
+}
+
+// startEmbeddedTemporal starts the simulator's own Temporal server on a
+// free port; another process may take the port between the pick and the
+// listen (devtemporal.ErrStartRace), so a few fresh picks are tried.
+func startEmbeddedTemporal(ctx context.Context, dir string) (*devtemporal.Server, error) {
+	var err error
+	for range 3 {
+		var port int
+		if port, err = freePort(); err != nil {
+			return nil, err
+		}
+		var srv *devtemporal.Server
+		if srv, err = devtemporal.Start(ctx, devtemporal.Config{DataDir: dir, Port: port}); err == nil {
+			return srv, nil
+		}
+		if !errors.Is(err, devtemporal.ErrStartRace) {
+			return nil, err
+		}
+	}
+	return nil, err
 }
