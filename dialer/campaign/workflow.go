@@ -123,9 +123,7 @@ func Workflow(ctx workflow.Context, in Input) error {
 			return nil
 		}
 		if r.st.Status == statusRunning {
-			if err := r.pace(); err != nil {
-				return err
-			}
+			r.pace()
 			if end, state := r.finished(); end { // the fresh snapshot may say so
 				r.setState(state)
 				return nil
@@ -156,13 +154,18 @@ func (r *run) finished() (bool, string) {
 }
 
 // pace adds the lines pacing asks for.
-func (r *run) pace() error {
+func (r *run) pace() {
 	if err := r.refresh(); err != nil {
-		return err
+		// The store or the router is out for longer than the activity's
+		// retries: dial nobody this round and look again on the next tick,
+		// rather than fail the campaign.
+		workflow.GetLogger(r.ctx).Error("campaign snapshot", "campaign", r.id, "error", err)
+		r.dec = pacing.Decision{Pacing: r.cp.Mode, Reason: "snapshot failed: " + err.Error()}
+		return
 	}
 	r.decide()
 	if r.dec.Dial <= 0 || !r.snap.Due {
-		return nil
+		return
 	}
 	var claimed []records.Contact
 	r.st.Claims++
@@ -170,10 +173,9 @@ func (r *run) pace() error {
 		N: min(r.dec.Dial, maxLines-len(r.st.Lines))}
 	if err := workflow.ExecuteActivity(r.opts(), activities.ActCampaignClaim, in).Get(r.ctx, &claimed); err != nil {
 		workflow.GetLogger(r.ctx).Warn("claim contacts", "campaign", r.id, "error", err)
-		return nil
+		return
 	}
 	r.dialAll(claimed, "")
-	return nil
 }
 
 // paced is a decision and the controller after it.

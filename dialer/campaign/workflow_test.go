@@ -11,6 +11,7 @@ import (
 
 	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/log"
+	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/testsuite"
 	"go.temporal.io/sdk/workflow"
 
@@ -35,6 +36,9 @@ type fakeDialer struct {
 	finished []activities.CampaignCallEvent
 	states   []string
 	ring     time.Duration
+	// snapshots counts Snapshot calls; failSnapshots fails those numbers.
+	snapshots     int
+	failSnapshots map[int]bool
 }
 
 func newFakeDialer(t *testing.T, mode string, numbers ...string) *fakeDialer {
@@ -61,6 +65,9 @@ func newFakeDialer(t *testing.T, mode string, numbers ...string) *fakeDialer {
 func (f *fakeDialer) snapshot(ctx context.Context, in campaign.SnapshotInput) (campaign.Snapshot, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	if f.snapshots++; f.failSnapshots[f.snapshots] {
+		return campaign.Snapshot{}, temporal.NewNonRetryableApplicationError("store is down", "StoreDown", nil)
+	}
 	s := campaign.Snapshot{Campaign: f.cp, Agents: f.agents, At: f.env.Now()}
 	for _, k := range f.contacts {
 		if k.State == records.ContactPending && (!s.Pending || k.NextAt.Before(s.NextDue)) {
@@ -222,5 +229,19 @@ func TestCampaignProgressivePauseResume(t *testing.T) {
 	}
 	if len(f.dialled) != 6 || len(f.finished) != 6 {
 		t.Errorf("dialled %d, finished %d: want 6", len(f.dialled), len(f.finished))
+	}
+}
+
+// A snapshot that fails (the store is down past the activity's retries)
+// skips a round; the campaign goes on and completes.
+func TestCampaignOutlivesAFailedSnapshot(t *testing.T) {
+	f := newFakeDialer(t, records.PaceAgentless, "+14155550101", "+14155550102", "+14155550103")
+	f.failSnapshots = map[int]bool{2: true, 3: true}
+	f.run()
+	if len(f.dialled) != 3 || len(f.finished) != 3 {
+		t.Errorf("dialled %d, finished %d: want 3", len(f.dialled), len(f.finished))
+	}
+	if got := f.states; len(got) != 1 || got[0] != records.CampaignCompleted {
+		t.Errorf("states %q, want completed", got)
 	}
 }
