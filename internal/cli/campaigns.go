@@ -42,6 +42,20 @@ voxflow campaigns import, then start it. Numbers on a do-not-call list
 	return cmd
 }
 
+// withCampaign opens the store, reads campaign id and runs fn with both.
+func (f *storeFlag) withCampaign(ctx context.Context, id string, fn func(*store.Store, records.Campaign) error) error {
+	s, err := f.open(ctx)
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	c, err := getCampaign(ctx, s, id)
+	if err != nil {
+		return err
+	}
+	return fn(s, c)
+}
+
 // getCampaign reads campaign id, saying how to find one when it is not.
 func getCampaign(ctx context.Context, s *store.Store, id string) (records.Campaign, error) {
 	c, err := s.GetCampaign(ctx, id)
@@ -159,16 +173,9 @@ added twice, so a file can be imported again after fixing its rejected rows.`,
 		Args: cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
-			s, err := sf.open(ctx)
-			if err != nil {
-				return err
-			}
-			defer s.Close()
-			c, err := getCampaign(ctx, s, args[0])
-			if err != nil {
-				return err
-			}
-			return importFile(cmd, s, &tf, c, args[1])
+			return sf.withCampaign(ctx, args[0], func(s *store.Store, c records.Campaign) error {
+				return importFile(cmd, s, &tf, c, args[1])
+			})
 		},
 	}
 	sf.register(cmd)
@@ -297,17 +304,10 @@ func newCampaignsShowCmd() *cobra.Command {
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
-			s, err := sf.open(ctx)
-			if err != nil {
-				return err
-			}
-			defer s.Close()
-			c, err := getCampaign(ctx, s, args[0])
-			if err != nil {
-				return err
-			}
-			printCampaign(cmd.OutOrStdout(), c)
-			return nil
+			return sf.withCampaign(ctx, args[0], func(s *store.Store, c records.Campaign) error {
+				printCampaign(cmd.OutOrStdout(), c)
+				return nil
+			})
 		},
 	}
 	sf.register(cmd)
@@ -364,33 +364,26 @@ func newCampaignsControlCmd(action string) *cobra.Command {
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
-			s, err := sf.open(ctx)
-			if err != nil {
-				return err
-			}
-			defer s.Close()
-			c, err := getCampaign(ctx, s, args[0])
-			if err != nil {
-				return err
-			}
-			done, err := designerapi.CampaignAction(action, c)
-			if err != nil {
-				return err
-			}
-			if !done {
-				if err := controlCampaign(ctx, s, &tf, action, c.ID); err != nil {
+			return sf.withCampaign(ctx, args[0], func(s *store.Store, c records.Campaign) error {
+				done, err := designerapi.CampaignAction(action, c)
+				if err != nil {
 					return err
 				}
-			}
-			if c, err = s.GetCampaign(ctx, c.ID); err != nil {
-				return err
-			}
-			if want := actionState[action]; c.State != want {
-				fmt.Fprintf(cmd.OutOrStdout(), "campaign %s: %s sent; it is %s until its workflow takes it\n", c.ID, action, c.State)
+				if !done {
+					if err := controlCampaign(ctx, s, &tf, action, c.ID); err != nil {
+						return err
+					}
+				}
+				if c, err = s.GetCampaign(ctx, c.ID); err != nil {
+					return err
+				}
+				if want := actionState[action]; c.State != want {
+					fmt.Fprintf(cmd.OutOrStdout(), "campaign %s: %s sent; it is %s until its workflow takes it\n", c.ID, action, c.State)
+					return nil
+				}
+				fmt.Fprintf(cmd.OutOrStdout(), "campaign %s: %s\n", c.ID, c.State)
 				return nil
-			}
-			fmt.Fprintf(cmd.OutOrStdout(), "campaign %s: %s\n", c.ID, c.State)
-			return nil
+			})
 		},
 	}
 	sf.register(cmd)
