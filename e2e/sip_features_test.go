@@ -114,7 +114,7 @@ func TestSIPEarlyMediaAndHold(t *testing.T) {
 	})
 }
 
-// `voxflow media --tls-cert --tls-key`: a call over SIP/TLS walks the menu
+// `voxflow media --sip-tls-cert --sip-tls-key`: a call over SIP/TLS walks the menu
 // (keys as SIP INFO over TLS) and its CDR has the path; a missing
 // certificate is a startup error naming the flag and the file.
 func TestCLIMediaTLS(t *testing.T) {
@@ -127,8 +127,8 @@ func TestCLIMediaTLS(t *testing.T) {
 	missing := filepath.Join(t.TempDir(), "nope.pem")
 	var out, errb bytes.Buffer
 	code := cli.Main(ctx, append(base, "--sip", "127.0.0.1:"+strconv.Itoa(sipptest.FreePort(t)), "--id", "tls-bad",
-		"--tls-cert", missing, "--tls-key", keyFile), strings.NewReader(""), &out, &errb)
-	if code == 0 || !strings.Contains(errb.String(), "--tls-cert") || !strings.Contains(errb.String(), missing) {
+		"--sip-tls-cert", missing, "--sip-tls-key", keyFile), strings.NewReader(""), &out, &errb)
+	if code == 0 || !strings.Contains(errb.String(), "--sip-tls-cert") || !strings.Contains(errb.String(), missing) {
 		t.Errorf("missing certificate: exit %d\nstdout: %s\nstderr: %s", code, out.String(), errb.String())
 	}
 
@@ -140,7 +140,7 @@ func TestCLIMediaTLS(t *testing.T) {
 	errb.Reset()
 	exited := make(chan int, 1)
 	go func() {
-		exited <- cli.Main(runCtx, append(base, "--sip", addr, "--id", "cli-tls", "--tls-cert", certFile, "--tls-key", keyFile, "--tls", tlsAddr),
+		exited <- cli.Main(runCtx, append(base, "--sip", addr, "--id", "cli-tls", "--sip-tls-cert", certFile, "--sip-tls-key", keyFile, "--sip-tls", tlsAddr),
 			strings.NewReader(""), &out, &errb)
 	}()
 	waitFor(t, "TLS listener", func() bool {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"slices"
 
 	"github.com/spf13/cobra"
 
@@ -33,7 +34,7 @@ the store answer) and /metrics.`,
 			return runEngine(cmd.Context(), cfg, cmd.OutOrStdout())
 		},
 	}
-	flags = config.Bind(cmd.Flags(), append([]string{"temporal.address", "temporal.namespace", "store", "admin_addr", "verbose"}, aiKeys...)...)
+	flags = config.Bind(cmd.Flags(), slices.Concat(config.TemporalKeys(), []string{"store", "admin_addr", "verbose"}, aiKeys)...)
 	return cmd
 }
 

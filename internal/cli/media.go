@@ -13,13 +13,13 @@ import (
 )
 
 // mediaKeys are the settings `voxflow media` takes as flags.
-var mediaKeys = []string{
-	"temporal.address", "temporal.namespace", "store", "admin_addr", "verbose",
+var mediaKeys = append(config.TemporalKeys(),
+	"store", "admin_addr", "verbose",
 	"media.id", "media.sip", "media.tls_cert", "media.tls_key", "media.tls", "media.external_host",
 	"media.rtp_ports", "media.record_dir", "media.prompt_dir", "media.vars", "media.drain_timeout",
 	"media.trunk.uri", "media.trunk.user", "media.trunk.password", "media.from", "media.registrar", "media.realm",
 	"ai.llm_url", "ai.llm_api", "ai.llm_api_version", "ai.llm_key_file", "ai.transcribe_model", "ai.tts_model", "ai.tts_voice",
-}
+)
 
 // aiKeys are the model settings of the processes that run AI activities.
 var aiKeys = []string{"ai.llm_url", "ai.llm_api", "ai.llm_api_version", "ai.llm_model", "ai.llm_timeout", "ai.llm_json_mode", "ai.llm_key_file"}

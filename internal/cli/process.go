@@ -2,13 +2,11 @@ package cli
 
 import (
 	"context"
-	"fmt"
 	"log/slog"
 	"os"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"go.temporal.io/sdk/client"
-	sdklog "go.temporal.io/sdk/log"
 
 	"github.com/voxflow/voxflow/platform"
 	"github.com/voxflow/voxflow/platform/config"
@@ -22,16 +20,10 @@ func dialTemporal(t config.Temporal) (client.Client, error) {
 	return dialTemporalContext(context.Background(), t)
 }
 
-// dialTemporalContext is dialTemporal giving up when ctx ends.
+// dialTemporalContext is dialTemporal giving up when ctx ends: TLS, mTLS
+// or an API key as configured, and the namespace checked.
 func dialTemporalContext(ctx context.Context, t config.Temporal) (client.Client, error) {
-	c, err := client.DialContext(ctx, client.Options{
-		HostPort: t.Address, Namespace: t.Namespace,
-		Logger: sdklog.NewStructuredLogger(quietLogger()),
-	})
-	if err != nil {
-		return nil, fmt.Errorf("connect to Temporal at %s (is `voxflow dev` running? set --temporal): %w", t.Address, err)
-	}
-	return c, nil
+	return platform.DialTemporal(ctx, t, quietLogger())
 }
 
 // connect dials Temporal and opens the store of a production command.

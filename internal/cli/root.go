@@ -58,7 +58,7 @@ type temporalFlags struct {
 }
 
 func (f *temporalFlags) register(cmd *cobra.Command) {
-	f.flags = config.Bind(cmd.Flags(), "temporal.address", "temporal.namespace")
+	f.flags = config.Bind(cmd.Flags(), config.TemporalKeys()...)
 }
 
 func (f *temporalFlags) dial() (client.Client, error) {

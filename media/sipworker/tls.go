@@ -20,35 +20,35 @@ var ErrBadTLS = errors.New("bad TLS configuration")
 
 // loadTLS reads the TLS certificate and key when configured and fills in
 // the TLS listen address. Errors name the file and the flag that set it
-// (voxflow dev and voxflow media both call them --tls-cert and --tls-key).
+// (voxflow dev and voxflow media both call them --sip-tls-cert and --sip-tls-key).
 func (c *Config) loadTLS() error {
 	if c.TLSCert == "" && c.TLSKey == "" {
 		if c.TLSAddr != "" {
-			return fmt.Errorf("sipworker: %w: a TLS address needs a certificate and key (--tls-cert and --tls-key)", ErrBadTLS)
+			return fmt.Errorf("sipworker: %w: a TLS address needs a certificate and key (--sip-tls-cert and --sip-tls-key)", ErrBadTLS)
 		}
 		return nil
 	}
 	if c.TLSCert == "" || c.TLSKey == "" {
-		return fmt.Errorf("sipworker: %w: TLS needs both a certificate (--tls-cert) and its key (--tls-key)", ErrBadTLS)
+		return fmt.Errorf("sipworker: %w: TLS needs both a certificate (--sip-tls-cert) and its key (--sip-tls-key)", ErrBadTLS)
 	}
 	certPEM, err := os.ReadFile(c.TLSCert)
 	if err != nil {
-		return fmt.Errorf("sipworker: %w: TLS certificate file (--tls-cert) %s: %w", ErrBadTLS, c.TLSCert, err)
+		return fmt.Errorf("sipworker: %w: TLS certificate file (--sip-tls-cert) %s: %w", ErrBadTLS, c.TLSCert, err)
 	}
 	keyPEM, err := os.ReadFile(c.TLSKey)
 	if err != nil {
-		return fmt.Errorf("sipworker: %w: TLS key file (--tls-key) %s: %w", ErrBadTLS, c.TLSKey, err)
+		return fmt.Errorf("sipworker: %w: TLS key file (--sip-tls-key) %s: %w", ErrBadTLS, c.TLSKey, err)
 	}
 	pair, err := tls.X509KeyPair(certPEM, keyPEM)
 	if err != nil {
-		return fmt.Errorf("sipworker: %w: TLS certificate %s (--tls-cert) with key %s (--tls-key): %w", ErrBadTLS, c.TLSCert, c.TLSKey, err)
+		return fmt.Errorf("sipworker: %w: TLS certificate %s (--sip-tls-cert) with key %s (--sip-tls-key): %w", ErrBadTLS, c.TLSCert, c.TLSKey, err)
 	}
 	leaf, err := x509.ParseCertificate(pair.Certificate[0])
 	if err != nil {
-		return fmt.Errorf("sipworker: %w: TLS certificate %s (--tls-cert): %w", ErrBadTLS, c.TLSCert, err)
+		return fmt.Errorf("sipworker: %w: TLS certificate %s (--sip-tls-cert): %w", ErrBadTLS, c.TLSCert, err)
 	}
 	if now := time.Now(); now.After(leaf.NotAfter) || now.Before(leaf.NotBefore) {
-		return fmt.Errorf("sipworker: %w: TLS certificate %s (--tls-cert) is valid only from %s to %s",
+		return fmt.Errorf("sipworker: %w: TLS certificate %s (--sip-tls-cert) is valid only from %s to %s",
 			ErrBadTLS, c.TLSCert, leaf.NotBefore.UTC().Format(time.RFC3339), leaf.NotAfter.UTC().Format(time.RFC3339))
 	}
 	if c.TLSAddr == "" {
@@ -66,7 +66,7 @@ func (c *Config) loadTLS() error {
 		c.TLSAddr = net.JoinHostPort(host, strconv.Itoa(p))
 	}
 	if _, _, err := splitHostPort(c.TLSAddr); err != nil {
-		return fmt.Errorf("sipworker: %w: TLS address (--tls): %w", ErrBadTLS, err)
+		return fmt.Errorf("sipworker: %w: TLS address (--sip-tls): %w", ErrBadTLS, err)
 	}
 	c.tls = &tls.Config{Certificates: []tls.Certificate{pair}, MinVersion: tls.VersionTLS12}
 	return nil

@@ -106,13 +106,13 @@ func TestTLSConfigErrors(t *testing.T) {
 		name, cert, key, addr string
 		want                  []string
 	}{
-		{"missing cert", missing, keyFile, "", []string{"--tls-cert", missing, "no such file"}},
-		{"missing key", certFile, missing, "", []string{"--tls-key", missing}},
-		{"garbage cert", garbage, keyFile, "", []string{"--tls-cert", garbage}},
-		{"key of another cert", certFile, otherKey, "", []string{"--tls-cert", "--tls-key", certFile, otherKey}},
-		{"expired", oldCert, oldKey, "", []string{"--tls-cert", oldCert, "valid only"}},
-		{"cert without key", otherCert, "", "", []string{"--tls-key"}},
-		{"address without cert", "", "", "127.0.0.1:5061", []string{"--tls-cert"}},
+		{"missing cert", missing, keyFile, "", []string{"--sip-tls-cert", missing, "no such file"}},
+		{"missing key", certFile, missing, "", []string{"--sip-tls-key", missing}},
+		{"garbage cert", garbage, keyFile, "", []string{"--sip-tls-cert", garbage}},
+		{"key of another cert", certFile, otherKey, "", []string{"--sip-tls-cert", "--sip-tls-key", certFile, otherKey}},
+		{"expired", oldCert, oldKey, "", []string{"--sip-tls-cert", oldCert, "valid only"}},
+		{"cert without key", otherCert, "", "", []string{"--sip-tls-key"}},
+		{"address without cert", "", "", "127.0.0.1:5061", []string{"--sip-tls-cert"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			w, err := Start(context.Background(), Config{ID: "tls", SIPAddr: "127.0.0.1:0", TLSCert: tc.cert, TLSKey: tc.key, TLSAddr: tc.addr,

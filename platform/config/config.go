@@ -47,10 +47,23 @@ type Config struct {
 	origins map[string]string
 }
 
-// Temporal is where the Temporal frontend is.
+// Temporal is where the Temporal frontend is and how to reach it: plain,
+// TLS, mTLS (a client certificate) or an API key (Temporal Cloud). The
+// names follow the Temporal CLI's flags and environment variables.
 type Temporal struct {
 	Address   string
 	Namespace string
+	APIKey    string
+	// TLS turns TLS on; an API key or a client certificate turns it on
+	// unless temporal.tls is set to false explicitly.
+	TLS                        bool
+	TLSCertPath, TLSKeyPath    string
+	TLSCAPath                  string
+	TLSCertData, TLSKeyData    string
+	TLSCAData                  string
+	TLSServerName              string
+	TLSDisableHostVerification bool
+	tlsSet                     bool // temporal.tls was given, not defaulted
 }
 
 // Dev is `voxflow dev`'s own settings.
@@ -170,6 +183,7 @@ func (c Config) Validate() error {
 	if c.Temporal.Namespace == "" {
 		bad("temporal.namespace", "must not be empty")
 	}
+	c.Temporal.validate(bad)
 	if c.AdminAddr != "" {
 		if err := checkHostPort(c.AdminAddr, true); err != nil {
 			bad("admin_addr", "%v", err)
@@ -187,6 +201,36 @@ func (c Config) Validate() error {
 	c.Media.validate(bad)
 	c.AI.validate(bad)
 	return errors.Join(errs...)
+}
+
+func (t Temporal) validate(bad func(key, format string, args ...any)) {
+	both := func(key, path, data, what string) {
+		if path != "" && data != "" {
+			bad(key, "give the %s as a path or as data, not both", what)
+		}
+	}
+	both("temporal.tls_cert_path", t.TLSCertPath, t.TLSCertData, "client certificate")
+	both("temporal.tls_key_path", t.TLSKeyPath, t.TLSKeyData, "client key")
+	both("temporal.tls_ca_path", t.TLSCAPath, t.TLSCAData, "server CA")
+	hasCert, hasKey := t.TLSCertPath != "" || t.TLSCertData != "", t.TLSKeyPath != "" || t.TLSKeyData != ""
+	if hasCert != hasKey {
+		bad("temporal.tls_cert_path", "mTLS needs both a client certificate (--tls-cert-path) and its key (--tls-key-path)")
+	}
+	tlsOptions := hasCert || t.TLSCAPath != "" || t.TLSCAData != "" || t.TLSServerName != "" || t.TLSDisableHostVerification
+	if t.tlsSet && !t.TLS && (tlsOptions || t.APIKey != "") {
+		bad("temporal.tls", "is false, but TLS settings or an API key are given (Temporal Cloud needs TLS)")
+	}
+}
+
+// UseTLS says whether to connect to Temporal over TLS: when asked, or when
+// an API key, a client certificate or any TLS setting is given and
+// temporal.tls was not set to false.
+func (t Temporal) UseTLS() bool {
+	if t.tlsSet {
+		return t.TLS
+	}
+	return t.TLS || t.APIKey != "" || t.TLSCertPath != "" || t.TLSCertData != "" || t.TLSCAPath != "" ||
+		t.TLSCAData != "" || t.TLSServerName != "" || t.TLSDisableHostVerification
 }
 
 func (a AI) validate(bad func(key, format string, args ...any)) {
@@ -217,7 +261,7 @@ func (m Media) validate(bad func(key, format string, args ...any)) {
 		}
 	}
 	if (m.TLSCert == "") != (m.TLSKey == "") {
-		bad("media.tls_cert", "SIP over TLS needs both --tls-cert and --tls-key")
+		bad("media.tls_cert", "SIP over TLS needs both --sip-tls-cert and --sip-tls-key")
 	}
 	if m.TLSAddr != "" {
 		if err := checkHostPort(m.TLSAddr, true); err != nil {

@@ -108,6 +108,9 @@ func TestErrors(t *testing.T) {
 		{name: "trunk password without trunk", env: map[string]string{"VOXFLOW_TRUNK_PASSWORD": "s3cret"}},
 		{name: "several problems", args: []string{"--temporal", ":7233", "--drain-timeout", "0s"}},
 		{name: "bad flag value", args: []string{"--temporal-port", "http"}},
+		{name: "temporal client cert without key", env: map[string]string{"TEMPORAL_TLS_CLIENT_CERT_PATH": "client.pem"}},
+		{name: "temporal cert as path and data", args: []string{"--tls-cert-path", "c.pem", "--tls-cert-data", "PEM", "--tls-key-path", "k.pem"}},
+		{name: "api key with tls off", args: []string{"--tls=false"}, env: map[string]string{"TEMPORAL_API_KEY": "k"}},
 	}
 	var out strings.Builder
 	for _, tc := range cases {
@@ -117,7 +120,8 @@ func TestErrors(t *testing.T) {
 			dir = filepath.Dir(path)
 			args = append([]string{"--config", path}, args...)
 		}
-		_, err := load(t, tc.env, args, "temporal.address", "media.rtp_ports", "media.tls_cert", "media.drain_timeout", "dev.temporal_port")
+		_, err := load(t, tc.env, args, "temporal.address", "media.rtp_ports", "media.tls_cert", "media.drain_timeout", "dev.temporal_port",
+			"temporal.tls", "temporal.tls_cert_path", "temporal.tls_cert_data", "temporal.tls_key_path")
 		if err == nil {
 			t.Errorf("%s: no error", tc.name)
 			continue
@@ -143,6 +147,40 @@ func TestErrors(t *testing.T) {
 	}
 	if out.String() != string(want) {
 		t.Errorf("errors differ from %s (run with -update to accept):\n%s", golden, out.String())
+	}
+}
+
+// TLS to Temporal is on when asked, and by itself with an API key or a
+// client certificate, unless turned off; older flag names still work.
+func TestTemporalTLS(t *testing.T) {
+	keys := []string{"temporal.address", "temporal.tls", "temporal.api_key", "temporal.tls_cert_path", "temporal.tls_key_path", "media.tls_cert"}
+	cases := []struct {
+		name string
+		env  map[string]string
+		args []string
+		tls  bool
+	}{
+		{name: "plain", tls: false},
+		{name: "asked", args: []string{"--tls"}, tls: true},
+		{name: "api key", env: map[string]string{"TEMPORAL_API_KEY": "k"}, tls: true},
+		{name: "mtls", args: []string{"--tls-cert-path", "c.pem", "--tls-key-path", "k.pem"}, tls: true},
+		{name: "env off", env: map[string]string{"TEMPORAL_TLS": "false"}, tls: false},
+	}
+	for _, tc := range cases {
+		c, err := load(t, tc.env, tc.args, keys...)
+		if err != nil {
+			t.Fatalf("%s: %v", tc.name, err)
+		}
+		if got := c.Temporal.UseTLS(); got != tc.tls {
+			t.Errorf("%s: UseTLS = %v, want %v", tc.name, got, tc.tls)
+		}
+	}
+	c, err := load(t, nil, []string{"--temporal", "tmp.example:7233", "--tls-cert", "sip.pem"}, keys...)
+	if err == nil || c.Temporal.Address != "tmp.example:7233" || c.Origin("temporal.address") != "--temporal" {
+		t.Errorf("alias --temporal: address %q from %s", c.Temporal.Address, c.Origin("temporal.address"))
+	}
+	if err == nil || !strings.Contains(err.Error(), "media.tls_cert (from --tls-cert)") {
+		t.Errorf("alias --tls-cert: err = %v", err)
 	}
 }
 

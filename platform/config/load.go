@@ -21,7 +21,9 @@ type Flags struct {
 	pending []assignment
 }
 
-type assignment struct{ key, text string }
+// assignment is one flag given: its setting, text and the name it was
+// given by (an alias names itself in errors).
+type assignment struct{ key, text, flag string }
 
 // Bind registers --config and the flags of the settings with keys on fs.
 // The help shows each setting's default. It panics on an unknown key (a
@@ -37,9 +39,13 @@ func Bind(fs *pflag.FlagSet, keys ...string) *Flags {
 			panic("config: Bind of unknown key " + key)
 		}
 		usage := fmt.Sprintf("%s (%s, $%s)", s.usage, s.key, s.env)
-		fl := fs.VarPF(&flagValue{key: key, kind: s.val.kind(), def: s.val.String(), f: f}, s.flag, "", usage)
+		fl := fs.VarPF(&flagValue{key: key, flag: s.flag, kind: s.val.kind(), def: s.val.String(), f: f}, s.flag, "", usage)
 		if s.val.kind() == "bool" {
 			fl.NoOptDefVal = "true"
+		}
+		if alias, ok := flagAliases[key]; ok {
+			fs.VarPF(&flagValue{key: key, flag: alias, kind: s.val.kind(), def: s.val.String(), f: f}, alias, "", usage)
+			_ = fs.MarkHidden(alias)
 		}
 	}
 	return f
@@ -47,8 +53,8 @@ func Bind(fs *pflag.FlagSet, keys ...string) *Flags {
 
 // flagValue records a flag's value for Load, after checking it parses.
 type flagValue struct {
-	key, kind, def string
-	f              *Flags
+	key, flag, kind, def string
+	f                    *Flags
 }
 
 func (v *flagValue) Set(s string) error {
@@ -57,7 +63,7 @@ func (v *flagValue) Set(s string) error {
 	if err := st.val.set(s); err != nil {
 		return err
 	}
-	v.f.pending = append(v.f.pending, assignment{v.key, s})
+	v.f.pending = append(v.f.pending, assignment{v.key, s, v.flag})
 	return nil
 }
 func (v *flagValue) String() string { return v.def }
@@ -90,10 +96,11 @@ func (f *Flags) load(getenv func(string) (string, bool)) (Config, error) {
 	for _, a := range f.pending {
 		s, _ := lookup(table, a.key)
 		if err := s.val.set(a.text); err != nil {
-			return c, fmt.Errorf("%w: --%s (%s): %w", ErrInvalid, s.flag, s.key, err)
+			return c, fmt.Errorf("%w: --%s (%s): %w", ErrInvalid, a.flag, s.key, err)
 		}
-		c.origins[s.key] = "--" + s.flag
+		c.origins[s.key] = "--" + a.flag
 	}
+	c.Temporal.tlsSet = c.Origin("temporal.tls") != "default"
 	return c, c.Validate()
 }
 

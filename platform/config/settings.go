@@ -29,8 +29,18 @@ type value interface {
 func (c *Config) settings() []setting {
 	m := &c.Media
 	return []setting{
-		{"temporal.address", "temporal", "TEMPORAL_ADDRESS", "Temporal frontend host:port (voxflow dev serves one on " + DefaultTemporalAddress + ")", (*strVal)(&c.Temporal.Address)},
+		{"temporal.address", "address", "TEMPORAL_ADDRESS", "Temporal frontend host:port (voxflow dev serves one on " + DefaultTemporalAddress + "; --temporal is the same)", (*strVal)(&c.Temporal.Address)},
 		{"temporal.namespace", "namespace", "TEMPORAL_NAMESPACE", "Temporal namespace", (*strVal)(&c.Temporal.Namespace)},
+		{"temporal.api_key", "api-key", "TEMPORAL_API_KEY", "API key for Temporal Cloud (turns TLS on; better: $TEMPORAL_API_KEY)", (*strVal)(&c.Temporal.APIKey)},
+		{"temporal.tls", "tls", "TEMPORAL_TLS", "connect to Temporal over TLS (on by itself with an API key or a client certificate)", (*boolVal)(&c.Temporal.TLS)},
+		{"temporal.tls_cert_path", "tls-cert-path", "TEMPORAL_TLS_CLIENT_CERT_PATH", "client certificate (PEM) for mTLS to Temporal", (*strVal)(&c.Temporal.TLSCertPath)},
+		{"temporal.tls_key_path", "tls-key-path", "TEMPORAL_TLS_CLIENT_KEY_PATH", "private key (PEM) of --tls-cert-path", (*strVal)(&c.Temporal.TLSKeyPath)},
+		{"temporal.tls_ca_path", "tls-ca-path", "TEMPORAL_TLS_SERVER_CA_CERT_PATH", "CA certificate (PEM) that signed Temporal's server certificate (default: the system's roots)", (*strVal)(&c.Temporal.TLSCAPath)},
+		{"temporal.tls_cert_data", "tls-cert-data", "TEMPORAL_TLS_CLIENT_CERT_DATA", "client certificate as PEM text (instead of --tls-cert-path)", (*strVal)(&c.Temporal.TLSCertData)},
+		{"temporal.tls_key_data", "tls-key-data", "TEMPORAL_TLS_CLIENT_KEY_DATA", "client private key as PEM text (instead of --tls-key-path)", (*strVal)(&c.Temporal.TLSKeyData)},
+		{"temporal.tls_ca_data", "tls-ca-data", "TEMPORAL_TLS_SERVER_CA_CERT_DATA", "server CA certificate as PEM text (instead of --tls-ca-path)", (*strVal)(&c.Temporal.TLSCAData)},
+		{"temporal.tls_server_name", "tls-server-name", "TEMPORAL_TLS_SERVER_NAME", "name to check Temporal's certificate against (default: the host of --address)", (*strVal)(&c.Temporal.TLSServerName)},
+		{"temporal.tls_disable_host_verification", "tls-disable-host-verification", "TEMPORAL_TLS_DISABLE_HOST_VERIFICATION", "do not check Temporal's certificate (testing only)", (*boolVal)(&c.Temporal.TLSDisableHostVerification)},
 		{"store", "store", "VOXFLOW_STORE", "store DSN: postgres://... or sqlite:///path", (*strVal)(&c.Store)},
 		{"admin_addr", "admin-addr", "VOXFLOW_ADMIN_ADDR", "serve /healthz and /metrics on this HTTP address, e.g. :9464 (empty: off)", (*strVal)(&c.AdminAddr)},
 		{"verbose", "verbose", "VOXFLOW_VERBOSE", "debug logging", (*boolVal)(&c.Verbose)},
@@ -39,9 +49,9 @@ func (c *Config) settings() []setting {
 		{"dev.http", "http", "VOXFLOW_HTTP", "HTTP listen address (API, designer, console, health, metrics, demo CRM)", (*strVal)(&c.Dev.HTTPAddr)},
 		{"media.id", "id", "VOXFLOW_MEDIA_ID", "media worker ID; its task queue is media-<id> (default: the hostname)", (*strVal)(&m.ID)},
 		{"media.sip", "sip", "VOXFLOW_SIP", "SIP listen address, UDP and TCP (voxflow dev: off runs no SIP worker)", (*strVal)(&m.SIPAddr)},
-		{"media.tls_cert", "tls-cert", "VOXFLOW_TLS_CERT", "PEM certificate (chain) file: serve SIP over TLS too (needs --tls-key)", (*strVal)(&m.TLSCert)},
-		{"media.tls_key", "tls-key", "VOXFLOW_TLS_KEY", "PEM private key file of --tls-cert", (*strVal)(&m.TLSKey)},
-		{"media.tls", "tls", "VOXFLOW_TLS", "SIP over TLS listen address (default: the --sip port + 1, e.g. :5061)", (*strVal)(&m.TLSAddr)},
+		{"media.tls_cert", "sip-tls-cert", "VOXFLOW_TLS_CERT", "PEM certificate (chain) file: serve SIP over TLS too (needs --sip-tls-key; --tls-cert is the same)", (*strVal)(&m.TLSCert)},
+		{"media.tls_key", "sip-tls-key", "VOXFLOW_TLS_KEY", "PEM private key file of --sip-tls-cert (--tls-key is the same)", (*strVal)(&m.TLSKey)},
+		{"media.tls", "sip-tls", "VOXFLOW_SIP_TLS", "SIP over TLS listen address (default: the --sip port + 1, e.g. :5061)", (*strVal)(&m.TLSAddr)},
 		{"media.external_host", "external-host", "VOXFLOW_EXTERNAL_HOST", "host or IP to put in Contact and SDP when behind NAT", (*strVal)(&m.ExternalHost)},
 		{"media.rtp_ports", "rtp-ports", "VOXFLOW_RTP_PORTS", "RTP port range START-END (RTCP uses port+1; default: ephemeral)", (*strVal)(&m.RTPPorts)},
 		{"media.record_dir", "record-dir", "VOXFLOW_RECORD_DIR", "where recordings are written (default: $TMPDIR/voxflow-recordings; voxflow dev: under --data-dir)", (*strVal)(&m.RecordDir)},
@@ -71,6 +81,15 @@ func (c *Config) settings() []setting {
 		{"media.webrtc.origins", "widget-origins", "VOXFLOW_WIDGET_ORIGINS", "host patterns of web sites that may embed the call/chat widget, comma-separated, e.g. www.example.com,*.example.com (the API's own host is always allowed)", (*strVal)(&m.WebRTC.Origins)},
 		{"media.realm", "realm", "VOXFLOW_REALM", "SIP digest realm agents' phones register with; agents must be added with the same --realm (default: voxflow)", (*strVal)(&m.Realm)},
 	}
+}
+
+// flagAliases are older flag names kept working, hidden from help: --temporal
+// before the Temporal CLI's --address, and SIP's TLS flags before --tls
+// became Temporal's.
+var flagAliases = map[string]string{
+	"temporal.address": "temporal",
+	"media.tls_cert":   "tls-cert",
+	"media.tls_key":    "tls-key",
 }
 
 // lookup returns the setting with key.
@@ -177,3 +196,16 @@ func (v *mapVal) String() string {
 	return strings.Join(parts, ",")
 }
 func (v *mapVal) kind() string { return "key=value" }
+
+// TemporalKeys are the keys of every setting of the Temporal connection,
+// for commands that talk to Temporal.
+func TemporalKeys() []string {
+	var c Config
+	var keys []string
+	for _, s := range c.settings() {
+		if strings.HasPrefix(s.key, "temporal.") {
+			keys = append(keys, s.key)
+		}
+	}
+	return keys
+}
