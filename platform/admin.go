@@ -19,28 +19,44 @@ import (
 // HealthTimeout bounds each readiness check of /healthz.
 const HealthTimeout = 2 * time.Second
 
-// Health is /healthz: ready (200 "ok") only while Temporal answers and, when
-// the process has one, the store answers too; otherwise 503 naming what
-// failed.
+// Health is /healthz: ready (200 "ok") only while Temporal answers, the
+// store answers too when the process has one, and the process is not
+// draining; otherwise 503 naming what failed, so a load balancer or
+// Kubernetes sends no new work here.
 type Health struct {
 	Client client.Client
 	Store  *store.Store // nil: the process has no store
+	// Draining, when set and true, makes the process unready (SIGTERM).
+	Draining func() bool
 }
 
 func (h Health) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(r.Context(), HealthTimeout)
 	defer cancel()
-	if _, err := h.Client.CheckHealth(ctx, &client.CheckHealthRequest{}); err != nil {
-		http.Error(w, "temporal: "+err.Error(), http.StatusServiceUnavailable)
+	if err := h.Check(ctx); err != nil {
+		http.Error(w, err.Error(), http.StatusServiceUnavailable)
 		return
+	}
+	fmt.Fprintln(w, "ok")
+}
+
+// ErrDraining is Check's error once the process drains.
+var ErrDraining = errors.New("draining: finishing work in progress, taking no new work")
+
+// Check returns nil when the process can take new work, else what fails.
+func (h Health) Check(ctx context.Context) error {
+	if h.Draining != nil && h.Draining() {
+		return ErrDraining
+	}
+	if _, err := h.Client.CheckHealth(ctx, &client.CheckHealthRequest{}); err != nil {
+		return fmt.Errorf("temporal: %w", err)
 	}
 	if h.Store != nil {
 		if err := h.Store.Ping(ctx); err != nil {
-			http.Error(w, "store: "+err.Error(), http.StatusServiceUnavailable)
-			return
+			return fmt.Errorf("store: %w", err)
 		}
 	}
-	fmt.Fprintln(w, "ok")
+	return nil
 }
 
 // Metrics returns /metrics: the Go runtime and process collectors plus

@@ -27,6 +27,11 @@ import (
 	"github.com/voxflow/voxflow/routing/router"
 )
 
+// WorkerStopTimeout bounds how long a stopping worker waits for its
+// running activities; workflow tasks need no wait: another engine replays
+// them from history.
+const WorkerStopTimeout = 30 * time.Second
+
 // ChannelHeartbeatThrottle bounds how long a cancellation takes to reach a
 // running media activity of a call from before the engine's fast path
 // (its activities heartbeat, and a cancellation arrives with a heartbeat
@@ -93,6 +98,9 @@ func StartWorkers(c client.Client, p Parts) (*Workers, error) {
 	ws := &Workers{}
 	start := func(queue, what string, opts worker.Options, register func(worker.Worker)) error {
 		opts.BuildID = buildID()
+		// On SIGTERM a worker stops polling and lets the activities it
+		// runs finish (an HTTP look-up, a model turn) before it exits.
+		opts.WorkerStopTimeout = WorkerStopTimeout
 		w := worker.New(c, queue, opts)
 		register(w)
 		if err := w.Start(); err != nil {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"slices"
+	"sync/atomic"
 
 	"github.com/spf13/cobra"
 
@@ -59,14 +60,20 @@ func runEngine(ctx context.Context, cfg config.Config, out io.Writer) error {
 	if err != nil {
 		return err
 	}
-	defer ws.Stop()
-	admin, err := serveAdmin(cfg, platform.Health{Client: c, Store: s}, log, platform.AICollectors(ai)...)
+	var draining atomic.Bool
+	admin, err := serveAdmin(cfg, platform.Health{Client: c, Store: s, Draining: draining.Load}, log, platform.AICollectors(ai)...)
 	if err != nil {
+		ws.Stop()
 		return err
 	}
 	defer admin.Close()
 	fmt.Fprintf(out, "engine worker running against %s (namespace %s)%s\n", cfg.Temporal.Address, cfg.Temporal.Namespace, adminNote(admin))
 	<-ctx.Done()
+	// Drain: unready first, then stop polling and let running activities
+	// finish; calls' workflow tasks move to the other engines.
+	draining.Store(true)
+	fmt.Fprintln(out, "draining: no new tasks; finishing running activities")
+	ws.Stop()
 	return nil
 }
 

@@ -29,17 +29,19 @@ func newMediaCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "media",
 		Short: "Run a SIP media worker against an external Temporal (production)",
-		Long: `Answers SIP calls on --sip (UDP and TCP, and TLS on --tls with --tls-cert
-and --tls-key), looks up the flow bound to the dialled number in the store,
+		Long: `Answers SIP calls on --sip (UDP and TCP, and TLS on --sip-tls with
+--sip-tls-cert and --sip-tls-key), looks up the flow bound to the dialled number in the store,
 starts a CallWorkflow for each call and serves its media activities
 (prompts by espeak-ng, keys, menu phrases recognised by pocketsphinx,
 recording, blind and bridged transfer, hangup) on the task queue
 media-<id>. With --registrar (the default) agents' phones register here
 with the accounts of 'voxflow agents', and a flow's transfer to agent:NAME
 rings that phone. Run one per machine behind a SIP load balancer; on
-SIGTERM it stops taking calls (503), lets live calls finish
-(--drain-timeout) and exits. With --admin-addr it serves /healthz (ready
-while Temporal and the store answer) and /metrics.
+SIGTERM it stops taking calls (503 with Retry-After, to OPTIONS probes too,
+so Kamailio takes it out), lets live calls finish (--drain-timeout) and
+exits; while Temporal or the store do not answer it refuses new calls the
+same way. With --admin-addr it serves /healthz (ready while Temporal and
+the store answer and it is not draining) and /metrics.
 
 Outbound calls (media.Originate) go to a SIP URI directly, or, for a bare
 number, through --trunk (digest credentials --trunk-user and
@@ -73,7 +75,7 @@ func runMedia(ctx context.Context, cfg config.Config, out io.Writer) error {
 	if err != nil {
 		return err
 	}
-	admin, err := serveAdmin(cfg, platform.Health{Client: c, Store: s}, log, m.Collectors()...)
+	admin, err := serveAdmin(cfg, platform.Health{Client: c, Store: s, Draining: m.Draining}, log, m.Collectors()...)
 	if err != nil {
 		m.Stop(ctx)
 		return err

@@ -84,7 +84,7 @@ func NewRoot() *cobra.Command {
 	}
 	flowsCmd := newFlowsCmd()
 	flowsCmd.AddCommand(newPushCmd(), newPullCmd())
-	root.AddCommand(newDevCmd(), newEngineCmd(), newMediaCmd(), flowsCmd, newCallsCmd(), newOpenAPICmd())
+	root.AddCommand(newDevCmd(), newEngineCmd(), newMediaCmd(), newAPICmd(), newTemporalCmd(), flowsCmd, newCallsCmd(), newOpenAPICmd())
 	root.AddCommand(newAgentsCmd(), newQueuesCmd(), newCallbacksCmd(), newDialerCmd(), newCampaignsCmd(), newDNCCmd())
 	return root
 }

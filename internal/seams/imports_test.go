@@ -57,6 +57,7 @@ var arrows = []struct {
 	{"ops", []string{"activities", "activities/records", "flows/engine"}, "operator functions over a Temporal client"},
 	{"platform/config", []string{"internal/suggest"}, "process configuration"},
 	{"platform", []string{"activities", "activities/...", "dialer/...", "flows", "flows/engine", "platform/config", "routing/...", "store"}, "the composition root: no SIP or WebRTC stack"},
+	{"platform/apiserver", []string{"designer-api", "designer-api/temporalops", "media/text", "platform", "simulator", "store"}, "the HTTP side: API, pages, health, metrics (voxflow api, voxflow dev)"},
 	{"platform/sipmedia", []string{"activities", "activities/records", "media/asr", "media/browser", "media/text", "media/registrar", "media/sipworker", "media/tts", "media/webrtc", "platform", "platform/config", "store"}, "builds SIP media workers, their browser channels and speech providers"},
 	{"simulator", []string{"activities", "activities/records", "flows", "flows/engine", "media/text", "platform"}, ""},
 	{"designer-api", []string{"activities", "activities/records", "dialer", "flows", "routing", "store"}, "the HTTP API: no media, no Temporal server"},

@@ -35,8 +35,8 @@ func (w *Worker) screen(next sipgo.RequestHandler) sipgo.RequestHandler {
 				w.respond(req, tx, sip.StatusBadRequest, "Bad Request (missing "+missing+")")
 				return
 			}
-			if w.draining.Load() {
-				w.respond(req, tx, sip.StatusServiceUnavailable, "Service Unavailable", sip.NewHeader("Retry-After", "30"))
+			if w.refusing() {
+				w.respond(req, tx, sip.StatusServiceUnavailable, "Service Unavailable", sip.NewHeader("Retry-After", retryAfter))
 				return
 			}
 			if ct := req.ContentType(); len(req.Body()) > 0 && (ct == nil || !strings.EqualFold(strings.TrimSpace(strings.Split(ct.Value(), ";")[0]), "application/sdp")) {
@@ -145,17 +145,17 @@ func (w *Worker) routeOrReject(d *diago.DialogServerSession, number string, log 
 	route, code, err := w.route(d.Context(), number)
 	if err != nil {
 		log.Info("rejected INVITE", "number", number, "code", code, "error", err)
-		reason := "Not Found"
+		reason, hdrs := "Not Found", []sip.Header(nil)
 		if code != sip.StatusNotFound {
-			reason = "Server Internal Error"
+			reason, hdrs = "Service Unavailable", []sip.Header{sip.NewHeader("Retry-After", retryAfter)}
 		}
-		if err := d.Respond(code, reason, nil); err != nil {
+		if err := d.Respond(code, reason, nil, hdrs...); err != nil {
 			log.Debug("respond", "code", code, "error", err)
 		}
 		return route, false
 	}
-	if w.draining.Load() {
-		_ = d.Respond(sip.StatusServiceUnavailable, "Service Unavailable", nil, sip.NewHeader("Retry-After", "30"))
+	if w.refusing() {
+		_ = d.Respond(sip.StatusServiceUnavailable, "Service Unavailable", nil, sip.NewHeader("Retry-After", retryAfter))
 		return route, false
 	}
 	return route, true
@@ -237,7 +237,7 @@ func (w *Worker) route(ctx context.Context, number string) (_ activities.Route, 
 	case errors.Is(err, activities.ErrNoRoute):
 		return r, sip.StatusNotFound, fmt.Errorf("number %q: %w", number, err)
 	case err != nil:
-		return r, sip.StatusInternalServerError, fmt.Errorf("route number %q: %w", number, err)
+		return r, sip.StatusServiceUnavailable, fmt.Errorf("route number %q: %w", number, err)
 	}
 	return r, 0, nil
 }
@@ -341,11 +341,16 @@ func (w *Worker) onInfo(req *sip.Request, tx sip.ServerTransaction) {
 	s.pushDigit(d)
 }
 
-// onOptions answers probes: 200 while serving, 503 once draining so a load
-// balancer stops sending calls.
+// retryAfter is the Retry-After (seconds) of a 503: a drain or an outage
+// of Temporal or the store lasts a while; other workers take the calls.
+const retryAfter = "30"
+
+// onOptions answers probes: 200 while serving, 503 once draining or while
+// Temporal or the store do not answer, so a load balancer stops sending
+// calls.
 func (w *Worker) onOptions(req *sip.Request, tx sip.ServerTransaction) {
-	if w.draining.Load() {
-		w.respond(req, tx, sip.StatusServiceUnavailable, "Service Unavailable")
+	if w.refusing() {
+		w.respond(req, tx, sip.StatusServiceUnavailable, "Service Unavailable", sip.NewHeader("Retry-After", retryAfter))
 		return
 	}
 	allow := "INVITE, ACK, CANCEL, BYE, OPTIONS, INFO, REFER, NOTIFY"

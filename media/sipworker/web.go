@@ -79,7 +79,7 @@ func (w *Worker) ServeWebCall(ctx context.Context, call WebCall) error {
 	w.inflight.Add(1)
 	defer w.inflight.Add(-1)
 	defer func() { _ = call.Peer.Close() }()
-	if w.draining.Load() {
+	if w.refusing() {
 		return ErrDraining
 	}
 	route, _, err := w.route(ctx, call.To)

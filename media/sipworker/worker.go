@@ -31,6 +31,9 @@ type Worker struct {
 	cancel   context.CancelFunc
 	prompts  *promptCache
 	draining atomic.Bool
+	// down is why the backends a call needs (Temporal, the store) do not
+	// answer; nil while they do (SetServing).
+	down atomic.Pointer[string]
 	closed   atomic.Bool
 	// agents are the browser desktops attached (web.go).
 	agents webAgents
@@ -136,6 +139,29 @@ func (w *Worker) ID() string { return w.cfg.ID }
 
 // Queue is the worker's media task queue.
 func (w *Worker) Queue() string { return activities.MediaQueue(w.cfg.ID) }
+
+// SetServing tells the worker whether the backends a new call needs
+// (Temporal, the store) answer: while err is not nil, new INVITEs and
+// OPTIONS probes get 503 with Retry-After, so a load balancer sends calls
+// to another worker instead of a caller being answered and dropped.
+func (w *Worker) SetServing(err error) {
+	if err == nil {
+		if w.down.Swap(nil) != nil {
+			w.log.Info("backends answer again: taking calls")
+		}
+		return
+	}
+	why := err.Error()
+	if w.down.Swap(&why) == nil {
+		w.log.Warn("backends do not answer: refusing new calls with 503", "error", err)
+	}
+}
+
+// Draining says whether Drain or Close has begun.
+func (w *Worker) Draining() bool { return w.draining.Load() }
+
+// refusing says whether new calls are turned away (draining or down).
+func (w *Worker) refusing() bool { return w.draining.Load() || w.down.Load() != nil }
 
 // LiveCalls is the number of answered calls in progress.
 func (w *Worker) LiveCalls() int { return int(w.liveCalls.Load()) }

@@ -40,6 +40,7 @@ type Config struct {
 	// Verbose logs at debug level.
 	Verbose bool
 	Dev     Dev
+	API     API
 	Media   Media
 	AI      AI
 
@@ -73,6 +74,15 @@ type Dev struct {
 	TemporalPort int
 	// HTTPAddr serves the API, designer, console, /healthz, /metrics.
 	HTTPAddr string
+}
+
+// API is `voxflow api`'s own settings.
+type API struct {
+	// HTTPAddr serves the API, designer, console, /healthz and /metrics.
+	HTTPAddr string
+	// SecureCookie marks the session cookie Secure: set it when browsers
+	// reach the API over HTTPS (a TLS-terminating load balancer).
+	SecureCookie bool
 }
 
 // Media is a SIP media worker's settings.
@@ -165,6 +175,7 @@ func Defaults() Config {
 	return Config{
 		Temporal: Temporal{Address: DefaultTemporalAddress, Namespace: DefaultNamespace},
 		Dev:      Dev{DataDir: DefaultDataDir, TemporalPort: DefaultTemporalPort, HTTPAddr: DefaultHTTPAddr},
+		API:      API{HTTPAddr: DefaultHTTPAddr},
 		Media: Media{
 			SIPAddr: DefaultSIPAddr, DrainTimeout: DefaultDrainTimeout,
 			Registrar: true,
@@ -197,6 +208,9 @@ func (c Config) Validate() error {
 	}
 	if err := checkHostPort(c.Dev.HTTPAddr, true); err != nil {
 		bad("dev.http", "%v", err)
+	}
+	if err := checkHostPort(c.API.HTTPAddr, true); err != nil {
+		bad("api.http", "%v", err)
 	}
 	c.Media.validate(bad)
 	c.AI.validate(bad)

@@ -47,6 +47,8 @@ func (c *Config) settings() []setting {
 		{"dev.data_dir", "data-dir", "VOXFLOW_DATA_DIR", "where the store and Temporal keep their SQLite files", (*strVal)(&c.Dev.DataDir)},
 		{"dev.temporal_port", "temporal-port", "VOXFLOW_TEMPORAL_PORT", "embedded Temporal frontend port (on 127.0.0.1)", (*intVal)(&c.Dev.TemporalPort)},
 		{"dev.http", "http", "VOXFLOW_HTTP", "HTTP listen address (API, designer, console, health, metrics, demo CRM)", (*strVal)(&c.Dev.HTTPAddr)},
+		{"api.http", "http", "VOXFLOW_API_HTTP", "HTTP listen address of the API, designer, console, /healthz and /metrics", (*strVal)(&c.API.HTTPAddr)},
+		{"api.secure_cookie", "secure-cookie", "VOXFLOW_SECURE_COOKIE", "mark the session cookie Secure (browsers reach the API over HTTPS)", (*boolVal)(&c.API.SecureCookie)},
 		{"media.id", "id", "VOXFLOW_MEDIA_ID", "media worker ID; its task queue is media-<id> (default: the hostname)", (*strVal)(&m.ID)},
 		{"media.sip", "sip", "VOXFLOW_SIP", "SIP listen address, UDP and TCP (voxflow dev: off runs no SIP worker)", (*strVal)(&m.SIPAddr)},
 		{"media.tls_cert", "sip-tls-cert", "VOXFLOW_TLS_CERT", "PEM certificate (chain) file: serve SIP over TLS too (needs --sip-tls-key; --tls-cert is the same)", (*strVal)(&m.TLSCert)},

@@ -25,7 +25,6 @@ import (
 
 	"github.com/voxflow/voxflow/activities"
 	designerapi "github.com/voxflow/voxflow/designer-api"
-	"github.com/voxflow/voxflow/designer-api/temporalops"
 	examples "github.com/voxflow/voxflow/examples-flows"
 	"github.com/voxflow/voxflow/examples-flows/democrm"
 	"github.com/voxflow/voxflow/flows"
@@ -33,9 +32,9 @@ import (
 	"github.com/voxflow/voxflow/media/text"
 	"github.com/voxflow/voxflow/media/tts"
 	"github.com/voxflow/voxflow/platform"
+	"github.com/voxflow/voxflow/platform/apiserver"
 	"github.com/voxflow/voxflow/platform/config"
 	"github.com/voxflow/voxflow/platform/sipmedia"
-	"github.com/voxflow/voxflow/simulator"
 	"github.com/voxflow/voxflow/store"
 )
 
@@ -233,64 +232,32 @@ func (d *Dev) journal(ctx context.Context, e browser.JournalEntry) error {
 
 // serveHTTP serves the API, the pages, health, metrics and the demo CRM.
 func (d *Dev) serveHTTP(ctx context.Context) error {
-	api, err := d.newAPI(ctx)
-	if err != nil {
-		return err
-	}
-	d.http = &http.Server{Handler: d.routes(api), ReadHeaderTimeout: 10 * time.Second}
-	go func() {
-		if err := d.http.Serve(d.httpLn); err != nil && !errors.Is(err, http.ErrServerClosed) {
-			d.log.Error("http server", "error", err)
-		}
-	}()
-	return nil
-}
-
-// newAPI builds the designer API and makes sure an admin exists, printing
-// how to sign in the first time.
-func (d *Dev) newAPI(ctx context.Context) (http.Handler, error) {
-	auth, err := designerapi.NewAuth(d.Store, designerapi.AuthOptions{})
-	if err != nil {
-		return nil, fmt.Errorf("api auth: %w", err)
-	}
-	user, password, created, err := auth.EnsureAdmin(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("create the first admin: %w", err)
-	}
-	if created {
-		d.firstAdmin = fmt.Sprintf("%s / %s", user, password)
-	}
 	var b designerapi.Browser
 	if d.Browser != nil {
 		b = d.Browser
 	}
-	api, _ := designerapi.New(designerapi.Config{
-		Store: d.Store, Auth: auth, Browser: b, Logger: d.log.With("component", "api"), Routing: platform.Router{Client: d.Client},
-		Campaigns: platform.Campaigns{Client: d.Client, Store: d.Store},
-		Calls:     temporalops.NewCallOps(d.Client, d.cfg.Temporal.Namespace),
-		Sim:       temporalops.NewSimulator(simulator.New(d.Client, d.Channel), d.log.With("component", "simulator")),
-	})
-	return api, nil
-}
-
-func (d *Dev) routes(api http.Handler) http.Handler {
-	mux := http.NewServeMux()
-	for _, p := range []string{"/api/", "/openapi.json", "/openapi.yaml", "/schemas/"} {
-		mux.Handle(p, api)
-	}
-	mux.Handle("/", designerapi.WebHandler())
 	collectors := []prometheus.Collector{prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Name: "voxflow_text_sessions", Help: "Live text-channel (simulator/chat) sessions.",
 	}, func() float64 { return float64(d.Channel.Live() + d.Chat.Live()) })}
 	if d.Media != nil {
 		collectors = append(collectors, d.Media.Collectors()...)
 	}
-	collectors = append(collectors, platform.NewRoutingCollector(platform.Router{Client: d.Client}),
-		platform.NewCampaignCollector(d.Store, platform.Campaigns{Client: d.Client, Store: d.Store}))
-	collectors = append(collectors, d.aiMetrics...)
-	platform.AdminRoutes(mux, platform.Health{Client: d.Client, Store: d.Store}, collectors...)
-	mux.Handle("/demo/crm/", http.StripPrefix("/demo/crm", democrm.New().Handler()))
-	return mux
+	api, err := apiserver.New(ctx, apiserver.Deps{
+		Client: d.Client, Namespace: d.cfg.Temporal.Namespace, Store: d.Store, Sim: d.Channel, Browser: b,
+		Logger: d.log, Collectors: append(collectors, d.aiMetrics...),
+	})
+	if err != nil {
+		return err
+	}
+	d.firstAdmin = api.FirstAdmin
+	api.Mux.Handle("/demo/crm/", http.StripPrefix("/demo/crm", democrm.New().Handler()))
+	d.http = &http.Server{Handler: api.Handler, ReadHeaderTimeout: 10 * time.Second}
+	go func() {
+		if err := d.http.Serve(d.httpLn); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			d.log.Error("http server", "error", err)
+		}
+	}()
+	return nil
 }
 
 func (d *Dev) banner() {

@@ -52,6 +52,8 @@ type Media struct {
 	Registrar *registrar.Registrar
 	workers   *platform.Workers
 	log       *slog.Logger
+	stopWatch context.CancelFunc
+	watched   chan struct{}
 }
 
 // Start builds the worker from cfg, starts SIP and runs its media
@@ -81,8 +83,41 @@ func Start(ctx context.Context, cfg config.Media, d Deps) (*Media, error) {
 		_ = w.Close()
 		return nil, err
 	}
-	return &Media{SIP: w, Registrar: reg, workers: ws, log: wc.Logger}, nil
+	m := &Media{SIP: w, Registrar: reg, workers: ws, log: wc.Logger, watched: make(chan struct{})}
+	var wctx context.Context
+	wctx, m.stopWatch = context.WithCancel(context.Background())
+	go m.watchBackends(wctx, platform.Health{Client: d.Client, Store: d.Store})
+	return m, nil
 }
+
+// backendCheckInterval is how often a media worker checks that Temporal
+// and the store answer; an outage turns new calls away within it.
+const backendCheckInterval = 2 * time.Second
+
+// watchBackends keeps the SIP worker refusing new calls (503 with
+// Retry-After) while Temporal or the store do not answer.
+func (m *Media) watchBackends(ctx context.Context, h platform.Health) {
+	defer close(m.watched)
+	t := time.NewTicker(backendCheckInterval)
+	defer t.Stop()
+	for {
+		cctx, cancel := context.WithTimeout(ctx, platform.HealthTimeout)
+		err := h.Check(cctx)
+		cancel()
+		if ctx.Err() != nil {
+			return
+		}
+		m.SIP.SetServing(err)
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// Draining says whether the worker has stopped taking calls (SIGTERM).
+func (m *Media) Draining() bool { return m.SIP.Draining() }
 
 // workerConfig maps the configuration onto the worker's.
 func workerConfig(cfg config.Media, d Deps) (sipworker.Config, *registrar.Registrar, error) {
@@ -149,6 +184,8 @@ func callVars(cfg map[string]string, extra map[string]any) map[string]any {
 // Stop drains the worker (new calls get 503; live calls may finish until
 // ctx ends), hangs up what is left, then stops its Temporal worker.
 func (m *Media) Stop(ctx context.Context) {
+	m.stopWatch()
+	<-m.watched
 	if err := m.SIP.Drain(ctx); err != nil {
 		m.log.Warn("drain SIP calls", "error", err)
 	}
