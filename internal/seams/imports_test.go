@@ -71,6 +71,7 @@ var arrows = []struct {
 	{"bench/routingsim", []string{"routing"}, "virtual-time simulation of the routing policy"},
 	{"bench/...", []string{"media/g711", "media/rtp"}, "load harness (its tests may import anything)"},
 	{"e2e", nil, "end-to-end tests (test files may import anything)"},
+	{"deploy", nil, "packaging checked by its tests (test files may import anything)"},
 }
 
 // forbiddenDeps are packages that must not be linked at all (transitive
