@@ -16,13 +16,15 @@ import (
 	"github.com/voxflow/voxflow/media/sipworker/sipptest"
 )
 
-// The production commands serve /healthz and /metrics on --admin-addr,
-// configured here through a --config file, the environment and flags.
+// The production commands serve /healthz and /metrics (engine and media
+// on --admin-addr, api beside its API on --http), configured here through
+// a --config file, the environment and flags.
 func TestProductionCommandsServeHealthAndMetrics(t *testing.T) {
 	sipptest.Need(t)
 	ts, _, dbPath := cliMediaEnv(t)
 	engineAdmin, _ := freeAddr(t)
 	mediaAdmin, _ := freeAddr(t)
+	apiAddr, _ := freeAddr(t)
 	conf := filepath.Join(t.TempDir(), "voxflow.yaml")
 	yaml := "temporal:\n  address: " + ts.GetFrontendHostPort() + "\n  namespace: " + ts.GetDefaultNamespace() +
 		"\nstore: sqlite://" + dbPath + "\nmedia:\n  id: admin-media\n  drain_timeout: 5s\n"
@@ -51,9 +53,11 @@ func TestProductionCommandsServeHealthAndMetrics(t *testing.T) {
 	}
 	stopEngine := run("engine", "--config", conf, "--admin-addr", engineAdmin)
 	stopMedia := run("media", "--config", conf, "--admin-addr", mediaAdmin, "--sip", sipAddr)
-	for _, c := range []struct{ name, addr, metric string }{
-		{"engine", engineAdmin, "go_goroutines"},
-		{"media", mediaAdmin, "voxflow_sip_live_calls 0"},
+	stopAPI := run("api", "--config", conf, "--http", apiAddr)
+	for _, c := range []struct{ name, addr, metric, value string }{
+		{"engine", engineAdmin, "go_goroutines", ""},
+		{"media", mediaAdmin, "voxflow_sip_live_calls", "0"},
+		{"api", apiAddr, "voxflow_text_sessions", "0"},
 	} {
 		var health string
 		waitFor(t, c.name+" /healthz", func() bool {
@@ -64,9 +68,13 @@ func TestProductionCommandsServeHealthAndMetrics(t *testing.T) {
 		if health != "ok\n" {
 			t.Errorf("%s /healthz: %q", c.name, health)
 		}
-		if code, body := get(t, "http://"+c.addr+"/metrics"); code != 200 || !strings.Contains(body, c.metric) {
-			t.Errorf("%s /metrics: %d, want %q in:\n%.2000s", c.name, code, c.metric, body)
+		code, body := get(t, "http://"+c.addr+"/metrics")
+		if v := sampleValue(body, c.metric); code != 200 || v == "" || (c.value != "" && v != c.value) {
+			t.Errorf("%s /metrics: %d, want %s %s in:\n%.2000s", c.name, code, c.metric, c.value, body)
 		}
+	}
+	if out := stopAPI(); !strings.Contains(out, "API, designer and console on http://"+apiAddr) {
+		t.Errorf("api banner:\n%s", out)
 	}
 	if out := stopMedia(); !strings.Contains(out, "activities on media-admin-media") || !strings.Contains(out, "/healthz and /metrics on http://"+mediaAdmin) {
 		t.Errorf("media banner:\n%s", out)

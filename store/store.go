@@ -112,7 +112,7 @@ func Open(ctx context.Context, dsn string) (*Store, error) {
 	// The first connection to a new SQLite file turns on WAL, which needs
 	// the file to itself: processes opening it at once see SQLITE_BUSY
 	// (busy_timeout does not cover it), so opening is retried like a write.
-	if err := s.retry(ctx, func() error { return s.db.PingContext(ctx) }); err != nil {
+	if err := s.firstPing(ctx); err != nil {
 		s.db.Close()
 		return nil, fmt.Errorf("open %s store: %w", s.dialect, err)
 	}
@@ -252,6 +252,21 @@ func collect[T any](rows *sql.Rows, scan func(rowScanner) (T, error)) ([]T, erro
 // fn must therefore be safe to run again.
 func (s *Store) inTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	return s.retry(ctx, func() error { return s.tryTx(ctx, fn) })
+}
+
+// openTimeout bounds the first connection when the caller set no
+// deadline: a server that accepts and never answers (a black-holed port)
+// is an error at start, not a hang.
+const openTimeout = 15 * time.Second
+
+// firstPing connects once, retried like a write (see Open).
+func (s *Store) firstPing(ctx context.Context) error {
+	if _, ok := ctx.Deadline(); !ok {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, openTimeout)
+		defer cancel()
+	}
+	return s.retry(ctx, func() error { return s.db.PingContext(ctx) })
 }
 
 // retry runs attempt until it succeeds or fails with an error that is not
