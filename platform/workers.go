@@ -49,6 +49,10 @@ type Parts struct {
 	// Engine runs CallWorkflow on activities.EngineQueue, with Shared's
 	// store activities as its local activities (so it needs Shared).
 	Engine bool
+	// Compat caps the engine changes the engine records in calls during a
+	// rolling upgrade (config engine.compat, engine.ParseCompat,
+	// docs/upgrades.md); empty records all.
+	Compat string
 	// Shared runs the shared activities on activities.SharedQueue (nil: not here).
 	Shared *builtin.Activities
 	// AI serves the AI activities beside Shared (nil: OfflineAI).
@@ -112,15 +116,18 @@ func StartWorkers(c client.Client, p Parts) (*Workers, error) {
 	if p.Engine && p.Shared == nil {
 		return nil, errors.New("start workers: the engine runs the shared store activities locally and needs them (a store)")
 	}
+	compat, err := engine.ParseCompat(p.Compat)
+	if err != nil {
+		return nil, fmt.Errorf("start workers: engine.compat: %w", err)
+	}
 	if p.Shared != nil && p.Shared.Routing == nil {
 		p.Shared.Routing = Router{Client: c}
 	}
-	var err error
 	if p.Engine {
 		// The engine worker polls workflow tasks only; call records, flow
 		// loading and media worker picks run in it as local activities.
 		err = start(activities.EngineQueue, "engine", worker.Options{LocalActivityWorkerOnly: true}, func(w worker.Worker) {
-			engine.Register(w)
+			engine.RegisterWith(w, engine.Options{Compat: compat})
 			w.RegisterWorkflowWithOptions(router.RouterWorkflow, workflow.RegisterOptions{Name: activities.RouterWorkflowName})
 			w.RegisterWorkflowWithOptions(campaign.Workflow, workflow.RegisterOptions{Name: activities.CampaignWorkflowName})
 			p.Shared.RegisterLocal(w)

@@ -42,7 +42,7 @@ var aiRetry = &temporal.RetryPolicy{MaximumAttempts: 2, InitialInterval: 100 * t
 // bench/README.md "Spoken turns"); calls from before keep the shared queue.
 func (c *call) ai(name string, in, out any, budget time.Duration) error {
 	c.publishNode()
-	if workflow.GetVersion(c.ctx, changeLocalAI, workflow.DefaultVersion, localAIVersion) >= localAIVersion {
+	if c.version(changeLocalAI) >= localAIVersion {
 		lctx := workflow.WithLocalActivityOptions(c.ctx, workflow.LocalActivityOptions{
 			StartToCloseTimeout: budget + 2*time.Second, RetryPolicy: aiRetry,
 		})

@@ -72,7 +72,7 @@ func (c *call) runQueue(f *flows.Flow, n *flows.Node) (string, string, error) {
 	if c.hungUp {
 		return "", "", errCallGone
 	}
-	if workflow.GetVersion(c.ctx, changeRouting, workflow.DefaultVersion, routingVersion) == workflow.DefaultVersion {
+	if c.version(changeRouting) == workflow.DefaultVersion {
 		return c.runQueueV0(f, n)
 	}
 	if err := c.announce(f, n); err != nil {

@@ -9,8 +9,9 @@ import (
 	"github.com/voxflow/voxflow/activities"
 )
 
-// Changes to the commands a call issues are gated by workflow.GetVersion,
-// so histories recorded before a change keep replaying
+// Changes to the commands a call issues are gated by workflow.GetVersion
+// through c.version (compat.go: listed in changes, capped by the worker's
+// compat ceiling), so histories recorded before a change keep replaying
 // (testdata/histories) while new calls take the new path.
 const (
 	// changeFastPath: shared activities run as local activities in the

@@ -46,6 +46,10 @@ type call struct {
 	recoveries int
 	// fast: this run takes the fast path (changeFastPath).
 	fast bool
+	// compat caps the changes this worker records; versions are the
+	// changes this run decided (compat.go).
+	compat   Compat
+	versions map[string]workflow.Version
 
 	hangupCh workflow.ReceiveChannel
 	// lostCh receives media-lost signals; mediaLost notes one for the
@@ -71,8 +75,13 @@ type call struct {
 
 // CallWorkflow runs one call through its flow.
 func CallWorkflow(ctx workflow.Context, in CallInput) (records.CDR, error) {
-	c := &call{ctx: ctx, in: in, flows: map[string]*flows.Flow{}}
-	c.fast = workflow.GetVersion(ctx, changeFastPath, workflow.DefaultVersion, fastPathVersion) >= fastPathVersion
+	return runCall(ctx, in, Compat{})
+}
+
+// runCall is CallWorkflow on a worker with the compat ceiling cp.
+func runCall(ctx workflow.Context, in CallInput, cp Compat) (records.CDR, error) {
+	c := &call{ctx: ctx, in: in, flows: map[string]*flows.Flow{}, compat: cp}
+	c.fast = c.version(changeFastPath) >= fastPathVersion
 	main, err := c.loadFlows()
 	if err != nil {
 		return records.CDR{}, err
@@ -222,7 +231,7 @@ func (c *call) runSteps() error {
 		}
 		if c.shouldContinueAsNew() {
 			c.flushPrompts()
-			return workflow.NewContinueAsNewError(c.ctx, CallWorkflow, c.continueInput())
+			return workflow.NewContinueAsNewError(c.ctx, activities.CallWorkflowName, c.continueInput())
 		}
 		c.steps++
 		c.step()

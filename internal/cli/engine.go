@@ -35,7 +35,7 @@ the store answer) and /metrics.`,
 			return runEngine(cmd.Context(), cfg, cmd.OutOrStdout())
 		},
 	}
-	flags = config.Bind(cmd.Flags(), slices.Concat(config.TemporalKeys(), []string{"store", "admin_addr", "verbose"}, aiKeys)...)
+	flags = config.Bind(cmd.Flags(), slices.Concat(config.TemporalKeys(), []string{"store", "admin_addr", "verbose", "engine.compat"}, aiKeys)...)
 	return cmd
 }
 
@@ -55,7 +55,7 @@ func runEngine(ctx context.Context, cfg config.Config, out io.Writer) error {
 	for k, v := range cfg.Media.Vars {
 		vars[k] = v
 	}
-	ws, err := platform.StartWorkers(c, platform.Parts{Engine: true, Shared: platform.SharedActivities(s), AI: ai,
+	ws, err := platform.StartWorkers(c, platform.Parts{Engine: true, Compat: cfg.EngineCompat, Shared: platform.SharedActivities(s), AI: ai,
 		Campaigns: platform.CampaignActivities(c, s, vars), Watchdog: s, Logger: log})
 	if err != nil {
 		return err

@@ -44,6 +44,10 @@ type Config struct {
 	Media   Media
 	AI      AI
 
+	// EngineCompat is the last engine change an engine worker may record
+	// in calls (a rolling upgrade's first step, docs/upgrades.md); empty: all.
+	EngineCompat string
+
 	// origins records where each setting that is not a default came from.
 	origins map[string]string
 }

@@ -44,6 +44,7 @@ func (c *Config) settings() []setting {
 		{"store", "store", "VOXFLOW_STORE", "store DSN: postgres://... or sqlite:///path", (*strVal)(&c.Store)},
 		{"admin_addr", "admin-addr", "VOXFLOW_ADMIN_ADDR", "serve /healthz and /metrics on this HTTP address, e.g. :9464 (empty: off)", (*strVal)(&c.AdminAddr)},
 		{"verbose", "verbose", "VOXFLOW_VERBOSE", "debug logging", (*boolVal)(&c.Verbose)},
+		{"engine.compat", "engine-compat", "VOXFLOW_ENGINE_COMPAT", "during a rolling upgrade: the last engine change this worker may record in calls (none, a change name, or empty for all; see docs/upgrades.md)", (*strVal)(&c.EngineCompat)},
 		{"dev.data_dir", "data-dir", "VOXFLOW_DATA_DIR", "where the store and Temporal keep their SQLite files", (*strVal)(&c.Dev.DataDir)},
 		{"dev.temporal_port", "temporal-port", "VOXFLOW_TEMPORAL_PORT", "embedded Temporal frontend port (on 127.0.0.1)", (*intVal)(&c.Dev.TemporalPort)},
 		{"dev.http", "http", "VOXFLOW_HTTP", "HTTP listen address (API, designer, console, health, metrics, demo CRM)", (*strVal)(&c.Dev.HTTPAddr)},
