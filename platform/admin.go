@@ -13,6 +13,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"go.temporal.io/sdk/client"
 
+	"github.com/voxflow/voxflow/platform/telemetry"
 	"github.com/voxflow/voxflow/store"
 )
 
@@ -53,7 +54,7 @@ func (h Health) Check(ctx context.Context) error {
 	}
 	if h.Store != nil {
 		if err := h.Store.Ping(ctx); err != nil {
-			return fmt.Errorf("store: %w", err)
+			return err // the store's errors begin "store:"
 		}
 	}
 	return nil
@@ -63,7 +64,8 @@ func (h Health) Check(ctx context.Context) error {
 // the process's own.
 func Metrics(collectors ...prometheus.Collector) http.Handler {
 	reg := prometheus.NewRegistry()
-	reg.MustRegister(prometheus.NewGoCollector(), prometheus.NewProcessCollector(prometheus.ProcessCollectorOpts{}))
+	reg.MustRegister(prometheus.NewGoCollector(), prometheus.NewProcessCollector(prometheus.ProcessCollectorOpts{}),
+		telemetry.ProcessMetrics()) // what the process's Temporal clients measure
 	reg.MustRegister(collectors...)
 	return promhttp.HandlerFor(reg, promhttp.HandlerOpts{})
 }

@@ -17,6 +17,7 @@ import (
 	sdklog "go.temporal.io/sdk/log"
 
 	"github.com/voxflow/voxflow/platform/config"
+	"github.com/voxflow/voxflow/platform/telemetry"
 )
 
 // ErrNamespaceNotFound is returned by DialTemporal when the namespace is
@@ -30,6 +31,9 @@ func TemporalOptions(t config.Temporal, log *slog.Logger) (client.Options, error
 	o := client.Options{HostPort: t.Address, Namespace: t.Namespace}
 	if log != nil {
 		o.Logger = sdklog.NewStructuredLogger(log)
+	}
+	if err := telemetry.Instrument(&o); err != nil {
+		return o, err
 	}
 	if t.APIKey != "" {
 		o.Credentials = client.NewAPIKeyStaticCredentials(t.APIKey)

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/interceptor"
 	"go.temporal.io/sdk/worker"
 	"go.temporal.io/sdk/workflow"
 
@@ -126,7 +127,8 @@ func StartWorkers(c client.Client, p Parts) (*Workers, error) {
 	if p.Engine {
 		// The engine worker polls workflow tasks only; call records, flow
 		// loading and media worker picks run in it as local activities.
-		err = start(activities.EngineQueue, "engine", worker.Options{LocalActivityWorkerOnly: true}, func(w worker.Worker) {
+		err = start(activities.EngineQueue, "engine", worker.Options{LocalActivityWorkerOnly: true,
+			Interceptors: []interceptor.WorkerInterceptor{&CallMetrics{}}}, func(w worker.Worker) {
 			engine.RegisterWith(w, engine.Options{Compat: compat})
 			w.RegisterWorkflowWithOptions(router.RouterWorkflow, workflow.RegisterOptions{Name: activities.RouterWorkflowName})
 			w.RegisterWorkflowWithOptions(campaign.Workflow, workflow.RegisterOptions{Name: activities.CampaignWorkflowName})

@@ -23,6 +23,7 @@ import (
 	"github.com/voxflow/voxflow/platform"
 	"github.com/voxflow/voxflow/platform/apiserver"
 	"github.com/voxflow/voxflow/platform/config"
+	"github.com/voxflow/voxflow/platform/telemetry"
 )
 
 // apiShutdownTimeout bounds how long `voxflow api` waits on SIGTERM for
@@ -57,7 +58,7 @@ password once.`,
 			return runAPI(cmd.Context(), cfg, cmd.OutOrStdout())
 		},
 	}
-	flags = config.Bind(cmd.Flags(), slices.Concat(config.TemporalKeys(), []string{"store", "api.http", "api.secure_cookie", "verbose"})...)
+	flags = config.Bind(cmd.Flags(), slices.Concat(config.TemporalKeys(), []string{"store", "api.http", "api.secure_cookie", "verbose"}, config.TelemetryKeys())...)
 	return cmd
 }
 
@@ -68,6 +69,11 @@ func runAPI(ctx context.Context, cfg config.Config, out io.Writer) error {
 		return fmt.Errorf("listen on %s (--http): %w", cfg.API.HTTPAddr, err)
 	}
 	defer ln.Close()
+	stopTracing, err := startTracing(ctx, cfg, "voxflow-api")
+	if err != nil {
+		return err
+	}
+	defer stopTracing()
 	c, s, err := connect(ctx, cfg)
 	if err != nil {
 		return err
@@ -92,7 +98,7 @@ func runAPI(ctx context.Context, cfg config.Config, out io.Writer) error {
 	if err != nil {
 		return err
 	}
-	hs := &http.Server{Handler: srv.Handler, ReadHeaderTimeout: 10 * time.Second}
+	hs := &http.Server{Handler: telemetry.HTTPHandler(srv.Handler, "voxflow-api"), ReadHeaderTimeout: 10 * time.Second}
 	served := make(chan error, 1)
 	go func() { served <- hs.Serve(ln) }()
 	fmt.Fprintf(out, "API, designer and console on http://%s/ (Temporal %s, namespace %s; /healthz, /metrics)\n",

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"fmt"
+	"slices"
 
 	"github.com/spf13/cobra"
 
@@ -23,6 +24,11 @@ and a demo CRM) and publishes the example flows.`,
 			if err != nil {
 				return err
 			}
+			stopTracing, err := startTracing(cmd.Context(), cfg, "voxflow-dev")
+			if err != nil {
+				return err
+			}
+			defer stopTracing()
 			d, err := devstack.StartDev(cmd.Context(), cfg, devstack.Options{Logger: processLogger(cfg), Out: cmd.OutOrStdout()})
 			if err != nil {
 				return err
@@ -36,6 +42,6 @@ and a demo CRM) and publishes the example flows.`,
 	flags = config.Bind(cmd.Flags(), append([]string{"dev.data_dir", "dev.temporal_port", "dev.http", "temporal.namespace",
 		"media.sip", "media.tls_cert", "media.tls_key", "media.tls", "media.realm", "media.trunk.uri", "media.trunk.user",
 		"media.trunk.password", "verbose",
-		"ai.transcribe_model", "ai.tts_model", "ai.tts_voice"}, aiKeys...)...)
+		"ai.transcribe_model", "ai.tts_model", "ai.tts_voice"}, slices.Concat(aiKeys, config.TelemetryKeys())...)...)
 	return cmd
 }

@@ -35,12 +35,17 @@ the store answer) and /metrics.`,
 			return runEngine(cmd.Context(), cfg, cmd.OutOrStdout())
 		},
 	}
-	flags = config.Bind(cmd.Flags(), slices.Concat(config.TemporalKeys(), []string{"store", "admin_addr", "verbose", "engine.compat"}, aiKeys)...)
+	flags = config.Bind(cmd.Flags(), slices.Concat(config.TemporalKeys(), []string{"store", "admin_addr", "verbose", "engine.compat"}, aiKeys, config.TelemetryKeys())...)
 	return cmd
 }
 
 func runEngine(ctx context.Context, cfg config.Config, out io.Writer) error {
 	log := processLogger(cfg)
+	stopTracing, err := startTracing(ctx, cfg, "voxflow-engine")
+	if err != nil {
+		return err
+	}
+	defer stopTracing()
 	c, s, err := connect(ctx, cfg)
 	if err != nil {
 		return err

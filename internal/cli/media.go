@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"slices"
 
 	"github.com/spf13/cobra"
 
@@ -59,12 +60,17 @@ least-loaded worker.`,
 			return runMedia(cmd.Context(), cfg, cmd.OutOrStdout())
 		},
 	}
-	flags = config.Bind(cmd.Flags(), mediaKeys...)
+	flags = config.Bind(cmd.Flags(), slices.Concat(mediaKeys, config.TelemetryKeys())...)
 	return cmd
 }
 
 func runMedia(ctx context.Context, cfg config.Config, out io.Writer) error {
 	log := processLogger(cfg)
+	stopTracing, err := startTracing(ctx, cfg, "voxflow-media")
+	if err != nil {
+		return err
+	}
+	defer stopTracing()
 	c, s, err := connect(ctx, cfg)
 	if err != nil {
 		return err

@@ -10,6 +10,7 @@ import (
 
 	"github.com/voxflow/voxflow/platform"
 	"github.com/voxflow/voxflow/platform/config"
+	"github.com/voxflow/voxflow/platform/telemetry"
 	"github.com/voxflow/voxflow/store"
 )
 
@@ -27,8 +28,10 @@ func dialTemporalContext(ctx context.Context, t config.Temporal) (client.Client,
 }
 
 // connect dials Temporal and opens the store of a production command.
+// The client logs (the SDK's own lines, and activities' and workflows')
+// go to the process's log.
 func connect(ctx context.Context, cfg config.Config) (client.Client, *store.Store, error) {
-	c, err := dialTemporal(cfg.Temporal)
+	c, err := platform.DialTemporal(ctx, cfg.Temporal, processLogger(cfg))
 	if err != nil {
 		return nil, nil, err
 	}
@@ -40,13 +43,10 @@ func connect(ctx context.Context, cfg config.Config) (client.Client, *store.Stor
 	return c, s, nil
 }
 
-// processLogger logs to stderr, at debug level with verbose.
+// processLogger logs to stderr as text or JSON (log_format), at debug
+// level with verbose; call lines carry call_id and workflow_id.
 func processLogger(cfg config.Config) *slog.Logger {
-	level := slog.LevelInfo
-	if cfg.Verbose {
-		level = slog.LevelDebug
-	}
-	return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
+	return telemetry.NewLogger(os.Stderr, cfg.LogFormat, telemetry.Level(cfg.Verbose))
 }
 
 // serveAdmin serves /healthz and /metrics when admin_addr is set; nil

@@ -123,6 +123,10 @@ type Config struct {
 	// register.go); without it REGISTER gets 405.
 	Registrar Registrar
 
+	// OnCallQuality, when set, is told each call's media quality (loss,
+	// jitter, E-model MOS) once it has ended, from a goroutine of its own.
+	OnCallQuality func(callID string, q CallQuality)
+
 	// tls is the TLS listener's configuration, loaded from TLSCert/TLSKey.
 	tls *tls.Config
 	// freeSpeechOff remembers the calls already told that free speech is

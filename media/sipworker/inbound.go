@@ -30,6 +30,7 @@ func (w *Worker) screen(next sipgo.RequestHandler) sipgo.RequestHandler {
 			w.noteOffer(req) // a re-INVITE: hold or resume
 		}
 		if req.IsInvite() && !hasToTag(req) {
+			tx = w.countFinal(tx) // counts the final answer, rejections included
 			if missing := missingHeaders(req); missing != "" {
 				w.log.Info("rejected INVITE", "code", 400, "reason", "missing "+missing, "source", req.Source())
 				w.respond(req, tx, sip.StatusBadRequest, "Bad Request (missing "+missing+")")

@@ -210,7 +210,7 @@ type dialRequest struct {
 // ends it). Without an answer the result says why (no answer, busy,
 // failed) and the session is nil; ctx's cancellation CANCELs the INVITE.
 func (w *Worker) dial(ctx context.Context, in dialRequest) (*session, activities.OriginateResult, error) {
-	log := w.log.With("call", in.CallID, "to", in.Target.String())
+	log := w.log.With("call_id", in.CallID, "to", in.Target.String())
 	if w.draining.Load() {
 		log.Info("dial refused: draining")
 		return nil, activities.OriginateResult{Outcome: activities.OriginateFailed, SIPStatus: sip.StatusServiceUnavailable}, nil
@@ -241,8 +241,10 @@ func (w *Worker) dial(ctx context.Context, in dialRequest) (*session, activities
 	c.ringTimer.Stop()
 	if err != nil {
 		res, err := c.notAnswered(ctx, err)
+		w.metrics.invite("outbound", res.SIPStatus)
 		return nil, res, err
 	}
+	w.metrics.invite("outbound", sip.StatusOK)
 	s, err := c.startSession(ctx, med)
 	if err != nil {
 		return nil, activities.OriginateResult{}, err
@@ -457,6 +459,6 @@ func (w *Worker) holdCall(s *session, dctx context.Context, hangup func(context.
 	}
 	s.closeMedia()
 	s.media.Wait()
-	s.log.Info("call ended", "cause", causeName(cause))
+	w.callEnded(s, cause)
 	close(s.done)
 }

@@ -47,6 +47,10 @@ func (s *session) startMedia() error {
 		return err
 	}
 	s.jb = jb
+	s.q.rx = vrtp.NewReceiverStats(s.codec.clock)
+	if s.med != nil {
+		s.watchPeerReports()
+	}
 	if s.enc, err = s.codec.newEncoder(); err != nil {
 		return err
 	}
@@ -136,6 +140,7 @@ func (s *session) readLoop() {
 // receive takes one packet from the caller: a telephone-event becomes a
 // key press, audio goes to the jitter buffer (which copies it).
 func (s *session) receive(pkt *prtp.Packet, events *vrtp.EventReceiver) {
+	s.q.countRTP(&pkt.Header, time.Now())
 	switch {
 	case events != nil && int(pkt.PayloadType) == s.dtmfPT:
 		if d, ok, err := events.Push(pkt); err != nil {

@@ -13,6 +13,7 @@ import (
 	"github.com/emiago/sipgo/sip"
 	"go.temporal.io/sdk/activity"
 
+	"github.com/voxflow/voxflow/activities"
 	"github.com/voxflow/voxflow/media/dtmf"
 	vrtp "github.com/voxflow/voxflow/media/rtp"
 )
@@ -116,6 +117,8 @@ type session struct {
 	enc    vrtp.Encoder
 	dec    frameDecoder
 	inband *dtmf.Detector // nil when telephone-event was negotiated
+	// q measures the call's RTP for its quality at hang-up (quality.go).
+	q rtpQuality
 	// Outbound audio: one prompt at a time.
 	playMu sync.Mutex
 }
@@ -137,7 +140,7 @@ func newMediaSession(w *Worker, id, sipCallID string, med *diago.DialogMedia, na
 		digitSig: make(chan struct{}, 1), taps: map[int]func([]int16){}, dtmfPT: -1, dtmfSendPT: -1,
 	}
 	s.idleSince.Store(time.Now().UnixNano())
-	s.log = w.log.With("call", id, "sip_call_id", s.sipCallID)
+	s.log = w.log.With("call_id", id, "workflow_id", activities.WorkflowID(id), "sip_call_id", s.sipCallID)
 	ms := med.MediaSession()
 	codec := media.CodecAudioFromSession(ms)
 	s.audioPT, s.audioSendPT = codec.PayloadTypeRecv(), codec.PayloadType

@@ -132,7 +132,7 @@ func (w *Worker) newWebSession(id string, peer WebPeer) (*session, error) {
 		dtmfPT: peer.EventPayloadType(), dtmfSendPT: peer.EventPayloadType(),
 	}
 	s.idleSince.Store(time.Now().UnixNano())
-	s.log = w.log.With("call", id, "channel", ChannelWebRTC)
+	s.log = w.log.With("call_id", id, "workflow_id", activities.WorkflowID(id), "channel", ChannelWebRTC)
 	if err := s.startMedia(); err != nil {
 		cancel()
 		return nil, fmt.Errorf("start browser media: %w", err)
@@ -166,7 +166,7 @@ func (w *Worker) holdWeb(ctx context.Context, s *session) {
 	}
 	s.closeMedia()
 	s.media.Wait()
-	s.log.Info("call ended", "cause", causeName(cause))
+	w.callEnded(s, cause)
 	close(s.done)
 }
 

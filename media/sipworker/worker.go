@@ -33,8 +33,8 @@ type Worker struct {
 	draining atomic.Bool
 	// down is why the backends a call needs (Temporal, the store) do not
 	// answer; nil while they do (SetServing).
-	down atomic.Pointer[string]
-	closed   atomic.Bool
+	down   atomic.Pointer[string]
+	closed atomic.Bool
 	// agents are the browser desktops attached (web.go).
 	agents webAgents
 
@@ -51,6 +51,8 @@ type Worker struct {
 	launching atomic.Int64
 	// bg tracks goroutines the worker starts besides the SIP stack's own.
 	bg sync.WaitGroup
+	// metrics are the worker's Prometheus series (metrics.go).
+	metrics *metrics
 
 	// Registry reporting (nil channels without a registry).
 	reportNow  chan struct{}
@@ -78,6 +80,7 @@ func Start(ctx context.Context, cfg Config) (*Worker, error) {
 		sessions: map[string]*session{}, bySIP: map[string]*session{},
 		prompts: newPromptCache(cfg.TTS, cfg.PromptDir),
 	}
+	w.metrics = newMetrics(cfg.ID, w.LiveCalls)
 	ok := false
 	defer func() {
 		if !ok {

@@ -48,6 +48,11 @@ type Config struct {
 	// in calls (a rolling upgrade's first step, docs/upgrades.md); empty: all.
 	EngineCompat string
 
+	// LogFormat is how a process logs: LogText or LogJSON.
+	LogFormat string
+	// Telemetry configures traces (metrics are always on /metrics).
+	Telemetry Telemetry
+
 	// origins records where each setting that is not a default came from.
 	origins map[string]string
 }
@@ -184,6 +189,8 @@ func Defaults() Config {
 			SIPAddr: DefaultSIPAddr, DrainTimeout: DefaultDrainTimeout,
 			Registrar: true,
 		},
+		LogFormat: LogText,
+		Telemetry: Telemetry{Traces: TracesOff, SampleRatio: DefaultSampleRatio},
 	}
 }
 
@@ -218,6 +225,7 @@ func (c Config) Validate() error {
 	}
 	c.Media.validate(bad)
 	c.AI.validate(bad)
+	c.validateTelemetry(bad)
 	return errors.Join(errs...)
 }
 

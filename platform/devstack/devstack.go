@@ -35,6 +35,7 @@ import (
 	"github.com/voxflow/voxflow/platform/apiserver"
 	"github.com/voxflow/voxflow/platform/config"
 	"github.com/voxflow/voxflow/platform/sipmedia"
+	"github.com/voxflow/voxflow/platform/telemetry"
 	"github.com/voxflow/voxflow/store"
 )
 
@@ -135,10 +136,14 @@ func (d *Dev) startBackends(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	d.Client, err = client.Dial(client.Options{
+	o := client.Options{
 		HostPort: d.Temporal.FrontendHostPort(), Namespace: ns,
 		Logger: sdklog.NewStructuredLogger(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))),
-	})
+	}
+	if err := telemetry.Instrument(&o); err != nil { // metrics; traces when on
+		return err
+	}
+	d.Client, err = client.Dial(o)
 	if err != nil {
 		return fmt.Errorf("connect to embedded temporal: %w", err)
 	}
@@ -251,7 +256,7 @@ func (d *Dev) serveHTTP(ctx context.Context) error {
 	}
 	d.firstAdmin = api.FirstAdmin
 	api.Mux.Handle("/demo/crm/", http.StripPrefix("/demo/crm", democrm.New().Handler()))
-	d.http = &http.Server{Handler: api.Handler, ReadHeaderTimeout: 10 * time.Second}
+	d.http = &http.Server{Handler: telemetry.HTTPHandler(api.Handler, "voxflow-dev"), ReadHeaderTimeout: 10 * time.Second}
 	go func() {
 		if err := d.http.Serve(d.httpLn); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			d.log.Error("http server", "error", err)

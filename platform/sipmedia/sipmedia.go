@@ -136,7 +136,7 @@ func workerConfig(cfg config.Media, d Deps) (sipworker.Config, *registrar.Regist
 		SignalHangup: platform.HangupSignaler(d.Client), SignalAnswered: platform.AnswerSignaler(d.Client),
 		SignalSilence: platform.SilenceSignaler(d.Client), CallClosed: platform.CallClosedChecker(d.Client), OrphanCheck: d.OrphanCheck,
 		CallVars: callVars(cfg.Vars, d.CallVars), TTS: d.TTS, RecordDir: cfg.RecordDir, PromptDir: cfg.PromptDir,
-		Logger: log, Registry: d.Store, OriginateFrom: cfg.From,
+		Logger: log, Registry: d.Store, OriginateFrom: cfg.From, OnCallQuality: qualityEvents(d.Store, log),
 	}
 	if wc.Routes == nil {
 		wc.Routes = &platform.StoreRoutes{Store: d.Store}
@@ -197,9 +197,5 @@ func (m *Media) Stop(ctx context.Context) {
 
 // Collectors are the worker's metrics.
 func (m *Media) Collectors() []prometheus.Collector {
-	return []prometheus.Collector{
-		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
-			Name: "voxflow_sip_live_calls", Help: "Live SIP calls on this media worker.",
-		}, func() float64 { return float64(m.SIP.LiveCalls()) }),
-	}
+	return m.SIP.Collectors()
 }
