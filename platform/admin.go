@@ -115,3 +115,15 @@ func (a *Admin) Close() {
 	defer cancel()
 	_ = a.srv.Shutdown(ctx)
 }
+
+// Advertised turns a listen address into one a local client can dial.
+func Advertised(a net.Addr) string {
+	host, port, err := net.SplitHostPort(a.String())
+	if err != nil {
+		return a.String()
+	}
+	if ip := net.ParseIP(host); host == "" || (ip != nil && ip.IsUnspecified()) {
+		host = "127.0.0.1"
+	}
+	return net.JoinHostPort(host, port)
+}

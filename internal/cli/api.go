@@ -63,23 +63,17 @@ password once.`,
 }
 
 func runAPI(ctx context.Context, cfg config.Config, out io.Writer) error {
-	log := processLogger(cfg)
 	ln, err := net.Listen("tcp", cfg.API.HTTPAddr)
 	if err != nil {
 		return fmt.Errorf("listen on %s (--http): %w", cfg.API.HTTPAddr, err)
 	}
 	defer ln.Close()
-	stopTracing, err := startTracing(ctx, cfg, "voxflow-api")
+	p, err := startProcess(ctx, cfg, "voxflow-api")
 	if err != nil {
 		return err
 	}
-	defer stopTracing()
-	c, s, err := connect(ctx, cfg)
-	if err != nil {
-		return err
-	}
-	defer c.Close()
-	defer s.Close()
+	defer p.close()
+	log, c, s := p.log, p.c, p.s
 	// Simulated calls run on a text channel of this instance's own.
 	sim := text.NewChannel(simChannelID(), platform.HangupSignaler(c))
 	ws, err := platform.StartWorkers(c, platform.Parts{Channels: []activities.Channel{sim}, Logger: log})
@@ -102,7 +96,7 @@ func runAPI(ctx context.Context, cfg config.Config, out io.Writer) error {
 	served := make(chan error, 1)
 	go func() { served <- hs.Serve(ln) }()
 	fmt.Fprintf(out, "API, designer and console on http://%s/ (Temporal %s, namespace %s; /healthz, /metrics)\n",
-		advertisedAddr(ln.Addr()), cfg.Temporal.Address, cfg.Temporal.Namespace)
+		platform.Advertised(ln.Addr()), cfg.Temporal.Address, cfg.Temporal.Namespace)
 	if srv.FirstAdmin != "" {
 		fmt.Fprintf(out, "First start: sign in as %s (it is not shown again)\n", srv.FirstAdmin)
 	}
@@ -137,16 +131,4 @@ func simChannelID() string {
 	b := make([]byte, 3)
 	_, _ = rand.Read(b)
 	return "api-" + host + "-" + hex.EncodeToString(b) + "-sim"
-}
-
-// advertisedAddr turns a listen address into one a local client can dial.
-func advertisedAddr(a net.Addr) string {
-	host, port, err := net.SplitHostPort(a.String())
-	if err != nil {
-		return a.String()
-	}
-	if ip := net.ParseIP(host); host == "" || (ip != nil && ip.IsUnspecified()) {
-		host = "127.0.0.1"
-	}
-	return net.JoinHostPort(host, port)
 }

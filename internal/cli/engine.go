@@ -40,18 +40,12 @@ the store answer) and /metrics.`,
 }
 
 func runEngine(ctx context.Context, cfg config.Config, out io.Writer) error {
-	log := processLogger(cfg)
-	stopTracing, err := startTracing(ctx, cfg, "voxflow-engine")
+	p, err := startProcess(ctx, cfg, "voxflow-engine")
 	if err != nil {
 		return err
 	}
-	defer stopTracing()
-	c, s, err := connect(ctx, cfg)
-	if err != nil {
-		return err
-	}
-	defer c.Close()
-	defer s.Close()
+	defer p.close()
+	log, c, s := p.log, p.c, p.s
 	ai, err := platform.NewAI(cfg.AI, log.With("component", "ai"))
 	if err != nil {
 		return err

@@ -65,18 +65,12 @@ least-loaded worker.`,
 }
 
 func runMedia(ctx context.Context, cfg config.Config, out io.Writer) error {
-	log := processLogger(cfg)
-	stopTracing, err := startTracing(ctx, cfg, "voxflow-media")
+	p, err := startProcess(ctx, cfg, "voxflow-media")
 	if err != nil {
 		return err
 	}
-	defer stopTracing()
-	c, s, err := connect(ctx, cfg)
-	if err != nil {
-		return err
-	}
-	defer c.Close()
-	defer s.Close()
+	defer p.close()
+	log, c, s := p.log, p.c, p.s
 	m, err := sipmedia.Start(ctx, cfg.Media, sipmedia.Deps{Client: c, Store: s, Logger: log, AI: cfg.AI})
 	if err != nil {
 		return err

@@ -14,7 +14,7 @@ import (
 	"github.com/voxflow/voxflow/store"
 )
 
-// What the long-running commands (dev, engine, media) share.
+// What the long-running commands (dev, engine, media, api) share.
 
 // dialTemporal connects to the configured Temporal frontend.
 func dialTemporal(t config.Temporal) (client.Client, error) {
@@ -27,20 +27,42 @@ func dialTemporalContext(ctx context.Context, t config.Temporal) (client.Client,
 	return platform.DialTemporal(ctx, t, quietLogger())
 }
 
-// connect dials Temporal and opens the store of a production command.
-// The client logs (the SDK's own lines, and activities' and workflows')
-// go to the process's log.
-func connect(ctx context.Context, cfg config.Config) (client.Client, *store.Store, error) {
-	c, err := platform.DialTemporal(ctx, cfg.Temporal, processLogger(cfg))
-	if err != nil {
-		return nil, nil, err
+// process is what a production command runs on: its logger, its traces,
+// its Temporal client and its store.
+type process struct {
+	log         *slog.Logger
+	c           client.Client
+	s           *store.Store
+	stopTracing func()
+}
+
+// startProcess starts the command's traces (before the dial, so the
+// client traces too), dials Temporal and opens the store. The client logs
+// (the SDK's own lines, and activities' and workflows') go to the
+// process's log.
+func startProcess(ctx context.Context, cfg config.Config, service string) (*process, error) {
+	p := &process{log: processLogger(cfg)}
+	var err error
+	if p.stopTracing, err = startTracing(ctx, cfg, service); err != nil {
+		return nil, err
 	}
-	s, err := store.Open(ctx, cfg.Store)
-	if err != nil {
-		c.Close()
-		return nil, nil, err
+	if p.c, err = platform.DialTemporal(ctx, cfg.Temporal, p.log); err != nil {
+		p.stopTracing()
+		return nil, err
 	}
-	return c, s, nil
+	if p.s, err = store.Open(ctx, cfg.Store); err != nil {
+		p.c.Close()
+		p.stopTracing()
+		return nil, err
+	}
+	return p, nil
+}
+
+// close releases the store, the client and the traces (flushing them).
+func (p *process) close() {
+	_ = p.s.Close()
+	p.c.Close()
+	p.stopTracing()
 }
 
 // processLogger logs to stderr as text or JSON (log_format), at debug

@@ -100,7 +100,7 @@ func StartDev(ctx context.Context, cfg config.Config, opts Options) (*Dev, error
 	if err := PublishExamples(ctx, d.Store); err != nil {
 		return nil, err
 	}
-	d.DemoCRMURL = "http://" + advertised(d.httpLn.Addr()) + "/demo/crm"
+	d.DemoCRMURL = "http://" + platform.Advertised(d.httpLn.Addr()) + "/demo/crm"
 	if err := d.startWorkers(ctx); err != nil {
 		return nil, err
 	}
@@ -269,7 +269,7 @@ func (d *Dev) banner() {
 	w := d.out
 	fmt.Fprintf(w, "voxflow dev is running (data in %s)\n", d.cfg.Dev.DataDir)
 	fmt.Fprintf(w, "  Temporal frontend  %s  (namespace %s)\n", d.Temporal.FrontendHostPort(), d.cfg.Temporal.Namespace)
-	fmt.Fprintf(w, "  Designer & console http://%s/  (API /api/v1, OpenAPI /openapi.json, /healthz, /metrics)\n", advertised(d.httpLn.Addr()))
+	fmt.Fprintf(w, "  Designer & console http://%s/  (API /api/v1, OpenAPI /openapi.json, /healthz, /metrics)\n", platform.Advertised(d.httpLn.Addr()))
 	fmt.Fprintf(w, "  Demo CRM           %s\n", d.DemoCRMURL)
 	fmt.Fprintf(w, "  Store              %s\n", filepath.Join(d.cfg.Dev.DataDir, "voxflow.db"))
 	if d.Media != nil {
@@ -283,7 +283,7 @@ func (d *Dev) banner() {
 				sipPortSuffix(sip), d.Media.Registrar.Realm())
 		}
 		if d.Browser != nil {
-			web := advertised(d.httpLn.Addr())
+			web := platform.Advertised(d.httpLn.Addr())
 			fmt.Fprintf(w, "  Agent desk         http://%s/agent  (WebRTC softphone and chats; agents add NAME gives the sign-in)\n", web)
 			fmt.Fprintf(w, "  Web widget         http://%s/widget/demo  (click to call or chat; embed http://%s/widget.js)\n", web, web)
 		}
@@ -301,18 +301,6 @@ func (d *Dev) banner() {
 	}
 	fmt.Fprintf(w, "Try: voxflow flows simulate examples-flows/support-line.yaml --temporal %s --input 2\n", d.Temporal.FrontendHostPort())
 	fmt.Fprintln(w, "     voxflow calls list")
-}
-
-// advertised turns a listen address into one a local client can dial.
-func advertised(a net.Addr) string {
-	host, port, err := net.SplitHostPort(a.String())
-	if err != nil {
-		return a.String()
-	}
-	if ip := net.ParseIP(host); host == "" || (ip != nil && ip.IsUnspecified()) {
-		host = "127.0.0.1"
-	}
-	return net.JoinHostPort(host, port)
 }
 
 // tlsPortSuffix is ":port" for a SIP TLS address on a port other than 5061.
