@@ -46,9 +46,14 @@ const (
 //
 //   - spread: calls complete, one completed CDR each in the PostgreSQL
 //     store, run by both media workers and both engine workers;
+//   - dead worker: Kamailio's list also names a media worker where nothing
+//     listens; calls routed to it fail over and it is taken out;
 //   - drain: SIGTERM to a media worker holding calls: they finish normally,
 //     calls placed meanwhile all go to the other worker, and the drained
-//     process exits by itself.
+//     process exits by itself;
+//   - kill: the drained worker started again is taken back; the other one,
+//     killed with SIGKILL, is taken out and the calls go on;
+//   - none left: with both killed, a call gets 503 with Retry-After.
 func TestLocalCluster(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts a whole cluster (about a dozen processes); runs without -short")
@@ -56,7 +61,10 @@ func TestLocalCluster(t *testing.T) {
 	cl := upCluster(t)
 	cl.publish(t, map[string]string{clusterQuickNumber: "quick.yaml", clusterHoldNumber: "hold.yaml"})
 	t.Run("spread", func(t *testing.T) { testClusterSpread(t, cl) })
+	t.Run("dead worker", func(t *testing.T) { testClusterDeadWorker(t, cl) })
 	t.Run("drain", func(t *testing.T) { testClusterDrain(t, cl) })
+	t.Run("kill", func(t *testing.T) { testClusterKill(t, cl) })
+	t.Run("none left", func(t *testing.T) { testClusterNoneLeft(t, cl) })
 }
 
 func testClusterSpread(t *testing.T, cl *localCluster) {
@@ -125,6 +133,252 @@ func testClusterDrain(t *testing.T, cl *localCluster) {
 	}
 }
 
+// testClusterDeadWorker: the cluster's dispatcher list names a third media
+// worker where nothing listens (VOXFLOW_CLUSTER_DEAD_WORKER). Kamailio
+// counts it in until it learns otherwise (as when it starts, or when a
+// worker has just died): set so, it sends it INVITEs, which get no answer,
+// fail over to a live worker after fr_timer, and take it out of the set.
+// From then on no call goes to it.
+func testClusterDeadWorker(t *testing.T, cl *localCluster) {
+	dead := "sip:" + cl.env["VOXFLOW_CLUSTER_DEAD_SIP"]
+	noAnswer := "media worker " + dead + " did not answer INVITE"
+	cl.kamcmd(t, "dispatcher.set_state", "ap", "1", dead)
+	if f := cl.dispatcherFlags(t)[dead]; !strings.HasPrefix(f, "A") {
+		t.Fatalf("Kamailio lists %s as %q after set_state ap, want active", dead, f)
+	}
+	// Three calls that overlap: each goes to the least loaded worker, so one
+	// goes to the dead worker whatever the set's order, while it is in.
+	const calls = 3
+	mark, since := len(cl.log(t, "kamailio")), time.Now()
+	cl.sipp(t, sippRun{number: clusterQuickNumber, caller: "4405", calls: calls, concurrent: calls, rate: 10})().check(t, calls)
+	if n := strings.Count(cl.log(t, "kamailio")[mark:], noAnswer); n == 0 {
+		t.Errorf("no INVITE went to the dead worker %s; Kamailio's log:\n%s", dead, cl.log(t, "kamailio")[mark:])
+	} else {
+		t.Logf("%d of %d calls went to the dead worker first and failed over", n, calls)
+	}
+	if f := cl.dispatcherFlags(t)[dead]; !strings.HasPrefix(f, "I") {
+		t.Errorf("Kamailio lists %s as %q after an INVITE to it timed out, want inactive (I)", dead, f)
+	}
+	cl.checkOnLiveWorkers(t, cl.waitCDRs(t, "cluster-quick", since, calls), "4405", calls)
+
+	mark, since = len(cl.log(t, "kamailio")), time.Now()
+	cl.sipp(t, sippRun{number: clusterQuickNumber, caller: "4406", calls: calls, concurrent: calls, rate: 10})().check(t, calls)
+	if strings.Contains(cl.log(t, "kamailio")[mark:], noAnswer) {
+		t.Errorf("a call went to the dead worker %s after Kamailio took it out:\n%s", dead, cl.log(t, "kamailio")[mark:])
+	}
+	cl.checkOnLiveWorkers(t, cl.waitCDRs(t, "cluster-quick", since, calls), "4406", calls)
+}
+
+// checkOnLiveWorkers checks the calls' CDRs name one call each and that
+// the two media workers ran them all.
+func (cl *localCluster) checkOnLiveWorkers(t *testing.T, cdrs []records.CDR, caller string, calls int) {
+	t.Helper()
+	checkCallers(t, cdrs, caller, calls)
+	q := cl.mediaQueues(t, cdrs)
+	if n := count(q, activities.MediaQueue(cl.mediaIDs[0])) + count(q, activities.MediaQueue(cl.mediaIDs[1])); n != calls {
+		t.Errorf("calls ran on %v, want all on %v", q, cl.mediaIDs)
+	}
+}
+
+// testClusterKill: the worker the drain stopped is started again and
+// Kamailio takes it back once its probes answer; then the other worker is
+// killed with SIGKILL (no drain) while it has no call. The calls placed
+// right after all complete on the restarted worker, the killed one's
+// /healthz is gone and Kamailio takes it out (a call that reaches it first
+// fails over after fr_timer).
+func testClusterKill(t *testing.T, cl *localCluster) {
+	restarted, victim := -1, -1
+	for i, id := range cl.mediaIDs {
+		if processAlive(cl.pid(t, "media-"+id)) {
+			victim = i
+		} else {
+			restarted = i
+		}
+	}
+	if restarted < 0 || victim < 0 {
+		t.Fatalf("want one media worker stopped by the drain and one running: running %d, stopped %d", victim, restarted)
+	}
+	restartedID, victimID := cl.mediaIDs[restarted], cl.mediaIDs[victim]
+	if out, err := cl.run("start", "media-"+restartedID); err != nil {
+		t.Fatalf("cluster start media-%s: %v\n%s", restartedID, err, out)
+	}
+	restartedURI, victimURI := cl.mediaURI(restarted), cl.mediaURI(victim)
+	waitUntil(t, "Kamailio to take "+restartedID+" back", 30*time.Second, func() bool {
+		return strings.HasPrefix(cl.dispatcherFlags(t)[restartedURI], "A")
+	})
+	waitUntil(t, victimID+" to have no call", 30*time.Second, func() bool { return cl.liveCalls(t, victim) == 0 })
+
+	const calls = 4
+	mark, since := len(cl.log(t, "kamailio")), time.Now()
+	pid := cl.pid(t, "media-"+victimID)
+	if err := syscall.Kill(pid, syscall.SIGKILL); err != nil {
+		t.Fatalf("SIGKILL media worker %s (pid %d): %v", victimID, pid, err)
+	}
+	killedAt := time.Now()
+	out := cl.watchInactive(victimURI)
+	waitUntil(t, "the killed media worker to exit", 10*time.Second, func() bool { return !processAlive(pid) })
+	cl.sipp(t, sippRun{number: clusterQuickNumber, caller: "4407", calls: calls, concurrent: 2, rate: 5})().check(t, calls)
+	cdrs := cl.waitCDRs(t, "cluster-quick", since, calls)
+	checkCallers(t, cdrs, "4407", calls)
+	if q := cl.mediaQueues(t, cdrs); count(q, activities.MediaQueue(restartedID)) != calls {
+		t.Errorf("calls after %s was killed went to %v, want all on %s", victimID, q, restartedID)
+	}
+	admin := strings.Fields(cl.env["VOXFLOW_CLUSTER_MEDIA_ADMIN"])[victim]
+	if code, _ := get(t, "http://"+admin+"/healthz"); code != 0 {
+		t.Errorf("the killed media worker's /healthz answers %d, want no answer", code)
+	}
+	var outAt time.Time
+	select {
+	case outAt = <-out:
+	case <-time.After(30 * time.Second):
+		t.Fatalf("Kamailio still lists the killed worker %s as %q", victimURI, cl.dispatcherFlags(t)[victimURI])
+	}
+	failovers := strings.Count(cl.log(t, "kamailio")[mark:], "media worker "+victimURI+" did not answer INVITE")
+	t.Logf("Kamailio took the killed worker %s out %s after SIGKILL; %d of %d calls failed over from it",
+		victimID, outAt.Sub(killedAt).Round(100*time.Millisecond), failovers, calls)
+}
+
+// testClusterNoneLeft: with every media worker killed, Kamailio answers a
+// new call 503 with Retry-After (once the INVITE to the worker it still
+// counted in has timed out), rather than leaving the caller waiting or
+// answering 408.
+func testClusterNoneLeft(t *testing.T, cl *localCluster) {
+	for _, id := range cl.mediaIDs {
+		if pid := cl.pid(t, "media-"+id); processAlive(pid) {
+			if err := syscall.Kill(pid, syscall.SIGKILL); err != nil {
+				t.Fatalf("SIGKILL media worker %s (pid %d): %v", id, pid, err)
+			}
+			waitUntil(t, "media worker "+id+" to exit", 10*time.Second, func() bool { return !processAlive(pid) })
+		}
+	}
+	mark, start := len(cl.log(t, "kamailio")), time.Now()
+	status, retryAfter := sipInvite(t, cl.env["VOXFLOW_CLUSTER_SIP"], clusterQuickNumber)
+	t.Logf("with no media worker left: %q, Retry-After %q, after %s", status, retryAfter, time.Since(start).Round(100*time.Millisecond))
+	if !strings.HasPrefix(status, "SIP/2.0 503 ") || retryAfter == "" {
+		t.Errorf("INVITE with no media worker left: %q, Retry-After %q; want 503 with Retry-After", status, retryAfter)
+	}
+	if log := cl.log(t, "kamailio")[mark:]; !strings.Contains(log, "no media worker") {
+		t.Errorf("Kamailio did not log the refused call:\n%s", log)
+	}
+}
+
+// sipInvite sends one INVITE (no offer) over UDP to addr, acknowledges the
+// final response and returns its status line and Retry-After header.
+func sipInvite(t *testing.T, addr, number string) (status, retryAfter string) {
+	t.Helper()
+	conn, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	to, err := net.ResolveUDPAddr("udp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	local, id := conn.LocalAddr().String(), strconv.FormatInt(time.Now().UnixNano(), 36)
+	head := func(method, toTag string) string {
+		return fmt.Sprintf("%s sip:%s@%s SIP/2.0\r\nVia: SIP/2.0/UDP %s;branch=z9hG4bK-%s\r\n"+
+			"From: <sip:+4499001@%s>;tag=%s\r\nTo: <sip:%s@%s>%s\r\nCall-ID: %s@e2e\r\nCSeq: 1 %s\r\n"+
+			"Contact: <sip:caller@%s>\r\nMax-Forwards: 70\r\nContent-Length: 0\r\n\r\n",
+			method, number, addr, local, id, local, id, number, addr, toTag, id, method, local)
+	}
+	if _, err := conn.WriteTo([]byte(head("INVITE", "")), to); err != nil {
+		t.Fatal(err)
+	}
+	buf := make([]byte, 65535)
+	conn.SetReadDeadline(time.Now().Add(60 * time.Second))
+	for {
+		n, _, err := conn.ReadFrom(buf)
+		if err != nil {
+			t.Fatalf("no final answer to the INVITE through %s: %v", addr, err)
+		}
+		msg := string(buf[:n])
+		status, _, _ = strings.Cut(msg, "\r\n")
+		if strings.HasPrefix(status, "SIP/2.0 1") {
+			continue
+		}
+		toTag := ""
+		for line := range strings.Lines(msg) {
+			name, value, _ := strings.Cut(strings.TrimSpace(line), ":")
+			switch strings.ToLower(name) {
+			case "retry-after":
+				retryAfter = strings.TrimSpace(value)
+			case "to":
+				if _, tag, ok := strings.Cut(value, ";tag="); ok {
+					toTag = ";tag=" + tag
+				}
+			}
+		}
+		conn.WriteTo([]byte(head("ACK", toTag)), to)
+		return status, retryAfter
+	}
+}
+
+// watchInactive polls Kamailio until it lists uri as inactive and sends
+// the time it saw so.
+func (cl *localCluster) watchInactive(uri string) <-chan time.Time {
+	ch := make(chan time.Time, 1)
+	go func() {
+		for deadline := time.Now().Add(60 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+			if flags, err := cl.dispatcherList(); err == nil && strings.HasPrefix(flags[uri], "I") {
+				ch <- time.Now()
+				return
+			}
+		}
+	}()
+	return ch
+}
+
+// mediaURI is the SIP URI Kamailio's list names media worker i by.
+func (cl *localCluster) mediaURI(i int) string {
+	return "sip:" + strings.Fields(cl.env["VOXFLOW_CLUSTER_MEDIA_SIP"])[i]
+}
+
+// kamcmd runs kamcmd on the cluster's Kamailio (its ctl socket).
+func (cl *localCluster) kamcmd(t *testing.T, args ...string) string {
+	t.Helper()
+	out, err := cl.kamcmdOut(args...)
+	if err != nil {
+		t.Fatalf("kamcmd %s: %v\n%s", strings.Join(args, " "), err, out)
+	}
+	return out
+}
+
+func (cl *localCluster) kamcmdOut(args ...string) (string, error) {
+	out, err := exec.Command("kamcmd", append([]string{"-s", cl.env["VOXFLOW_CLUSTER_KAMAILIO_CTL"]}, args...)...).CombinedOutput()
+	return string(out), err
+}
+
+// dispatcherFlags maps each destination of Kamailio's dispatcher list to
+// its flags: the first letter A (active), I (inactive), T (trying: probes
+// failing) or D (disabled), the second P when probed.
+func (cl *localCluster) dispatcherFlags(t *testing.T) map[string]string {
+	t.Helper()
+	flags, err := cl.dispatcherList()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return flags
+}
+
+func (cl *localCluster) dispatcherList() (map[string]string, error) {
+	out, err := cl.kamcmdOut("dispatcher.list")
+	if err != nil {
+		return nil, fmt.Errorf("kamcmd dispatcher.list: %w\n%s", err, out)
+	}
+	flags, uri := map[string]string{}, ""
+	for line := range strings.Lines(out) {
+		key, value, _ := strings.Cut(strings.TrimSpace(line), ": ")
+		switch key {
+		case "URI":
+			uri = value
+		case "FLAGS":
+			flags[uri] = value
+		}
+	}
+	return flags, nil
+}
+
 // localCluster is a cluster started by deploy/local-cluster/cluster in a
 // work dir of the test.
 type localCluster struct {
@@ -141,8 +395,10 @@ type localCluster struct {
 func needClusterTools(t *testing.T) {
 	t.Helper()
 	sipptest.Need(t)
-	if _, err := exec.LookPath("kamailio"); err != nil {
-		t.Fatal("kamailio is not installed: run scripts/test, which installs it (or apt-get install -y kamailio)")
+	for _, bin := range []string{"kamailio", "kamcmd"} {
+		if _, err := exec.LookPath(bin); err != nil {
+			t.Fatalf("%s is not installed: run scripts/test, which installs it (or apt-get install -y kamailio)", bin)
+		}
 	}
 	pg, _ := filepath.Glob("/usr/lib/postgresql/*/bin/initdb")
 	if _, err := exec.LookPath("initdb"); err != nil && len(pg) == 0 {
@@ -163,7 +419,8 @@ func upCluster(t *testing.T) *localCluster {
 	base := freePortBlock(t, 500)
 	t.Cleanup(func() { cl.down(t) })
 	start := time.Now()
-	if out, err := cl.run("up", "VOXFLOW_CLUSTER_PORT_BASE="+strconv.Itoa(base)); err != nil {
+	// Kamailio's list also names a media worker that does not exist.
+	if out, err := cl.runEnv([]string{"up"}, "VOXFLOW_CLUSTER_PORT_BASE="+strconv.Itoa(base), "VOXFLOW_CLUSTER_DEAD_WORKER=1"); err != nil {
 		t.Fatalf("cluster up: %v\n%s", err, out)
 	}
 	t.Logf("cluster up in %s (ports from %d, work dir %s)", time.Since(start).Round(time.Second), base, cl.dir)
@@ -173,8 +430,8 @@ func upCluster(t *testing.T) *localCluster {
 	}
 	cl.env = parseExports(out)
 	cl.mediaIDs = strings.Fields(cl.env["VOXFLOW_CLUSTER_MEDIA_IDS"])
-	if len(cl.mediaIDs) != 2 {
-		t.Fatalf("cluster env: media workers %q, want 2", cl.mediaIDs)
+	if len(cl.mediaIDs) != 2 || cl.env["VOXFLOW_CLUSTER_DEAD_SIP"] == "" {
+		t.Fatalf("cluster env: media workers %q, want 2, and a dead one (%q)", cl.mediaIDs, cl.env["VOXFLOW_CLUSTER_DEAD_SIP"])
 	}
 	ctx := context.Background()
 	if cl.store, err = store.Open(ctx, cl.env["VOXFLOW_STORE"]); err != nil {
@@ -189,9 +446,13 @@ func upCluster(t *testing.T) *localCluster {
 	return cl
 }
 
-// run runs the cluster script with a subcommand in the test's work dir.
-func (cl *localCluster) run(sub string, env ...string) (string, error) {
-	cmd := exec.Command(cl.script, sub)
+// run runs the cluster script with a subcommand and its arguments in the
+// test's work dir.
+func (cl *localCluster) run(args ...string) (string, error) { return cl.runEnv(args) }
+
+// runEnv is run with more environment.
+func (cl *localCluster) runEnv(args []string, env ...string) (string, error) {
+	cmd := exec.Command(cl.script, args...)
 	cmd.Env = append(os.Environ(), append([]string{"VOXFLOW_CLUSTER_DIR=" + cl.dir}, env...)...)
 	out, err := cmd.CombinedOutput()
 	return string(out), err
