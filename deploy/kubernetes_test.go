@@ -183,26 +183,14 @@ func checkSetupSubset(objs []k8sObject) []string {
 	return problems
 }
 
+// objectMeta is a typed object's metadata (every k8s.io/api type embeds
+// ObjectMeta, whose GetObjectMeta it promotes).
 func objectMeta(obj any) metav1.ObjectMeta {
-	switch o := obj.(type) {
-	case *corev1.Namespace:
-		return o.ObjectMeta
-	case *corev1.ConfigMap:
-		return o.ObjectMeta
-	case *corev1.Secret:
-		return o.ObjectMeta
-	case *corev1.Service:
-		return o.ObjectMeta
-	case *appsv1.Deployment:
-		return o.ObjectMeta
-	case *appsv1.DaemonSet:
-		return o.ObjectMeta
-	case *batchv1.Job:
-		return o.ObjectMeta
-	case *policyv1.PodDisruptionBudget:
-		return o.ObjectMeta
+	o, ok := obj.(interface{ GetObjectMeta() metav1.Object })
+	if !ok {
+		panic(fmt.Sprintf("no metadata for %T", obj))
 	}
-	panic(fmt.Sprintf("no metadata for %T", obj))
+	return *o.GetObjectMeta().(*metav1.ObjectMeta)
 }
 
 func kindOf(obj any) string {
