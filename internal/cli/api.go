@@ -58,7 +58,7 @@ password once.`,
 			return runAPI(cmd.Context(), cfg, cmd.OutOrStdout())
 		},
 	}
-	flags = config.Bind(cmd.Flags(), slices.Concat(config.TemporalKeys(), []string{"store", "api.http", "api.secure_cookie", "verbose"}, config.TelemetryKeys())...)
+	flags = config.Bind(cmd.Flags(), slices.Concat(config.TemporalKeys(), config.CodecKeys(), []string{"store", "api.http", "api.secure_cookie", "verbose"}, config.APISecurityKeys(), config.TelemetryKeys())...)
 	return cmd
 }
 

@@ -42,6 +42,7 @@ and a demo CRM) and publishes the example flows.`,
 	flags = config.Bind(cmd.Flags(), append([]string{"dev.data_dir", "dev.temporal_port", "dev.http", "temporal.namespace",
 		"media.sip", "media.tls_cert", "media.tls_key", "media.tls", "media.realm", "media.trunk.uri", "media.trunk.user",
 		"media.trunk.password", "verbose",
-		"ai.transcribe_model", "ai.tts_model", "ai.tts_voice"}, slices.Concat(aiKeys, config.TelemetryKeys())...)...)
+		"ai.transcribe_model", "ai.tts_model", "ai.tts_voice"}, slices.Concat(aiKeys, config.CodecKeys(), config.SIPGuardKeys(),
+		config.APISecurityKeys(), config.RetentionKeys(), config.TelemetryKeys())...)...)
 	return cmd
 }

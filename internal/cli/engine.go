@@ -35,7 +35,7 @@ the store answer) and /metrics.`,
 			return runEngine(cmd.Context(), cfg, cmd.OutOrStdout())
 		},
 	}
-	flags = config.Bind(cmd.Flags(), slices.Concat(config.TemporalKeys(), []string{"store", "admin_addr", "verbose", "engine.compat"}, aiKeys, config.TelemetryKeys())...)
+	flags = config.Bind(cmd.Flags(), slices.Concat(config.TemporalKeys(), config.CodecKeys(), []string{"store", "admin_addr", "verbose", "engine.compat"}, aiKeys, config.RetentionKeys(), config.TelemetryKeys())...)
 	return cmd
 }
 

@@ -60,7 +60,7 @@ least-loaded worker.`,
 			return runMedia(cmd.Context(), cfg, cmd.OutOrStdout())
 		},
 	}
-	flags = config.Bind(cmd.Flags(), slices.Concat(mediaKeys, config.TelemetryKeys())...)
+	flags = config.Bind(cmd.Flags(), slices.Concat(mediaKeys, config.CodecKeys(), config.SIPGuardKeys(), []string{"retention.recording_days"}, config.TelemetryKeys())...)
 	return cmd
 }
 

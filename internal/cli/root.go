@@ -10,6 +10,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -58,7 +59,7 @@ type temporalFlags struct {
 }
 
 func (f *temporalFlags) register(cmd *cobra.Command) {
-	f.flags = config.Bind(cmd.Flags(), config.TemporalKeys()...)
+	f.flags = config.Bind(cmd.Flags(), slices.Concat(config.TemporalKeys(), config.CodecKeys())...)
 }
 
 func (f *temporalFlags) dial() (client.Client, error) {

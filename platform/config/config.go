@@ -53,6 +53,10 @@ type Config struct {
 	// Telemetry configures traces (metrics are always on /metrics).
 	Telemetry Telemetry
 
+	// Codec encrypts Temporal payloads; Retention deletes old records.
+	Codec     Codec
+	Retention Retention
+
 	// origins records where each setting that is not a default came from.
 	origins map[string]string
 }
@@ -92,6 +96,15 @@ type API struct {
 	// SecureCookie marks the session cookie Secure: set it when browsers
 	// reach the API over HTTPS (a TLS-terminating load balancer).
 	SecureCookie bool
+	// TLSCert and TLSKey serve HTTPS (voxflow dev and voxflow api).
+	TLSCert, TLSKey string
+	// SigninFailures wrong passwords lock an account out for
+	// SigninLockout, doubling each time up to an hour.
+	SigninFailures int
+	SigninLockout  time.Duration
+	// Origins are other origins allowed to make cookie-authenticated
+	// changes (comma-separated); the API's own is always allowed.
+	Origins string
 }
 
 // Media is a SIP media worker's settings.
@@ -119,6 +132,8 @@ type Media struct {
 	Realm string
 	// WebRTC configures browsers' calls (agents' desktops, the web widget).
 	WebRTC WebRTC
+	// Guard bans scanners and sheds floods.
+	Guard SIPGuard
 }
 
 // WebRTC configures the browser channels' network.
@@ -184,10 +199,13 @@ func Defaults() Config {
 	return Config{
 		Temporal: Temporal{Address: DefaultTemporalAddress, Namespace: DefaultNamespace},
 		Dev:      Dev{DataDir: DefaultDataDir, TemporalPort: DefaultTemporalPort, HTTPAddr: DefaultHTTPAddr},
-		API:      API{HTTPAddr: DefaultHTTPAddr},
+		API: API{HTTPAddr: DefaultHTTPAddr, SigninFailures: DefaultSigninFailures,
+			SigninLockout: DefaultSigninLockout},
 		Media: Media{
 			SIPAddr: DefaultSIPAddr, DrainTimeout: DefaultDrainTimeout,
 			Registrar: true,
+			Guard: SIPGuard{AuthFailures: DefaultSIPAuthFailures, AuthWindow: DefaultSIPAuthWindow,
+				BanTime: DefaultSIPBanTime, MaxCalls: DefaultMaxCalls, MaxCallRate: DefaultMaxCallRate},
 		},
 		LogFormat: LogText,
 		Telemetry: Telemetry{Traces: TracesOff, SampleRatio: DefaultSampleRatio},
@@ -226,6 +244,7 @@ func (c Config) Validate() error {
 	c.Media.validate(bad)
 	c.AI.validate(bad)
 	c.validateTelemetry(bad)
+	c.validateSecurity(bad)
 	return errors.Join(errs...)
 }
 

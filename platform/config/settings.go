@@ -28,7 +28,7 @@ type value interface {
 // settings is the table of every setting, pointing into c.
 func (c *Config) settings() []setting {
 	m := &c.Media
-	return []setting{
+	return append([]setting{
 		{"temporal.address", "address", "TEMPORAL_ADDRESS", "Temporal frontend host:port (voxflow dev serves one on " + DefaultTemporalAddress + "; --temporal is the same)", (*strVal)(&c.Temporal.Address)},
 		{"temporal.namespace", "namespace", "TEMPORAL_NAMESPACE", "Temporal namespace", (*strVal)(&c.Temporal.Namespace)},
 		{"temporal.api_key", "api-key", "TEMPORAL_API_KEY", "API key for Temporal Cloud (turns TLS on; better: $TEMPORAL_API_KEY)", (*strVal)(&c.Temporal.APIKey)},
@@ -87,7 +87,7 @@ func (c *Config) settings() []setting {
 		{"ai.tts_voice", "tts-voice", "VOXFLOW_TTS_VOICE", "voice of --tts-model (e.g. alloy)", (*strVal)(&c.AI.TTSVoice)},
 		{"media.webrtc.origins", "widget-origins", "VOXFLOW_WIDGET_ORIGINS", "host patterns of web sites that may embed the call/chat widget, comma-separated, e.g. www.example.com,*.example.com (the API's own host is always allowed)", (*strVal)(&m.WebRTC.Origins)},
 		{"media.realm", "realm", "VOXFLOW_REALM", "SIP digest realm agents' phones register with; agents must be added with the same --realm (default: voxflow)", (*strVal)(&m.Realm)},
-	}
+	}, c.securitySettings()...)
 }
 
 // flagAliases are older flag names kept working, hidden from help: --temporal
