@@ -212,7 +212,8 @@ func (s *Store) checkNotLastAdmin(ctx context.Context, tx *sql.Tx, username stri
 }
 
 // UpdateAPIUser changes a user's role and/or password hash in one
-// transaction. A new password hash ends the user's sessions. It fails with
+// transaction. A new password hash or a different role ends the user's
+// sessions. It fails with
 // ErrNotFound for an unknown user and ErrLastAdmin when it would demote the
 // last admin.
 func (s *Store) UpdateAPIUser(ctx context.Context, username string, c APIUserChange) error {
@@ -220,9 +221,11 @@ func (s *Store) UpdateAPIUser(ctx context.Context, username string, c APIUserCha
 		var err error
 		if c.Role != "" && c.Role != AdminRole {
 			err = s.checkNotLastAdmin(ctx, tx, username)
-		} else {
-			_, err = s.lockAPIUserRole(ctx, tx, username)
 		}
+		if err != nil {
+			return err
+		}
+		cur, err := s.lockAPIUserRole(ctx, tx, username)
 		if err != nil {
 			return err
 		}
@@ -237,11 +240,11 @@ func (s *Store) UpdateAPIUser(ctx context.Context, username string, c APIUserCha
 				c.PasswordHash, micros(c.At), username); err != nil {
 				return err
 			}
-			if _, err := tx.ExecContext(ctx, s.rebind(`DELETE FROM api_sessions WHERE username = ?`), username); err != nil {
-				return err
-			}
 		}
-		return nil
+		if c.PasswordHash != "" || c.Role != "" && c.Role != cur {
+			_, err = tx.ExecContext(ctx, s.rebind(`DELETE FROM api_sessions WHERE username = ?`), username)
+		}
+		return err
 	})
 	if err != nil {
 		return fmt.Errorf("update API user %q: %w", username, err)
@@ -408,6 +411,100 @@ func (s *Store) DeleteAPIKey(ctx context.Context, id string) error {
 	})
 	if err != nil {
 		return fmt.Errorf("delete API key %q: %w", id, err)
+	}
+	return nil
+}
+
+// SigninCounter is a sign-in failure counter (table signin_limits of
+// migration 0011), keyed "user:<name>" or "ip:<address>" by designerapi.
+type SigninCounter struct {
+	Key string
+	// Failures counts wrong passwords since the last lockout.
+	Failures int
+	// Lockouts counts lockouts since the last successful sign-in.
+	Lockouts    int
+	LockedUntil time.Time // zero: not locked
+	UpdatedAt   time.Time
+}
+
+// SigninCounter returns a counter; an unknown key is a zero counter.
+func (s *Store) SigninCounter(ctx context.Context, key string) (SigninCounter, error) {
+	c, err := scanSigninCounter(s.db.QueryRowContext(ctx, s.rebind(`SELECT key, failures, lockouts, locked_until, updated_at
+		FROM signin_limits WHERE key = ?`), key))
+	if errors.Is(err, sql.ErrNoRows) {
+		return SigninCounter{Key: key}, nil
+	}
+	if err != nil {
+		return SigninCounter{}, fmt.Errorf("sign-in counter %q: %w", key, err)
+	}
+	return c, nil
+}
+
+func scanSigninCounter(row rowScanner) (SigninCounter, error) {
+	var (
+		c           SigninCounter
+		locked, upd int64
+	)
+	if err := row.Scan(&c.Key, &c.Failures, &c.Lockouts, &locked, &upd); err != nil {
+		return SigninCounter{}, err
+	}
+	c.LockedUntil, c.UpdatedAt = fromMicros(locked), fromMicros(upd)
+	return c, nil
+}
+
+// UpdateSigninCounter applies change to a counter (a zero one when the key
+// is new) in one transaction, the row locked on PostgreSQL, so API
+// instances counting the same key at once never lose a failure. It returns
+// what was written.
+func (s *Store) UpdateSigninCounter(ctx context.Context, key string, change func(SigninCounter) SigninCounter) (SigninCounter, error) {
+	var out SigninCounter
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		c, err := scanSigninCounter(tx.QueryRowContext(ctx, s.rebind(`SELECT key, failures, lockouts, locked_until, updated_at
+			FROM signin_limits WHERE key = ?`+s.forUpdate()), key))
+		if errors.Is(err, sql.ErrNoRows) {
+			c, err = SigninCounter{Key: key}, nil
+		}
+		if err != nil {
+			return err
+		}
+		out = change(c)
+		out.Key = key
+		_, err = tx.ExecContext(ctx, s.rebind(`INSERT INTO signin_limits (key, failures, lockouts, locked_until, updated_at)
+			VALUES (?, ?, ?, ?, ?) ON CONFLICT (key) DO UPDATE SET failures = excluded.failures,
+			lockouts = excluded.lockouts, locked_until = excluded.locked_until, updated_at = excluded.updated_at`),
+			key, out.Failures, out.Lockouts, micros(out.LockedUntil), micros(out.UpdatedAt))
+		return err
+	})
+	if err != nil {
+		return SigninCounter{}, fmt.Errorf("update sign-in counter %q: %w", key, err)
+	}
+	return out, nil
+}
+
+// DeleteSigninCounter forgets a counter (a successful sign-in); an unknown
+// key is not an error.
+func (s *Store) DeleteSigninCounter(ctx context.Context, key string) error {
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, s.rebind(`DELETE FROM signin_limits WHERE key = ?`), key)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("delete sign-in counter %q: %w", key, err)
+	}
+	return nil
+}
+
+// PruneSigninCounters forgets counters untouched since before and not
+// locked at before: failed sign-ins for made-up usernames do not pile up,
+// and lockouts stop doubling after a quiet spell.
+func (s *Store) PruneSigninCounters(ctx context.Context, before time.Time) error {
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, s.rebind(`DELETE FROM signin_limits WHERE updated_at < ? AND locked_until < ?`),
+			micros(before), micros(before))
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("prune sign-in counters: %w", err)
 	}
 	return nil
 }

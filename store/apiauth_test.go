@@ -77,13 +77,19 @@ func TestAPIUserUpdateAndLastAdmin(t *testing.T) {
 			}
 		}
 
-		// A role change keeps the sessions; a new password ends them.
+		// A role change ends the sessions (an admin's reset); so does a new
+		// password; setting the same role keeps them.
 		ok(t, s.UpdateAPIUser(ctx, "bob", APIUserChange{Role: AdminRole, At: later}))
-		if sess := must[APISession](t)(s.APISession(ctx, "bob-1")); sess.Role != AdminRole {
-			t.Fatalf("session after promotion = %+v, want the new role", sess)
+		if _, err := s.APISession(ctx, "bob-1"); !errors.Is(err, ErrNotFound) {
+			t.Fatalf("session after promotion: %v", err)
+		}
+		ok(t, s.AddAPISession(ctx, APISession{Hash: "bob-2", Username: "bob", CreatedAt: now, ExpiresAt: now.Add(time.Hour)}))
+		ok(t, s.UpdateAPIUser(ctx, "bob", APIUserChange{Role: AdminRole, At: later}))
+		if sess := must[APISession](t)(s.APISession(ctx, "bob-2")); sess.Role != AdminRole {
+			t.Fatalf("session after same role = %+v", sess)
 		}
 		ok(t, s.UpdateAPIUser(ctx, "bob", APIUserChange{PasswordHash: "new-hash", At: later}))
-		if _, err := s.APISession(ctx, "bob-1"); !errors.Is(err, ErrNotFound) {
+		if _, err := s.APISession(ctx, "bob-2"); !errors.Is(err, ErrNotFound) {
 			t.Fatalf("session after password change: %v", err)
 		}
 		bob := must[APIUser](t)(s.APIUser(ctx, "bob"))
