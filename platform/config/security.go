@@ -3,6 +3,7 @@ package config
 import (
 	"encoding/base64"
 	"fmt"
+	"net/netip"
 	"strings"
 	"time"
 )
@@ -44,6 +45,11 @@ type SIPGuard struct {
 	// INVITEs above either get 503 with Retry-After (0: no limit).
 	MaxCalls    int
 	MaxCallRate float64
+	// TrustedProxies are the SIP proxies in front of the worker (Kamailio),
+	// comma-separated IPs or CIDRs: a request whose packet comes from one is
+	// attributed to the client named in its Via headers, and a trusted
+	// proxy itself is never banned.
+	TrustedProxies string
 }
 
 // Retention says how long call records and recordings are kept (0: for
@@ -64,6 +70,7 @@ func (c *Config) securitySettings() []setting {
 		{"media.guard.ban_time", "sip-ban-time", "VOXFLOW_SIP_BAN_TIME", "how long a banned address is ignored", (*durVal)(&g.BanTime)},
 		{"media.guard.max_calls", "max-calls", "VOXFLOW_MAX_CALLS", "live calls this media worker admits; more INVITEs get 503 with Retry-After (0: no limit)", (*intVal)(&g.MaxCalls)},
 		{"media.guard.max_call_rate", "max-call-rate", "VOXFLOW_MAX_CALL_RATE", "new calls per second this media worker admits; more get 503 with Retry-After (0: no limit)", (*floatVal)(&g.MaxCallRate)},
+		{"media.guard.trusted_proxies", "sip-trusted-proxies", "VOXFLOW_SIP_TRUSTED_PROXIES", "SIP proxies in front of this worker (IPs or CIDRs, comma-separated): their requests are banned by the client address in the Via, and they are never banned", (*strVal)(&g.TrustedProxies)},
 		{"api.tls_cert", "http-tls-cert", "VOXFLOW_HTTP_TLS_CERT", "PEM certificate (chain): serve the API, designer and console over HTTPS (needs --http-tls-key)", (*strVal)(&c.API.TLSCert)},
 		{"api.tls_key", "http-tls-key", "VOXFLOW_HTTP_TLS_KEY", "PEM private key of --http-tls-cert", (*strVal)(&c.API.TLSKey)},
 		{"api.signin_failures", "signin-failures", "VOXFLOW_SIGNIN_FAILURES", "wrong passwords in a row that lock an account (and its source address) out for --signin-lockout, doubling each time up to an hour", (*intVal)(&c.API.SigninFailures)},
@@ -81,7 +88,7 @@ func CodecKeys() []string { return []string{"codec.key_file", "codec.keys"} }
 // SIPGuardKeys are a media worker's scanner and flood settings.
 func SIPGuardKeys() []string {
 	return []string{"media.guard.auth_failures", "media.guard.auth_window", "media.guard.ban_time",
-		"media.guard.max_calls", "media.guard.max_call_rate"}
+		"media.guard.max_calls", "media.guard.max_call_rate", "media.guard.trusted_proxies"}
 }
 
 // APISecurityKeys are the API's TLS, sign-in and origin settings.
@@ -108,6 +115,9 @@ func (c Config) validateSecurity(bad func(key, format string, args ...any)) {
 	if g.AuthFailures > 0 && (g.AuthWindow <= 0 || g.BanTime <= 0) {
 		bad("media.guard.auth_window", "bans need a positive --sip-auth-window and --sip-ban-time")
 	}
+	if _, err := ParseTrustedProxies(g.TrustedProxies); err != nil {
+		bad("media.guard.trusted_proxies", "%v", err)
+	}
 	if (c.API.TLSCert == "") != (c.API.TLSKey == "") {
 		bad("api.tls_cert", "HTTPS needs both --http-tls-cert and --http-tls-key")
 	}
@@ -122,6 +132,29 @@ func (c Config) validateSecurity(bad func(key, format string, args ...any)) {
 	if c.Retention.CDRDays < 0 || c.Retention.RecordingDays < 0 {
 		bad("retention", "days must not be negative")
 	}
+}
+
+// ParseTrustedProxies reads comma-separated IPs and CIDRs (an IP is a
+// one-address prefix).
+func ParseTrustedProxies(text string) ([]netip.Prefix, error) {
+	var out []netip.Prefix
+	for _, f := range List(text) {
+		if strings.Contains(f, "/") {
+			p, err := netip.ParsePrefix(f)
+			if err != nil {
+				return nil, fmt.Errorf("want an IP or a CIDR such as 10.0.0.0/24, got %q", f)
+			}
+			out = append(out, p.Masked())
+			continue
+		}
+		a, err := netip.ParseAddr(f)
+		if err != nil {
+			return nil, fmt.Errorf("want an IP or a CIDR such as 10.0.0.0/24, got %q", f)
+		}
+		a = a.Unmap()
+		out = append(out, netip.PrefixFrom(a, a.BitLen()))
+	}
+	return out, nil
 }
 
 // CodecKey is one payload key.
