@@ -96,6 +96,18 @@ type Config struct {
 	// PurgeInterval is how often, at most, expired bindings are deleted
 	// from Locations, after answering a REGISTER (default 1 min).
 	PurgeInterval time.Duration
+	// AuthResult, when set, is told the outcome of each REGISTER that
+	// carries credentials, by source address ("ip:port"): ok is false when
+	// they do not verify (malformed, wrong response, unknown user, other
+	// realm, stale or replayed nonce), true when they do. media/sipguard
+	// bans sources that fail too often.
+	AuthResult func(src string, ok bool)
+	// Source, when set, is where a request comes from, for AuthResult and
+	// the bindings (behind a proxy: the client it relays for, so that calls
+	// to the phone go to the phone, not the proxy); "" when that is not
+	// known (the bindings then have none: calls go to their Contact).
+	// Default req.Source().
+	Source func(req *sip.Request) string
 	// Logger defaults to slog.Default(); Now to time.Now.
 	Logger *slog.Logger
 	Now    func() time.Time
@@ -103,10 +115,13 @@ type Config struct {
 
 // Registrar answers REGISTER requests. It is safe for concurrent use.
 type Registrar struct {
-	cfg       Config
-	expiry    Expiry
-	nonces    *nonces
-	log       *slog.Logger
+	cfg    Config
+	expiry Expiry
+	nonces *nonces
+	log    *slog.Logger
+	// dummyHA1 stands in for an unknown user's HA1, so that user costs
+	// the same work as a known one with a wrong password.
+	dummyHA1  string
 	lastPurge atomic.Int64
 }
 
@@ -146,7 +161,8 @@ func New(cfg Config) (*Registrar, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Registrar{cfg: cfg, expiry: e, nonces: n, log: cfg.Logger.With("component", "registrar")}, nil
+	return &Registrar{cfg: cfg, expiry: e, nonces: n, log: cfg.Logger.With("component", "registrar"),
+		dummyHA1: HA1("", cfg.Realm, n.issue(cfg.Now()))}, nil
 }
 
 func secs(d time.Duration) int { return int(d / time.Second) }
@@ -197,7 +213,8 @@ func (r *Registrar) maybePurge(ctx context.Context) {
 }
 
 // Handle decides the response to a REGISTER. The request's source and
-// transport (sip.Request.Source, Transport) are recorded with its bindings.
+// transport (Config.Source, sip.Request.Transport) are recorded with its
+// bindings.
 func (r *Registrar) Handle(ctx context.Context, req *sip.Request) *sip.Response {
 	now := r.cfg.Now()
 	log := r.log.With("source", req.Source())
@@ -211,6 +228,7 @@ func (r *Registrar) Handle(ctx context.Context, req *sip.Request) *sip.Response 
 		log.Info("REGISTER refused", "code", 400, "error", err)
 		return reply(req, sip.StatusBadRequest, "Bad Request ("+reason(err)+")")
 	}
+	rq.source = r.source(req)
 
 	acct, res := r.authenticate(ctx, req, now, log)
 	if res != nil {
@@ -321,66 +339,99 @@ func registered(req *sip.Request, live []Contact, now time.Time) *sip.Response {
 	return reply(req, sip.StatusOK, "OK", hdrs...)
 }
 
-// authenticate checks the request's digest credentials. It returns the
-// account, or the response to send (401 challenge, 400, 403, 500).
+// source is where req comes from (Config.Source).
+func (r *Registrar) source(req *sip.Request) string {
+	if r.cfg.Source != nil {
+		return r.cfg.Source(req)
+	}
+	return req.Source()
+}
+
+// authenticate checks the request's digest credentials and reports the
+// outcome to Config.AuthResult. It returns the account, or the response to
+// send (401 challenge, 400, 403, 500).
 func (r *Registrar) authenticate(ctx context.Context, req *sip.Request, now time.Time, log *slog.Logger) (Account, *sip.Response) {
+	acct, res, out := r.checkCredentials(ctx, req, now, log)
+	if r.cfg.AuthResult != nil && out != noCredentials {
+		r.cfg.AuthResult(r.source(req), out == verified)
+	}
+	return acct, res
+}
+
+// authOutcome is what checkCredentials made of a request's credentials.
+type authOutcome int
+
+const (
+	noCredentials authOutcome = iota // none, or none we could judge (store error)
+	verified
+	failed
+)
+
+// checkCredentials checks the request's digest credentials.
+func (r *Registrar) checkCredentials(ctx context.Context, req *sip.Request, now time.Time, log *slog.Logger) (Account, *sip.Response, authOutcome) {
 	var cred credentials
 	found := false
 	for _, h := range req.GetHeaders("Authorization") {
 		scheme, c, err := parseAuthorization(h.Value())
 		if err != nil {
 			log.Info("REGISTER refused", "code", 400, "error", err)
-			return Account{}, reply(req, sip.StatusBadRequest, "Bad Request (malformed Authorization)")
+			return Account{}, reply(req, sip.StatusBadRequest, "Bad Request (malformed Authorization)"), failed
 		}
 		if strings.EqualFold(scheme, "Digest") && c.get("realm") == r.cfg.Realm {
 			cred, found = c, true
 			break
 		}
 	}
-	if !found {
-		return Account{}, r.challenge(req, now, false)
+	if !found { // none, or only for other realms
+		out := noCredentials
+		if req.GetHeader("Authorization") != nil {
+			out = failed
+		}
+		return Account{}, r.challenge(req, now, false), out
 	}
 	nc, err := digestFields(cred)
 	if err != nil {
 		log.Info("REGISTER refused: unusable credentials", "code", 401, "error", err)
-		return Account{}, r.challenge(req, now, false)
+		return Account{}, r.challenge(req, now, false), failed
 	}
 	user := cred.get("username")
 	acct, err := r.cfg.Accounts.Account(ctx, user)
 	if errors.Is(err, ErrUnknownAccount) {
 		// Spend the same work as for a wrong password, so timing does not
 		// tell which names exist.
-		_ = responseMatches(cred, HA1(user, r.cfg.Realm, ""), req.Method.String())
+		_ = responseMatches(cred, r.dummyHA1, req.Method.String())
 		log.Info("REGISTER refused: unknown agent", "code", 401, "user", user)
-		return Account{}, r.challenge(req, now, false)
+		return Account{}, r.challenge(req, now, false), failed
 	}
 	if err != nil {
 		log.Error("REGISTER: read account", "user", user, "error", err)
-		return Account{}, reply(req, sip.StatusInternalServerError, "Server Internal Error")
+		return Account{}, reply(req, sip.StatusInternalServerError, "Server Internal Error"), noCredentials
 	}
 	if acct.Realm != r.cfg.Realm {
 		log.Warn("REGISTER refused: the account was made for another realm; add it again for this one",
 			"code", 401, "user", user, "account_realm", acct.Realm, "realm", r.cfg.Realm)
-		return Account{}, r.challenge(req, now, false)
+		return Account{}, r.challenge(req, now, false), failed
 	}
 	if !responseMatches(cred, acct.HA1, req.Method.String()) {
 		log.Info("REGISTER refused: wrong password", "code", 401, "user", user)
-		return Account{}, r.challenge(req, now, false)
+		return Account{}, r.challenge(req, now, false), failed
 	}
 	state, issued := r.nonces.check(cred.get("nonce"), now)
 	if state == nonceStale {
+		// Counted: a phone retries once and its success clears the
+		// count, while a replayer of an old request keeps failing.
 		log.Debug("REGISTER: stale nonce", "user", user)
-		return Account{}, r.challenge(req, now, true)
+		return Account{}, r.challenge(req, now, true), failed
 	}
 	if !r.nonces.use(cred.get("nonce"), nc, issued, now) {
 		log.Info("REGISTER refused: nonce count replayed", "code", 401, "user", user, "nc", cred.get("nc"))
-		return Account{}, r.challenge(req, now, true)
+		return Account{}, r.challenge(req, now, true), failed
 	}
 	if !acct.Enabled {
 		log.Info("REGISTER refused: account disabled", "code", 403, "user", user)
-		return Account{}, reply(req, sip.StatusForbidden, "Forbidden (account disabled)")
+		return Account{}, reply(req, sip.StatusForbidden, "Forbidden (account disabled)"), verified
 	}
-	return acct, nil
+	return acct, nil, verified
 }
 
 func (r *Registrar) challenge(req *sip.Request, now time.Time, stale bool) *sip.Response {

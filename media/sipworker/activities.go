@@ -107,7 +107,7 @@ func (w *Worker) playPrompts(ctx context.Context, s *session, prompts []activiti
 
 // Play plays prompts to the caller (activities.Channel).
 func (w *Worker) Play(ctx context.Context, in activities.PlayInput) error {
-	s, err := w.session(in.CallID)
+	s, err := w.sessionFor(ctx, in.CallID)
 	if err != nil {
 		return err
 	}
@@ -209,7 +209,7 @@ func (s *session) gather(ctx context.Context, in activities.CollectInput, l *lis
 // Hangup says the last prompts and hangs up (activities.Channel); a call
 // already gone is not an error.
 func (w *Worker) Hangup(ctx context.Context, in activities.HangupInput) error {
-	s, err := w.session(in.CallID)
+	s, err := w.sessionFor(ctx, in.CallID)
 	if err != nil {
 		return nil // already gone: hanging up twice is fine
 	}

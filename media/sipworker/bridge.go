@@ -471,7 +471,7 @@ func (b *bridge) relay(from role) {
 				continue
 			}
 			if err := p.s.pacer.SendDigit(d, relayDigit); err != nil {
-				p.s.log.Debug("bridge: relay digit", "digit", string(d), "from", from, "error", err)
+				p.s.log.Debug("bridge: relay digit", "key", keyClass(d), "from", from, "error", err)
 			}
 		}
 	}

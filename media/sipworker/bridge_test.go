@@ -34,7 +34,7 @@ func TestBridgeTransfer(t *testing.T) {
 	agent := newRig(t, func(ctx context.Context, w *Worker, call activities.CallStart) {
 		var a agentSaw
 		defer func() { saw <- a }()
-		s, err := w.session(call.CallID)
+		s, err := w.sessionFor(ctx, call.CallID)
 		if err != nil {
 			a.err = err
 			return

@@ -148,7 +148,7 @@ func TestOpusBaresipMenu(t *testing.T) {
 	got := make(chan string, 4)
 	heard := &tapTone{}
 	r := newRig(t, func(ctx context.Context, w *Worker, call activities.CallStart) {
-		s, err := w.session(call.CallID)
+		s, err := w.sessionFor(ctx, call.CallID)
 		if err != nil {
 			saw <- callSaw{err: err}
 			return
@@ -232,7 +232,7 @@ func TestOpusBridgeToPCMU(t *testing.T) {
 	agent := newRig(t, func(ctx context.Context, w *Worker, call activities.CallStart) {
 		var a agentSaw
 		defer func() { saw <- a }()
-		s, err := w.session(call.CallID)
+		s, err := w.sessionFor(ctx, call.CallID)
 		if err != nil {
 			a.err = err
 			return
@@ -259,7 +259,7 @@ func TestOpusBridgeToPCMU(t *testing.T) {
 	callerCodec := make(chan string, 1)
 	bridged := make(chan activities.TransferResult, 1)
 	caller := newRig(t, func(ctx context.Context, w *Worker, call activities.CallStart) {
-		if s, err := w.session(call.CallID); err == nil {
+		if s, err := w.sessionFor(ctx, call.CallID); err == nil {
 			callerCodec <- s.codec.name
 		} else {
 			callerCodec <- err.Error()

@@ -21,6 +21,7 @@ import (
 	"github.com/voxflow/voxflow/activities"
 	"github.com/voxflow/voxflow/activities/records"
 	"github.com/voxflow/voxflow/media/asr"
+	"github.com/voxflow/voxflow/media/sipguard"
 	"github.com/voxflow/voxflow/media/tts"
 )
 
@@ -123,12 +124,23 @@ type Config struct {
 	// register.go); without it REGISTER gets 405.
 	Registrar Registrar
 
+	// Admission limits new inbound calls (live calls, new calls per
+	// second; zero: no limit): INVITEs over them get 503 with Retry-After
+	// before any store or Temporal work (media/sipguard).
+	Admission sipguard.Limits
+
+	// Bans, when set, drop every request from a banned source unanswered
+	// (worker.go); the registrar reports digest failures to it.
+	Bans *sipguard.Bans
+
 	// OnCallQuality, when set, is told each call's media quality (loss,
 	// jitter, E-model MOS) once it has ended, from a goroutine of its own.
 	OnCallQuality func(callID string, q CallQuality)
 
 	// tls is the TLS listener's configuration, loaded from TLSCert/TLSKey.
 	tls *tls.Config
+	// admit holds the Admission limits' live count and tokens (inbound.go).
+	admit *sipguard.Admitter
 	// freeSpeechOff remembers the calls already told that free speech is
 	// off (speech.go).
 	freeSpeechOff *oncePerCall
@@ -172,6 +184,10 @@ func (c *Config) defaults() error {
 		c.ASR = asr.NewDefault(c.Logger)
 	}
 	c.defaultTranscriber()
+	if c.Admission.MaxCalls < 0 || c.Admission.MaxCallRate < 0 {
+		return fmt.Errorf("sipworker: admission limits must not be negative: %+v", c.Admission)
+	}
+	c.admit = sipguard.NewAdmitter(c.Admission, nil)
 	if c.TemporalTimeout <= 0 {
 		c.TemporalTimeout = 10 * time.Second
 	}

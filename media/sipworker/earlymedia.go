@@ -30,7 +30,7 @@ type earlyState struct {
 // answeredSession is session for activities that need the caller: a call
 // still in early media is answered (200 OK) first.
 func (w *Worker) answeredSession(ctx context.Context, callID string) (*session, error) {
-	s, err := w.session(callID)
+	s, err := w.sessionFor(ctx, callID)
 	if err != nil {
 		return nil, err
 	}

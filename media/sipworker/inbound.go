@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -16,14 +17,16 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/voxflow/voxflow/activities"
+	"github.com/voxflow/voxflow/media/sipguard"
 )
 
 // lookupTimeout bounds the store look-ups made while the caller waits.
 const lookupTimeout = 5 * time.Second
 
 // screen runs before diago sees a request: it rejects initial INVITEs that
-// are malformed (400), arrive while draining (503) or carry an SDP offer we
-// cannot answer (488), before any dialog or media is set up for them.
+// are malformed (400), arrive while draining or over the admission limits
+// (503) or carry an SDP offer we cannot answer (488), before any dialog or
+// media is set up for them.
 func (w *Worker) screen(next sipgo.RequestHandler) sipgo.RequestHandler {
 	return func(req *sip.Request, tx sip.ServerTransaction) {
 		if req.IsInvite() && hasToTag(req) {
@@ -40,6 +43,13 @@ func (w *Worker) screen(next sipgo.RequestHandler) sipgo.RequestHandler {
 				w.respond(req, tx, sip.StatusServiceUnavailable, "Service Unavailable", sip.NewHeader("Retry-After", retryAfter))
 				return
 			}
+			release, ok := w.admit(req, tx) // before parsing the SDP: a flood costs little
+			if !ok {
+				return
+			}
+			// diago runs the whole call (serveDialog) inside next: when it
+			// returns the call has ended, however it ended.
+			defer release()
 			if ct := req.ContentType(); len(req.Body()) > 0 && (ct == nil || !strings.EqualFold(strings.TrimSpace(strings.Split(ct.Value(), ";")[0]), "application/sdp")) {
 				w.respond(req, tx, sip.StatusUnsupportedMediaType, "Unsupported Media Type", sip.NewHeader("Accept", "application/sdp"))
 				return
@@ -52,6 +62,34 @@ func (w *Worker) screen(next sipgo.RequestHandler) sipgo.RequestHandler {
 		}
 		next(req, tx)
 	}
+}
+
+// admit applies the admission limits to a new call: over them, the INVITE
+// gets 503 with Retry-After at once, with no 100 Trying, look-up or
+// workflow start. Re-INVITEs and other in-dialog requests never get here.
+func (w *Worker) admit(req *sip.Request, tx sip.ServerTransaction) (release func(), ok bool) {
+	if w.cfg.admit == nil { // a Worker not made by Start (tests)
+		return func() {}, true
+	}
+	release, err := w.cfg.admit.Acquire()
+	var rej *sipguard.Rejected
+	if !errors.As(err, &rej) {
+		return release, true
+	}
+	w.metrics.rejected.WithLabelValues(rej.Reason).Inc()
+	w.log.Debug("rejected INVITE", "code", 503, "reason", rej.Reason, "source", req.Source())
+	w.respond(req, tx, sip.StatusServiceUnavailable, "Service Unavailable",
+		sip.NewHeader("Retry-After", strconv.Itoa(rej.RetryAfterSeconds())))
+	return nil, false
+}
+
+// AdmittedCalls is how many admitted inbound calls have not ended yet
+// (ringing or live): it returns to 0 when every call has ended.
+func (w *Worker) AdmittedCalls() int {
+	if w.cfg.admit == nil {
+		return 0
+	}
+	return w.cfg.admit.Live()
 }
 
 func hasToTag(req *sip.Request) bool {
@@ -114,30 +152,70 @@ func (w *Worker) serveDialog(d *diago.DialogServerSession) {
 	if !ok {
 		return
 	}
-	s := w.answer(d, route.EarlyMedia, log)
-	if s == nil {
-		return
-	}
-	w.addSession(s)
-	defer w.removeSession(s)
-
 	start := activities.CallStart{
-		CallID: s.id, From: callerNumber(req), To: number, Channel: "sip",
+		CallID: uuid.NewString(), From: callerNumber(req), To: number, Channel: "sip",
 		StartedAt: time.Now().UTC(), Headers: callHeaders(req), CallbackTo: callbackURI(req),
 		Flow: route.Flow, Vars: w.cfg.CallVars, MediaQueue: w.Queue(),
 	}
+	answered := w.pending.expect(start.CallID)
+	defer answered()
+	if !w.startBeforeAnswer(d, route.EarlyMedia, start, log) {
+		return
+	}
+	s := w.answer(d, start.CallID, route.EarlyMedia, log)
+	if s == nil {
+		answered() // the workflow's activities find the call gone
+		w.signalGone(start.CallID, log)
+		return
+	}
+	close(s.launched) // started above
+	w.addSession(s)
+	answered()
+	defer w.removeSession(s)
+
 	state := "call answered"
 	if route.EarlyMedia {
 		state = "call in early media"
 	}
 	s.log.Info(state, "from", start.From, "to", number, "flow", route.Flow.Name, "version", route.Flow.Version)
-	w.launching.Add(1)
-	w.goBackground(func() {
-		defer w.launching.Add(-1)
-		w.launch(s, start)
-	})
-
 	w.holdCall(s, d.Context(), s.hangupInbound)
+}
+
+// startBeforeAnswer rings the caller (unless the flow answers in early
+// media) and starts the call's workflow; only a call that is durable is
+// answered. When the start fails the caller gets 503 with Retry-After, not
+// an answered call that is hung up at once.
+func (w *Worker) startBeforeAnswer(d *diago.DialogServerSession, early bool, start activities.CallStart, log *slog.Logger) bool {
+	if !early {
+		if err := d.Ringing(); err != nil {
+			log.Debug("send 180", "error", err) // cancelled while we looked up
+			return false
+		}
+	}
+	// Not the dialog's context: a caller who gives up now still gets a
+	// workflow, which records the abandoned call.
+	ctx, cancel := context.WithTimeout(context.Background(), w.cfg.TemporalTimeout)
+	defer cancel()
+	if err := w.cfg.StartCall(ctx, start); err != nil {
+		log.Error("start call workflow", "call_id", start.CallID, "error", err)
+		if d.Context().Err() == nil {
+			_ = d.Respond(sip.StatusServiceUnavailable, "Service Unavailable", nil, sip.NewHeader("Retry-After", retryAfter))
+		}
+		return false
+	}
+	return true
+}
+
+// signalGone tells a started workflow its caller left before the answer.
+func (w *Worker) signalGone(callID string, log *slog.Logger) {
+	if w.cfg.SignalHangup == nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), w.cfg.TemporalTimeout)
+	defer cancel()
+	if err := w.cfg.SignalHangup(ctx, callID); err != nil {
+		log.Warn("signal hangup", "call_id", callID, "error", err)
+	}
 }
 
 // routeOrReject finds the flow for the dialled number; when there is none,
@@ -162,17 +240,11 @@ func (w *Worker) routeOrReject(d *diago.DialogServerSession, number string, log 
 	return route, true
 }
 
-// answer starts the call's media: 180 then 200 OK, or with early media
-// 183 with our SDP (the first activity that needs the caller answers). It
-// returns the new session with media running, or nil when the caller left
-// or the answer failed.
-func (w *Worker) answer(d *diago.DialogServerSession, early bool, log *slog.Logger) *session {
-	if !early {
-		if err := d.Ringing(); err != nil {
-			log.Debug("send 180", "error", err) // cancelled while we looked up
-			return nil
-		}
-	}
+// answer starts the call's media: 200 OK, or with early media 183 with
+// our SDP (the first activity that needs the caller answers). It returns
+// the new session with media running, or nil when the caller left or the
+// answer failed.
+func (w *Worker) answer(d *diago.DialogServerSession, callID string, early bool, log *slog.Logger) *session {
 	// A re-INVITE (hold, a new address) moves the accepted RTP source.
 	var live atomic.Pointer[session]
 	opts := diago.AnswerOptions{OnMediaUpdate: func(m *diago.DialogMedia) {
@@ -199,7 +271,7 @@ func (w *Worker) answer(d *diago.DialogServerSession, early bool, log *slog.Logg
 		}
 		return nil
 	}
-	s := newSession(w, uuid.NewString(), d, med)
+	s := newSession(w, callID, d, med)
 	if early {
 		s.early = &earlyState{opts: opts, since: time.Now()}
 	}

@@ -6,6 +6,8 @@ import (
 
 	"github.com/emiago/sipgo/sip"
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/voxflow/voxflow/media/sipguard"
 )
 
 // Media worker metrics. Every series carries the worker's ID as the label
@@ -17,11 +19,15 @@ const (
 	MetricMediaLoss     = "voxflow_media_loss_ratio"
 	MetricMediaJitter   = "voxflow_media_jitter_seconds"
 	MetricMediaMOS      = "voxflow_media_mos"
+	MetricSIPRejected   = "voxflow_sip_rejected_calls_total"
+	MetricSIPUnparsable = "voxflow_sip_unparsable_total"
 )
 
 // metrics are one worker's series.
 type metrics struct {
 	invites, ended    *prometheus.CounterVec
+	rejected          *prometheus.CounterVec
+	unparsable        prometheus.Counter
 	loss, jitter, mos *prometheus.HistogramVec
 	live              prometheus.GaugeFunc
 }
@@ -30,13 +36,18 @@ type metrics struct {
 func newMetrics(id string, live func() int) *metrics {
 	worker := prometheus.Labels{"worker": id}
 	stream := []string{"stream", "codec"}
-	return &metrics{
+	m := &metrics{
 		invites: prometheus.NewCounterVec(prometheus.CounterOpts{Name: MetricSIPInvites, ConstLabels: worker,
 			Help: "Initial INVITEs by direction (inbound: the final response we sent; outbound: the one we got) and SIP status code (487: cancelled; none: no final response)."},
 			[]string{"direction", "code"}),
 		ended: prometheus.NewCounterVec(prometheus.CounterOpts{Name: MetricSIPCallsEnded, ConstLabels: worker,
 			Help: "Answered calls (and bridge legs) that ended, by cause: caller hangup, hangup, transferred, worker shutdown, workflow start failed."},
 			[]string{"cause"}),
+		rejected: prometheus.NewCounterVec(prometheus.CounterOpts{Name: MetricSIPRejected, ConstLabels: worker,
+			Help: "Initial INVITEs refused with 503 by admission control, by reason (rate: over --max-call-rate; concurrency: --max-calls live)."},
+			[]string{"reason"}),
+		unparsable: prometheus.NewCounter(prometheus.CounterOpts{Name: MetricSIPUnparsable, ConstLabels: worker,
+			Help: "SIP messages dropped because they could not be parsed (torture, scanners, garbage)."}),
 		loss: prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: MetricMediaLoss, ConstLabels: worker,
 			Help:    "Per call at hang-up: share of RTP packets lost or played too late, by stream (received: the caller's audio as we measured it; sent: ours as the caller's RTCP reported it) and codec.",
 			Buckets: []float64{0, 0.001, 0.005, 0.01, 0.02, 0.03, 0.05, 0.1, 0.2, 0.5, 1}}, stream),
@@ -49,6 +60,10 @@ func newMetrics(id string, live func() int) *metrics {
 		live: prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: MetricSIPLiveCalls, ConstLabels: worker,
 			Help: "Answered SIP calls in progress."}, func() float64 { return float64(live()) }),
 	}
+	for _, r := range []string{sipguard.ReasonRate, sipguard.ReasonConcurrency} {
+		m.rejected.WithLabelValues(r) // exported at 0 before the first refusal
+	}
+	return m
 }
 
 // Collectors are the worker's metrics, for a process's /metrics.
@@ -61,7 +76,7 @@ func MetricCollectors(workerID string) []prometheus.Collector {
 }
 
 func (m *metrics) collectors() []prometheus.Collector {
-	return []prometheus.Collector{m.invites, m.ended, m.loss, m.jitter, m.mos, m.live}
+	return []prometheus.Collector{m.invites, m.ended, m.rejected, m.unparsable, m.loss, m.jitter, m.mos, m.live}
 }
 
 // invite counts an initial INVITE's final response (0: none).

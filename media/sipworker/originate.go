@@ -48,7 +48,7 @@ func (w *Worker) originateTarget(to string) (u sip.Uri, viaTrunk bool, err error
 	case strings.HasPrefix(lower, "sip:"), strings.HasPrefix(lower, "sips:"):
 	case strings.Contains(to, "@"):
 		raw = "sip:" + to
-	case strings.ContainsAny(to, ":;<> \t"):
+	case !sipUser(to):
 		return sip.Uri{}, false, fmt.Errorf("originate: destination %q is not a SIP URI or number", to)
 	default:
 		if w.cfg.Trunk == nil {
@@ -64,8 +64,8 @@ func (w *Worker) originateTarget(to string) (u sip.Uri, viaTrunk bool, err error
 	if err := sip.ParseUri(raw, &u); err != nil {
 		return sip.Uri{}, false, fmt.Errorf("originate: destination %q: %w", to, err)
 	}
-	if u.Host == "" {
-		return sip.Uri{}, false, fmt.Errorf("originate: destination %q has no host", to)
+	if !sendable(u) {
+		return sip.Uri{}, false, fmt.Errorf("originate: destination %q has no valid host", to)
 	}
 	// A URI on the trunk's host is authenticated like a trunk call.
 	if w.cfg.Trunk != nil {
@@ -89,12 +89,12 @@ func (w *Worker) fromHeader(from string, target sip.Uri, viaTrunk bool) (*sip.Fr
 	h := &sip.FromHeader{Params: sip.NewParams()}
 	lower := strings.ToLower(from)
 	if strings.HasPrefix(lower, "sip:") || strings.HasPrefix(lower, "sips:") {
-		if err := sip.ParseUri(from, &h.Address); err != nil || h.Address.Host == "" {
+		if err := sip.ParseUri(from, &h.Address); err != nil || !sendable(h.Address) {
 			return nil, fmt.Errorf("originate: caller %q is not a SIP URI with a host", from)
 		}
 		return h, nil
 	}
-	if strings.ContainsAny(from, ":;<>@ \t") {
+	if !sipUser(from) {
 		return nil, fmt.Errorf("originate: caller %q is not a SIP URI or number", from)
 	}
 	host := target.Host
@@ -107,6 +107,32 @@ func (w *Worker) fromHeader(from string, target sip.Uri, viaTrunk bool) (*sip.Fr
 	}
 	h.Address = sip.Uri{User: from, Host: host}
 	return h, nil
+}
+
+// sendable reports whether u has a host and reads back the same once
+// printed: sipgo's parser takes URIs such as sip:@@0 or sip:@0;@ whose
+// printed form has another host, or none.
+func sendable(u sip.Uri) bool {
+	if u.Host == "" || strings.Contains(u.Host, "@") {
+		return false
+	}
+	var again sip.Uri
+	return sip.ParseUri(u.String(), &again) == nil && strings.EqualFold(again.Host, u.Host)
+}
+
+// sipUser reports whether s may be a SIP URI's user part as it is:
+// RFC 3261's unreserved and user-unreserved characters, less ; and ?
+// (sipgo prints the user unescaped, so anything else, such as "[",
+// makes a Request-URI nobody can parse).
+func sipUser(s string) bool {
+	for _, r := range s {
+		ok := r < 0x80 && (r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' ||
+			strings.ContainsRune("-_.!~*'()&=+$,/", r))
+		if !ok {
+			return false
+		}
+	}
+	return s != ""
 }
 
 // reservedHeaders are set by the SIP stack; an originate request may not

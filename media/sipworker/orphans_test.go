@@ -23,7 +23,7 @@ func TestOrphanedCallHungUp(t *testing.T) {
 			}
 		}
 		checksBefore := checks.Load()
-		s, err := w.session(call.CallID)
+		s, err := w.sessionFor(ctx, call.CallID)
 		if err != nil {
 			t.Error(err)
 			return

@@ -25,5 +25,5 @@ func (w *Worker) serveRegister() {
 	if w.cfg.Registrar == nil {
 		return
 	}
-	w.srv.OnRegister(w.cfg.Registrar.ServeRegister)
+	w.srv.OnRegister(w.unbanned(w.cfg.Registrar.ServeRegister))
 }

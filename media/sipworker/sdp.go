@@ -43,11 +43,8 @@ func checkOffer(body []byte) error {
 	if md.Port <= 0 || md.Port > 65535 {
 		return fmt.Errorf("%w: bad media port %d", errNotAcceptable, md.Port)
 	}
-	for _, c := range sd.Values("c") {
-		// diago's parser indexes the fields without checking their number.
-		if len(strings.Fields(c)) < 3 {
-			return fmt.Errorf("%w: malformed connection line %q", errNotAcceptable, c)
-		}
+	if c, bad := malformedConnection(sd); bad {
+		return fmt.Errorf("%w: malformed connection line %q", errNotAcceptable, c)
 	}
 	ci, err := sd.ConnectionInformation()
 	if err != nil || ci.IP == nil {
@@ -73,6 +70,9 @@ func offerAddress(body []byte) (netip.AddrPort, error) {
 	if err != nil {
 		return netip.AddrPort{}, err
 	}
+	if c, bad := malformedConnection(sd); bad {
+		return netip.AddrPort{}, fmt.Errorf("malformed connection line %q", c)
+	}
 	ci, err := sd.ConnectionInformation()
 	if err != nil {
 		return netip.AddrPort{}, err
@@ -82,4 +82,16 @@ func offerAddress(body []byte) (netip.AddrPort, error) {
 		return netip.AddrPort{}, fmt.Errorf("bad connection address %v", ci.IP)
 	}
 	return netip.AddrPortFrom(ip.Unmap(), uint16(md.Port)), nil
+}
+
+// malformedConnection finds a c= line with fewer than three fields:
+// diago's ConnectionInformation indexes them without checking their number
+// and panics. Answers (sdpElsewhere on a 200 OK) reach it unchecked too.
+func malformedConnection(sd sdp.SessionDescription) (string, bool) {
+	for _, c := range sd.Values("c") {
+		if len(strings.Fields(c)) < 3 {
+			return c, true
+		}
+	}
+	return "", false
 }

@@ -271,7 +271,9 @@ func (s *session) pushDigit(d rune) {
 	case s.digitSig <- struct{}{}:
 	default:
 	}
-	s.log.Debug("dtmf", "digit", string(d))
+	// Which key is no log's business: keys may be a card number or a PIN
+	// gathered into a sensitive variable (the call's timeline has them, masked).
+	s.log.Debug("dtmf", "key", keyClass(d))
 }
 
 // popDigit takes the oldest queued key press.
@@ -324,4 +326,13 @@ func (s *session) deliver(pcm []int16) {
 	for _, f := range s.taps {
 		f(pcm)
 	}
+}
+
+// keyClass is a key press as logs may show it: "digit" for 0-9 (which
+// one is the caller's secret, perhaps), the key itself for * # A-D.
+func keyClass(d rune) string {
+	if d >= '0' && d <= '9' {
+		return "digit"
+	}
+	return string(d)
 }

@@ -48,7 +48,7 @@ func TestSpeculatedPromptIsAdopted(t *testing.T) {
 			res, err := w.Collect(ctx, activities.CollectInput{CallID: call.CallID, NodeID: "menu",
 				Prompts: []activities.Prompt{{Node: map[string]string{menu: "menu", sub: "sub"}[prompt], Text: prompt}},
 				BargeIn: true, MinDigits: 1, MaxDigits: 1, Timeout: 6 * time.Second, Then: then})
-			s, _ := w.session(call.CallID)
+			s, _ := w.sessionFor(ctx, call.CallID)
 			got <- step{res: res, err: err, specAfter: s != nil && s.spec != nil}
 			// The workflow's round trip: the speculation plays meanwhile.
 			time.Sleep(300 * time.Millisecond)

@@ -380,7 +380,9 @@ func (s *session) recognise(ctx context.Context, in activities.CollectInput, u u
 		}
 		s.log.Warn("speech recognition failed; taking it as no match", "node", in.NodeID, "error", err)
 	}
-	s.log.Info("speech", "node", in.NodeID, "phrase", res.Phrase, "text", res.Text, "confidence", res.Confidence,
+	// The recognised words stay out of the log (the caller may have said a
+	// secret); the matched phrase is the flow's own text.
+	s.log.Info("speech", "node", in.NodeID, "phrase", res.Phrase, "text_chars", len(res.Text), "confidence", res.Confidence,
 		"speech_ms", len(u.pcm)*1000/sampleRate, "latency_ms", time.Since(u.at).Milliseconds())
 	return activities.CollectResult{Kind: activities.InputSpeech, Utterance: res.Phrase, Speech: &activities.SpeechTiming{
 		Endpoint: u.endpoint, Recognize: took, Confidence: res.Confidence, Recognizer: recognizerName(s.w.cfg.ASR)}}, nil
@@ -400,7 +402,7 @@ func (s *session) transcribe(ctx context.Context, in activities.CollectInput, u 
 		s.log.Warn("transcription failed; taking it as no match", "node", in.NodeID, "error", err)
 		tr = asr.Transcript{}
 	}
-	s.log.Info("free speech", "node", in.NodeID, "text", tr.Text, "confidence", tr.Confidence,
+	s.log.Info("free speech", "node", in.NodeID, "text_chars", len(tr.Text), "confidence", tr.Confidence,
 		"speech_ms", len(u.pcm)*1000/sampleRate, "endpoint_ms", u.endpoint.Milliseconds(), "rule", u.rule,
 		"recognize_ms", took.Milliseconds())
 	return activities.CollectResult{Kind: activities.InputSpeech, Utterance: tr.Text, Speech: &activities.SpeechTiming{

@@ -105,15 +105,22 @@ func (s *session) referTarget(to string) (sip.Uri, error) {
 	if to == "" {
 		return sip.Uri{}, errors.New("transfer: empty destination")
 	}
-	raw := to
-	if !strings.Contains(to, ":") || strings.HasPrefix(to, "+") {
+	raw, lower := to, strings.ToLower(to)
+	user, _, hasHost := strings.Cut(to, "@")
+	switch {
+	case strings.HasPrefix(lower, "sip:"), strings.HasPrefix(lower, "sips:"):
+	case hasHost && !strings.Contains(user, ":"):
+		// user@host names its host; appending the peer's would make
+		// "@" part of the host (sip:a@b@peer).
+		raw = "sip:" + to
+	case !hasHost && sipUser(to):
 		host := s.peer
 		if h, p, err := net.SplitHostPort(host); err == nil {
 			host = net.JoinHostPort(h, p)
 		}
 		raw = "sip:" + to + "@" + host
 	}
-	lower := strings.ToLower(raw)
+	lower = strings.ToLower(raw)
 	if !strings.HasPrefix(lower, "sip:") && !strings.HasPrefix(lower, "sips:") {
 		return sip.Uri{}, fmt.Errorf("transfer: destination %q is not a SIP URI or number", to)
 	}
@@ -121,8 +128,8 @@ func (s *session) referTarget(to string) (sip.Uri, error) {
 	if err := sip.ParseUri(raw, &u); err != nil {
 		return sip.Uri{}, fmt.Errorf("transfer: destination %q: %w", to, err)
 	}
-	if u.Host == "" {
-		return sip.Uri{}, fmt.Errorf("transfer: destination %q has no host", to)
+	if !sendable(u) {
+		return sip.Uri{}, fmt.Errorf("transfer: destination %q has no valid host", to)
 	}
 	return u, nil
 }

@@ -18,6 +18,7 @@ import (
 
 	"github.com/voxflow/voxflow/activities"
 	"github.com/voxflow/voxflow/activities/records"
+	"github.com/voxflow/voxflow/media/sipguard"
 )
 
 // Worker is a running SIP media worker.
@@ -42,6 +43,7 @@ type Worker struct {
 	sessions map[string]*session // by call ID
 	bySIP    map[string]*session // by SIP Call-ID
 	bridges  bridges             // running bridges by call ID, own lock (control.go)
+	pending  pendingCalls        // started, not yet answered (pending.go)
 	// inflight counts INVITEs being handled (ringing or live); Drain waits
 	// for it to reach zero.
 	inflight  atomic.Int64
@@ -88,7 +90,9 @@ func Start(ctx context.Context, cfg Config) (*Worker, error) {
 		}
 	}()
 	host, port, _ := splitHostPort(cfg.SIPAddr)
-	ua, err := sipgo.NewUA(sipgo.WithUserAgent("voxflow"))
+	transportLog := slog.New(newTransportLog(w.log.Handler(), w.metrics.unparsable.Inc))
+	ua, err := sipgo.NewUA(sipgo.WithUserAgent("voxflow"),
+		sipgo.WithUserAgentTransportLayerOptions(sip.WithTransportLayerLogger(transportLog)))
 	if err != nil {
 		return nil, fmt.Errorf("sipworker: new user agent: %w", err)
 	}
@@ -101,7 +105,7 @@ func Start(ctx context.Context, cfg Config) (*Worker, error) {
 		diago.WithServer(w.srv),
 		diago.WithLogger(w.log),
 		diago.WithMediaConfig(diago.MediaConfig{Codecs: offeredCodecs()}),
-		diago.WithServerRequestMiddleware(w.screen),
+		diago.WithServerRequestMiddleware(func(next sipgo.RequestHandler) sipgo.RequestHandler { return w.unbanned(w.screen(next)) }),
 	}
 	for _, proto := range []string{"udp", "tcp"} {
 		opts = append(opts, diago.WithTransport(diago.Transport{
@@ -114,9 +118,10 @@ func Start(ctx context.Context, cfg Config) (*Worker, error) {
 	w.dg = diago.NewDiago(ua, opts...)
 	// Replace diago's handlers where the worker does more: INFO carries
 	// DTMF (diago answers 406 on inbound dialogs), OPTIONS reports drain.
-	w.srv.OnInfo(w.onInfo)
-	w.srv.OnOptions(w.onOptions)
+	w.srv.OnInfo(w.unbanned(w.onInfo))
+	w.srv.OnOptions(w.unbanned(w.onOptions))
 	w.serveRegister()
+	w.srv.OnNoRoute(w.unbanned(methodNotAllowed))
 
 	serveCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	w.cancel = cancel
@@ -136,6 +141,39 @@ func Start(ctx context.Context, cfg Config) (*Worker, error) {
 	w.log.Info("SIP media worker listening", "addr", cfg.SIPAddr, "tls", cfg.TLSAddr, "queue", w.Queue())
 	return w, nil
 }
+
+// unbanned wraps a SIP handler (every handler is wrapped) so that a
+// request from a source Config.Bans has banned is dropped unanswered: a
+// scanner sees a dead host and times out, and costs no look-up or
+// transaction state beyond the one sipgo already made. Behind a trusted
+// proxy the source is the client it names (ClientSource), and a banned
+// client's request gets 403 instead: silence would time out the proxy's
+// branch, and Kamailio's dispatcher takes a worker that times out out of
+// its set, for every caller.
+func (w *Worker) unbanned(next sipgo.RequestHandler) sipgo.RequestHandler {
+	if w.cfg.Bans == nil {
+		return next
+	}
+	return func(req *sip.Request, tx sip.ServerTransaction) {
+		src, proxied := ClientSource(req, w.cfg.Bans.Proxies())
+		if !w.cfg.Bans.Drop(src) {
+			next(req, tx)
+			return
+		}
+		if proxied && !req.IsAck() {
+			_ = tx.Respond(sip.NewResponseFromRequest(req, sip.StatusForbidden, "Forbidden", nil))
+		}
+	}
+}
+
+// methodNotAllowed answers a method no handler serves (sipgo's default,
+// which cannot be wrapped).
+func methodNotAllowed(req *sip.Request, tx sip.ServerTransaction) {
+	_ = tx.Respond(sip.NewResponseFromRequest(req, sip.StatusMethodNotAllowed, "Method Not Allowed", nil))
+}
+
+// Bans are the worker's scanner bans (Config.Bans), nil without.
+func (w *Worker) Bans() *sipguard.Bans { return w.cfg.Bans }
 
 // ID is the worker's ID.
 func (w *Worker) ID() string { return w.cfg.ID }
