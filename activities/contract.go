@@ -130,6 +130,9 @@ type CollectInput struct {
 	// for the round trip through the workflow; the next activity adopts
 	// them when its prompts are the same and replaces them otherwise.
 	Then map[string][]Prompt `json:"then,omitempty"`
+	// Sensitive: the answer goes into a variable the flow marks sensitive
+	// (a card number): channels must not echo or log what the caller gives.
+	Sensitive bool `json:"sensitive,omitempty"`
 }
 
 // Input kinds reported by a collect.

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"mime"
@@ -35,7 +36,7 @@ func NewHTTPCaller() *HTTPCaller {
 func (h *HTTPCaller) Do(ctx context.Context, in activities.HTTPInput) (activities.HTTPResult, error) {
 	u, err := url.Parse(in.URL)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return activities.HTTPResult{}, activities.NewBadInput(fmt.Errorf("http node: bad URL %q: want http(s)://host/...", in.URL))
+		return activities.HTTPResult{}, activities.NewBadInput(fmt.Errorf("http node: bad URL (%d chars, starting %q): want http(s)://host/...", len(in.URL), in.URL[:min(len(in.URL), 8)]))
 	}
 	if in.Timeout > 0 {
 		var cancel context.CancelFunc
@@ -58,15 +59,19 @@ func (h *HTTPCaller) Do(ctx context.Context, in activities.HTTPInput) (activitie
 	}
 	resp, err := h.Client.Do(req)
 	if err != nil {
-		return activities.HTTPResult{}, fmt.Errorf("%s %s: %w", in.Method, u.Redacted(), err)
+		var ue *url.Error // it names the whole URL, query and all
+		if errors.As(err, &ue) {
+			err = ue.Err
+		}
+		return activities.HTTPResult{}, fmt.Errorf("%s %s: %w", in.Method, errorURL(u), err)
 	}
 	defer resp.Body.Close()
 	raw, err := io.ReadAll(io.LimitReader(resp.Body, MaxResponseBytes+1))
 	if err != nil {
-		return activities.HTTPResult{}, fmt.Errorf("%s %s: read body: %w", in.Method, u.Redacted(), err)
+		return activities.HTTPResult{}, fmt.Errorf("%s %s: read body: %w", in.Method, errorURL(u), err)
 	}
 	if len(raw) > MaxResponseBytes {
-		return activities.HTTPResult{}, activities.NewBadInput(fmt.Errorf("%s %s: response larger than %d bytes", in.Method, u.Redacted(), MaxResponseBytes))
+		return activities.HTTPResult{}, activities.NewBadInput(fmt.Errorf("%s %s: response larger than %d bytes", in.Method, errorURL(u), MaxResponseBytes))
 	}
 	res := activities.HTTPResult{Status: resp.StatusCode, Headers: map[string]string{}}
 	for k := range resp.Header {
@@ -74,7 +79,7 @@ func (h *HTTPCaller) Do(ctx context.Context, in activities.HTTPInput) (activitie
 	}
 	res.Body = decodeBody(resp.Header.Get("Content-Type"), raw)
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return res, activities.NewHTTPStatus(in.Method, u.Redacted(), resp.StatusCode, resp.Status, res)
+		return res, activities.NewHTTPStatus(in.Method, errorURL(u), resp.StatusCode, resp.Status, res)
 	}
 	return res, nil
 }
@@ -90,4 +95,15 @@ func decodeBody(contentType string, raw []byte) any {
 		}
 	}
 	return string(raw)
+}
+
+// errorURL is u as errors and logs show it: no user info and no query,
+// where flows put callers' data (an account or card number). Errors end
+// up in worker logs, the call's timeline and its CDR.
+func errorURL(u *url.URL) string {
+	v := url.URL{Scheme: u.Scheme, Host: u.Host, Path: u.Path}
+	if u.RawQuery != "" {
+		return v.String() + "?…"
+	}
+	return v.String()
 }

@@ -28,6 +28,7 @@ var changes = []change{
 	{changeFastPath, fastPathVersion},
 	{changeRouting, routingVersion},
 	{changeLocalAI, localAIVersion},
+	{changeCallbackRetry, callbackRetryVersion},
 }
 
 func (ch change) name() string {

@@ -288,6 +288,7 @@ func (c *call) runGather(f *flows.Flow, n *flows.Node) (string, string, error) {
 			MinDigits: minDigits, MaxDigits: maxDigits, Terminator: n.Terminator,
 			Timeout:           n.Timeout.Or(f.Settings.InputTimeout.D()),
 			InterDigitTimeout: n.InterDigitTimeout.Or(f.Settings.InterDigitTimeout.D()),
+			Sensitive:         slices.Contains(c.sensitive(f), n.Var),
 		})
 		if err != nil {
 			return "", "", err
@@ -297,7 +298,7 @@ func (c *call) runGather(f *flows.Flow, n *flows.Node) (string, string, error) {
 			digits = spokenDigits(res.Utterance)
 		}
 		c.input = digits
-		c.markInput(maskedInput(n, digits))
+		c.markInput(c.maskedInput(f, n, digits))
 		retry := n.InvalidPrompt
 		if res.Kind == activities.InputTimeout || digits == "" {
 			retry = n.NoInputPrompt
@@ -314,9 +315,11 @@ func (c *call) runGather(f *flows.Flow, n *flows.Node) (string, string, error) {
 	return "on_failure", n.OnFailure, nil
 }
 
-// maskedInput keeps secrets (PINs) out of the path shown to operators.
-func maskedInput(n *flows.Node, digits string) string {
-	if strings.Contains(strings.ToLower(n.Var), "pin") {
+// maskedInput keeps secrets (PINs, and digits gathered into a variable
+// the flow marks sensitive) out of the path shown to operators and saved
+// in the CDR.
+func (c *call) maskedInput(f *flows.Flow, n *flows.Node, digits string) string {
+	if strings.Contains(strings.ToLower(n.Var), "pin") || slices.Contains(c.sensitive(f), n.Var) {
 		return strings.Repeat("*", len(digits))
 	}
 	return digits

@@ -20,6 +20,21 @@ var errMediaLost = errors.New("media worker lost")
 // recoveryPrompt is said when the caller answers the callback.
 const recoveryPrompt = "Sorry, we were cut off. Let's continue where we left off."
 
+const (
+	// changeCallbackRetry: a callback after media loss waits up to
+	// callbackPickWait for a media worker to report (one restarting under
+	// the dead one's ID, as voxflow dev does) instead of failing at once,
+	// and the media-lost signals that came before the callback was
+	// answered (about the dead process: its restart and every watchdog
+	// send one) are dropped rather than failing the callback's media.
+	changeCallbackRetry  = "callback-retry"
+	callbackRetryVersion = 1
+)
+
+// callbackPickWait bounds how long a callback waits for a live media
+// worker; the pick is retried every second within it.
+const callbackPickWait = 20 * time.Second
+
 // isMediaLost reports a media activity that no worker picked up in time or
 // whose worker stopped heartbeating (calls from before the fast path): the
 // worker (or its host) is gone. On the fast path a media-lost signal from
@@ -131,18 +146,62 @@ func (c *call) recoverMedia(n *flows.Node) (string, string) {
 			break
 		}
 	}
+	retry := c.version(changeCallbackRetry) >= callbackRetryVersion
 	if err := workflow.Sleep(c.ctx, orDuration(c.in.Recovery.Delay, DefaultRecoveryDelay)); err != nil {
 		return c.mediaGone()
 	}
 	to, from := c.callbackParties()
-	res, err := c.originate(activities.OriginateInput{To: to, From: from}, "")
+	queue := ""
+	if retry {
+		var err error
+		if queue, err = c.pickCallbackWorker(); err != nil {
+			workflow.GetLogger(c.ctx).Warn("callback after media loss: no media worker", "to", to, "error", err)
+			return c.mediaGone()
+		}
+	}
+	res, err := c.originate(activities.OriginateInput{To: to, From: from}, queue)
 	if err != nil || res.Outcome != activities.OriginateAnswered {
 		workflow.GetLogger(c.ctx).Warn("callback after media loss failed", "to", to, "outcome", res.Outcome, "error", err)
 		return c.mediaGone()
 	}
+	if retry {
+		c.dropStaleMediaLost()
+	}
 	f := c.flows[top.Flow]
 	c.pending = append(c.pending, activities.Prompt{Node: n.ID, Text: recoveryPrompt, Language: f.Settings.Language, Voice: f.Settings.Voice})
 	return "callback", resume
+}
+
+// pickCallbackWorker picks the least-loaded live media worker for a
+// callback; while none reports (the pick fails as not retryable) it asks
+// again every second, for callbackPickWait.
+func (c *call) pickCallbackWorker() (string, error) {
+	o := sharedOptions{StartToClose: 10 * time.Second,
+		Retry: &temporal.RetryPolicy{MaximumAttempts: 3, NonRetryableErrorTypes: []string{activities.ErrTypeNoMediaWorker}}}
+	deadline := workflow.Now(c.ctx).Add(callbackPickWait)
+	for {
+		var w records.MediaWorker
+		err := c.shared(c.ctx, activities.ActPickMediaWorker, o, nil, &w)
+		if err == nil {
+			return w.Queue, nil
+		}
+		if !workflow.Now(c.ctx).Before(deadline) {
+			return "", fmt.Errorf("pick a media worker: %w", err)
+		}
+		if err := workflow.Sleep(c.ctx, time.Second); err != nil {
+			return "", err
+		}
+	}
+}
+
+// dropStaleMediaLost discards the media-lost signals received so far: the
+// callback was answered, so they speak of the process before it, which
+// may have run on the same queue.
+func (c *call) dropStaleMediaLost() {
+	var lost activities.MediaLost
+	for c.lostCh.ReceiveAsync(&lost) {
+	}
+	c.mediaLost = false
 }
 
 // callbackParties are whom a call lost with its media worker is called

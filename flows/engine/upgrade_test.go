@@ -576,9 +576,10 @@ func TestParseCompat(t *testing.T) {
 		{in: "1", want: "fast-path"},
 		{in: " routing ", want: "routing"},
 		{in: "3", want: "local-ai"},
-		{in: "4", err: `unknown engine change "4"`},
+		{in: "4", want: "callback-retry"},
+		{in: "5", err: `unknown engine change "5"`},
 		{in: "-1", err: `unknown engine change "-1"`},
-		{in: "fastpath", err: "want none, one of fast-path, routing, local-ai (or its number, 0-3)"},
+		{in: "fastpath", err: "want none, one of fast-path, routing, local-ai, callback-retry (or its number, 0-4)"},
 	} {
 		cp, err := engine.ParseCompat(tc.in)
 		switch {
@@ -590,7 +591,7 @@ func TestParseCompat(t *testing.T) {
 			t.Errorf("ParseCompat(%q) = %q, %v; want %q", tc.in, cp.String(), err, tc.want)
 		}
 	}
-	if got := strings.Join(engine.Changes(), ","); got != "fast-path,routing,local-ai" {
+	if got := strings.Join(engine.Changes(), ","); got != "fast-path,routing,local-ai,callback-retry" {
 		t.Errorf("Changes() = %s: the list is append-only, ceilings name positions in it", got)
 	}
 }

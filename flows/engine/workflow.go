@@ -436,6 +436,9 @@ func (c *call) leave(outcome string, err error) {
 	s.Outcome = outcome
 	if err != nil {
 		s.Error = err.Error()
+		if len(c.stack) > 0 { // errors may quote a sensitive value (a URL, an expression's operand)
+			s.Error = c.redact(c.flows[s.Flow], s.Error)
+		}
 	}
 }
 

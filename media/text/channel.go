@@ -308,7 +308,7 @@ func (c *Channel) Collect(ctx context.Context, in activities.CollectInput) (acti
 	if err != nil {
 		return activities.CollectResult{}, err
 	}
-	s.emit(Event{Kind: EventInput, Node: in.NodeID, Text: describe(inp)})
+	s.emit(Event{Kind: EventInput, Node: in.NodeID, Text: describe(inp, in.Sensitive)})
 	switch inp.Kind {
 	case InputHangup:
 		return activities.CollectResult{}, c.callerHungUp(ctx, s)
@@ -329,9 +329,12 @@ func (c *Channel) Collect(ctx context.Context, in activities.CollectInput) (acti
 	return activities.CollectResult{Kind: activities.InputTimeout}, nil
 }
 
-func describe(in Input) string {
+func describe(in Input, sensitive bool) string {
 	if in.Value == "" {
 		return in.Kind
+	}
+	if sensitive && in.Kind != InputHangup { // a secret is not echoed to transcripts
+		return in.Kind + ":" + strings.Repeat("*", len(in.Value))
 	}
 	return in.Kind + ":" + in.Value
 }

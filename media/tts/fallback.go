@@ -108,11 +108,11 @@ func (f *Fallback) Synthesize(_ context.Context, text, _, _ string) ([]int16, er
 		}
 	}
 	if score >= 0.6 {
-		f.logger.Warn("tts: no synthesiser; playing the closest shipped prompt", "text", text, "prompt", fallbackTexts[nameOf(best)])
+		f.logger.Warn("tts: no synthesiser; playing the closest shipped prompt", "text_chars", len(text), "prompt", fallbackTexts[nameOf(best)])
 		return f.prompts[best], nil
 	}
 	f.logger.Warn("tts: no synthesiser and no shipped prompt for this text; playing the generic prompt (install espeak-ng)",
-		"text", text, "prompt", fallbackTexts[genericPrompt])
+		"text_chars", len(text), "prompt", fallbackTexts[genericPrompt]) // a prompt may read back a secret
 	return f.prompts[normalise(fallbackTexts[genericPrompt])], nil
 }
 

@@ -288,7 +288,7 @@ func TestFallback(t *testing.T) {
 	if &generic[0] != &get("Sorry, there was a problem.")[0] {
 		t.Fatal("unknown text did not get the generic prompt")
 	}
-	if !strings.Contains(logs.String(), "level=WARN") || !strings.Contains(logs.String(), "Welcome to Acme") {
+	if !strings.Contains(logs.String(), "level=WARN") || !strings.Contains(logs.String(), "text_chars=50") || strings.Contains(logs.String(), "Welcome to Acme") {
 		t.Fatalf("no warning for unknown text: %s", logs.String())
 	}
 	if _, err := f.Synthesize(ctx, "...", "", ""); !errors.Is(err, ErrEmptyText) {
