@@ -67,6 +67,9 @@ func (c *apiClient) do(ctx context.Context, method, path string, body, out any) 
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}
+	// A cookie-authenticated change must come from the API's own origin
+	// (the CSRF check), as a browser's would.
+	req.Header.Set("Origin", req.URL.Scheme+"://"+req.URL.Host)
 	res, err := c.http.Do(req)
 	if err != nil {
 		return 0, fmt.Errorf("%s %s: %w", method, path, err)
