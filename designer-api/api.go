@@ -59,11 +59,22 @@ type Config struct {
 	Browser Browser
 	// Logger receives server-side failures (default slog.Default()).
 	Logger *slog.Logger
-	// SecureCookie marks the session cookie Secure; set it when served over HTTPS.
+	// SecureCookie marks the session cookie Secure; set it when served over
+	// HTTPS (directly or behind a TLS-terminating proxy): the API's own
+	// origin is then https://.
 	SecureCookie bool
+	// Signin bounds wrong passwords per account and per source address
+	// (zero: defaults).
+	Signin SigninLimits
+	// Origins are other origins (scheme://host[:port]) whose pages may make
+	// cookie-authenticated changes; the API's own origin always may.
+	Origins []string
 	// Campaigns starts and steers campaign workflows (platform.Campaigns);
 	// without it campaign controls and preview dials answer 503.
 	Campaigns CampaignControl
+	// Eraser erases a caller's data (platform.EraseNumber, adapted by
+	// platform/apiserver); without it POST /privacy/erase answers 503.
+	Eraser Eraser
 
 	// boardTimings pace the board stream (zero: defaultBoardTimings); tests shorten them.
 	boardTimings boardTimings
@@ -94,6 +105,10 @@ type server struct {
 	history *historyKeeper
 	// campaignStreams holds a token per open campaign stream.
 	campaignStreams chan struct{}
+	// origins are Config.Origins, normalised; limiter counts sign-in
+	// failures (nil without a store).
+	origins []string
+	limiter *signinLimiter
 }
 
 // New builds the API. The handler serves /api/v1/..., /openapi.json,
@@ -116,9 +131,14 @@ func New(cfg Config) (http.Handler, huma.API) {
 	hc.OpenAPIPath = "/openapi"
 	hc.DocsPath = "" // served by WebHandler from /openapi.json: huma's renderers load from a CDN
 	api := humago.New(mux, hc)
-	s := &server{cfg: cfg, api: api, log: cfg.Logger, sims: newSimHub(cfg.Sim)}
+	s := &server{cfg: cfg, api: api, log: cfg.Logger, sims: newSimHub(cfg.Sim), origins: normOrigins(cfg.Origins)}
 	if cfg.Store != nil {
 		s.history = newHistoryKeeper(cfg.Store)
+		now := time.Now
+		if a := cfg.Auth; a != nil {
+			now = func() time.Time { return a.opts.Now() } // tests move Auth's clock
+		}
+		s.limiter = newSigninLimiter(cfg.Store, cfg.Signin, now, cfg.Logger)
 	}
 	if cfg.boardTimings == (boardTimings{}) {
 		cfg.boardTimings = defaultBoardTimings
@@ -131,6 +151,7 @@ func New(cfg Config) (http.Handler, huma.API) {
 	api.UseMiddleware(s.authenticate)
 	s.registerSession(api)
 	s.registerAdmin(api)
+	s.registerAudit(api)
 	s.registerFlows(api)
 	s.registerNumbers(api)
 	s.registerCalls(api)
@@ -142,9 +163,10 @@ func New(cfg Config) (http.Handler, huma.API) {
 	s.registerBoard(api)
 	s.registerCampaigns(api)
 	s.registerDNC(api)
+	s.registerPrivacy(api)
 	s.registerSockets(mux)
 	documentFlowProblems(api)
-	return securityHeaders(mux), api
+	return SecurityHeaders(mux), api
 }
 
 // OpenAPI returns the API's OpenAPI 3.1 document as JSON (what `voxflow
@@ -156,16 +178,6 @@ func OpenAPI() ([]byte, error) {
 		return nil, fmt.Errorf("render OpenAPI document: %w", err)
 	}
 	return append(b, '\n'), nil
-}
-
-func securityHeaders(h http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("X-Content-Type-Options", "nosniff")
-		if strings.HasPrefix(r.URL.Path, Prefix+"/") {
-			w.Header().Set("Cache-Control", "no-store")
-		}
-		h.ServeHTTP(w, r)
-	})
 }
 
 // op describes an operation with its least role.
@@ -202,6 +214,11 @@ func (s *server) authenticate(ctx huma.Context, next func(huma.Context)) {
 	min, ok := MinRole(ctx.Operation())
 	if !ok {
 		_ = huma.WriteErr(s.api, ctx, http.StatusInternalServerError, "operation "+ctx.Operation().OperationID+" declares no role")
+		return
+	}
+	ctx = huma.WithValue(ctx, sourceKey{}, sourceIP(ctx.RemoteAddr()))
+	if err := s.checkOrigin(ctx); err != nil {
+		_ = huma.WriteErr(s.api, ctx, http.StatusForbidden, err.Error())
 		return
 	}
 	p, err := s.principal(ctx)

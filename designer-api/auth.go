@@ -273,7 +273,7 @@ func (a *Auth) User(ctx context.Context, username string) (User, error) {
 }
 
 // UpdateUser changes a user's role and/or password (empty: unchanged). A
-// password change signs the user out everywhere. The last admin cannot be
+// password change or a new role signs the user out everywhere. The last admin cannot be
 // demoted.
 func (a *Auth) UpdateUser(ctx context.Context, username string, role Role, password string) (User, error) {
 	if role != "" && !role.Valid() {
@@ -369,9 +369,19 @@ func (a *Auth) Login(ctx context.Context, username, password string) (token stri
 	if err != nil {
 		return "", p, expires, fmt.Errorf("sign in %q: %w", username, err)
 	}
+	token, expires, err = a.NewSession(ctx, username)
+	if err != nil {
+		return "", p, expires, fmt.Errorf("sign in: %w", err)
+	}
+	return token, Principal{Name: username, Role: Role(u.Role), Via: "session"}, expires, nil
+}
+
+// NewSession opens a fresh session for a user (a new random token): at
+// sign-in, and after a password change, which ended the others.
+func (a *Auth) NewSession(ctx context.Context, username string) (token string, expires time.Time, err error) {
 	token, err = randomToken(32)
 	if err != nil {
-		return "", p, expires, fmt.Errorf("sign in %q: %w", username, err)
+		return "", expires, fmt.Errorf("new session of %q: %w", username, err)
 	}
 	now := a.now()
 	expires = now.Add(a.opts.SessionTTL)
@@ -380,9 +390,9 @@ func (a *Auth) Login(ctx context.Context, username, password string) (token stri
 		err = ErrBadCredentials // the user was deleted since the password check
 	}
 	if err != nil {
-		return "", p, expires, fmt.Errorf("sign in %q: %w", username, err)
+		return "", expires, fmt.Errorf("new session of %q: %w", username, err)
 	}
-	return token, Principal{Name: username, Role: Role(u.Role), Via: "session"}, expires, nil
+	return token, expires, nil
 }
 
 var dummyHashes sync.Map // cost -> []byte

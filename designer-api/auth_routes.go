@@ -2,6 +2,7 @@ package designerapi
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"time"
 
@@ -17,7 +18,10 @@ type SessionInfo struct {
 }
 
 type signInInput struct {
-	Body struct {
+	// Session is a session cookie the browser still had: it is ended, so
+	// a token planted before sign-in (session fixation) is worth nothing.
+	Session string `cookie:"voxflow_session" doc:"A previous session cookie (sent by the browser); it is ended"`
+	Body    struct {
 		Username string `json:"username" minLength:"1" maxLength:"64"`
 		Password string `json:"password" minLength:"1" maxLength:"256"`
 	}
@@ -34,6 +38,10 @@ type signOutOutput struct {
 
 type sessionOutput struct {
 	Body SessionInfo
+}
+
+type passwordOutput struct {
+	SetCookie http.Cookie `header:"Set-Cookie"`
 }
 
 type passwordInput struct {
@@ -69,7 +77,10 @@ type signOutInput struct {
 func (s *server) registerSession(api huma.API) {
 	o := op("sign-in", http.MethodPost, "/session", RoleAnyone, "Session",
 		"Sign in with a username and password; sets an HttpOnly, SameSite=Strict session cookie")
-	o.Errors = []int{http.StatusUnauthorized}
+	o.Errors = []int{http.StatusUnauthorized, http.StatusTooManyRequests}
+	o.Description = "After --signin-failures wrong passwords for an account (or four times as many from one address) " +
+		"sign-ins are refused with 429 and Retry-After for --signin-lockout, doubling per lockout up to an hour, " +
+		"whether or not the password is right. Any session cookie sent along is ended; the new session has a new token."
 	huma.Register(api, o, requires(s.needAuth, s.signIn))
 
 	// Every signed-in user, agents included, may see, end and secure their
@@ -82,18 +93,60 @@ func (s *server) registerSession(api huma.API) {
 		s.getSession)
 
 	o = op("change-password", http.MethodPut, "/session/password", RoleAgent, "Session",
-		"Change your own password (signed-in users only, not API keys); signs you out everywhere")
+		"Change your own password (signed-in users only, not API keys); ends your other sessions and gives this one a new token")
 	o.DefaultStatus = http.StatusNoContent
 	huma.Register(api, o, s.changePassword)
 }
 
 func (s *server) signIn(ctx context.Context, in *signInInput) (*signInOutput, error) {
-	token, p, exp, err := s.cfg.Auth.Login(ctx, in.Body.Username, in.Body.Password)
+	user, src := in.Body.Username, SourceFrom(ctx)
+	anon := Principal{Name: user}
+	if s.limiter != nil {
+		wait, err := s.limiter.lockedFor(ctx, user, src)
+		if err != nil {
+			return nil, s.fail("sign in", err)
+		}
+		if wait > 0 {
+			s.auditAs(ctx, anon, AuditSigninLocked, user, nil)
+			return nil, lockedError(wait)
+		}
+	}
+	token, p, exp, err := s.cfg.Auth.Login(ctx, user, in.Body.Password)
+	if errors.Is(err, ErrBadCredentials) && s.limiter != nil {
+		return nil, s.signInFailed(ctx, anon, src)
+	}
 	if err != nil {
 		return nil, s.fail("sign in", err)
 	}
+	if s.limiter != nil {
+		if err := s.limiter.succeed(ctx, user); err != nil {
+			s.log.Error("sign in", "error", err)
+		}
+	}
+	if in.Session != "" {
+		if err := s.cfg.Auth.Logout(ctx, in.Session); err != nil {
+			s.log.Error("sign in: end the previous session", "error", err)
+		}
+	}
+	s.auditAs(ctx, p, AuditSigninSuccess, user, nil)
 	return &signInOutput{SetCookie: s.sessionCookie(token, exp),
 		Body: SessionInfo{Name: p.Name, Role: p.Role, Via: p.Via, ExpiresAt: exp}}, nil
+}
+
+// signInFailed counts a wrong password (unknown users alike) and answers
+// 401, or 429 when this failure started a lockout.
+func (s *server) signInFailed(ctx context.Context, anon Principal, src string) error {
+	s.log.Warn("sign-in failed", "user", anon.Name, "source", src)
+	s.auditAs(ctx, anon, AuditSigninFailure, anon.Name, nil)
+	wait, err := s.limiter.fail(ctx, anon.Name, src)
+	if err != nil {
+		return s.fail("sign in", err)
+	}
+	if wait > 0 {
+		s.auditAs(ctx, anon, AuditSigninLockout, anon.Name, map[string]any{"seconds": int(wait.Seconds())})
+		return lockedError(wait)
+	}
+	return huma.Error401Unauthorized(ErrBadCredentials.Error())
 }
 
 func (s *server) signOut(ctx context.Context, in *signOutInput) (*signOutOutput, error) {
@@ -110,7 +163,7 @@ func (s *server) getSession(ctx context.Context, _ *struct{}) (*sessionOutput, e
 	return &sessionOutput{Body: SessionInfo{Name: p.Name, Role: p.Role, Via: p.Via}}, nil
 }
 
-func (s *server) changePassword(ctx context.Context, in *passwordInput) (*struct{}, error) {
+func (s *server) changePassword(ctx context.Context, in *passwordInput) (*passwordOutput, error) {
 	p, _ := PrincipalFrom(ctx)
 	if p.Via != "session" {
 		return nil, huma.Error422UnprocessableEntity("API keys have no password; sign in as a user")
@@ -122,7 +175,14 @@ func (s *server) changePassword(ctx context.Context, in *passwordInput) (*struct
 	if _, err := s.cfg.Auth.UpdateUser(ctx, p.Name, "", in.Body.New); err != nil {
 		return nil, s.fail("change password", err)
 	}
-	return nil, nil
+	// The change ended every session of the user, this one too: go on
+	// with a new token.
+	token, exp, err := s.cfg.Auth.NewSession(ctx, p.Name)
+	if err != nil {
+		return nil, s.fail("change password", err)
+	}
+	s.audit(ctx, AuditPasswordChange, p.Name, nil)
+	return &passwordOutput{SetCookie: s.sessionCookie(token, exp)}, nil
 }
 
 type usersOutput struct {
@@ -223,6 +283,7 @@ func (s *server) createUser(ctx context.Context, in *createUserInput) (*userOutp
 	if err != nil {
 		return nil, s.fail("create user", err)
 	}
+	s.audit(ctx, AuditUserCreate, u.Username, map[string]any{"role": u.Role})
 	return &userOutput{Body: u}, nil
 }
 
@@ -231,6 +292,7 @@ func (s *server) updateUser(ctx context.Context, in *updateUserInput) (*userOutp
 	if err != nil {
 		return nil, s.fail("update user", err)
 	}
+	s.audit(ctx, AuditUserUpdate, u.Username, map[string]any{"role": in.Body.Role, "password_changed": in.Body.Password != ""})
 	return &userOutput{Body: u}, nil
 }
 
@@ -238,6 +300,7 @@ func (s *server) deleteUser(ctx context.Context, in *UsernameParam) (*struct{}, 
 	if err := s.cfg.Auth.DeleteUser(ctx, in.Username); err != nil {
 		return nil, s.fail("delete user", err)
 	}
+	s.audit(ctx, AuditUserDelete, in.Username, nil)
 	return nil, nil
 }
 
@@ -256,6 +319,7 @@ func (s *server) createKey(ctx context.Context, in *createKeyInput) (*createKeyO
 	if err != nil {
 		return nil, s.fail("create API key", err)
 	}
+	s.audit(ctx, AuditKeyCreate, k.ID, map[string]any{"name": k.Name, "role": k.Role})
 	return &createKeyOutput{Body: CreatedKey{APIKey: k, Key: key}}, nil
 }
 
@@ -263,5 +327,6 @@ func (s *server) deleteKey(ctx context.Context, in *keyIDInput) (*struct{}, erro
 	if err := s.cfg.Auth.DeleteKey(ctx, in.ID); err != nil {
 		return nil, s.fail("delete API key", err)
 	}
+	s.audit(ctx, AuditKeyDelete, in.ID, nil)
 	return nil, nil
 }

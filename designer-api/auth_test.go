@@ -53,6 +53,7 @@ func TestSessionSignInOut(t *testing.T) {
 		t.Errorf("session %+v", info)
 	}
 	cookie := "Cookie: " + SessionCookie + "=" + sessionCookieOf(t, set)
+	origin := originHeader
 
 	w = e.api.Get(Prefix+"/session", cookie)
 	e.expect(w, http.StatusOK)
@@ -60,11 +61,11 @@ func TestSessionSignInOut(t *testing.T) {
 		t.Errorf("whoami %+v", info)
 	}
 	// The session has designer rights, not publisher ones.
-	e.expect(e.api.Put(Prefix+"/flows/s1/draft", cookie, map[string]any{"source": flowSrc("s1")}), http.StatusOK)
-	e.expect(e.api.Post(Prefix+"/flows/s1/publish", cookie), http.StatusForbidden)
+	e.expect(e.api.Put(Prefix+"/flows/s1/draft", cookie, origin, map[string]any{"source": flowSrc("s1")}), http.StatusOK)
+	e.expect(e.api.Post(Prefix+"/flows/s1/publish", cookie, origin), http.StatusForbidden)
 
 	// Sign out: cookie cleared, session gone.
-	w = e.api.Delete(Prefix+"/session", cookie)
+	w = e.api.Delete(Prefix+"/session", cookie, origin)
 	e.expect(w, http.StatusNoContent)
 	if set := w.Header().Get("Set-Cookie"); !strings.Contains(set, "Max-Age=0") {
 		t.Errorf("sign-out Set-Cookie %q does not clear", set)
@@ -200,11 +201,15 @@ func TestChangePassword(t *testing.T) {
 	w := e.do("", http.MethodPost, Prefix+"/session", map[string]any{"username": "hal", "password": "hal-password-1"})
 	e.expect(w, http.StatusOK)
 	cookie := "Cookie: " + SessionCookie + "=" + sessionCookieOf(t, w.Header().Get("Set-Cookie"))
-	e.expect(e.api.Put(Prefix+"/session/password", cookie, map[string]any{"current": "wrong", "new": "hal-password-2"}), http.StatusUnprocessableEntity)
-	e.expect(e.api.Put(Prefix+"/session/password", cookie, map[string]any{"current": "hal-password-1", "new": "short"}), http.StatusUnprocessableEntity)
-	e.expect(e.api.Put(Prefix+"/session/password", cookie, map[string]any{"current": "hal-password-1", "new": "hal-password-2"}), http.StatusNoContent)
-	// Every session ended; the new password works, the old one does not.
+	e.expect(e.api.Put(Prefix+"/session/password", cookie, originHeader, map[string]any{"current": "wrong", "new": "hal-password-2"}), http.StatusUnprocessableEntity)
+	e.expect(e.api.Put(Prefix+"/session/password", cookie, originHeader, map[string]any{"current": "hal-password-1", "new": "short"}), http.StatusUnprocessableEntity)
+	w = e.api.Put(Prefix+"/session/password", cookie, originHeader, map[string]any{"current": "hal-password-1", "new": "hal-password-2"})
+	e.expect(w, http.StatusNoContent)
+	// Every other session ended and this one has a new token: the old
+	// token is dead, the new one works; the new password works, the old
+	// one does not.
 	e.expect(e.api.Get(Prefix+"/session", cookie), http.StatusUnauthorized)
+	e.expect(e.api.Get(Prefix+"/session", "Cookie: "+SessionCookie+"="+sessionCookieOf(t, w.Header().Get("Set-Cookie"))), http.StatusOK)
 	e.expect(e.do("", http.MethodPost, Prefix+"/session", map[string]any{"username": "hal", "password": "hal-password-1"}), http.StatusUnauthorized)
 	e.expect(e.do("", http.MethodPost, Prefix+"/session", map[string]any{"username": "hal", "password": "hal-password-2"}), http.StatusOK)
 	// API keys have no password.

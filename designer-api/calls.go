@@ -287,6 +287,7 @@ func (s *server) resetCall(ctx context.Context, in *resetInput) (*resetOutput, e
 	if err != nil {
 		return nil, s.fail("reset call", err)
 	}
+	s.audit(ctx, AuditCallReset, in.CallID, map[string]any{"node": in.Body.Node, "run_id": run, "reason": reason})
 	return &resetOutput{Body: ResetResult{CallID: in.CallID, RunID: run, Node: in.Body.Node}}, nil
 }
 
@@ -301,6 +302,7 @@ func (s *server) terminateCall(ctx context.Context, in *terminateInput) (*struct
 	if err := s.cfg.Calls.Terminate(ctx, in.CallID, reason); err != nil {
 		return nil, s.fail("terminate call", err)
 	}
+	s.audit(ctx, AuditCallTerminate, in.CallID, map[string]any{"reason": reason})
 	return nil, nil
 }
 

@@ -116,7 +116,7 @@ func TestNoStore(t *testing.T) {
 		"search-cdrs": true, "get-cdr": true, "export-cdrs": true, "start-simulation": true,
 		"list-queues": true, "get-queue": true, "put-queue": true, "delete-queue": true, "list-agents": true,
 		"get-agent": true, "set-agent-profile": true, "set-agent-state": true, "list-callbacks": true, "schedule-callback": true,
-		"board-history": true,
+		"board-history": true, "list-audit": true,
 	}
 	for _, id := range campaignOperationIDs {
 		needStore[id] = true

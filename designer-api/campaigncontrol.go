@@ -49,7 +49,11 @@ func (s *server) registerCampaignControls(api huma.API) {
 			a.summary+"; answers the campaign. 409 when its state does not allow it; 503 without a Temporal connection")
 		huma.Register(api, o, requires(s.needStore, requires(s.needCampaigns,
 			func(ctx context.Context, in *CampaignIDParam) (*campaignOutput, error) {
-				return s.controlCampaign(ctx, a, in.ID)
+				out, err := s.controlCampaign(ctx, a, in.ID)
+				if err == nil {
+					s.audit(ctx, auditCampaignPrefix+a.name, in.ID, nil)
+				}
+				return out, err
 			})))
 	}
 }

@@ -81,7 +81,7 @@ func newEnv(t *testing.T) *testEnv {
 	e := &testEnv{t: t, store: st, auth: auth, calls: newFakeCalls(), sim: newFakeSim(), route: &fakeRouting{},
 		keys: map[Role]string{}}
 	_, api := New(Config{Store: st, Calls: e.calls, Sim: e.sim, Routing: e.route, Auth: auth, Campaigns: newFakeCampaigns(st),
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Origins: []string{testOrigin}})
 	e.api = humatest.Wrap(quietTB{t}, api)
 	for _, r := range Roles {
 		key, _, err := auth.CreateKey(ctx, "test-"+string(r), r, "test")

@@ -65,6 +65,7 @@ func (s *server) bindNumber(ctx context.Context, in *bindNumberInput) (*numberOu
 	if err := s.cfg.Store.BindNumber(ctx, in.Number, in.Body.Flow); err != nil {
 		return nil, s.fail("bind number", err)
 	}
+	s.audit(ctx, AuditNumberBind, in.Number, map[string]any{"flow": in.Body.Flow})
 	ns, err := s.cfg.Store.Numbers(ctx)
 	if err != nil {
 		return nil, s.fail("bind number", err)
@@ -81,5 +82,6 @@ func (s *server) unbindNumber(ctx context.Context, in *NumberParam) (*struct{}, 
 	if err := s.cfg.Store.UnbindNumber(ctx, in.Number); err != nil {
 		return nil, s.fail("unbind number", err)
 	}
+	s.audit(ctx, AuditNumberUnbind, in.Number, nil)
 	return nil, nil
 }

@@ -64,8 +64,11 @@ func roleCases(e *testEnv, fx roleFixtures) map[string]roleCase {
 		"update-user": {params: map[string]string{"username": "bob"}, body: map[string]any{"role": "designer"}},
 		"delete-user": {params: map[string]string{"username": "carol"}},
 		"list-keys":   {},
-		"create-key":  {body: map[string]any{"name": "ci", "role": "publisher"}},
-		"delete-key":  {params: map[string]string{"id": fx.keyID}},
+		"list-audit":  {},
+		// Not a number: 422 past the role check (newEnv has no Eraser; privacy_test.go erases).
+		"privacy-erase": {body: map[string]any{"number": "nobody"}},
+		"create-key":    {body: map[string]any{"name": "ci", "role": "publisher"}},
+		"delete-key":    {params: map[string]string{"id": fx.keyID}},
 
 		"list-flows":      {},
 		"get-flow":        {params: flow},
@@ -308,10 +311,10 @@ func TestActingForAnotherAgent(t *testing.T) {
 		t.Fatal(err)
 	}
 	cookie := "Cookie: " + SessionCookie + "=" + token
-	if w := e.api.Do(http.MethodPut, Prefix+"/agents/alice/state", cookie, map[string]any{"state": "break"}); w.Code != http.StatusOK {
+	if w := e.api.Do(http.MethodPut, Prefix+"/agents/alice/state", cookie, originHeader, map[string]any{"state": "break"}); w.Code != http.StatusOK {
 		t.Fatalf("alice's own state: %d %s", w.Code, w.Body.String())
 	}
-	w := e.api.Do(http.MethodPut, Prefix+"/agents/test-agent/state", cookie, map[string]any{"state": "break"})
+	w := e.api.Do(http.MethodPut, Prefix+"/agents/test-agent/state", cookie, originHeader, map[string]any{"state": "break"})
 	if w.Code != http.StatusForbidden || !strings.Contains(w.Body.String(), "agent alice may change only their own state") {
 		t.Fatalf("alice sets test-agent's state: %d %s", w.Code, w.Body.String())
 	}

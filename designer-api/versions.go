@@ -156,6 +156,7 @@ func (s *server) rollbackFlow(ctx context.Context, in *rollbackInput) (*publishO
 	if err != nil && !unchanged {
 		return nil, s.fail("rollback", err)
 	}
+	s.audit(ctx, AuditFlowRollback, in.Name, map[string]any{"to": in.Body.Version, "version": v.Version, "force": in.Body.Force})
 	return &publishOutput{Body: PublishResult{Version: versionInfo(v), Unchanged: unchanged}}, nil
 }
 
@@ -185,6 +186,7 @@ func (s *server) publish(ctx context.Context, name, ifMatch, note string) (*publ
 		return nil, s.fail("publish", err)
 	}
 	res := PublishResult{Version: versionInfo(v), Unchanged: v.Version <= prev}
+	s.audit(ctx, AuditFlowPublish, name, map[string]any{"version": v.Version, "unchanged": res.Unchanged})
 	if err := s.cfg.Store.DeleteDraft(ctx, name, d.ETag); err != nil {
 		if !errors.Is(err, store.ErrConflict) && !errors.Is(err, store.ErrNotFound) {
 			return nil, s.fail("publish: remove draft", err)
