@@ -484,6 +484,7 @@ func startDevSIPWith(t *testing.T, change func(*config.Config)) (*devstack.Dev, 
 			t.Fatal(err)
 		}
 		t.Cleanup(dev.Stop)
+		t.Setenv("VOXFLOW_DATA_DIR", dataDir) // the CLI finds dev's payload key there
 		return dev, sipAddr, "sqlite://" + filepath.Join(dataDir, "voxflow.db")
 	}
 }

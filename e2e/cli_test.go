@@ -134,6 +134,7 @@ func freeAddr(t *testing.T) (string, int) {
 // commands, and everything is still there after a restart.
 func TestDevPlatformEndToEnd(t *testing.T) {
 	dataDir := t.TempDir()
+	t.Setenv("VOXFLOW_DATA_DIR", dataDir) // the CLI finds dev's payload key there
 	httpAddr, _ := freeAddr(t)
 	_, tport := freeAddr(t)
 	temporal := fmt.Sprintf("127.0.0.1:%d", tport)

@@ -211,7 +211,7 @@ func TestListStuckResetReplay(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := ops.Replay(h); err != nil {
+	if err := ops.Replay(h, nil); err != nil {
 		t.Errorf("replay: %v", err)
 	}
 }

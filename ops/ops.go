@@ -18,6 +18,7 @@ import (
 	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/converter"
+	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/worker"
 
 	"github.com/voxflow/voxflow/activities"
@@ -218,9 +219,24 @@ func History(ctx context.Context, c client.Client, callID, runID string) (*histo
 
 // Replay replays a history against the engine code in this binary. A nil
 // error means the code is deterministic for it; otherwise the error
-// describes the first divergence.
-func Replay(h *historypb.History) error {
-	r := worker.NewWorkflowReplayer()
+// describes the first divergence. dc is the data converter the calls' client
+// uses (nil: the SDK's default); encrypted histories need the same keys.
+func Replay(h *historypb.History, dc converter.DataConverter) (err error) {
+	// The SDK panics on a history whose payloads dc cannot decode (one
+	// encrypted with a key it lacks): that is an answer, not a crash.
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("replay: %v", p)
+		}
+	}()
+	o := worker.WorkflowReplayerOptions{DataConverter: dc}
+	if dc != nil { // failures' encoded messages and details decode with it too
+		o.FailureConverter = temporal.NewDefaultFailureConverter(temporal.DefaultFailureConverterOptions{DataConverter: dc})
+	}
+	r, err := worker.NewWorkflowReplayerWithOptions(o)
+	if err != nil {
+		return fmt.Errorf("replayer: %w", err)
+	}
 	engine.Register(r)
 	return r.ReplayWorkflowHistory(nil, h)
 }

@@ -16,6 +16,7 @@ import (
 	"go.temporal.io/sdk/client"
 	sdklog "go.temporal.io/sdk/log"
 
+	"github.com/voxflow/voxflow/platform/codec"
 	"github.com/voxflow/voxflow/platform/config"
 	"github.com/voxflow/voxflow/platform/telemetry"
 )
@@ -104,10 +105,14 @@ const temporalDialTimeout = 15 * time.Second
 
 // DialTemporal connects to the configured Temporal and checks that the
 // namespace exists, so a wrong address, TLS setting, key or namespace is
-// one clear error at start.
-func DialTemporal(ctx context.Context, t config.Temporal, log *slog.Logger) (client.Client, error) {
+// one clear error at start. With payload keys configured the client
+// encrypts and decrypts payloads (platform/codec).
+func DialTemporal(ctx context.Context, t config.Temporal, keys config.Codec, log *slog.Logger) (client.Client, error) {
 	o, err := TemporalOptions(t, log)
 	if err != nil {
+		return nil, err
+	}
+	if err := codec.Apply(&o, keys); err != nil {
 		return nil, err
 	}
 	if _, ok := ctx.Deadline(); !ok {

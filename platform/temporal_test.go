@@ -28,6 +28,7 @@ import (
 	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/metadata"
 
+	"github.com/voxflow/voxflow/platform/codec"
 	"github.com/voxflow/voxflow/platform/config"
 )
 
@@ -216,7 +217,7 @@ func dialTemporal(t *testing.T, args []string, env map[string]string) error {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), temporalDialTestTimeout)
 	defer cancel()
-	c, err := DialTemporal(ctx, tc, nil)
+	c, err := DialTemporal(ctx, tc, config.Codec{}, nil)
 	if c != nil {
 		t.Cleanup(c.Close)
 	}
@@ -342,5 +343,26 @@ func TestTemporalOptionsAPIKeyTLS(t *testing.T) {
 	}
 	if o.Credentials == nil || o.ConnectionOptions.TLS == nil || o.ConnectionOptions.TLS.ServerName != "ns.tmprl.cloud" {
 		t.Errorf("credentials %v, TLS %+v: want an API key over TLS to ns.tmprl.cloud", o.Credentials, o.ConnectionOptions.TLS)
+	}
+}
+
+// Payload keys are read before the dial: a key file others may read is
+// refused, as ssh refuses such a private key.
+func TestDialTemporalRefusesOpenKeyFile(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "codec.keys")
+	if _, err := codec.EnsureKeyFile(path, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(path, 0o640); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), temporalDialTestTimeout)
+	defer cancel()
+	c, err := DialTemporal(ctx, config.Defaults().Temporal, config.Codec{KeyFile: path}, nil)
+	if c != nil {
+		c.Close()
+	}
+	if !errors.Is(err, codec.ErrKeyFileOpen) || !strings.Contains(err.Error(), "chmod 600") {
+		t.Fatalf("err = %v, want codec.ErrKeyFileOpen with the fix", err)
 	}
 }

@@ -18,6 +18,7 @@ import (
 
 	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/converter"
 
 	"github.com/voxflow/voxflow/activities"
 	"github.com/voxflow/voxflow/activities/records"
@@ -34,6 +35,8 @@ type CallOps struct {
 	// lists shares visibility lists between concurrent callers with the
 	// same filter.
 	lists flights[ops.Filter, []ops.CallSummary]
+	// dc is the client's data converter, for replays (nil: default).
+	dc converter.DataConverter
 }
 
 var _ designerapi.CallOps = (*CallOps)(nil)
@@ -41,6 +44,13 @@ var _ designerapi.CallOps = (*CallOps)(nil)
 // NewCallOps returns CallOps on c in namespace.
 func NewCallOps(c client.Client, namespace string) *CallOps {
 	return &CallOps{client: c, namespace: namespace}
+}
+
+// WithDataConverter sets the data converter c's client uses (payload
+// encryption), so replays decode encrypted histories.
+func (o *CallOps) WithDataConverter(dc converter.DataConverter) *CallOps {
+	o.dc = dc
+	return o
 }
 
 // mapErr turns Temporal's and package ops' errors into designerapi's sentinels.
@@ -152,7 +162,7 @@ func (o *CallOps) ReplayCheck(ctx context.Context, callID string) (designerapi.R
 	if st := h.Events[0].GetWorkflowExecutionStartedEventAttributes(); st != nil {
 		res.RunID = st.GetOriginalExecutionRunId()
 	}
-	if err := ops.Replay(h); err != nil {
+	if err := ops.Replay(h, o.dc); err != nil {
 		res.Deterministic, res.Error = false, err.Error()
 	}
 	return res, nil

@@ -19,9 +19,11 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/voxflow/voxflow/activities"
+	designerapi "github.com/voxflow/voxflow/designer-api"
 	"github.com/voxflow/voxflow/media/text"
 	"github.com/voxflow/voxflow/platform"
 	"github.com/voxflow/voxflow/platform/apiserver"
+	"github.com/voxflow/voxflow/platform/codec"
 	"github.com/voxflow/voxflow/platform/config"
 	"github.com/voxflow/voxflow/platform/telemetry"
 )
@@ -81,10 +83,16 @@ func runAPI(ctx context.Context, cfg config.Config, out io.Writer) error {
 		return err
 	}
 	defer ws.Stop()
+	pc, err := codec.PayloadCodec(cfg.Codec)
+	if err != nil {
+		return err
+	}
 	var draining atomic.Bool
 	srv, err := apiserver.New(ctx, apiserver.Deps{
-		Client: c, Namespace: cfg.Temporal.Namespace, Store: s, Sim: sim, Logger: log,
+		Client: c, DataConverter: p.dc, PayloadCodec: pc, Namespace: cfg.Temporal.Namespace, Store: s, Sim: sim, Logger: log,
 		SecureCookie: cfg.API.SecureCookie, Health: platform.Health{Draining: draining.Load},
+		TLSCert: cfg.API.TLSCert, TLSKey: cfg.API.TLSKey, Origins: config.List(cfg.API.Origins),
+		Signin: designerapi.SigninLimits{Failures: cfg.API.SigninFailures, Lockout: cfg.API.SigninLockout},
 		Collectors: []prometheus.Collector{prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 			Name: "voxflow_text_sessions", Help: "Live text-channel (simulator/chat) sessions.",
 		}, func() float64 { return float64(sim.Live()) })},
@@ -94,8 +102,8 @@ func runAPI(ctx context.Context, cfg config.Config, out io.Writer) error {
 	}
 	hs := &http.Server{Handler: telemetry.HTTPHandler(srv.Handler, "voxflow-api"), ReadHeaderTimeout: 10 * time.Second}
 	served := make(chan error, 1)
-	go func() { served <- hs.Serve(ln) }()
-	fmt.Fprintf(out, "API, designer and console on http://%s/ (Temporal %s, namespace %s; /healthz, /metrics)\n",
+	go func() { served <- hs.Serve(srv.Listener(ln)) }()
+	fmt.Fprintf(out, "API, designer and console on "+srv.Scheme()+"://%s/ (Temporal %s, namespace %s; /healthz, /metrics)\n",
 		platform.Advertised(ln.Addr()), cfg.Temporal.Address, cfg.Temporal.Namespace)
 	if srv.FirstAdmin != "" {
 		fmt.Fprintf(out, "First start: sign in as %s (it is not shown again)\n", srv.FirstAdmin)

@@ -185,7 +185,11 @@ func newCallsReplayCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			if err := ops.Replay(h); err != nil {
+			dc, err := tf.converter()
+			if err != nil {
+				return err
+			}
+			if err := ops.Replay(h, dc); err != nil {
 				fmt.Fprintf(cmd.OutOrStdout(), "call %s: NOT deterministic with this code (%d events)\n%v\n", args[0], len(h.Events), err)
 				return ExitError{Code: 2}
 			}
@@ -201,6 +205,7 @@ func newCallsReplayCmd() *cobra.Command {
 func newCallsResetCmd() *cobra.Command {
 	var (
 		tf     temporalFlags
+		sf     storeFlag
 		node   string
 		reason string
 	)
@@ -219,10 +224,12 @@ func newCallsResetCmd() *cobra.Command {
 				return err
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "call %s reset to node %s (new run %s)\n", args[0], node, run)
+			auditCLI(cmd.Context(), sf, cmd.ErrOrStderr(), "call.reset", args[0], map[string]any{"node": node, "run_id": run, "reason": reason})
 			return nil
 		},
 	}
 	tf.register(cmd)
+	sf.register(cmd) // the audit log's store
 	cmd.Flags().StringVar(&node, "to-node", "", "node to go back to (required)")
 	cmd.Flags().StringVar(&reason, "reason", "", "why (kept in the history)")
 	_ = cmd.MarkFlagRequired("to-node")

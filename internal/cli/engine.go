@@ -59,8 +59,9 @@ func runEngine(ctx context.Context, cfg config.Config, out io.Writer) error {
 	if err != nil {
 		return err
 	}
+	defer platform.StartRetention(ctx, &platform.RetentionSweeper{Store: s, CDRDays: cfg.Retention.CDRDays, Logger: log.With("component", "retention")})()
 	var draining atomic.Bool
-	admin, err := serveAdmin(cfg, platform.Health{Client: c, Store: s, Draining: draining.Load}, log, platform.AICollectors(ai)...)
+	admin, err := serveAdmin(cfg, platform.Health{Client: c, Store: s, Draining: draining.Load}, log, append(platform.AICollectors(ai), platform.RetentionCollectors()...)...)
 	if err != nil {
 		ws.Stop()
 		return err

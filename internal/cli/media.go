@@ -75,7 +75,8 @@ func runMedia(ctx context.Context, cfg config.Config, out io.Writer) error {
 	if err != nil {
 		return err
 	}
-	admin, err := serveAdmin(cfg, platform.Health{Client: c, Store: s, Draining: m.Draining}, log, m.Collectors()...)
+	defer platform.StartRetention(ctx, sipmedia.Retention(cfg, log))()
+	admin, err := serveAdmin(cfg, platform.Health{Client: c, Store: s, Draining: m.Draining}, log, append(m.Collectors(), platform.RetentionCollectors()...)...)
 	if err != nil {
 		m.Stop(ctx)
 		return err

@@ -7,8 +7,10 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/converter"
 
 	"github.com/voxflow/voxflow/platform"
+	"github.com/voxflow/voxflow/platform/codec"
 	"github.com/voxflow/voxflow/platform/config"
 	"github.com/voxflow/voxflow/platform/telemetry"
 	"github.com/voxflow/voxflow/store"
@@ -16,15 +18,16 @@ import (
 
 // What the long-running commands (dev, engine, media, api) share.
 
-// dialTemporal connects to the configured Temporal frontend.
-func dialTemporal(t config.Temporal) (client.Client, error) {
-	return dialTemporalContext(context.Background(), t)
+// dialTemporal connects to the configured Temporal frontend, encrypting
+// payloads with keys when they are configured.
+func dialTemporal(t config.Temporal, keys config.Codec) (client.Client, error) {
+	return dialTemporalContext(context.Background(), t, keys)
 }
 
 // dialTemporalContext is dialTemporal giving up when ctx ends: TLS, mTLS
 // or an API key as configured, and the namespace checked.
-func dialTemporalContext(ctx context.Context, t config.Temporal) (client.Client, error) {
-	return platform.DialTemporal(ctx, t, quietLogger())
+func dialTemporalContext(ctx context.Context, t config.Temporal, keys config.Codec) (client.Client, error) {
+	return platform.DialTemporal(ctx, t, keys, quietLogger())
 }
 
 // process is what a production command runs on: its logger, its traces,
@@ -32,6 +35,7 @@ func dialTemporalContext(ctx context.Context, t config.Temporal) (client.Client,
 type process struct {
 	log         *slog.Logger
 	c           client.Client
+	dc          converter.DataConverter // c's (nil: payloads in clear)
 	s           *store.Store
 	stopTracing func()
 }
@@ -46,7 +50,12 @@ func startProcess(ctx context.Context, cfg config.Config, service string) (*proc
 	if p.stopTracing, err = startTracing(ctx, cfg, service); err != nil {
 		return nil, err
 	}
-	if p.c, err = platform.DialTemporal(ctx, cfg.Temporal, p.log); err != nil {
+	if p.dc, err = codec.Converter(cfg.Codec); err != nil {
+		p.stopTracing()
+		return nil, err
+	}
+	logPayloadKeys(p.log, cfg.Codec)
+	if p.c, err = platform.DialTemporal(ctx, cfg.Temporal, cfg.Codec, p.log); err != nil {
 		p.stopTracing()
 		return nil, err
 	}
@@ -56,6 +65,18 @@ func startProcess(ctx context.Context, cfg config.Config, service string) (*proc
 		return nil, err
 	}
 	return p, nil
+}
+
+// logPayloadKeys says at start whether this process encrypts payloads.
+func logPayloadKeys(log *slog.Logger, keys config.Codec) {
+	switch {
+	case keys.KeyFile != "":
+		log.Info("Temporal payloads encrypted (AES-256-GCM)", "key_file", keys.KeyFile)
+	case keys.Keys != "":
+		log.Info("Temporal payloads encrypted (AES-256-GCM)", "keys", "$VOXFLOW_CODEC_KEYS or --codec-keys")
+	default:
+		log.Warn("Temporal payloads are stored in clear: set --codec-key-file to encrypt call data")
+	}
 }
 
 // close releases the store, the client and the traces (flushing them).

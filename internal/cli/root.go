@@ -9,14 +9,18 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"os"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
 
 	"github.com/spf13/cobra"
+	"github.com/voxflow/voxflow/platform/codec"
 	"github.com/voxflow/voxflow/platform/config"
 	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/converter"
 )
 
 // ExitError carries a process exit status without printing usage.
@@ -55,7 +59,8 @@ func Main(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io
 // --namespace, $TEMPORAL_ADDRESS, $TEMPORAL_NAMESPACE, or --config).
 type temporalFlags struct {
 	flags     *config.Flags
-	namespace string // set by dial
+	namespace string       // set by dial
+	keys      config.Codec // set by dial: the payload keys its client uses
 }
 
 func (f *temporalFlags) register(cmd *cobra.Command) {
@@ -68,7 +73,42 @@ func (f *temporalFlags) dial() (client.Client, error) {
 		return nil, err
 	}
 	f.namespace = cfg.Temporal.Namespace
-	return dialTemporal(cfg.Temporal)
+	f.keys = cliCodec(cfg)
+	return dialTemporal(cfg.Temporal, f.keys)
+}
+
+// converter is the data converter of dial's client, for replays.
+func (f *temporalFlags) converter() (converter.DataConverter, error) {
+	return codec.Converter(f.keys)
+}
+
+// cliCodec is the payload keys an operator command uses: those configured,
+// else, against a Temporal on this machine, the key file `voxflow dev`
+// keeps in its data dir (--data-dir's default or $VOXFLOW_DATA_DIR), so
+// `voxflow calls show` after `voxflow dev` reads its calls. A remote
+// cluster never gets dev's key: its payloads would not decrypt there.
+func cliCodec(cfg config.Config) config.Codec {
+	if cfg.Codec.On() || !loopbackAddress(cfg.Temporal.Address) {
+		return cfg.Codec
+	}
+	path := filepath.Join(cfg.Dev.DataDir, codec.DevKeyFileName)
+	if _, err := os.Stat(path); err != nil {
+		return cfg.Codec
+	}
+	return config.Codec{KeyFile: path}
+}
+
+// loopbackAddress says whether host:port names this machine.
+func loopbackAddress(addr string) bool {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return false
+	}
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
 
 func quietLogger() *slog.Logger {
@@ -87,6 +127,8 @@ func NewRoot() *cobra.Command {
 	flowsCmd.AddCommand(newPushCmd(), newPullCmd())
 	root.AddCommand(newDevCmd(), newEngineCmd(), newMediaCmd(), newAPICmd(), newTemporalCmd(), flowsCmd, newCallsCmd(), newOpenAPICmd())
 	root.AddCommand(newAgentsCmd(), newQueuesCmd(), newCallbacksCmd(), newDialerCmd(), newCampaignsCmd(), newDNCCmd())
+	root.AddCommand(newPrivacyCmd())
+	root.AddCommand(newAuditCmd())
 	return root
 }
 

@@ -29,7 +29,7 @@ func (f *temporalFlags) router(ctx context.Context) (platform.Router, func(), er
 		return platform.Router{}, nil, err
 	}
 	f.namespace = cfg.Temporal.Namespace
-	c, err := dialTemporalContext(ctx, cfg.Temporal)
+	c, err := dialTemporalContext(ctx, cfg.Temporal, cliCodec(cfg))
 	if err != nil {
 		return platform.Router{}, nil, err
 	}

@@ -21,6 +21,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/converter"
 	sdklog "go.temporal.io/sdk/log"
 
 	"github.com/voxflow/voxflow/activities"
@@ -33,6 +34,7 @@ import (
 	"github.com/voxflow/voxflow/media/tts"
 	"github.com/voxflow/voxflow/platform"
 	"github.com/voxflow/voxflow/platform/apiserver"
+	"github.com/voxflow/voxflow/platform/codec"
 	"github.com/voxflow/voxflow/platform/config"
 	"github.com/voxflow/voxflow/platform/sipmedia"
 	"github.com/voxflow/voxflow/platform/telemetry"
@@ -52,8 +54,14 @@ type Dev struct {
 	out      io.Writer
 	Temporal *devtemporal.Server
 	Client   client.Client
-	Store    *store.Store
-	Channel  *text.Channel
+	// DataConverter is Client's: it encrypts payloads with PayloadKeys.
+	DataConverter converter.DataConverter
+	// PayloadKeys are the keys Client encrypts with: the configured ones,
+	// else the data dir's codec.keys (made on first start).
+	PayloadKeys config.Codec
+	keysNew     bool // this start created the data dir's key file
+	Store       *store.Store
+	Channel     *text.Channel
 	// Chat is web chat's text channel (its media queue is served here;
 	// the browser server opens its sessions).
 	Chat *text.Channel
@@ -70,6 +78,8 @@ type Dev struct {
 	httpLn     net.Listener
 	workers    *platform.Workers
 	aiMetrics  []prometheus.Collector
+	// stopRetention ends the retention sweeper (retention.go).
+	stopRetention func()
 }
 
 // ErrHTTPPortInUse is returned when the HTTP address is taken.
@@ -143,11 +153,35 @@ func (d *Dev) startBackends(ctx context.Context) error {
 	if err := telemetry.Instrument(&o); err != nil { // metrics; traces when on
 		return err
 	}
+	if err := d.loadPayloadKeys(); err != nil {
+		return err
+	}
+	if d.DataConverter != nil {
+		o.DataConverter, o.FailureConverter = d.DataConverter, codec.FailureConverter(d.DataConverter)
+	}
 	d.Client, err = client.Dial(o)
 	if err != nil {
 		return fmt.Errorf("connect to embedded temporal: %w", err)
 	}
 	return devtemporal.RegisterSearchAttributes(ctx, d.Client, ns)
+}
+
+// loadPayloadKeys picks the payload keys: the configured ones, else the
+// data dir's key file, created with one fresh key on first start, so that
+// dev's histories hold no call data in clear either.
+func (d *Dev) loadPayloadKeys() error {
+	d.PayloadKeys = d.cfg.Codec
+	if !d.PayloadKeys.On() {
+		path := filepath.Join(d.cfg.Dev.DataDir, codec.DevKeyFileName)
+		created, err := codec.EnsureKeyFile(path, time.Now())
+		if err != nil {
+			return err
+		}
+		d.PayloadKeys, d.keysNew = config.Codec{KeyFile: path}, created
+	}
+	var err error
+	d.DataConverter, err = codec.Converter(d.PayloadKeys)
+	return err
 }
 
 // startWorkers runs the engine, the shared activities, the simulator's
@@ -168,6 +202,7 @@ func (d *Dev) startWorkers(ctx context.Context) error {
 		return err
 	}
 	d.workers = ws
+	d.stopRetention = platform.StartRetention(ctx, d.retention())
 	if d.cfg.Media.SIPAddr == config.SIPOff {
 		return nil
 	}
@@ -247,9 +282,15 @@ func (d *Dev) serveHTTP(ctx context.Context) error {
 	if d.Media != nil {
 		collectors = append(collectors, d.Media.Collectors()...)
 	}
+	pc, err := codec.PayloadCodec(d.PayloadKeys)
+	if err != nil {
+		return err
+	}
 	api, err := apiserver.New(ctx, apiserver.Deps{
-		Client: d.Client, Namespace: d.cfg.Temporal.Namespace, Store: d.Store, Sim: d.Channel, Browser: b,
-		Logger: d.log, Collectors: append(collectors, d.aiMetrics...),
+		Client: d.Client, DataConverter: d.DataConverter, PayloadCodec: pc, Namespace: d.cfg.Temporal.Namespace, Store: d.Store, Sim: d.Channel, Browser: b,
+		Logger: d.log, Collectors: append(append(collectors, d.aiMetrics...), platform.RetentionCollectors()...),
+		TLSCert: d.cfg.API.TLSCert, TLSKey: d.cfg.API.TLSKey, Origins: config.List(d.cfg.API.Origins),
+		Signin: designerapi.SigninLimits{Failures: d.cfg.API.SigninFailures, Lockout: d.cfg.API.SigninLockout},
 	})
 	if err != nil {
 		return err
@@ -258,7 +299,7 @@ func (d *Dev) serveHTTP(ctx context.Context) error {
 	api.Mux.Handle("/demo/crm/", http.StripPrefix("/demo/crm", democrm.New().Handler()))
 	d.http = &http.Server{Handler: telemetry.HTTPHandler(api.Handler, "voxflow-dev"), ReadHeaderTimeout: 10 * time.Second}
 	go func() {
-		if err := d.http.Serve(d.httpLn); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		if err := d.http.Serve(api.Listener(d.httpLn)); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			d.log.Error("http server", "error", err)
 		}
 	}()
@@ -269,9 +310,11 @@ func (d *Dev) banner() {
 	w := d.out
 	fmt.Fprintf(w, "voxflow dev is running (data in %s)\n", d.cfg.Dev.DataDir)
 	fmt.Fprintf(w, "  Temporal frontend  %s  (namespace %s)\n", d.Temporal.FrontendHostPort(), d.cfg.Temporal.Namespace)
-	fmt.Fprintf(w, "  Designer & console http://%s/  (API /api/v1, OpenAPI /openapi.json, /healthz, /metrics)\n", platform.Advertised(d.httpLn.Addr()))
+	web := httpScheme(d.cfg) + "://" + platform.Advertised(d.httpLn.Addr())
+	fmt.Fprintf(w, "  Designer & console %s/  (API /api/v1, OpenAPI /openapi.json, /healthz, /metrics)\n", web)
 	fmt.Fprintf(w, "  Demo CRM           %s\n", d.DemoCRMURL)
 	fmt.Fprintf(w, "  Store              %s\n", filepath.Join(d.cfg.Dev.DataDir, "voxflow.db"))
+	fmt.Fprintf(w, "  Payload keys       %s\n", d.payloadKeysNote())
 	if d.Media != nil {
 		sip := d.cfg.Media.SIPAddr
 		fmt.Fprintf(w, "  SIP                %s (UDP and TCP): dial sip:1000@127.0.0.1%s with any softphone\n", sip, sipPortSuffix(sip))
@@ -283,9 +326,8 @@ func (d *Dev) banner() {
 				sipPortSuffix(sip), d.Media.Registrar.Realm())
 		}
 		if d.Browser != nil {
-			web := platform.Advertised(d.httpLn.Addr())
-			fmt.Fprintf(w, "  Agent desk         http://%s/agent  (WebRTC softphone and chats; agents add NAME gives the sign-in)\n", web)
-			fmt.Fprintf(w, "  Web widget         http://%s/widget/demo  (click to call or chat; embed http://%s/widget.js)\n", web, web)
+			fmt.Fprintf(w, "  Agent desk         %s/agent  (WebRTC softphone and chats; agents add NAME gives the sign-in)\n", web)
+			fmt.Fprintf(w, "  Web widget         %s/widget/demo  (click to call or chat; embed %s/widget.js)\n", web, web)
 		}
 	}
 	nums := make([]string, 0, len(examples.Numbers))
@@ -301,6 +343,25 @@ func (d *Dev) banner() {
 	}
 	fmt.Fprintf(w, "Try: voxflow flows simulate examples-flows/support-line.yaml --temporal %s --input 2\n", d.Temporal.FrontendHostPort())
 	fmt.Fprintln(w, "     voxflow calls list")
+}
+
+// payloadKeysNote says where the keys that encrypt payloads are.
+func (d *Dev) payloadKeysNote() string {
+	switch {
+	case d.PayloadKeys.KeyFile == "":
+		return "from --codec-keys / $VOXFLOW_CODEC_KEYS (AES-256-GCM)"
+	case d.keysNew:
+		return d.PayloadKeys.KeyFile + " (created now; AES-256-GCM; keep it: calls in histories need it)"
+	}
+	return d.PayloadKeys.KeyFile + " (AES-256-GCM)"
+}
+
+// httpScheme is https when the API is served with a certificate.
+func httpScheme(cfg config.Config) string {
+	if cfg.API.TLSCert != "" {
+		return "https"
+	}
+	return "http"
 }
 
 // tlsPortSuffix is ":port" for a SIP TLS address on a port other than 5061.
@@ -335,6 +396,9 @@ func (d *Dev) Stop() {
 	}
 	if d.workers != nil {
 		d.workers.Stop()
+	}
+	if d.stopRetention != nil {
+		d.stopRetention()
 	}
 	if d.http != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)

@@ -12,11 +12,13 @@ import (
 	"os"
 	"time"
 
+	"github.com/emiago/sipgo/sip"
 	"github.com/prometheus/client_golang/prometheus"
 	"go.temporal.io/sdk/client"
 
 	"github.com/voxflow/voxflow/activities"
 	"github.com/voxflow/voxflow/media/registrar"
+	"github.com/voxflow/voxflow/media/sipguard"
 	"github.com/voxflow/voxflow/media/sipworker"
 	"github.com/voxflow/voxflow/platform"
 	"github.com/voxflow/voxflow/platform/config"
@@ -141,6 +143,7 @@ func workerConfig(cfg config.Media, d Deps) (sipworker.Config, *registrar.Regist
 	if wc.Routes == nil {
 		wc.Routes = &platform.StoreRoutes{Store: d.Store}
 	}
+	wc.Admission.MaxCalls, wc.Admission.MaxCallRate = cfg.Guard.MaxCalls, cfg.Guard.MaxCallRate
 	if err := speechProviders(&wc, d.AI, log); err != nil {
 		return wc, nil, err
 	}
@@ -157,13 +160,36 @@ func workerConfig(cfg config.Media, d Deps) (sipworker.Config, *registrar.Regist
 	if !cfg.Registrar {
 		return wc, nil, nil
 	}
+	g := cfg.Guard // digest failures come from the registrar: no bans without it
+	proxies, err := config.ParseTrustedProxies(g.TrustedProxies)
+	if err != nil {
+		return wc, nil, fmt.Errorf("media.guard.trusted_proxies: %w", err)
+	}
+	wc.Bans = sipguard.NewBans(sipguard.BanConfig{AuthFailures: g.AuthFailures, AuthWindow: g.AuthWindow, BanTime: g.BanTime,
+		TrustedProxies: proxies, Worker: wc.ID, Logger: log})
 	rs := RegistrarStore{Store: d.Store}
-	reg, err := registrar.New(registrar.Config{Realm: cfg.Realm, Accounts: rs, Locations: rs, WorkerID: wc.ID, Logger: log})
+	reg, err := registrar.New(registrar.Config{Realm: cfg.Realm, Accounts: rs, Locations: rs, WorkerID: wc.ID, Logger: log,
+		AuthResult: wc.Bans.AuthResult, Source: clientSource(wc.Bans.Proxies())})
 	if err != nil {
 		return wc, nil, err
 	}
 	wc.Registrar = reg
 	return wc, reg, nil
+}
+
+// clientSource is where a REGISTER comes from, for its digest outcome
+// and its bindings: as the worker's request filter sees it
+// (sipworker.ClientSource), except "" for a client on a trusted proxy's own
+// address (loopback), so that calls to it go to its Contact, not the proxy.
+// A trusted proxy is never banned anyway.
+func clientSource(p sipguard.Proxies) func(*sip.Request) string {
+	return func(req *sip.Request) string {
+		src, proxied := sipworker.ClientSource(req, p)
+		if proxied && p.Trusted(src) {
+			return ""
+		}
+		return src
+	}
 }
 
 // callVars merges the configured variables with the process's own.
@@ -197,5 +223,9 @@ func (m *Media) Stop(ctx context.Context) {
 
 // Collectors are the worker's metrics.
 func (m *Media) Collectors() []prometheus.Collector {
-	return m.SIP.Collectors()
+	cs := m.SIP.Collectors()
+	if b := m.SIP.Bans(); b != nil {
+		cs = append(cs, b.Collectors()...)
+	}
+	return cs
 }
