@@ -23,6 +23,10 @@ const (
 	ErrTypeTransferFailed = "TransferFailed"
 	// ErrTypeNoMediaWorker: no live media worker can place an outbound call.
 	ErrTypeNoMediaWorker = "NoMediaWorker"
+	// ErrTypeMediaTaskLost: Temporal marked a media activity started but
+	// the media worker holding the call never got it (a poll answer lost
+	// as the matching service died); the workflow runs it again.
+	ErrTypeMediaTaskLost = "MediaTaskLost"
 	// ErrTypeAIUnavailable: no model endpoint is configured, its circuit
 	// breaker is open, or it kept failing (429, 5xx, timeouts) for the
 	// whole of the node's time budget.
@@ -34,6 +38,16 @@ const (
 	// (malformed JSON, an intent or tool the node does not declare).
 	ErrTypeAIBadOutput = "AIBadOutput"
 )
+
+// NewMediaTaskLost reports a media activity task the call's worker never
+// received.
+func NewMediaTaskLost(activityID string) error {
+	return temporal.NewNonRetryableApplicationError("media activity "+activityID+
+		" was marked started but never reached the call's media worker", ErrTypeMediaTaskLost, nil)
+}
+
+// IsMediaTaskLost reports whether err is (or wraps) a MediaTaskLost error.
+func IsMediaTaskLost(err error) bool { return isType(err, ErrTypeMediaTaskLost) }
 
 // NewCallGone reports a call whose media session no longer exists.
 func NewCallGone(callID string) error {

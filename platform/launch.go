@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -97,6 +98,35 @@ func CallClosedChecker(c client.Client) func(ctx context.Context, callID string)
 			return false, fmt.Errorf("describe call %s: %w", callID, err)
 		}
 		return d.WorkflowExecutionInfo.Status != enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING, nil
+	}
+}
+
+// LostTaskFailer fails, with activities.NewMediaTaskLost, the media
+// activities of a call that are marked started within (after, before)
+// (sipworker.Config.FailLostTasks): the worker asking holds the call and
+// ran none of them, so their task never reached it.
+func LostTaskFailer(c client.Client, namespace string) func(ctx context.Context, callID string, after, before time.Time) (int, error) {
+	return func(ctx context.Context, callID string, after, before time.Time) (int, error) {
+		wfID := activities.WorkflowID(callID)
+		d, err := c.DescribeWorkflowExecution(ctx, wfID, "")
+		if err != nil {
+			return 0, fmt.Errorf("describe call %s: %w", callID, err)
+		}
+		runID := d.WorkflowExecutionInfo.GetExecution().GetRunId()
+		failed := 0
+		for _, a := range d.PendingActivities {
+			started := a.GetLastStartedTime().AsTime()
+			if a.GetState() != enumspb.PENDING_ACTIVITY_STATE_STARTED || !strings.HasPrefix(a.GetActivityType().GetName(), "media.") ||
+				!started.After(after) || !started.Before(before) {
+				continue
+			}
+			err := c.CompleteActivityByID(ctx, namespace, wfID, runID, a.GetActivityId(), nil, activities.NewMediaTaskLost(a.GetActivityId()))
+			if err != nil {
+				return failed, fmt.Errorf("fail lost activity %s of call %s: %w", a.GetActivityId(), callID, err)
+			}
+			failed++
+		}
+		return failed, nil
 	}
 }
 

@@ -115,3 +115,45 @@ func TestMediaLostBetweenActivities(t *testing.T) {
 		t.Errorf("lost step = %+v, want an immediate callback", lost)
 	}
 }
+
+// A media activity whose task never reached the call's worker (failed as
+// MediaTaskLost by that worker) is run again, on the same worker, and the
+// call goes on as if nothing happened; a third loss in a row is an error
+// of the step.
+func TestMediaTaskLostRunsAgain(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		losses int
+		path   string
+	}{
+		{"once", 1, "hello>menu>billing>bye"},
+		{"twice", 2, "hello>menu>billing>bye"},
+		{"three times: the step fails", 3, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			h := newHarness(t)
+			collects := 0
+			h.env.OnActivity(activities.ActCollect, mock.Anything, mock.Anything).Return(
+				func(ctx context.Context, in activities.CollectInput) (activities.CollectResult, error) {
+					collects++
+					if collects <= tc.losses {
+						return activities.CollectResult{}, activities.NewMediaTaskLost("5")
+					}
+					return activities.CollectResult{Kind: activities.InputDTMF, Digits: "2"}, nil
+				})
+			rec := h.run(menuFlow)
+			if tc.path == "" {
+				if collects != 3 || rec.Outcome == records.OutcomeCompleted || !strings.Contains(rec.Path[1].Error, "never reached") {
+					t.Errorf("collects %d, outcome %s, step %+v: want 3 runs and the menu step failed as lost", collects, rec.Outcome, rec.Path[1])
+				}
+				return
+			}
+			if got := path(rec); got != tc.path {
+				t.Errorf("path = %s, want %s", got, tc.path)
+			}
+			if collects != tc.losses+1 || rec.Outcome != records.OutcomeCompleted {
+				t.Errorf("collects %d outcome %s, want %d and completed", collects, rec.Outcome, tc.losses+1)
+			}
+		})
+	}
+}

@@ -710,6 +710,13 @@ func (c *call) mediaFor(name string, in, out any, maxRun time.Duration) error {
 	})
 	c.publishNode()
 	err := c.interruptible(ctx, name, in, out, true)
+	// The call's worker found the task marked started but never got it
+	// (the matching service died with the poll answer): run it again. No
+	// history from before has this error, so replays are unchanged.
+	for again := 0; activities.IsMediaTaskLost(err) && again < maxLostTaskRuns; again++ {
+		workflow.GetLogger(c.ctx).Warn("media activity task lost on its way to the worker: running it again", "activity", name)
+		err = c.interruptible(ctx, name, in, out, true)
+	}
 	if activities.IsCallGone(err) {
 		c.markHungUp()
 		return errCallGone
@@ -719,6 +726,10 @@ func (c *call) mediaFor(name string, in, out any, maxRun time.Duration) error {
 	}
 	return err
 }
+
+// maxLostTaskRuns bounds how often one media step is run again after its
+// task was lost.
+const maxLostTaskRuns = 2
 
 // hangupGrace is how long, after a hangup signal, the workflow waits for the
 // running media activity to end by itself (its worker ends it at once when

@@ -71,7 +71,7 @@ func runMedia(ctx context.Context, cfg config.Config, out io.Writer) error {
 	}
 	defer p.close()
 	log, c, s := p.log, p.c, p.s
-	m, err := sipmedia.Start(ctx, cfg.Media, sipmedia.Deps{Client: c, Store: s, Logger: log, AI: cfg.AI})
+	m, err := sipmedia.Start(ctx, cfg.Media, sipmedia.Deps{Client: c, Store: s, Logger: log, AI: cfg.AI, Namespace: cfg.Temporal.Namespace})
 	if err != nil {
 		return err
 	}

@@ -80,6 +80,13 @@ type Config struct {
 	// media activity running. Nil leaves such calls to the caller.
 	CallClosed  func(ctx context.Context, callID string) (bool, error)
 	OrphanCheck time.Duration
+	// FailLostTasks fails, as lost, the call's media activities Temporal
+	// marked started within (after, before) while this worker ran none of
+	// them, and returns how many (platform.LostTaskFailer(c, ns) fits).
+	// A poll answer lost when the matching service dies leaves such an
+	// activity, and a caller in silence for its whole start-to-close
+	// timeout. Nil: not checked.
+	FailLostTasks func(ctx context.Context, callID string, after, before time.Time) (int, error)
 	// CallVars are variable overrides given to every call (e.g. crm_url).
 	CallVars map[string]any
 	// TTS renders text prompts (default: tts.NewDefault, espeak-ng cached,

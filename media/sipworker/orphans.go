@@ -31,8 +31,30 @@ func (w *Worker) hangUpOrphans(ctx context.Context) {
 			case closed && s.activities.Load() == 0 && !s.gone():
 				s.log.Warn("the call's workflow has ended but the call is still up: hanging up")
 				s.stop(endLocal)
+			case !closed:
+				w.failLostTasks(ctx, s)
 			}
 		}
+	}
+}
+
+// failLostTasks fails the media activities of an idle call that Temporal
+// says started after its last activity here ended and more than one
+// OrphanCheck ago: none of them reached this worker, which holds the call.
+func (w *Worker) failLostTasks(ctx context.Context, s *session) {
+	if w.cfg.FailLostTasks == nil {
+		return
+	}
+	since := time.Unix(0, s.idleSince.Load())
+	before := time.Now().Add(-w.cfg.OrphanCheck)
+	cctx, cancel := context.WithTimeout(ctx, w.cfg.TemporalTimeout)
+	n, err := w.cfg.FailLostTasks(cctx, s.id, since, before)
+	cancel()
+	switch {
+	case err != nil:
+		s.log.Debug("lost task check", "error", err)
+	case n > 0:
+		s.log.Warn("media activities marked started never reached this worker: failed them as lost, the flow runs them again", "activities", n)
 	}
 }
 

@@ -57,3 +57,42 @@ func TestOrphanedCallHungUp(t *testing.T) {
 		t.Errorf("our own hangup was signalled as the caller's: %v", r.hangups)
 	}
 }
+
+// An idle call whose workflow runs is asked about lost tasks: the window
+// starts when its last activity here ended and stops one check ago, and a
+// task failed as lost lets the flow go on (here: the script's second
+// collect stands for the run again).
+func TestIdleCallLostTasksFailed(t *testing.T) {
+	type ask struct {
+		callID        string
+		after, before time.Time
+	}
+	asked := make(chan ask, 16)
+	var lastEnd atomic.Int64
+	r := newRig(t, func(ctx context.Context, w *Worker, call activities.CallStart) {
+		if _, err := w.Collect(ctx, activities.CollectInput{CallID: call.CallID, MaxDigits: 1, Timeout: 6 * time.Second}); err != nil {
+			t.Errorf("collect: %v", err)
+		}
+		lastEnd.Store(time.Now().UnixNano())
+		a := <-asked // idle: the worker asks about the call
+		if a.callID != call.CallID || a.after.UnixNano() > lastEnd.Load() || !a.before.After(a.after) || time.Since(a.before) < 200*time.Millisecond {
+			t.Errorf("asked %+v (last activity ended %s): want this call, after its last activity, before one check ago", a, time.Unix(0, lastEnd.Load()))
+		}
+		if _, err := w.Collect(ctx, activities.CollectInput{CallID: call.CallID, MaxDigits: 1, Timeout: 6 * time.Second}); err != nil {
+			t.Errorf("collect: %v", err)
+		}
+		_ = w.Hangup(ctx, activities.HangupInput{CallID: call.CallID})
+	}, func(c *Config) {
+		c.OrphanCheck = 200 * time.Millisecond
+		c.CallClosed = func(context.Context, string) (bool, error) { return false, nil }
+		c.FailLostTasks = func(_ context.Context, callID string, after, before time.Time) (int, error) {
+			select {
+			case asked <- ask{callID, after, before}:
+			default:
+			}
+			return 1, nil
+		}
+	})
+	mustPass(t, r.sipp("uac_dtmf_2833.xml", "1000"))
+	r.waitIdle()
+}

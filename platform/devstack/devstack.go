@@ -215,7 +215,7 @@ func (d *Dev) startWorkers(ctx context.Context) error {
 	}
 	d.Media, err = sipmedia.Start(ctx, m, sipmedia.Deps{
 		Client: d.Client, Store: d.Store, Logger: d.log.With("component", "sip"),
-		CallVars: map[string]any{"crm_url": d.DemoCRMURL}, AI: d.cfg.AI,
+		CallVars: map[string]any{"crm_url": d.DemoCRMURL}, AI: d.cfg.AI, Namespace: d.cfg.Temporal.Namespace,
 		TTS: tts.NewCached(tts.NewDefault(d.log), tts.DefaultCacheBytes, filepath.Join(d.cfg.Dev.DataDir, "prompts")),
 	})
 	if err != nil {

@@ -41,6 +41,9 @@ type Deps struct {
 	// OrphanCheck is how often calls with no media activity running are
 	// checked for a closed workflow; 0: the worker's default.
 	OrphanCheck time.Duration
+	// Namespace is Client's Temporal namespace (lost media tasks are
+	// failed by ID in it); empty: they are not looked for.
+	Namespace string
 	// AI may move free speech and voices to the model endpoint
 	// (ai.transcribe_model, ai.tts_model); zero: offline.
 	AI config.AI
@@ -142,6 +145,9 @@ func workerConfig(cfg config.Media, d Deps) (sipworker.Config, *registrar.Regist
 	}
 	if wc.Routes == nil {
 		wc.Routes = &platform.StoreRoutes{Store: d.Store}
+	}
+	if d.Namespace != "" {
+		wc.FailLostTasks = platform.LostTaskFailer(d.Client, d.Namespace)
 	}
 	wc.Admission.MaxCalls, wc.Admission.MaxCallRate = cfg.Guard.MaxCalls, cfg.Guard.MaxCallRate
 	if err := speechProviders(&wc, d.AI, log); err != nil {
