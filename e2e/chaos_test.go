@@ -33,6 +33,41 @@ func TestChaosDev(t *testing.T) {
 		t.Skip("kills and restarts voxflow dev under load for about 2 minutes; runs without -short")
 	}
 	sipptest.Need(t)
+	rep := runChaos(t, "-target", "dev", "-duration", "50s", "-rate", "1", "-kills", "2", "-seed", "7", "-restart-after", "3s")
+	if rep.KillsPerKind["dev"] != 2 {
+		t.Errorf("kills %v, want dev twice", rep.KillsPerKind)
+	}
+	if rep.CallsAnswered == 0 || rep.Callbacks == 0 {
+		t.Errorf("%d calls answered, %d called back: want both (the kills fall mid-call)", rep.CallsAnswered, rep.Callbacks)
+	}
+	t.Logf("outcomes %v; callback delays after a kill (s): %v", rep.Outcomes, rep.CallbackSeconds)
+}
+
+// TestChaosCluster is the short form on the local cluster: one SIGKILL of
+// each process kind (media worker, engine, api, Temporal frontend, history
+// and matching, a PostgreSQL restart), each restarted after 8 s (a media
+// worker down that long is found by the watchdog), with the same checks.
+func TestChaosCluster(t *testing.T) {
+	if testing.Short() {
+		t.Skip("kills every process kind of the local cluster under load for about 4 minutes; runs without -short")
+	}
+	needClusterTools(t)
+	rep := runChaos(t, "-target", "cluster", "-duration", "80s", "-rate", "1", "-kills", "7", "-seed", "3", "-restart-after", "8s")
+	for _, kind := range []string{"media", "engine", "api", "frontend", "history", "matching", "postgres"} {
+		if rep.KillsPerKind[kind] != 1 {
+			t.Errorf("kills %v, want each kind once (%s)", rep.KillsPerKind, kind)
+		}
+	}
+	if rep.CallsAnswered == 0 || rep.Callbacks == 0 {
+		t.Errorf("%d calls answered, %d called back: want both (a media worker dies mid-call)", rep.CallsAnswered, rep.Callbacks)
+	}
+	t.Logf("outcomes %v; callback delays after the media kill (s): %v", rep.Outcomes, rep.CallbackSeconds)
+}
+
+// runChaos builds voxflow, runs bench/chaos with args and returns its
+// report; every problem it found fails the test.
+func runChaos(t *testing.T, args ...string) chaosReport {
+	t.Helper()
 	root, err := filepath.Abs("..")
 	if err != nil {
 		t.Fatal(err)
@@ -45,10 +80,9 @@ func TestChaosDev(t *testing.T) {
 		t.Fatalf("build voxflow: %v\n%s", err, out)
 	}
 	reportFile := filepath.Join(dir, "report.json")
-	base := freePortBlock(t, 100)
-	cmd := exec.Command("go", "run", "./bench/chaos", "-target", "dev", "-bin", bin, "-dir", filepath.Join(dir, "run"),
-		"-duration", "50s", "-rate", "1", "-kills", "2", "-seed", "7", "-restart-after", "3s", "-grace", "90s",
-		"-port-base", strconv.Itoa(base), "-report", reportFile)
+	base := freePortBlock(t, 1000)
+	cmd := exec.Command("go", append([]string{"run", "./bench/chaos", "-bin", bin, "-dir", filepath.Join(dir, "run"),
+		"-grace", "90s", "-port-base", strconv.Itoa(base), "-report", reportFile}, args...)...)
 	cmd.Dir = root
 	out, runErr := cmd.CombinedOutput()
 	t.Logf("bench/chaos:\n%s", out)
@@ -66,11 +100,5 @@ func TestChaosDev(t *testing.T) {
 	if runErr != nil && len(rep.Problems) == 0 {
 		t.Errorf("bench/chaos: %v", runErr)
 	}
-	if rep.KillsPerKind["dev"] != 2 {
-		t.Errorf("kills %v, want dev twice", rep.KillsPerKind)
-	}
-	if rep.CallsAnswered == 0 || rep.Callbacks == 0 {
-		t.Errorf("%d calls answered, %d called back: want both (the kills fall mid-call)", rep.CallsAnswered, rep.Callbacks)
-	}
-	t.Logf("outcomes %v; callback delays after a kill (s): %v", rep.Outcomes, rep.CallbackSeconds)
+	return rep
 }

@@ -36,13 +36,7 @@ type report struct {
 	CallbackP50     float64              `json:"callback_p50"`
 	CallbackP99     float64              `json:"callback_p99"`
 	StillRunning    []string             `json:"still_running,omitempty"`
-	// AnsweredUnstarted are calls with no CDR answered in the start gap
-	// of a kill (killedJustAfter): the worker answers before it starts the
-	// call's workflow (media/sipworker/inbound.go), so a call whose start
-	// fails (its worker died, Temporal did not answer) ends unrecorded.
-	// Known and reported apart from Problems (see docs/reliability.md).
-	AnsweredUnstarted []string `json:"answered_unstarted,omitempty"`
-	Problems          []string `json:"problems,omitempty"`
+	Problems        []string             `json:"problems,omitempty"`
 }
 
 // mediaKinds are the kill kinds that take calls' media with them.
@@ -143,23 +137,6 @@ func (r *report) recovery(kills []kill, sv sipView) {
 	}
 }
 
-// startWindow bounds the gap between a call's answer and its workflow's
-// start in which a kill loses the call unrecorded: a media kill up to
-// 2 s after the answer, or a Temporal or store kill up to the start's
-// 5 s timeout before it.
-const startWindow = 2 * time.Second
-
-// killedJustAfter: a kill fell in the start gap of a call answered at at.
-func killedJustAfter(kills []kill, at time.Time) bool {
-	for _, k := range kills {
-		d := k.At.Sub(at)
-		if (d >= 0 && d < startWindow) || (!mediaKinds[k.Kind] && d < 0 && d > -6*time.Second) {
-			return true
-		}
-	}
-	return false
-}
-
 // lastMediaKillBefore is the latest kill of a kind that takes media at
 // or before at, if any.
 func lastMediaKillBefore(kills []kill, at time.Time) (kill, bool) {
@@ -183,9 +160,6 @@ func (r *report) checkCalls(sv sipView, cdrs []records.CDR, kills []kill) {
 	for caller := range sv.answered {
 		recs := byCaller[caller]
 		switch {
-		case len(recs) == 0 && killedJustAfter(kills, sv.answered[caller]):
-			r.AnsweredUnstarted = append(r.AnsweredUnstarted, caller)
-			continue
 		case len(recs) == 0:
 			r.problem("call from %s was answered but has no CDR", caller)
 			continue
@@ -237,9 +211,6 @@ func (r *report) print(w io.Writer) {
 			kind, secs(xs), secs(r.NewCallSeconds[kind]))
 	}
 	fmt.Fprintf(w, "callback delay after a media kill: n=%d p50 %.1f s p99 %.1f s\n", len(r.CallbackSeconds), r.CallbackP50, r.CallbackP99)
-	if len(r.AnsweredUnstarted) > 0 {
-		fmt.Fprintf(w, "answered in a kill's start gap, no workflow started (known gap): %v\n", r.AnsweredUnstarted)
-	}
 	for _, p := range r.Problems {
 		fmt.Fprintf(w, "PROBLEM: %s\n", p)
 	}
