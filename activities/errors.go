@@ -23,9 +23,10 @@ const (
 	ErrTypeTransferFailed = "TransferFailed"
 	// ErrTypeNoMediaWorker: no live media worker can place an outbound call.
 	ErrTypeNoMediaWorker = "NoMediaWorker"
-	// ErrTypeMediaTaskLost: Temporal marked a media activity started but
-	// the media worker holding the call never got it (a poll answer lost
-	// as the matching service died); the workflow runs it again.
+	// ErrTypeMediaTaskLost: Temporal marks a media activity started but
+	// the media worker holding the call is not running it (a poll answer
+	// lost as the matching service died, or a completion lost while the
+	// history service was down); the workflow runs it again.
 	ErrTypeMediaTaskLost = "MediaTaskLost"
 	// ErrTypeAIUnavailable: no model endpoint is configured, its circuit
 	// breaker is open, or it kept failing (429, 5xx, timeouts) for the
@@ -43,7 +44,7 @@ const (
 // received.
 func NewMediaTaskLost(activityID string) error {
 	return temporal.NewNonRetryableApplicationError("media activity "+activityID+
-		" was marked started but never reached the call's media worker", ErrTypeMediaTaskLost, nil)
+		" is marked started but the call's media worker is not running it", ErrTypeMediaTaskLost, nil)
 }
 
 // IsMediaTaskLost reports whether err is (or wraps) a MediaTaskLost error.

@@ -143,7 +143,7 @@ func TestMediaTaskLostRunsAgain(t *testing.T) {
 				})
 			rec := h.run(menuFlow)
 			if tc.path == "" {
-				if collects != 3 || rec.Outcome == records.OutcomeCompleted || !strings.Contains(rec.Path[1].Error, "never reached") {
+				if collects != 3 || rec.Outcome == records.OutcomeCompleted || !strings.Contains(rec.Path[1].Error, "not running it") {
 					t.Errorf("collects %d, outcome %s, step %+v: want 3 runs and the menu step failed as lost", collects, rec.Outcome, rec.Path[1])
 				}
 				return

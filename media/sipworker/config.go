@@ -81,11 +81,12 @@ type Config struct {
 	CallClosed  func(ctx context.Context, callID string) (bool, error)
 	OrphanCheck time.Duration
 	// FailLostTasks fails, as lost, the call's media activities Temporal
-	// marked started within (after, before) while this worker ran none of
-	// them, and returns how many (platform.LostTaskFailer(c, ns) fits).
-	// A poll answer lost when the matching service dies leaves such an
-	// activity, and a caller in silence for its whole start-to-close
-	// timeout. Nil: not checked.
+	// marked started within (after, before) while this worker runs none
+	// of them, and returns how many (platform.LostTaskFailer(c, ns) fits).
+	// A poll answer lost when the matching service dies, or a completion
+	// lost while the history service is down, leaves such an activity and
+	// a caller in silence for its whole start-to-close timeout. Nil: not
+	// checked.
 	FailLostTasks func(ctx context.Context, callID string, after, before time.Time) (int, error)
 	// CallVars are variable overrides given to every call (e.g. crm_url).
 	CallVars map[string]any
