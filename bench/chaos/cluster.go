@@ -10,6 +10,7 @@ import (
 	"strings"
 	"syscall"
 
+	"github.com/voxflow/voxflow/bench/benchrig"
 	"go.temporal.io/sdk/client"
 )
 
@@ -36,7 +37,7 @@ type clusterTarget struct {
 }
 
 func newClusterTarget(c config) *clusterTarget {
-	return &clusterTarget{c: c, script: filepath.Join(repoRoot(), "deploy", "local-cluster", "cluster"),
+	return &clusterTarget{c: c, script: filepath.Join(benchrig.RepoRoot(), "deploy", "local-cluster", "cluster"),
 		dir: filepath.Join(c.dir, "cluster")}
 }
 
@@ -71,7 +72,7 @@ func (t *clusterTarget) start(ctx context.Context) error {
 		return err
 	}
 	defer st.Close()
-	return publishChaosFlow(ctx, st)
+	return benchrig.PublishChaosFlow(ctx, st, chaosNumber, "chaos")
 }
 
 func (t *clusterTarget) sipAddr() string  { return t.env["VOXFLOW_CLUSTER_SIP"] }

@@ -14,7 +14,7 @@ import (
 
 	"go.temporal.io/sdk/client"
 
-	"github.com/voxflow/voxflow/flows"
+	"github.com/voxflow/voxflow/bench/benchrig"
 	"github.com/voxflow/voxflow/store"
 )
 
@@ -67,7 +67,7 @@ func (d *devTarget) start(ctx context.Context) error {
 		return err
 	}
 	defer st.Close()
-	if err := publishChaosFlow(ctx, st); err != nil {
+	if err := benchrig.PublishChaosFlow(ctx, st, chaosNumber, "chaos"); err != nil {
 		return err
 	}
 	return d.launch(ctx)
@@ -79,25 +79,6 @@ func openStore(ctx context.Context, dsn string) (*store.Store, error) {
 		return nil, fmt.Errorf("open store: %w", err)
 	}
 	return st, nil
-}
-
-// publishChaosFlow publishes the chaos flow and binds chaosNumber to it.
-func publishChaosFlow(ctx context.Context, st *store.Store) error {
-	src, err := os.ReadFile(filepath.Join(repoRoot(), "e2e", "testdata", "chaos", "chaos.yaml"))
-	if err != nil {
-		return fmt.Errorf("chaos flow: %w", err)
-	}
-	f, diags := flows.Parse("chaos.yaml", src)
-	if err := diags.Err(); err != nil {
-		return fmt.Errorf("chaos flow: %w", err)
-	}
-	if _, err := st.PublishSource(ctx, f.Name, string(src), "chaos", "chaos run"); err != nil {
-		return fmt.Errorf("publish chaos flow: %w", err)
-	}
-	if err := st.BindNumber(ctx, chaosNumber, f.Name); err != nil {
-		return fmt.Errorf("bind %s: %w", chaosNumber, err)
-	}
-	return nil
 }
 
 // launch starts the dev process (its output appended to dev.log) and

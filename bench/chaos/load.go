@@ -8,11 +8,11 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"slices"
 	"strconv"
 	"time"
 
+	"github.com/voxflow/voxflow/bench/benchrig"
 	sdklog "go.temporal.io/sdk/log"
 )
 
@@ -104,9 +104,9 @@ func killOnSchedule(ctx context.Context, c config, t target, started time.Time) 
 // callbacks to the callers are answered by uas_callback.xml (-oocsf).
 // Every message is traced to sipp.msg for the checks.
 func runSIPp(ctx context.Context, c config, addr string, calls int) error {
-	root := repoRoot()
+	root := benchrig.RepoRoot()
 	// -r per -rp: a fractional rate as calls per 10 s.
-	args := []string{addr, "-sf", filepath.Join(root, "e2e", "testdata", "chaos", "uac_chaos.xml"),
+	args := []string{addr, "-sf", benchrig.ChaosFile("uac_chaos.xml"),
 		"-oocsf", filepath.Join(root, "bench", "sipp", "uas_callback.xml"),
 		"-s", chaosNumber, "-key", "caller", callerKey, "-m", strconv.Itoa(calls),
 		"-r", strconv.Itoa(max(1, int(c.rate*10))), "-rp", "10000", "-l", strconv.Itoa(max(20, int(c.rate*120))),
@@ -127,26 +127,6 @@ func runSIPp(ctx context.Context, c config, addr string, calls int) error {
 		return fmt.Errorf("sipp (%s): %w", filepath.Join(c.dir, "sipp.out"), err)
 	}
 	return nil
-}
-
-// buildVoxflow builds ./cmd/voxflow into dir.
-func buildVoxflow(ctx context.Context, dir string) (string, error) {
-	bin := filepath.Join(dir, "voxflow")
-	cmd := exec.CommandContext(ctx, "go", "build", "-o", bin, "./cmd/voxflow")
-	cmd.Dir = repoRoot()
-	if out, err := cmd.CombinedOutput(); err != nil {
-		return "", fmt.Errorf("build voxflow: %w\n%s", err, out)
-	}
-	return bin, nil
-}
-
-// repoRoot is the module root: two levels above this file's package.
-func repoRoot() string {
-	if r := os.Getenv("VOXFLOW_ROOT"); r != "" {
-		return r
-	}
-	_, file, _, _ := runtime.Caller(0)
-	return filepath.Join(filepath.Dir(file), "..", "..")
 }
 
 func quietLogger() sdklog.Logger { return sdklog.NewStructuredLogger(slog.New(slog.DiscardHandler)) }

@@ -18,9 +18,10 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
-	"path/filepath"
 	"syscall"
 	"time"
+
+	"github.com/voxflow/voxflow/bench/benchrig"
 )
 
 // config is the run's flags.
@@ -74,20 +75,9 @@ func main() {
 
 // run prepares the target, runs the load with kills and checks the calls.
 func run(ctx context.Context, c config) (*report, error) {
-	if c.dir == "" {
-		d, err := os.MkdirTemp("", "voxflow-chaos-")
-		if err != nil {
-			return nil, fmt.Errorf("work dir: %w", err)
-		}
-		c.dir = d
-	}
-	c.dir, _ = filepath.Abs(c.dir)
-	if c.bin == "" {
-		bin, err := buildVoxflow(ctx, c.dir)
-		if err != nil {
-			return nil, err
-		}
-		c.bin = bin
+	var err error
+	if c.dir, c.bin, err = benchrig.Prepare(ctx, "chaos", c.dir, c.bin); err != nil {
+		return nil, err
 	}
 	var t target
 	switch c.target {

@@ -8,13 +8,12 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strconv"
 	"strings"
 	"syscall"
 	"time"
 
-	"github.com/voxflow/voxflow/flows"
+	"github.com/voxflow/voxflow/bench/benchrig"
 	"github.com/voxflow/voxflow/store"
 )
 
@@ -93,21 +92,7 @@ func publishFlow(ctx context.Context, dsn string) error {
 		return fmt.Errorf("open dev store: %w", err)
 	}
 	defer st.Close()
-	src, err := os.ReadFile(filepath.Join(repoRoot(), "e2e", "testdata", "chaos", "chaos.yaml"))
-	if err != nil {
-		return fmt.Errorf("soak flow: %w", err)
-	}
-	f, diags := flows.Parse("chaos.yaml", src)
-	if err := diags.Err(); err != nil {
-		return fmt.Errorf("soak flow: %w", err)
-	}
-	if _, err := st.PublishSource(ctx, f.Name, string(src), "soak", "soak run"); err != nil {
-		return fmt.Errorf("publish soak flow: %w", err)
-	}
-	if err := st.BindNumber(ctx, soakNumber, f.Name); err != nil {
-		return fmt.Errorf("bind %s: %w", soakNumber, err)
-	}
-	return nil
+	return benchrig.PublishChaosFlow(ctx, st, soakNumber, "soak")
 }
 
 func get(url string) (int, string) {
@@ -124,7 +109,7 @@ func get(url string) (int, string) {
 // runSIPp places calls at c.rate with uac_chaos.xml (media, a key, the
 // flow hangs up); its statistics go to sipp.csv.
 func runSIPp(ctx context.Context, c config, addr string, calls int) error {
-	args := []string{addr, "-sf", filepath.Join(repoRoot(), "e2e", "testdata", "chaos", "uac_chaos.xml"),
+	args := []string{addr, "-sf", benchrig.ChaosFile("uac_chaos.xml"),
 		"-s", soakNumber, "-key", "caller", "4402", "-m", strconv.Itoa(calls),
 		"-r", strconv.Itoa(max(1, int(c.rate*10))), "-rp", "10000", "-l", strconv.Itoa(max(20, int(c.rate*60))),
 		"-i", "127.0.0.1", "-p", strconv.Itoa(c.portBase + 20), "-mp", strconv.Itoa(c.portBase + 30), "-rtp_echo",
@@ -140,22 +125,4 @@ func runSIPp(ctx context.Context, c config, addr string, calls int) error {
 	defer out.Close()
 	cmd.Stdout, cmd.Stderr = out, out
 	return cmd.Run()
-}
-
-func buildVoxflow(ctx context.Context, dir string) (string, error) {
-	bin := filepath.Join(dir, "voxflow")
-	cmd := exec.CommandContext(ctx, "go", "build", "-o", bin, "./cmd/voxflow")
-	cmd.Dir = repoRoot()
-	if out, err := cmd.CombinedOutput(); err != nil {
-		return "", fmt.Errorf("build voxflow: %w\n%s", err, out)
-	}
-	return bin, nil
-}
-
-func repoRoot() string {
-	if r := os.Getenv("VOXFLOW_ROOT"); r != "" {
-		return r
-	}
-	_, file, _, _ := runtime.Caller(0)
-	return filepath.Join(filepath.Dir(file), "..", "..")
 }

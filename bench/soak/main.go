@@ -16,9 +16,10 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
-	"path/filepath"
 	"syscall"
 	"time"
+
+	"github.com/voxflow/voxflow/bench/benchrig"
 )
 
 type config struct {
@@ -65,20 +66,9 @@ func main() {
 
 // run starts dev, places the calls while sampling, and stops dev.
 func run(ctx context.Context, c config) (*report, error) {
-	if c.dir == "" {
-		d, err := os.MkdirTemp("", "voxflow-soak-")
-		if err != nil {
-			return nil, fmt.Errorf("work dir: %w", err)
-		}
-		c.dir = d
-	}
-	c.dir, _ = filepath.Abs(c.dir)
-	if c.bin == "" {
-		bin, err := buildVoxflow(ctx, c.dir)
-		if err != nil {
-			return nil, err
-		}
-		c.bin = bin
+	var err error
+	if c.dir, c.bin, err = benchrig.Prepare(ctx, "soak", c.dir, c.bin); err != nil {
+		return nil, err
 	}
 	d := &dev{c: c}
 	if err := d.start(ctx); err != nil {
