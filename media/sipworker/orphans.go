@@ -2,6 +2,7 @@ package sipworker
 
 import (
 	"context"
+	"sync"
 	"time"
 )
 
@@ -21,6 +22,7 @@ func (w *Worker) hangUpOrphans(ctx context.Context) {
 			return
 		case <-t.C:
 		}
+		w.checkEnded(ctx)
 		for _, s := range w.idleCalls(time.Now().Add(-w.cfg.OrphanCheck)) {
 			cctx, cancel := context.WithTimeout(ctx, w.cfg.TemporalTimeout)
 			closed, err := w.cfg.CallClosed(cctx, s.id)
@@ -81,4 +83,64 @@ func (w *Worker) idleCalls(idleBefore time.Time) []*session {
 		}
 	}
 	return out
+}
+
+// maxEndedChecks bounds the calls waiting for their after-end check; past
+// it (a burst of ends) the newest are not checked.
+const maxEndedChecks = 20_000
+
+// endedCalls are calls that ended here: each workflow is asked once, an
+// OrphanCheck after the end, whether it has ended too. The last media
+// step of a call we hung up (its BYE sent, the session gone) can have its
+// completion lost while Temporal's history or frontend restarts; the
+// workflow would wait on it for its whole start-to-close timeout, with no
+// session left here to notice.
+type endedCalls struct {
+	mu    sync.Mutex
+	calls []endedCall
+}
+
+type endedCall struct {
+	id string
+	at time.Time
+}
+
+func (e *endedCalls) add(id string, at time.Time) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if len(e.calls) < maxEndedChecks {
+		e.calls = append(e.calls, endedCall{id, at})
+	}
+}
+
+// due takes the calls that ended before t (they are in order of ending).
+func (e *endedCalls) due(t time.Time) []endedCall {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	n := 0
+	for n < len(e.calls) && e.calls[n].at.Before(t) {
+		n++
+	}
+	out := append([]endedCall(nil), e.calls[:n]...)
+	e.calls = append(e.calls[:0], e.calls[n:]...)
+	return out
+}
+
+// checkEnded fails the lost media steps of calls that ended here more
+// than an OrphanCheck ago while their workflow still runs.
+func (w *Worker) checkEnded(ctx context.Context) {
+	for _, c := range w.ended.due(time.Now().Add(-w.cfg.OrphanCheck)) {
+		cctx, cancel := context.WithTimeout(ctx, w.cfg.TemporalTimeout)
+		closed, err := w.cfg.CallClosed(cctx, c.id)
+		if err == nil && !closed {
+			var n int
+			if n, err = w.cfg.FailLostTasks(cctx, c.id, time.Time{}, c.at); n > 0 {
+				w.log.Warn("a call that ended here still waits on media steps: failed them as lost", "call_id", c.id, "activities", n)
+			}
+		}
+		cancel()
+		if err != nil {
+			w.log.Debug("ended call check", "call_id", c.id, "error", err)
+		}
+	}
 }

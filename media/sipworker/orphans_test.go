@@ -94,3 +94,47 @@ func TestIdleCallLostTasksFailed(t *testing.T) {
 	mustPass(t, r.sipp("uac_dtmf_2833.xml", "1000"))
 	r.waitIdle()
 }
+
+// A call we hung up is checked once, an OrphanCheck after it ended: its
+// workflow still running, the media steps started before the end are
+// failed as lost (their completion may have been lost with Temporal's
+// history service); a workflow that has ended is left alone.
+func TestEndedCallCheckedOnce(t *testing.T) {
+	type ask struct {
+		callID string
+		before time.Time
+	}
+	asked := make(chan ask, 16)
+	r := newRig(t, func(ctx context.Context, w *Worker, call activities.CallStart) {
+		for range 2 { // SIPp's two keys, then our BYE
+			_, _ = w.Collect(ctx, activities.CollectInput{CallID: call.CallID, MaxDigits: 1, Timeout: 6 * time.Second})
+		}
+		_ = w.Hangup(ctx, activities.HangupInput{CallID: call.CallID})
+	}, func(c *Config) {
+		c.OrphanCheck = 200 * time.Millisecond
+		c.CallClosed = func(context.Context, string) (bool, error) { return false, nil }
+		c.FailLostTasks = func(_ context.Context, callID string, after, before time.Time) (int, error) {
+			asked <- ask{callID, before}
+			return 1, nil
+		}
+	})
+	mustPass(t, r.sipp("uac_dtmf_2833.xml", "1000"))
+	ended := time.Now()
+	r.waitIdle()
+	var a ask
+	select {
+	case a = <-asked:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the ended call's workflow was never checked")
+	}
+	r.mu.Lock()
+	id := r.started[0].CallID
+	r.mu.Unlock()
+	if a.callID != id || a.before.After(ended) {
+		t.Errorf("asked %+v: want call %s, steps started before it ended (%s)", a, id, ended)
+	}
+	time.Sleep(time.Second) // five more checks: the call is not asked about again
+	if len(asked) != 0 {
+		t.Errorf("the ended call was checked %d more times, want once", len(asked))
+	}
+}

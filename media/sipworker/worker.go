@@ -44,6 +44,7 @@ type Worker struct {
 	bySIP    map[string]*session // by SIP Call-ID
 	bridges  bridges             // running bridges by call ID, own lock (control.go)
 	pending  pendingCalls        // started, not yet answered (pending.go)
+	ended    endedCalls          // ended here, their workflow checked later (orphans.go)
 	// inflight counts INVITEs being handled (ringing or live); Drain waits
 	// for it to reach zero.
 	inflight  atomic.Int64
@@ -312,12 +313,16 @@ func (w *Worker) addSession(s *session) {
 
 func (w *Worker) removeSession(s *session) {
 	w.mu.Lock()
-	if w.sessions[s.id] == s {
+	removed := w.sessions[s.id] == s
+	if removed {
 		delete(w.sessions, s.id)
 		delete(w.bySIP, s.sipCallID)
 		w.liveCalls.Add(-1)
 	}
 	w.mu.Unlock()
+	if removed && !s.leg && w.cfg.FailLostTasks != nil {
+		w.ended.add(s.id, time.Now())
+	}
 }
 
 // respond answers a request outside any dialog, logging a failure.
