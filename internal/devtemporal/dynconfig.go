@@ -87,6 +87,15 @@ func TunedDynamicConfig() map[string]any {
 		// so put the limit beyond reach: the supervisor dashboard, the
 		// designer's heat map and `voxflow calls list` share it.
 		"frontend.namespaceRPS.visibility": 2000,
+
+		// The history service caches each workflow's mutable state, closed
+		// ones included, for up to an hour and 128,000 entries: in one
+		// process at a steady 12 calls/s that is every call of the last
+		// hour, and voxflow dev's heap grew by ~35 MiB a minute for the
+		// hour (bench/soak). Bound it by size: a call's state is read back
+		// within seconds, so 128 MiB keeps every live call warm.
+		"history.cacheSizeBasedLimit":        true,
+		"history.hostLevelCacheMaxSizeBytes": 128 << 20,
 	}
 }
 
