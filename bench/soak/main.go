@@ -4,7 +4,7 @@
 // end it reports failed calls and the least-squares slope of both over
 // the run after the warm-up (MiB/h, goroutines/h).
 //
-//	go run ./bench/soak -rate 25 -duration 1h
+//	go run ./bench/soak -rate 12 -duration 1h
 //
 // See bench/soak/README.md.
 package main
@@ -37,7 +37,7 @@ func main() {
 	var c config
 	flag.StringVar(&c.bin, "bin", "", "voxflow binary (default: go build ./cmd/voxflow into -dir)")
 	flag.StringVar(&c.dir, "dir", "", "work directory (default: a new temporary one)")
-	flag.Float64Var(&c.rate, "rate", 25, "new calls a second (default: half of dev's measured 50/s of a short IVR)")
+	flag.Float64Var(&c.rate, "rate", 12, "new calls a second (default: about half of what dev admits of this flow: 400 live calls of ~15 s)")
 	flag.DurationVar(&c.duration, "duration", time.Hour, "how long calls are placed")
 	flag.DurationVar(&c.warmup, "warmup", 0, "samples before this are left out of the slopes (default: a tenth of -duration)")
 	flag.DurationVar(&c.every, "every", 15*time.Second, "sampling interval")
