@@ -1,4 +1,4 @@
-package platform
+package e2e
 
 import (
 	"context"
@@ -13,6 +13,7 @@ import (
 
 	"github.com/voxflow/voxflow/activities"
 	"github.com/voxflow/voxflow/internal/devtemporal/devtemporaltest"
+	"github.com/voxflow/voxflow/platform"
 )
 
 // mediaStep runs one media activity and a shared one the way a call does
@@ -31,9 +32,11 @@ func mediaStep(ctx workflow.Context) (string, error) {
 	return "other", err
 }
 
-// A media activity marked started within the window is failed as lost
-// (the workflow sees MediaTaskLost); outside the window, or not media,
-// nothing is touched.
+// platform.LostTaskFailer: a media activity marked started within the
+// window is failed as lost (the workflow sees MediaTaskLost); outside the
+// window, or not media, nothing is touched. It lives here, not in
+// platform: a second Temporal server in platform's test binary leaves
+// reconnecting goroutines that its dial tests' leak checks count.
 func TestLostTaskFailer(t *testing.T) {
 	ts, c := devtemporaltest.NewServer(t)
 	w := worker.New(c, "media-x", worker.Options{})
@@ -51,7 +54,7 @@ func TestLostTaskFailer(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	fail := LostTaskFailer(c, ts.GetDefaultNamespace())
+	fail := platform.LostTaskFailer(c, ts.GetDefaultNamespace())
 	waitFor(t, "both activities started", func() bool {
 		d, err := c.DescribeWorkflowExecution(ctx, activities.WorkflowID("lost"), "")
 		return err == nil && len(d.PendingActivities) == 2 && d.PendingActivities[0].GetLastStartedTime() != nil &&
