@@ -173,6 +173,9 @@ func startFrontend(t *testing.T, creds *tls.Config) (*fakeFrontend, string) {
 
 // noLeaks fails the test if goroutines it started outlive its cleanups
 // (frontends and clients); call it first so it runs last.
+// The package's one real Temporal server (workflowmetrics_test.go, named
+// to run after this file) leaves its internal gRPC clients reconnecting
+// after it stops; those new goroutines would count here.
 func noLeaks(t *testing.T) {
 	ignore := goleak.IgnoreCurrent()
 	t.Cleanup(func() {

@@ -92,10 +92,11 @@ func TunedDynamicConfig() map[string]any {
 		// ones included, for up to an hour and 128,000 entries: in one
 		// process at a steady 12 calls/s that is every call of the last
 		// hour, and voxflow dev's heap grew by ~35 MiB a minute for the
-		// hour (bench/soak). Bound it by size: a call's state is read back
-		// within seconds, so 128 MiB keeps every live call warm.
-		"history.cacheSizeBasedLimit":        true,
-		"history.hostLevelCacheMaxSizeBytes": 128 << 20,
+		// hour (bench/soak). A call's state is read back within seconds:
+		// 4,096 entries keep every live call warm. (Not the size-based
+		// limit, history.cacheSizeBasedLimit: its accounting reads mutable
+		// state unlocked, a data race the race detector reports.)
+		"history.hostLevelCacheMaxSize": 4096,
 	}
 }
 

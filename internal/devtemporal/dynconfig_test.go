@@ -45,8 +45,7 @@ func TestTunedDynamicConfigKeys(t *testing.T) {
 		"frontend.enableUpdateWorkflowExecution": func() any { return dynamicconfig.FrontendEnableUpdateWorkflowExecution.Get(col)(ns) },
 		"history.maxInFlightUpdates":             func() any { return dynamicconfig.WorkflowExecutionMaxInFlightUpdates.Get(col)(ns) },
 		"frontend.namespaceRPS.visibility":       func() any { return dynamicconfig.FrontendMaxNamespaceVisibilityRPSPerInstance.Get(col)(ns) },
-		"history.cacheSizeBasedLimit":            func() any { return dynamicconfig.HistoryCacheSizeBasedLimit.Get(col)() },
-		"history.hostLevelCacheMaxSizeBytes":     func() any { return dynamicconfig.HistoryCacheHostLevelMaxSizeBytes.Get(col)() },
+		"history.hostLevelCacheMaxSize":          func() any { return dynamicconfig.HistoryCacheHostLevelMaxSize.Get(col)() },
 	}
 	for _, k := range slices.Sorted(maps.Keys(tuned)) {
 		get, ok := read[k]
